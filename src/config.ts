@@ -1,0 +1,255 @@
+import { parseDuration } from './duration.js';
+import { GitspacesError } from './errors.js';
+import { withDotEnv } from './load-env.js';
+
+export type HostKeyPolicy = 'guest-attributes' | 'known-hosts' | 'tofu';
+export type SshAddress = 'internal' | 'external';
+
+/** Everything the bot is configured with. Names follow the environment variables of the design contract. */
+export interface Config {
+  slack: {
+    botToken: string | undefined;
+    signingSecret: string | undefined;
+    appToken: string | undefined;
+    apiUrl: string;
+  };
+  port: number;
+  redisUrl: string;
+  queuePrefix: string;
+  workerConcurrency: number;
+  gcp: {
+    project: string | undefined;
+    zone: string | undefined;
+    computeApiUrl: string | undefined;
+    secretManagerApiUrl: string | undefined;
+  };
+  secrets: {
+    pool: string | undefined;
+    delegateToken: string | undefined;
+    sshKey: string | undefined;
+    runnerSaKey: string | undefined;
+  };
+  ssh: {
+    user: string;
+    port: number;
+    hostKeyPolicy: HostKeyPolicy;
+    knownHosts: string | undefined;
+    address: SshAddress;
+  };
+  harness: { accountId: string | undefined; managerUrl: string };
+  runnerImage: string;
+  delegateImage: string;
+  /** `{vm}` is replaced by the VM name. */
+  delegateName: string;
+  delegateTags: string;
+  runnerDir: string;
+  dockerNetwork: string;
+  runnerHealthTimeoutMs: number;
+  delegateHealthTimeoutMs: number;
+  approvers: string[];
+  /** `'*'` lets anyone start a run. */
+  setupAllowed: '*' | string[];
+  /** Undefined: any channel. */
+  allowedChannels: string[] | undefined;
+  allowSelfApproval: boolean;
+  approvalTtlMs: number;
+}
+
+/** What a command needs beyond the always-validated formats. */
+export type Need = 'slack' | 'approvers' | 'secrets' | 'harness';
+
+export interface LoadConfigOptions {
+  needs?: Need[];
+  /** Path of the `.env` file; `false` to read none. */
+  dotEnv?: string | false;
+}
+
+export const DEFAULT_DELEGATE_IMAGE = 'us-west1-docker.pkg.dev/gar-setup/docker/delegate:25.03.85504';
+const ID_LIST = /^[UWS][A-Z0-9]{2,}$/;
+const CHANNEL_ID = /^[CGD][A-Z0-9]{2,}$/;
+
+class Reader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: NodeJS.ProcessEnv) {}
+
+  str(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  }
+  def(name: string, fallback: string): string {
+    return this.str(name) ?? fallback;
+  }
+  int(name: string, fallback: number, min: number, max: number): number {
+    const text = this.str(name);
+    if (text === undefined) return fallback;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      this.problems.push(`${name}=${text} is not a whole number from ${min} to ${max}`);
+      return fallback;
+    }
+    return n;
+  }
+  duration(name: string, fallback: string): number {
+    const text = this.def(name, fallback);
+    const ms = parseDuration(text);
+    if (ms === undefined || ms <= 0) {
+      this.problems.push(`${name}=${text} is not a duration (use e.g. 90s, 5m, 24h)`);
+      return parseDuration(fallback) ?? 0;
+    }
+    return ms;
+  }
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const text = this.str(name);
+    if (text === undefined) return fallback;
+    if (!(allowed as readonly string[]).includes(text)) {
+      this.problems.push(`${name}=${text} must be one of ${allowed.join(', ')}`);
+      return fallback;
+    }
+    return text as T;
+  }
+  bool(name: string, fallback: boolean): boolean {
+    const text = this.str(name)?.toLowerCase();
+    if (text === undefined) return fallback;
+    if (['true', '1', 'yes'].includes(text)) return true;
+    if (['false', '0', 'no'].includes(text)) return false;
+    this.problems.push(`${name}=${text} must be true or false`);
+    return fallback;
+  }
+  url(name: string, fallback?: string): string | undefined {
+    const text = this.str(name) ?? fallback;
+    if (text === undefined) return undefined;
+    try {
+      const url = new URL(text);
+      if (!['http:', 'https:', 'redis:', 'rediss:'].includes(url.protocol)) throw new Error('scheme');
+      return text;
+    } catch {
+      this.problems.push(`${name}=${text} is not a URL (e.g. http://127.0.0.1:8085)`);
+      return fallback;
+    }
+  }
+  ids(name: string, pattern: RegExp, what: string): string[] | undefined {
+    const text = this.str(name);
+    if (text === undefined) return undefined;
+    const ids = text
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const bad = ids.filter((id) => !pattern.test(id));
+    if (bad.length > 0) this.problems.push(`${name} has ${bad.join(', ')}: expected ${what}`);
+    return ids.filter((id) => pattern.test(id));
+  }
+  require(name: string, value: unknown, why: string): void {
+    if (value === undefined || (Array.isArray(value) && value.length === 0)) {
+      this.problems.push(`${name} is missing (${why})`);
+    }
+  }
+}
+
+/**
+ * Reads the configuration from `env` (the only place the product reads the environment), with a `.env`
+ * file underneath. Throws one CONFIG_INVALID error listing every missing or invalid value.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadConfigOptions = {}): Config {
+  const r = new Reader(options.dotEnv === false ? env : withDotEnv(env, options.dotEnv ?? '.env'));
+  const userIds = 'Slack user ids (U…/W…) or user-group ids (S…), comma-separated';
+  const setupAllowedText = r.str('SETUP_ALLOWED');
+  const config: Config = {
+    slack: {
+      botToken: r.str('SLACK_BOT_TOKEN'),
+      signingSecret: r.str('SLACK_SIGNING_SECRET'),
+      appToken: r.str('SLACK_APP_TOKEN'),
+      apiUrl: withTrailingSlash(r.url('SLACK_API_URL', 'https://slack.com/api/') ?? 'https://slack.com/api/'),
+    },
+    port: r.int('PORT', 3000, 0, 65535),
+    redisUrl: r.url('REDIS_URL', 'redis://127.0.0.1:6379') ?? 'redis://127.0.0.1:6379',
+    queuePrefix: r.def('QUEUE_PREFIX', 'gitspaces'),
+    workerConcurrency: r.int('WORKER_CONCURRENCY', 10, 1, 1000),
+    gcp: {
+      project: r.str('GCP_PROJECT'),
+      zone: r.str('GCP_ZONE'),
+      computeApiUrl: r.url('COMPUTE_API_URL'),
+      secretManagerApiUrl: r.url('SECRET_MANAGER_API_URL'),
+    },
+    secrets: {
+      pool: r.str('POOL_SECRET'),
+      delegateToken: r.str('DELEGATE_TOKEN_SECRET'),
+      sshKey: r.str('SSH_KEY_SECRET'),
+      runnerSaKey: r.str('RUNNER_SA_KEY_SECRET'),
+    },
+    ssh: {
+      user: r.def('SSH_USER', 'gitspaces'),
+      port: r.int('SSH_PORT', 22, 1, 65535),
+      hostKeyPolicy: r.oneOf('SSH_HOST_KEY_POLICY', ['guest-attributes', 'known-hosts', 'tofu'], 'guest-attributes'),
+      knownHosts: r.str('SSH_KNOWN_HOSTS'),
+      address: r.oneOf('SSH_ADDRESS', ['internal', 'external'], 'internal'),
+    },
+    harness: {
+      accountId: r.str('HARNESS_ACCOUNT_ID'),
+      managerUrl: r.url('HARNESS_MANAGER_URL', 'https://app.harness.io') ?? 'https://app.harness.io',
+    },
+    runnerImage: r.def('RUNNER_IMAGE', 'drone/drone-runner-aws:latest'),
+    delegateImage: r.def('DELEGATE_IMAGE', DEFAULT_DELEGATE_IMAGE),
+    delegateName: r.def('DELEGATE_NAME', '{vm}-delegate'),
+    delegateTags: r.def('DELEGATE_TAGS', ''),
+    runnerDir: r.def('RUNNER_DIR', '/runner'),
+    dockerNetwork: r.def('DOCKER_NETWORK', 'harness'),
+    runnerHealthTimeoutMs: r.duration('RUNNER_HEALTH_TIMEOUT', '120s'),
+    delegateHealthTimeoutMs: r.duration('DELEGATE_HEALTH_TIMEOUT', '300s'),
+    approvers: r.ids('APPROVERS', ID_LIST, userIds) ?? [],
+    setupAllowed: setupAllowedText === '*' || setupAllowedText === undefined ? '*' : (r.ids('SETUP_ALLOWED', ID_LIST, userIds) ?? []),
+    allowedChannels: r.ids('ALLOWED_CHANNELS', CHANNEL_ID, 'Slack channel ids (C…/G…), comma-separated'),
+    allowSelfApproval: r.bool('ALLOW_SELF_APPROVAL', false),
+    approvalTtlMs: r.duration('APPROVAL_TTL', '24h'),
+  };
+  checkShape(r, config);
+  for (const need of options.needs ?? []) requireFor(r, config, need);
+  if (r.problems.length > 0) {
+    throw new GitspacesError(
+      'CONFIG_INVALID',
+      `The configuration has ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}:\n${r.problems
+        .map((p) => `  - ${p}`)
+        .join('\n')}\nSet them in the environment or in .env (see .env.example).`,
+    );
+  }
+  return config;
+}
+
+function checkShape(r: Reader, c: Config): void {
+  if (!c.runnerDir.startsWith('/')) r.problems.push(`RUNNER_DIR=${c.runnerDir} must be an absolute path`);
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(c.dockerNetwork)) {
+    r.problems.push(`DOCKER_NETWORK=${c.dockerNetwork} is not a Docker network name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)`);
+  }
+  if (!/^[a-z_][a-z0-9_-]*$/.test(c.ssh.user)) r.problems.push(`SSH_USER=${c.ssh.user} is not a Unix user name`);
+  if (!/^[A-Za-z0-9_-]{1,32}$/.test(c.queuePrefix)) {
+    r.problems.push(`QUEUE_PREFIX=${c.queuePrefix} must be 1-32 letters, digits, - or _`);
+  }
+  if (c.ssh.hostKeyPolicy === 'known-hosts' && c.ssh.knownHosts === undefined) {
+    r.problems.push('SSH_KNOWN_HOSTS is missing (SSH_HOST_KEY_POLICY=known-hosts reads pinned keys from that file)');
+  }
+}
+
+function requireFor(r: Reader, c: Config, need: Need): void {
+  switch (need) {
+    case 'slack':
+      r.require('SLACK_BOT_TOKEN', c.slack.botToken, 'the bot token, xoxb-…, from the Slack app page');
+      if (c.slack.appToken === undefined) {
+        r.require('SLACK_SIGNING_SECRET', c.slack.signingSecret, 'from the Slack app page, to verify requests');
+      }
+      return;
+    case 'approvers':
+      r.require('APPROVERS', c.approvers, 'who may approve installing the delegate');
+      return;
+    case 'secrets':
+      r.require('POOL_SECRET', c.secrets.pool, 'where pool.yaml is kept');
+      r.require('DELEGATE_TOKEN_SECRET', c.secrets.delegateToken, 'where the delegate token is kept');
+      r.require('SSH_KEY_SECRET', c.secrets.sshKey, 'where the SSH private key is kept');
+      return;
+    case 'harness':
+      r.require('HARNESS_ACCOUNT_ID', c.harness.accountId, 'your Harness account id');
+      return;
+  }
+}
+
+function withTrailingSlash(url: string): string {
+  return url.endsWith('/') ? url : `${url}/`;
+}

@@ -1,0 +1,172 @@
+/**
+ * The interfaces the setup engine works through. Adapters (ssh2, Google clients, Slack, BullMQ, the
+ * terminal) implement them; the engine imports none of them.
+ */
+import type { StepId, StepState } from './steps.js';
+
+export interface ExecOptions {
+  /** Kills the command (and fails with COMMAND_TIMEOUT) after this long. */
+  timeoutMs?: number;
+  /** Streamed stdout+stderr as it arrives (not yet redacted). */
+  onOutput?: (chunk: string) => void;
+}
+
+export interface ExecResult {
+  /** Exit code, or null when the command ended by a signal. */
+  code: number | null;
+  signal: string | undefined;
+  stdout: string;
+  stderr: string;
+}
+
+/** One SSH session to a VM. Commands run through the user's login shell (`sh -c`). */
+export interface RemoteHost {
+  readonly user: string;
+  exec(command: string, options?: ExecOptions): Promise<ExecResult>;
+  /** Writes a file over SFTP with the given mode (the file is created with that mode, never wider). */
+  putFile(path: string, content: string | Buffer, mode: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** An SSH host public key: `type` like `ssh-ed25519`, `base64` the key blob as in known_hosts. */
+export interface HostKey {
+  type: string;
+  base64: string;
+}
+
+/** Decides whether a host key the VM offered is the pinned one. */
+export interface HostKeyPin {
+  /** Resolves to the accepted key's fingerprint, or throws HOST_KEY_MISMATCH / HOST_KEY_UNKNOWN. */
+  verify(offered: HostKey): Promise<void>;
+  /** Fingerprints (SHA256:…) that would be accepted, for messages. */
+  expected(): string[];
+}
+
+export interface ConnectOptions {
+  host: string;
+  port: number;
+  user: string;
+  privateKey: Buffer;
+  pin: HostKeyPin;
+  /** Milliseconds to wait for the SSH handshake. */
+  readyTimeoutMs?: number;
+}
+
+export interface ConnectedHost {
+  remote: RemoteHost;
+  /** The host key the VM offered and the pin accepted. */
+  hostKey: HostKey;
+}
+
+export type Connector = (options: ConnectOptions) => Promise<ConnectedHost>;
+
+/** A secret reference: a Secret Manager name (`name`, `name@version`, full path), `file:/path` or `env:VAR`. */
+export interface SecretSource {
+  read(reference: string): Promise<Buffer>;
+}
+
+export interface VmRef {
+  project: string | undefined;
+  zone: string | undefined;
+  name: string;
+}
+
+export interface LocatedVm {
+  project: string;
+  zone: string;
+  name: string;
+  address: string;
+  /** Every host key the VM publishes; any one may match. */
+  hostKeys: HostKey[];
+}
+
+/** Finds a VM (Compute API in production). Throws VM_NOT_FOUND, VM_NOT_RUNNING, HOST_KEYS_UNPUBLISHED, … */
+export interface VmLocator {
+  locate(ref: VmRef, options: { address: 'internal' | 'external'; hostKeys: boolean }): Promise<LocatedVm>;
+}
+
+/** Keys learned on first use (`SSH_HOST_KEY_POLICY=tofu`), one per VM. */
+export interface HostKeyStore {
+  /** Records `key` for `vm` unless one is recorded; returns the recorded key. */
+  remember(vm: string, key: HostKey): Promise<HostKey>;
+  recall(vm: string): Promise<HostKey | undefined>;
+}
+
+export interface ApprovalRequest {
+  runId: string;
+  vm: string;
+  hostKeyFingerprint: string;
+  delegateName: string;
+  delegateImage: string;
+  accountId: string;
+  tags: string;
+  expiresAt: number;
+}
+
+export type ApprovalDecision =
+  | { kind: 'approved'; by: string; at: number }
+  | { kind: 'rejected'; by: string; at: number }
+  | { kind: 'expired' }
+  | { kind: 'cancelled'; by: string; at: number }
+  | { kind: 'pending' };
+
+/** Asks for (or looks up) the decision on installing the delegate. */
+export interface ApprovalGate {
+  decide(request: ApprovalRequest): Promise<ApprovalDecision>;
+}
+
+export interface StepRecord {
+  id: StepId;
+  state: StepState;
+  durationMs: number | undefined;
+  /** One line on what the step found or did; redacted. */
+  summary: string | undefined;
+}
+
+export interface JournalState {
+  /** The step the run is in (or was in when it stopped). */
+  step: StepId | undefined;
+  steps: Partial<Record<StepId, StepRecord>>;
+  approvalRequestedAt: number | undefined;
+}
+
+/** Where the engine keeps its place, so that a run can resume at the step it was in. */
+export interface Journal {
+  load(): Promise<JournalState | undefined>;
+  save(state: JournalState): Promise<void>;
+}
+
+export interface ReportedError {
+  code: string;
+  message: string;
+  /** A redacted log tail or other detail. */
+  detail: string | undefined;
+}
+
+export interface RunResult {
+  runId: string;
+  vm: string;
+  state: 'succeeded' | 'failed' | 'rejected' | 'expired' | 'cancelled' | 'awaiting-approval';
+  /** The step the run ended (or stopped) at. */
+  step: StepId | undefined;
+  steps: StepRecord[];
+  error: ReportedError | undefined;
+  /** True when every step was already in place. */
+  unchanged: boolean;
+}
+
+/** Everything a person watching the run sees. All text reaching a reporter is already redacted. */
+export interface Reporter {
+  runStarted(info: { runId: string; vm: string; mode: 'setup' | 'plan'; resumed: boolean }): void | Promise<void>;
+  stepStarted(id: StepId): void | Promise<void>;
+  stepOutput?(id: StepId, text: string): void | Promise<void>;
+  stepFinished(record: StepRecord): void | Promise<void>;
+  stepFailed(record: StepRecord, error: ReportedError): void | Promise<void>;
+  approvalRequested(request: ApprovalRequest): void | Promise<void>;
+  runFinished(result: RunResult): void | Promise<void>;
+}
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
