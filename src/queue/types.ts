@@ -1,0 +1,56 @@
+/**
+ * What the Slack surfaces and the worker share about a run. Records live in Redis under QUEUE_PREFIX and
+ * outlive their BullMQ job; they hold references and results, never a secret value.
+ */
+import type { ApprovalDecision, StepRecord } from '../setup/ports.js';
+import type { RunState, StepId } from '../setup/steps.js';
+
+export interface RunTarget {
+  /** The VM name (GCE rule); also `{vm}` in DELEGATE_NAME. */
+  vm: string;
+  project: string | undefined;
+  zone: string | undefined;
+}
+
+export interface AuditEntry {
+  at: number;
+  /** Slack user id, or `system`. */
+  by: string;
+  event: 'requested' | 'approved' | 'rejected' | 'expired' | 'cancelled' | 'step' | 'finished';
+  step?: StepId;
+  detail?: string;
+}
+
+export interface RunRecord {
+  /** Opaque, `[A-Za-z0-9_-]{1,64}`; also the BullMQ job id. */
+  id: string;
+  target: RunTarget;
+  requester: string;
+  channel: string;
+  /** The parent message of the run in `channel` (its thread holds the details). */
+  messageTs: string | undefined;
+  /** The approval request message in the thread, once posted. */
+  approvalTs: string | undefined;
+  delegateName: string | undefined;
+  tags: string | undefined;
+  state: RunState;
+  steps: StepRecord[];
+  decision: Exclude<ApprovalDecision, { kind: 'pending' }> | undefined;
+  createdAt: number;
+  updatedAt: number;
+  finishedAt: number | undefined;
+  audit: AuditEntry[];
+}
+
+/** The data of a setup job: references only. */
+export interface SetupJobData {
+  runId: string;
+  target: RunTarget;
+  requester: string;
+  channel: string;
+  messageTs: string | undefined;
+  delegateName: string | undefined;
+  tags: string | undefined;
+  /** Secret references (names, never values). */
+  secretRefs: { pool: string; delegateToken: string; sshKey: string; runnerSaKey: string | undefined };
+}
