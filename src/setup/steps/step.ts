@@ -1,0 +1,40 @@
+import type { Clock, RemoteHost } from '../ports.js';
+import type { PreparedPool } from '../pool-file.js';
+import type { Redactor } from '../redactor.js';
+import type { SetupSettings } from '../settings.js';
+import type { StepId } from '../steps.js';
+import type { VmShell } from '../vm-shell.js';
+
+/** Secret material a run holds in memory only, for that run. */
+export interface RunMaterial {
+  pool: PreparedPool;
+  poolHash: string;
+  token: string;
+  saKey: Buffer | undefined;
+}
+
+export interface StepContext {
+  vm: VmShell;
+  remote: RemoteHost;
+  settings: SetupSettings;
+  material: RunMaterial;
+  clock: Clock;
+  redactor: Redactor;
+  /** Steps that changed something in this run: a health step after a changed container reports `done`. */
+  changed: ReadonlySet<StepId>;
+  signal: AbortSignal | undefined;
+}
+
+export interface Check {
+  ok: boolean;
+  /** What was found, in a few words (`vm-runner running drone/drone-runner-aws:latest`). */
+  summary: string;
+}
+
+/** A step on the VM: check whether it is in place; if not, apply it; the engine checks again to verify. */
+export interface VmStep {
+  id: StepId;
+  check(ctx: StepContext): Promise<Check>;
+  /** Returns what it did, in a few words. */
+  apply(ctx: StepContext, found: Check): Promise<string>;
+}
