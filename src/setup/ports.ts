@@ -141,6 +141,8 @@ export interface ReportedError {
   message: string;
   /** A redacted log tail or other detail. */
   detail: string | undefined;
+  /** Whether another attempt could succeed (a dropped connection) or not (a bad pool file). */
+  retryable: boolean;
 }
 
 export interface RunResult {

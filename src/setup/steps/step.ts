@@ -20,8 +20,6 @@ export interface StepContext {
   material: RunMaterial;
   clock: Clock;
   redactor: Redactor;
-  /** Steps that changed something in this run: a health step after a changed container reports `done`. */
-  changed: ReadonlySet<StepId>;
   signal: AbortSignal | undefined;
 }
 
@@ -34,6 +32,8 @@ export interface Check {
 /** A step on the VM: check whether it is in place; if not, apply it; the engine checks again to verify. */
 export interface VmStep {
   id: StepId;
+  /** A step whose change in this run makes a passing check of this one count as `done` (health after a new container). */
+  after?: StepId;
   check(ctx: StepContext): Promise<Check>;
   /** Returns what it did, in a few words. */
   apply(ctx: StepContext, found: Check): Promise<string>;

@@ -1,0 +1,135 @@
+import { asGitspacesError, type GitspacesError } from '../errors.js';
+import { fingerprint } from './fingerprint.js';
+import type {
+  ApprovalGate,
+  ApprovalRequest,
+  Clock,
+  Connector,
+  JournalState,
+  Journal,
+  Reporter,
+  RunResult,
+  StepRecord,
+} from './ports.js';
+import { preflight, type Preflight, type PreflightDeps, type SetupTarget } from './preflight.js';
+import { Redactor } from './redactor.js';
+import { assertValidSettings, type SetupSettings } from './settings.js';
+import { StepRunner } from './step-runner.js';
+import { AFTER_APPROVAL, BEFORE_APPROVAL } from './steps/index.js';
+import type { StepId } from './steps.js';
+
+export type { SetupTarget } from './preflight.js';
+
+export interface RunInput {
+  runId: string;
+  mode: 'setup' | 'plan';
+  target: SetupTarget;
+  settings: SetupSettings;
+  /** SSH port for VMs found through the Compute API. */
+  sshPort: number;
+  address: 'internal' | 'external';
+}
+
+export interface EngineDeps extends Omit<PreflightDeps, 'redactor'> {
+  connect: Connector;
+  reporter: Reporter;
+  gate: ApprovalGate;
+  journal: Journal;
+  clock: Clock;
+  signal?: AbortSignal;
+  /** Attempts per step when the connection drops or times out (reconnecting in between). */
+  attempts?: number;
+  /** Shared with the caller so that it can redact its own logs too. */
+  redactor?: Redactor;
+}
+
+class RunEnded extends Error {
+  constructor(readonly result: Omit<RunResult, 'runId' | 'vm' | 'steps' | 'unchanged'>) {
+    super(result.state);
+  }
+}
+
+/**
+ * Takes a VM from bare to "runner and delegate up": preflight, connect, then each step as check → apply →
+ * verify. Resumes at the journal's step; returns `awaiting-approval` when the run must wait for a person.
+ */
+export async function runSetup(input: RunInput, deps: EngineDeps): Promise<RunResult> {
+  const redactor = deps.redactor ?? new Redactor();
+  const saved = await deps.journal.load();
+  const journal: JournalState = saved ?? { step: undefined, steps: {}, approvalRequestedAt: undefined };
+  const runner = new StepRunner(input, deps, redactor, journal);
+  await deps.reporter.runStarted({ runId: input.runId, vm: input.settings.vm, mode: input.mode, resumed: saved !== undefined });
+  await runner.replayDone();
+  let ended: RunEnded['result'];
+  try {
+    assertValidSettings(input.settings);
+    const pre = await runner.once('preflight', async () => {
+      const found = await preflight(input.target, input.settings, input.sshPort, input.address, { ...deps, redactor });
+      return { found, summary: found.summary };
+    });
+    await runner.connect(pre);
+    for (const step of BEFORE_APPROVAL) await runner.vmStep(step);
+    await approve(runner, input, deps, pre);
+    for (const step of AFTER_APPROVAL) await runner.vmStep(step);
+    ended = { state: 'succeeded', step: undefined, error: undefined };
+  } catch (error) {
+    ended = error instanceof RunEnded ? error.result : await runner.failed(asGitspacesError(error));
+  } finally {
+    await runner.close();
+  }
+  const result = runner.result(ended);
+  if (result.state !== 'awaiting-approval') await deps.reporter.runFinished(result);
+  return result;
+}
+
+async function approve(runner: StepRunner, input: RunInput, deps: EngineDeps, pre: Preflight): Promise<void> {
+  if (runner.isDone('approval')) return;
+  if (input.mode === 'plan') {
+    runner.record({ id: 'approval', state: 'pending', durationMs: undefined, summary: 'would ask the approvers' });
+    return;
+  }
+  if (await runner.alreadyInstalled()) {
+    await runner.finish('approval', 'unchanged', 'the delegate is already installed as wanted: nothing to approve', 0);
+    return;
+  }
+  const journal = runner.journal;
+  const firstAsk = journal.approvalRequestedAt === undefined;
+  const askedAt = journal.approvalRequestedAt ?? deps.clock.now();
+  const request: ApprovalRequest = {
+    runId: input.runId,
+    vm: input.settings.vm,
+    hostKeyFingerprint: runner.hostKey ? fingerprint(runner.hostKey) : pre.pin.expected()[0] ?? 'unknown',
+    delegateName: input.settings.delegateName,
+    delegateImage: input.settings.delegateImage,
+    accountId: input.settings.accountId,
+    tags: input.settings.delegateTags,
+    expiresAt: askedAt + input.settings.approvalTtlMs,
+  };
+  if (firstAsk) {
+    journal.approvalRequestedAt = askedAt;
+    journal.step = 'approval';
+    await deps.journal.save(journal);
+    await deps.reporter.approvalRequested(request);
+  }
+  const decision = await deps.gate.decide(request);
+  const waited = deps.clock.now() - askedAt;
+  switch (decision.kind) {
+    case 'approved':
+      await runner.finish('approval', 'done', `approved by <@${decision.by}>`, waited);
+      return;
+    case 'pending':
+      await runner.finish('approval', 'waiting', 'waiting for an approver', undefined);
+      throw new RunEnded({ state: 'awaiting-approval', step: 'approval', error: undefined });
+    case 'rejected':
+      await runner.finish('approval', 'failed', `rejected by <@${decision.by}>`, waited);
+      throw new RunEnded({ state: 'rejected', step: 'approval', error: undefined });
+    case 'expired':
+      await runner.finish('approval', 'failed', 'no approver decided in time', waited);
+      throw new RunEnded({ state: 'expired', step: 'approval', error: undefined });
+    case 'cancelled':
+      await runner.finish('approval', 'cancelled', `cancelled by <@${decision.by}>`, waited);
+      throw new RunEnded({ state: 'cancelled', step: 'approval', error: undefined });
+  }
+}
+
+export type { GitspacesError, StepId, StepRecord };

@@ -1,0 +1,183 @@
+import { GitspacesError } from '../errors.js';
+import type { EngineDeps, RunInput } from './engine.js';
+import type { HostKey, JournalState, RemoteHost, ReportedError, RunResult, StepRecord } from './ports.js';
+import { fingerprint } from './fingerprint.js';
+import type { Preflight } from './preflight.js';
+import type { Redactor } from './redactor.js';
+import { delegateHealthStep } from './steps/health.js';
+import { delegateStep } from './steps/delegate.js';
+import type { StepContext, VmStep } from './steps/index.js';
+import { STEP_IDS, type StepId, type StepState } from './steps.js';
+import { VmShell } from './vm-shell.js';
+
+const BACKOFF_MS = [1000, 3000, 8000];
+
+/** Runs steps one at a time for the engine: timing, journal, reporting, reconnecting after a dropped session. */
+export class StepRunner {
+  private remote: RemoteHost | undefined;
+  private pre: Preflight | undefined;
+  private readonly changed = new Set<StepId>();
+  hostKey: HostKey | undefined;
+
+  constructor(
+    private readonly input: RunInput,
+    private readonly deps: EngineDeps,
+    private readonly redactor: Redactor,
+    readonly journal: JournalState,
+  ) {}
+
+  isDone(id: StepId): boolean {
+    const state = this.journal.steps[id]?.state;
+    return state === 'done' || state === 'unchanged';
+  }
+
+  /** A resumed run shows what earlier attempts already did. */
+  async replayDone(): Promise<void> {
+    for (const id of STEP_IDS) {
+      const record = this.journal.steps[id];
+      if (record && this.isDone(id) && id !== 'preflight' && id !== 'connect') await this.deps.reporter.stepFinished(record);
+    }
+  }
+
+  record(record: StepRecord): StepRecord {
+    this.journal.steps[record.id] = record;
+    return record;
+  }
+
+  async finish(id: StepId, state: StepState, summary: string, durationMs: number | undefined): Promise<void> {
+    const record = this.record({ id, state, durationMs, summary: this.redactor.redact(summary) });
+    if (state === 'done') this.changed.add(id);
+    const next = STEP_IDS[STEP_IDS.indexOf(id) + (state === 'done' || state === 'unchanged' ? 1 : 0)];
+    this.journal.step = next ?? id;
+    if (this.input.mode === 'setup') await this.deps.journal.save(this.journal);
+    await this.deps.reporter.stepFinished(record);
+  }
+
+  private async start(id: StepId): Promise<number> {
+    const moved = this.journal.step !== id;
+    this.journal.step = id;
+    if (this.input.mode === 'setup' && moved) await this.deps.journal.save(this.journal);
+    await this.deps.reporter.stepStarted(id);
+    return this.deps.clock.now();
+  }
+
+  /** Preflight: always run (it holds the secrets for this run in memory), never changes anything. */
+  async once<T>(id: StepId, work: () => Promise<{ found: T; summary: string }>): Promise<T> {
+    const started = await this.start(id);
+    const { found, summary } = await work();
+    await this.finish(id, 'unchanged', summary, this.deps.clock.now() - started);
+    return found;
+  }
+
+  async connect(pre: Preflight): Promise<void> {
+    this.pre = pre;
+    await this.once('connect', async () => {
+      await this.withRetries('connect', () => this.open());
+      const fp = this.hostKey ? ` (${this.fingerprint()})` : '';
+      return { found: undefined, summary: `${this.input.settings.sshUser}@${pre.host}:${pre.port}, host key matches${fp}` };
+    });
+  }
+
+  private fingerprint(): string {
+    return this.hostKey ? fingerprint(this.hostKey) : '';
+  }
+
+  private async open(): Promise<void> {
+    const pre = this.pre as Preflight;
+    await this.remote?.close().catch(() => undefined);
+    const connected = await this.deps.connect({
+      host: pre.host,
+      port: pre.port,
+      user: this.input.settings.sshUser,
+      privateKey: pre.privateKey,
+      pin: pre.pin,
+    });
+    this.remote = connected.remote;
+    this.hostKey = connected.hostKey;
+  }
+
+  private context(): StepContext {
+    const remote = this.remote as RemoteHost;
+    const pre = this.pre as Preflight;
+    return {
+      vm: new VmShell(remote, this.redactor),
+      remote,
+      settings: this.input.settings,
+      material: pre.material,
+      clock: this.deps.clock,
+      redactor: this.redactor,
+      signal: this.deps.signal,
+    };
+  }
+
+  /** Retries work that failed because the session dropped or a command hung, reconnecting in between. */
+  private async withRetries<T>(id: StepId, work: () => Promise<T>): Promise<T> {
+    const attempts = this.deps.attempts ?? BACKOFF_MS.length + 1;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await work();
+      } catch (error) {
+        if (!(error instanceof GitspacesError) || !error.retryable || attempt >= attempts) throw error;
+        const wait = BACKOFF_MS[Math.min(attempt - 1, BACKOFF_MS.length - 1)] ?? 1000;
+        await this.deps.reporter.stepOutput?.(id, `${error.message} Retrying in ${wait / 1000}s (attempt ${attempt + 1} of ${attempts}).`);
+        await this.deps.clock.sleep(wait, this.deps.signal);
+        if (id !== 'connect') await this.open();
+      }
+    }
+  }
+
+  async vmStep(step: VmStep): Promise<void> {
+    if (this.isDone(step.id)) return;
+    const started = await this.start(step.id);
+    const elapsed = () => this.deps.clock.now() - started;
+    const found = await this.withRetries(step.id, () => step.check(this.context()));
+    if (found.ok) {
+      // Right after its container was (re)created, a passing health check is news, not "already in place".
+      const fresh = step.after !== undefined && this.changed.has(step.after);
+      return this.finish(step.id, fresh ? 'done' : 'unchanged', found.summary, elapsed());
+    }
+    if (this.input.mode === 'plan') return this.finish(step.id, 'pending', `would change: ${found.summary}`, elapsed());
+    const did = await this.withRetries(step.id, () => step.apply(this.context(), found));
+    const after = await this.withRetries(step.id, () => step.check(this.context()));
+    if (!after.ok) {
+      throw new GitspacesError('COMMAND_FAILED', `${step.id} was applied (${did}) but its check still fails: ${after.summary}.`);
+    }
+    return this.finish(step.id, 'done', did, elapsed());
+  }
+
+  /** The delegate already runs with the wanted settings and is healthy: a re-run needs no approval. */
+  async alreadyInstalled(): Promise<boolean> {
+    const ctx = this.context();
+    const [container, health] = [await delegateStep.check(ctx), await delegateHealthStep.check(ctx)];
+    return container.ok && health.ok;
+  }
+
+  async failed(error: GitspacesError): Promise<Omit<RunResult, 'runId' | 'vm' | 'steps' | 'unchanged'>> {
+    const step = this.journal.step ?? 'preflight';
+    const reported: ReportedError = {
+      code: error.code,
+      message: this.redactor.redact(error.message),
+      detail: error.detail === undefined ? undefined : this.redactor.redact(error.detail),
+      retryable: error.retryable,
+    };
+    const record = this.record({ id: step, state: 'failed', durationMs: undefined, summary: reported.message });
+    if (this.input.mode === 'setup') await this.deps.journal.save(this.journal);
+    await this.deps.reporter.stepFailed(record, reported);
+    return { state: 'failed', step, error: reported };
+  }
+
+  async close(): Promise<void> {
+    await this.remote?.close().catch(() => undefined);
+  }
+
+  result(ended: Omit<RunResult, 'runId' | 'vm' | 'steps' | 'unchanged'>): RunResult {
+    const steps = STEP_IDS.map((id) => this.journal.steps[id]).filter((r): r is StepRecord => r !== undefined);
+    return {
+      runId: this.input.runId,
+      vm: this.input.settings.vm,
+      ...ended,
+      steps,
+      unchanged: ended.state === 'succeeded' && steps.every((s) => s.state === 'unchanged'),
+    };
+  }
+}

@@ -1,0 +1,42 @@
+import { delegateEnv, delegateSpec, envFileContent } from '../container-specs.js';
+import { command, privileged, quote } from '../shell.js';
+import type { Check, StepContext, VmStep } from './step.js';
+import { checkContainer, ensureContainer } from './container.js';
+
+const RUN_TIMEOUT_MS = 15 * 60_000;
+const ENV_FILE_TEMPLATE = '/tmp/gitspaces-delegate.XXXXXXXX';
+
+/** Env files of interrupted earlier attempts hold the token too: none may outlive the step. */
+async function removeStaleEnvFiles(ctx: StepContext): Promise<void> {
+  await ctx.vm.script('rm -f /tmp/gitspaces-delegate.*', { allowFail: true }, 'rm env files');
+}
+
+/**
+ * The token travels only in a fresh mktemp file (0600, outside RUNNER_DIR which the runner mounts) that
+ * `docker run --env-file` reads; the file is removed right after, whatever `docker run` returned.
+ */
+async function runDelegate(ctx: StepContext): Promise<void> {
+  const envFile = (await ctx.vm.run(['mktemp', ENV_FILE_TEMPLATE])).stdout.trim();
+  const spec = delegateSpec(ctx.settings, ctx.material.token, envFile);
+  try {
+    await ctx.remote.putFile(envFile, envFileContent(delegateEnv(ctx.settings, ctx.material.token)), 0o600);
+    const run = privileged(ctx.vm.user, command('docker', 'run', ...spec.args));
+    const result = await ctx.vm.script(`${run}; rc=$?; rm -f ${quote(envFile)}; exit $rc`, {
+      allowFail: true,
+      timeoutMs: RUN_TIMEOUT_MS,
+    });
+    if (result.code !== 0) throw ctx.vm.failure('docker run', result);
+  } finally {
+    await removeStaleEnvFiles(ctx);
+  }
+}
+
+export const delegateStep: VmStep = {
+  id: 'delegate',
+  async check(ctx): Promise<Check> {
+    return checkContainer(ctx, delegateSpec(ctx.settings, ctx.material.token, ''));
+  },
+  apply(ctx): Promise<string> {
+    return ensureContainer(ctx, delegateSpec(ctx.settings, ctx.material.token, ''), () => runDelegate(ctx));
+  },
+};

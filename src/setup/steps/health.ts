@@ -1,0 +1,89 @@
+import { GitspacesError } from '../../errors.js';
+import { RUNNER_NAME } from '../container-specs.js';
+import type { StepId } from '../steps.js';
+import { tail } from '../vm-shell.js';
+import { inspectContainer } from './container.js';
+import type { Check, StepContext, VmStep } from './step.js';
+
+const POLL_MS = 2000;
+
+interface HealthProbe {
+  id: StepId;
+  /** The container step whose change means this health check verifies something new. */
+  after: StepId;
+  container(ctx: StepContext): string;
+  timeoutMs(ctx: StepContext): number;
+  probe(ctx: StepContext): Promise<boolean>;
+}
+
+/** The last log lines of a container, redacted: what a person needs to see when it does not come up. */
+async function logTail(ctx: StepContext, name: string): Promise<string> {
+  const logs = await ctx.vm.run(['docker', 'logs', '--tail', '30', name], { root: true, allowFail: true });
+  return ctx.redactor.redact(tail(`${logs.stdout}${logs.stderr}`, 30)) || '(no log output)';
+}
+
+function healthStep(p: HealthProbe): VmStep {
+  return {
+    id: p.id,
+    after: p.after,
+    async check(ctx): Promise<Check> {
+      return (await p.probe(ctx))
+        ? { ok: true, summary: `${p.container(ctx)} is healthy` }
+        : { ok: false, summary: `${p.container(ctx)} is not healthy yet` };
+    },
+    async apply(ctx): Promise<string> {
+      const name = p.container(ctx);
+      const started = ctx.clock.now();
+      const deadline = started + p.timeoutMs(ctx);
+      for (;;) {
+        if (await p.probe(ctx)) return `${name} healthy after ${Math.round((ctx.clock.now() - started) / 1000)}s`;
+        const state = await inspectContainer(ctx, name);
+        if (!state || state.status === 'exited' || state.status === 'dead') {
+          throw new GitspacesError('HEALTH_TIMEOUT', `${name} is ${state?.status ?? 'gone'}: it stopped instead of becoming healthy.`, {
+            detail: await logTail(ctx, name),
+          });
+        }
+        if (ctx.clock.now() >= deadline) {
+          throw new GitspacesError(
+            'HEALTH_TIMEOUT',
+            `${name} was not healthy within ${Math.round(p.timeoutMs(ctx) / 1000)}s (it is ${state.status}). Its last log lines are below.`,
+            { detail: await logTail(ctx, name) },
+          );
+        }
+        await ctx.clock.sleep(POLL_MS, ctx.signal);
+      }
+    },
+  };
+}
+
+/** The runner answers `/healthz` only after its pools are built (FACTS: start order). */
+export const runnerHealthStep = healthStep({
+  id: 'runner-health',
+  after: 'runner',
+  container: () => RUNNER_NAME,
+  timeoutMs: (ctx) => ctx.settings.runnerHealthTimeoutMs,
+  async probe(ctx) {
+    const url = `http://127.0.0.1:${ctx.settings.runnerHealthPort}/healthz`;
+    const result = await ctx.vm.run(['curl', '-fsS', '--max-time', '5', url], { allowFail: true, timeoutMs: 15_000 });
+    return result.code === 0;
+  },
+});
+
+/** The delegate's port 3460 is not published: ask inside the container, or find the registration line. */
+export const delegateHealthStep = healthStep({
+  id: 'delegate-health',
+  after: 'delegate',
+  container: (ctx) => ctx.settings.delegateName,
+  timeoutMs: (ctx) => ctx.settings.delegateHealthTimeoutMs,
+  async probe(ctx) {
+    const name = ctx.settings.delegateName;
+    const health = await ctx.vm.run(['docker', 'exec', name, 'curl', '-fs', 'localhost:3460/api/health'], {
+      root: true,
+      allowFail: true,
+      timeoutMs: 15_000,
+    });
+    if (health.code === 0) return true;
+    const logs = await ctx.vm.run(['docker', 'logs', '--tail', '200', name], { root: true, allowFail: true });
+    return /Delegate registered with id/.test(`${logs.stdout}${logs.stderr}`);
+  },
+});

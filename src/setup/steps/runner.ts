@@ -1,0 +1,19 @@
+import { runnerSpec } from '../container-specs.js';
+import type { Check, VmStep } from './step.js';
+import { checkContainer, ensureContainer } from './container.js';
+
+/** Pulling the runner image can take minutes on a fresh VM. */
+const RUN_TIMEOUT_MS = 15 * 60_000;
+
+export const runnerStep: VmStep = {
+  id: 'runner',
+  check(ctx): Promise<Check> {
+    return checkContainer(ctx, runnerSpec(ctx.settings, ctx.material.poolHash));
+  },
+  apply(ctx): Promise<string> {
+    const spec = runnerSpec(ctx.settings, ctx.material.poolHash);
+    return ensureContainer(ctx, spec, async () => {
+      await ctx.vm.run(['docker', 'run', ...spec.args], { root: true, timeoutMs: RUN_TIMEOUT_MS });
+    });
+  },
+};
