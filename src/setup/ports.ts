@@ -40,6 +40,11 @@ export interface HostKeyPin {
   verify(offered: HostKey): Promise<void>;
   /** Fingerprints (SHA256:…) that would be accepted, for messages. */
   expected(): string[];
+  /**
+   * Key types the pin holds (`ssh-ed25519`, `ssh-rsa`, …). The client asks the server for these first, as
+   * OpenSSH does with known_hosts: a VM with several host keys otherwise offers one that was never pinned.
+   */
+  keyTypes?(): Promise<string[]>;
 }
 
 export interface ConnectOptions {
