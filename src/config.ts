@@ -53,6 +53,8 @@ export interface Config {
   allowedChannels: string[] | undefined;
   allowSelfApproval: boolean;
   approvalTtlMs: number;
+  /** The environment the config was read from (with `.env` underneath): `env:VAR` secret references resolve here. */
+  env: Readonly<Record<string, string | undefined>>;
 }
 
 /** What a command needs beyond the always-validated formats. */
@@ -150,7 +152,8 @@ class Reader {
  * file underneath. Throws one CONFIG_INVALID error listing every missing or invalid value.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadConfigOptions = {}): Config {
-  const r = new Reader(options.dotEnv === false ? env : withDotEnv(env, options.dotEnv ?? '.env'));
+  const merged = options.dotEnv === false ? env : withDotEnv(env, options.dotEnv ?? '.env');
+  const r = new Reader(merged);
   const userIds = 'Slack user ids (U…/W…) or user-group ids (S…), comma-separated';
   const setupAllowedText = r.str('SETUP_ALLOWED');
   const config: Config = {
@@ -200,6 +203,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     allowedChannels: r.ids('ALLOWED_CHANNELS', CHANNEL_ID, 'Slack channel ids (C…/G…), comma-separated'),
     allowSelfApproval: r.bool('ALLOW_SELF_APPROVAL', false),
     approvalTtlMs: r.duration('APPROVAL_TTL', '24h'),
+    env: merged,
   };
   checkShape(r, config);
   for (const need of options.needs ?? []) requireFor(r, config, need);

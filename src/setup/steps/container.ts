@@ -1,7 +1,7 @@
 import { type ContainerSpec, type ContainerState, INSPECT_FORMAT, parseInspect } from '../container-specs.js';
 import type { Check, StepContext } from './step.js';
 
-export async function inspectContainer(ctx: StepContext, name: string): Promise<ContainerState | undefined> {
+export async function inspectContainer(ctx: Pick<StepContext, 'vm'>, name: string): Promise<ContainerState | undefined> {
   const result = await ctx.vm.run(['docker', 'inspect', '--type', 'container', '--format', INSPECT_FORMAT, name], {
     root: true,
     allowFail: true,

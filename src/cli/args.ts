@@ -1,0 +1,68 @@
+import { GitspacesError } from '../errors.js';
+
+export interface TargetArgs {
+  vm: string | undefined;
+  host: string | undefined;
+  port: number | undefined;
+  user: string | undefined;
+  knownHosts: string | undefined;
+  name: string | undefined;
+  yes: boolean;
+}
+
+const VALUE_FLAGS = new Set(['--host', '--port', '--user', '--known-hosts', '--name']);
+
+export const USAGE = `Usage: gitspaces-bot <command> [options]
+
+Commands:
+  serve                 Slack app and worker in one process (what npm start runs)
+  app                   the Slack app only
+  worker                a worker only (run any number against one Redis)
+  check-config [<vm>]   check every setting, Redis, Slack and Google; non-zero exit when anything is wrong
+  setup  <vm> | --host <addr> [--port <n>] [--user <u>] [--known-hosts <file>] [--name <vm>] [--yes]
+                        set up the runner and delegate on a VM, in this terminal
+  plan   <target>       the checks alone: what setup would change (nothing is changed)
+  status <target>       what is live on the VM
+
+<vm> is vm, zone/vm or project/zone/vm, found through the Compute API. --host skips the API;
+then pin the host key with --known-hosts (or SSH_HOST_KEY_POLICY=known-hosts|tofu).
+Exit codes: 0 success, 1 a step failed or was refused, 2 bad usage or configuration,
+3 stopped at approval (no terminal and no --yes).`;
+
+function usage(message: string): GitspacesError {
+  return new GitspacesError('USAGE', `${message}\n\n${USAGE}`);
+}
+
+/** Parses `setup`/`plan`/`status` arguments: one VM, or `--host` with its options. */
+export function parseTargetArgs(argv: string[]): TargetArgs {
+  const out: TargetArgs = { vm: undefined, host: undefined, port: undefined, user: undefined, knownHosts: undefined, name: undefined, yes: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    if (flag === '--yes' || flag === '-y') {
+      out.yes = true;
+    } else if (VALUE_FLAGS.has(flag)) {
+      const value = inline ?? argv[++i];
+      if (value === undefined || value === '') throw usage(`${flag} needs a value.`);
+      if (flag === '--host') out.host = value;
+      if (flag === '--user') out.user = value;
+      if (flag === '--known-hosts') out.knownHosts = value;
+      if (flag === '--name') out.name = value;
+      if (flag === '--port') {
+        const port = Number(value);
+        if (!Number.isInteger(port) || port < 1 || port > 65535) throw usage(`--port ${value} is not a port number.`);
+        out.port = port;
+      }
+    } else if (flag.startsWith('-')) {
+      throw usage(`Unknown option ${flag}.`);
+    } else if (out.vm === undefined) {
+      out.vm = arg;
+    } else {
+      throw usage(`One VM at a time in the terminal (got ${out.vm} and ${arg}).`);
+    }
+  }
+  if (out.vm !== undefined && out.host !== undefined) throw usage('Give a VM name or --host, not both.');
+  if (out.vm === undefined && out.host === undefined) throw usage('Which VM? Give its name or --host <address>.');
+  if (out.host !== undefined && !/^[A-Za-z0-9.:\-[\]]+$/.test(out.host)) throw usage(`--host ${out.host} is not a host name or address.`);
+  return out;
+}

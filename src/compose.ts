@@ -1,0 +1,127 @@
+/**
+ * The composition root: builds the engine's dependencies from the configuration. The only place that knows
+ * which adapter implements which port.
+ */
+import { systemClock } from './clock.js';
+import type { Config } from './config.js';
+import type { EngineDeps, RunInput, SetupTarget } from './setup/engine.js';
+import type {
+  ApprovalGate,
+  Clock,
+  Connector,
+  HostKeyPin,
+  HostKeyStore,
+  Journal,
+  Reporter,
+  SecretSource,
+  VmLocator,
+} from './setup/ports.js';
+import type { PinRequest } from './setup/preflight.js';
+import type { Redactor } from './setup/redactor.js';
+import { delegateNameFor, type SetupSettings } from './setup/settings.js';
+import { createComputeLocator } from './gcp/compute.js';
+import { createSecretManagerSource } from './gcp/secrets.js';
+import { createSecretSource } from './secrets/index.js';
+import { connectSsh } from './ssh/connect.js';
+import { readKnownHosts } from './ssh/known-hosts.js';
+import { pinKeys, tofuPin } from './ssh/pins.js';
+import { GitspacesError } from './errors.js';
+
+export function settingsFor(
+  config: Config,
+  vm: string,
+  overrides: { delegateName?: string | undefined; tags?: string | undefined; sshUser?: string | undefined } = {},
+): SetupSettings {
+  return {
+    vm,
+    sshUser: overrides.sshUser ?? config.ssh.user,
+    runnerDir: config.runnerDir,
+    dockerNetwork: config.dockerNetwork,
+    runnerImage: config.runnerImage,
+    delegateImage: config.delegateImage,
+    delegateName: delegateNameFor(overrides.delegateName || config.delegateName, vm),
+    delegateTags: overrides.tags ?? config.delegateTags,
+    accountId: config.harness.accountId?.trim() ?? '',
+    managerUrl: config.harness.managerUrl,
+    runnerHealthTimeoutMs: config.runnerHealthTimeoutMs,
+    delegateHealthTimeoutMs: config.delegateHealthTimeoutMs,
+    runnerHealthPort: 3000,
+    approvalTtlMs: config.approvalTtlMs,
+    secretRefs: {
+      pool: config.secrets.pool ?? '',
+      delegateToken: config.secrets.delegateToken ?? '',
+      sshKey: config.secrets.sshKey ?? '',
+      runnerSaKey: config.secrets.runnerSaKey,
+    },
+  };
+}
+
+export function runInputFor(config: Config, runId: string, mode: 'setup' | 'plan', target: SetupTarget, settings: SetupSettings): RunInput {
+  return { runId, mode, target, settings, sshPort: config.ssh.port, address: config.ssh.address };
+}
+
+/** Process-wide adapters: one Google client per service, created on first use. */
+let shared: { secrets: SecretSource; vms: VmLocator } | undefined;
+function sharedAdapters(config: Config) {
+  shared ??= {
+    secrets: createSecretSource({ env: config.env, secretManager: createSecretManagerSource(config) }),
+    vms: createComputeLocator(config),
+  };
+  return shared;
+}
+
+/** How the VM's host key is pinned, from SSH_HOST_KEY_POLICY (and SSH_KNOWN_HOSTS). */
+export function pinPolicy(config: Config, store: HostKeyStore | undefined): { pinFor(r: PinRequest): Promise<HostKeyPin>; needsPublishedKeys: boolean } {
+  switch (config.ssh.hostKeyPolicy) {
+    case 'guest-attributes':
+      return {
+        needsPublishedKeys: true,
+        pinFor: async (r) => pinKeys(r.published ?? [], `guest attributes of ${r.vm}`),
+      };
+    case 'known-hosts':
+      return {
+        needsPublishedKeys: false,
+        pinFor: async (r) => pinKeys(await readKnownHosts(config.ssh.knownHosts ?? '', r.host, r.port), config.ssh.knownHosts ?? 'known_hosts'),
+      };
+    case 'tofu':
+      return {
+        needsPublishedKeys: false,
+        pinFor: async (r) => {
+          if (!store) throw new GitspacesError('CONFIG_INVALID', 'SSH_HOST_KEY_POLICY=tofu needs a place to remember keys.');
+          return tofuPin(store, r.vm);
+        },
+      };
+  }
+}
+
+export interface EngineParts {
+  reporter: Reporter;
+  gate: ApprovalGate;
+  journal: Journal;
+  hostKeyStore?: HostKeyStore;
+  vms?: VmLocator;
+  secrets?: SecretSource;
+  connect?: Connector;
+  clock?: Clock;
+  signal?: AbortSignal;
+  redactor?: Redactor;
+}
+
+export function createEngineDeps(config: Config, parts: EngineParts): EngineDeps {
+  const needsShared = parts.secrets === undefined || parts.vms === undefined;
+  const adapters = needsShared ? sharedAdapters(config) : undefined;
+  const policy = pinPolicy(config, parts.hostKeyStore);
+  return {
+    secrets: parts.secrets ?? (adapters as NonNullable<typeof adapters>).secrets,
+    vms: parts.vms ?? adapters?.vms,
+    connect: parts.connect ?? connectSsh,
+    pinFor: policy.pinFor,
+    needsPublishedKeys: policy.needsPublishedKeys,
+    reporter: parts.reporter,
+    gate: parts.gate,
+    journal: parts.journal,
+    clock: parts.clock ?? systemClock,
+    ...(parts.signal ? { signal: parts.signal } : {}),
+    ...(parts.redactor ? { redactor: parts.redactor } : {}),
+  };
+}
