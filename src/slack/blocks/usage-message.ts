@@ -1,0 +1,33 @@
+import type { types } from '@slack/bolt';
+import { escapeMrkdwn, LIMITS, truncate } from './limits.js';
+import type { SlackMessage } from './run-message.js';
+
+export const USAGE = [
+  '`/gitspaces setup <vm> [<vm>…]`: set up the Harness runner and delegate on each VM (`vm`, `zone/vm` or `project/zone/vm`)',
+  '`/gitspaces setup`: the same, from a form',
+  '`/gitspaces status [<vm>]`: recent runs, or what is live on one VM',
+  '`/gitspaces plan <vm>`: what setup would do, changing nothing',
+  '`/gitspaces cancel <vm>`: stop a queued or waiting run (its requester or an approver)',
+  '`/gitspaces help`: this list',
+].join('\n');
+
+/** The usage, with what was wrong first when there was something wrong. Always ephemeral. */
+export function usageMessage(problem?: string): SlackMessage {
+  const blocks: types.KnownBlock[] = [];
+  if (problem !== undefined) {
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: truncate(`:warning: ${escapeMrkdwn(problem)}`, LIMITS.sectionText) },
+    });
+  }
+  blocks.push({ type: 'section', text: { type: 'mrkdwn', text: USAGE } });
+  return { text: problem ?? 'Gitspaces commands', blocks };
+}
+
+/** A one-section ephemeral answer (refusals, confirmations). `text` is mrkdwn written by the bot. */
+export function noticeMessage(text: string): SlackMessage {
+  return {
+    text: truncate(text.replace(/[*`]/g, ''), LIMITS.messageText),
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: truncate(text, LIMITS.sectionText) } }],
+  };
+}
