@@ -1,0 +1,91 @@
+import { Client } from 'ssh2';
+import { asGitspacesError, GitspacesError } from '../errors.js';
+import type { ConnectedHost, Connector, HostKey } from '../setup/ports.js';
+import { parseHostKeyBlob } from './host-key.js';
+import { hostKeyAlgorithms } from './host-key-algorithms.js';
+import { checkPrivateKey } from './private-key.js';
+import { Ssh2RemoteHost } from './remote-host.js';
+import { connectError } from './ssh-errors.js';
+
+const DEFAULT_READY_TIMEOUT_MS = 20_000;
+// Without keepalives a dead network never errors (ssh2 turns them off by default): 3 missed 5 s pings
+// end the connection, and every pending command fails with SSH_DISCONNECTED.
+const KEEPALIVE_INTERVAL_MS = 5_000;
+const KEEPALIVE_COUNT_MAX = 3;
+
+/**
+ * Opens one SSH connection for a run. The host key is checked by `options.pin` before authentication,
+ * so a refused key ends the connection before any command can run.
+ */
+export const connectSsh: Connector = async (options) => {
+  const target = { host: options.host, port: options.port, user: options.user };
+  const readyTimeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
+  checkPrivateKey(options.privateKey);
+  const serverHostKey = hostKeyAlgorithms((await options.pin.keyTypes?.()) ?? []);
+  const client = new Client();
+
+  return new Promise<ConnectedHost>((resolve, reject) => {
+    let settled = false;
+    let offered: HostKey | undefined;
+    // The pin's own error: ssh2 reports any refusal as a generic "Host denied (verification failed)".
+    let refusal: GitspacesError | undefined;
+    const fail = (error: GitspacesError) => {
+      if (settled) return;
+      settled = true;
+      reject(error);
+      client.destroy();
+    };
+
+    // Must return undefined: ssh2 takes any other return value (a Promise too) as the verdict itself.
+    const hostVerifier = (blob: Buffer, verify: (accept: boolean) => void): void => {
+      try {
+        offered = parseHostKeyBlob(blob);
+      } catch (error) {
+        refusal = asGitspacesError(error, 'HOST_KEY_INVALID');
+        verify(false);
+        return;
+      }
+      options.pin.verify(offered).then(
+        () => verify(true),
+        (error: unknown) => {
+          refusal = asGitspacesError(error, 'HOST_KEY_MISMATCH');
+          verify(false);
+        },
+      );
+    };
+
+    client.on('ready', () => {
+      if (settled) return;
+      if (offered === undefined) {
+        fail(new GitspacesError('INTERNAL', 'The SSH session opened without a verified host key.'));
+        return;
+      }
+      settled = true;
+      resolve({ remote: new Ssh2RemoteHost(client, target), hostKey: offered });
+    });
+    client.on('error', (error: Error) => fail(refusal ?? connectError(error, target, readyTimeoutMs)));
+    client.on('close', () =>
+      fail(
+        refusal ??
+          new GitspacesError(
+            'SSH_CONNECT_FAILED',
+            `${target.host}:${target.port} closed the connection during the SSH handshake: check sshd on the VM ` +
+              '(MaxStartups, AllowUsers) and try again.',
+            { retryable: true },
+          ),
+      ),
+    );
+
+    client.connect({
+      host: options.host,
+      port: options.port,
+      username: options.user,
+      privateKey: options.privateKey,
+      hostVerifier,
+      readyTimeout: readyTimeoutMs,
+      keepaliveInterval: KEEPALIVE_INTERVAL_MS,
+      keepaliveCountMax: KEEPALIVE_COUNT_MAX,
+      ...(serverHostKey ? { algorithms: { serverHostKey } } : {}),
+    });
+  });
+};
