@@ -1,0 +1,124 @@
+import type { Config } from '../config.js';
+import type { GitspacesError } from '../errors.js';
+import type { SecretSource } from '../setup/ports.js';
+import { secretManagerClient } from './clients.js';
+import { crc32c } from './crc32c.js';
+import { gcpError } from './fail.js';
+import { describeGoogleError } from './google-error.js';
+import { parseSecretRef, type SecretRef } from './secret-ref.js';
+
+export { parseSecretRef, type SecretRef } from './secret-ref.js';
+
+type Crc = number | string | { toString(): string } | null | undefined;
+
+/** The part of `SecretManagerServiceClient` this source uses. */
+export interface SecretManagerApi {
+  accessSecretVersion(request: {
+    name: string;
+  }): Promise<
+    [
+      { name?: string | null; payload?: { data?: Uint8Array | string | null; dataCrc32c?: Crc } | null },
+      ...unknown[],
+    ]
+  >;
+}
+
+export interface SecretManagerSourceOptions {
+  /** Defaults to the process-wide client for `config.gcp.secretManagerApiUrl`. */
+  client?: SecretManagerApi;
+}
+
+function failure(thrown: unknown, ref: string, secret: SecretRef): GitspacesError {
+  const google = describeGoogleError(thrown);
+  const named = ref.trim() === secret.name ? secret.name : `${ref.trim()} (${secret.name})`;
+  const options = { cause: thrown, detail: `Google said: ${google.message}` };
+  switch (google.status) {
+    case 'NOT_FOUND':
+      return gcpError(
+        'SECRET_NOT_FOUND',
+        `The secret ${named} does not exist in Secret Manager (or has no such version).`,
+        `Create it (\`gcloud secrets create ${secret.secret} --project ${secret.project}\`, then \`gcloud secrets versions add\`) or fix the reference.`,
+        options,
+      );
+    case 'PERMISSION_DENIED':
+    case 'UNAUTHENTICATED':
+      return gcpError(
+        'SECRET_PERMISSION_DENIED',
+        `The bot may not read the secret ${named}: it needs the permission secretmanager.versions.access.`,
+        `Grant its service account the Secret Manager Secret Accessor role (roles/secretmanager.secretAccessor) on the secret ${secret.secret} or on project ${secret.project}.`,
+        options,
+      );
+    case 'FAILED_PRECONDITION':
+      return gcpError(
+        'SECRET_DISABLED',
+        `The secret version ${named} is disabled or destroyed, so it cannot be read.`,
+        `Enable it (\`gcloud secrets versions enable ${secret.version} --secret ${secret.secret} --project ${secret.project}\`) or point the reference at another version (name@VERSION).`,
+        options,
+      );
+    case 'RESOURCE_EXHAUSTED':
+      return gcpError(
+        'SECRET_UNREADABLE',
+        `The Secret Manager quota of project ${secret.project} was reached while reading ${named}.`,
+        'The run is retried later.',
+        { ...options, retryable: true },
+      );
+    case 'INVALID_ARGUMENT':
+      return gcpError(
+        'SECRET_INVALID_REF',
+        `Secret Manager refused the reference ${named}.`,
+        'Fix the reference.',
+        options,
+      );
+    case 'UNAVAILABLE':
+    case 'UNKNOWN':
+      return gcpError(
+        'SECRET_UNREADABLE',
+        `Secret Manager did not answer while reading ${named}${google.network ? ` (${google.message})` : ''}.`,
+        'Try again; if it persists, check network access to secretmanager.googleapis.com (or SECRET_MANAGER_API_URL).',
+        { ...options, retryable: true },
+      );
+  }
+}
+
+/** The checksum as sent: a decimal string over REST, a number or a Long over gRPC; undefined when absent. */
+function expectedCrc(value: Crc): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  const text = String(value).trim();
+  return /^\d+$/.test(text) ? Number(text) : Number.NaN;
+}
+
+function verify(data: Buffer, sent: Crc, ref: string, secret: SecretRef): void {
+  const expected = expectedCrc(sent);
+  if (expected === undefined || crc32c(data) === expected) return;
+  // Neither the data nor its checksum goes into the message: a checksum of a short secret helps guess it.
+  throw gcpError(
+    'SECRET_CHECKSUM',
+    `The secret ${ref.trim()} (${secret.name}) arrived corrupted: its CRC32C does not match the checksum Secret Manager sent.`,
+    'Nothing was used. Run again; if it repeats, re-add the secret version (`gcloud secrets versions add`).',
+  );
+}
+
+/** Reads secrets from Secret Manager, checking each payload's CRC32C. Values live only in the returned Buffer. */
+export function createSecretManagerSource(
+  config: Pick<Config, 'gcp'>,
+  options: SecretManagerSourceOptions = {},
+): SecretSource {
+  let client = options.client;
+  return {
+    async read(reference: string): Promise<Buffer> {
+      const secret = parseSecretRef(reference, config.gcp.project);
+      client ??= secretManagerClient(config);
+      let version: Awaited<ReturnType<SecretManagerApi['accessSecretVersion']>>[0];
+      try {
+        [version] = await client.accessSecretVersion({ name: secret.name });
+      } catch (thrown) {
+        throw failure(thrown, reference, secret);
+      }
+      const raw = version.payload?.data;
+      const data =
+        typeof raw === 'string' ? Buffer.from(raw, 'base64') : Buffer.from(raw ?? new Uint8Array());
+      verify(data, version.payload?.dataCrc32c, reference, secret);
+      return data;
+    },
+  };
+}
