@@ -2,7 +2,7 @@
  * What the Slack surfaces and the worker share about a run. Records live in Redis under QUEUE_PREFIX and
  * outlive their BullMQ job; they hold references and results, never a secret value.
  */
-import type { ApprovalDecision, StepRecord } from '../setup/ports.js';
+import type { ApprovalDecision, JournalState, StepRecord } from '../setup/ports.js';
 import type { RunState, StepId } from '../setup/steps.js';
 
 export interface RunTarget {
@@ -16,10 +16,17 @@ export interface AuditEntry {
   at: number;
   /** Slack user id, or `system`. */
   by: string;
-  event: 'requested' | 'approved' | 'rejected' | 'expired' | 'cancelled' | 'step' | 'finished';
+  event: 'requested' | 'approved' | 'rejected' | 'expired' | 'cancelled' | 'step' | 'retry' | 'finished';
   step?: StepId;
   detail?: string;
 }
+
+export type FinalDecision = Exclude<ApprovalDecision, { kind: 'pending' }>;
+
+/** The states a run ends in; the VM is free again once its run is in one of them. */
+export type FinalRunState =
+  | Extract<RunState, 'succeeded' | 'rejected' | 'expired' | 'cancelled'>
+  | `failed:${StepId}`;
 
 export interface RunRecord {
   /** Opaque, `[A-Za-z0-9_-]{1,64}`; also the BullMQ job id. */
@@ -35,7 +42,9 @@ export interface RunRecord {
   tags: string | undefined;
   state: RunState;
   steps: StepRecord[];
-  decision: Exclude<ApprovalDecision, { kind: 'pending' }> | undefined;
+  decision: FinalDecision | undefined;
+  /** When the approval request runs out (set when the request is posted). */
+  approvalExpiresAt: number | undefined;
   createdAt: number;
   updatedAt: number;
   finishedAt: number | undefined;
@@ -51,6 +60,16 @@ export interface SetupJobData {
   messageTs: string | undefined;
   delegateName: string | undefined;
   tags: string | undefined;
-  /** Secret references (names, never values). */
-  secretRefs: { pool: string; delegateToken: string; sshKey: string; runnerSaKey: string | undefined };
+  /**
+   * Secret references (names, never values) as the enqueuing process knew them, for the audit. The worker
+   * reads secrets through its own configuration.
+   */
+  secretRefs: {
+    pool: string | undefined;
+    delegateToken: string | undefined;
+    sshKey: string | undefined;
+    runnerSaKey: string | undefined;
+  };
+  /** Where the engine is in the run; written after every step so that another worker can resume it. */
+  journal?: JournalState;
 }
