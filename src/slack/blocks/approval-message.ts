@@ -134,7 +134,7 @@ export function closedApprovalBlocks(
 export function closedApprovalMessage(input: ApprovalMessageInput, outcome: ApprovalOutcome): SlackMessage {
   const open = approvalRequestMessage(input);
   return {
-    text: `Delegate on ${input.request.vm}: ${outcome.kind}`,
+    text: `Approval to install the Harness delegate on ${input.request.vm}: ${outcome.kind}`,
     blocks: closedApprovalBlocks(open.blocks, outcome, input.request.expiresAt),
   };
 }
@@ -148,5 +148,8 @@ export function closedApprovalSummary(vm: string, outcome: ApprovalOutcome): Sla
       text: { type: 'mrkdwn', text: `Approval to install the Harness delegate on *${escapeMrkdwn(vm)}*` },
     },
   ];
-  return { text: `Delegate on ${vm}: ${outcome.kind}`, blocks: closedApprovalBlocks(blocks, outcome) };
+  return {
+    text: `Approval to install the Harness delegate on ${vm}: ${outcome.kind}`,
+    blocks: closedApprovalBlocks(blocks, outcome),
+  };
 }

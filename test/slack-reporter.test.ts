@@ -1,0 +1,219 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { RunRecord } from '../src/queue/types.js';
+import type { ApprovalRequest, Reporter, RunResult, StepRecord } from '../src/setup/ports.js';
+import { STEP_IDS, type StepId } from '../src/setup/steps.js';
+import { createSlackReporterFactory, type SlackReporters } from '../src/slack/reporter/slack-reporters.js';
+import { type FakeSlack, startFakeSlack } from './support/fake-slack.js';
+
+let slack: FakeSlack;
+let reporters: SlackReporters;
+const attached = new Map<string, { messageTs?: string; approvalTs?: string }>();
+
+function record(id: string, over: Partial<RunRecord> = {}): RunRecord {
+  return {
+    id,
+    target: { vm: `vm-${id}`, project: 'my-project', zone: 'us-central1-a' },
+    requester: 'U0REQ',
+    channel: 'C0RUNS',
+    messageTs: undefined,
+    approvalTs: undefined,
+    delegateName: undefined,
+    tags: undefined,
+    state: 'queued',
+    steps: [],
+    decision: undefined,
+    approvalExpiresAt: undefined,
+    createdAt: Date.now(),
+    updatedAt: Date.now(),
+    finishedAt: undefined,
+    audit: [],
+    ...over,
+  };
+}
+
+const done = (id: StepId): StepRecord => ({ id, state: 'done', durationMs: 1500, summary: `${id} in place` });
+
+function request(runId: string): ApprovalRequest {
+  return {
+    runId,
+    vm: `vm-${runId}`,
+    hostKeyFingerprint: 'SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU',
+    delegateName: `vm-${runId}-delegate`,
+    delegateImage: 'harness/delegate:25.03',
+    accountId: 'acct_1',
+    tags: '',
+    expiresAt: Date.now() + 3_600_000,
+  };
+}
+
+/** What the engine tells a reporter up to the approval request. */
+async function runUntilApproval(reporter: Reporter, runId: string): Promise<void> {
+  await reporter.runStarted({ runId, vm: `vm-${runId}`, mode: 'setup', resumed: false });
+  for (const id of STEP_IDS.slice(0, 7)) {
+    await reporter.stepStarted(id);
+    await reporter.stepFinished(done(id));
+  }
+  await reporter.stepStarted('approval');
+  await reporter.approvalRequested(request(runId));
+}
+
+function succeeded(runId: string): RunResult {
+  return {
+    runId,
+    vm: `vm-${runId}`,
+    state: 'succeeded',
+    step: undefined,
+    steps: STEP_IDS.map(done),
+    error: undefined,
+    unchanged: false,
+  };
+}
+
+async function runAfterApproval(reporter: Reporter, runId: string): Promise<void> {
+  await reporter.runStarted({ runId, vm: `vm-${runId}`, mode: 'setup', resumed: true });
+  await reporter.stepFinished(done('approval'));
+  for (const id of ['delegate', 'delegate-health'] as const) {
+    await reporter.stepStarted(id);
+    await reporter.stepFinished(done(id));
+  }
+  await reporter.runFinished(succeeded(runId));
+}
+
+function stepText(blocks: unknown[], id: StepId): string {
+  return JSON.stringify((blocks as Array<{ block_id?: string }>).find((b) => b.block_id === `step-${id}`));
+}
+
+beforeEach(async () => {
+  slack = await startFakeSlack();
+  attached.clear();
+  reporters = createSlackReporterFactory({
+    botToken: 'xoxb-test-token',
+    slackApiUrl: slack.url,
+    approvers: ['U0APP', 'S0OPS'],
+    attach: async (runId, messages) => {
+      attached.set(runId, { ...attached.get(runId), ...messages });
+    },
+    updateIntervalMs: 200,
+  });
+});
+
+afterEach(async () => {
+  await reporters.close(1000);
+  await slack.close();
+});
+
+describe('the Slack reporter', () => {
+  it('posts the parent message, asks for approval in the thread, and ends with every step done in place', async () => {
+    await runUntilApproval(reporters.reporterFor(record('r1')), 'r1');
+    await reporters.idle();
+    const parentTs = attached.get('r1')?.messageTs as string;
+    const approvalTs = attached.get('r1')?.approvalTs as string;
+    expect(parentTs).toBeDefined();
+    const approval = slack.message('C0RUNS', approvalTs);
+    expect(approval).toMatchObject({ threadTs: parentTs, replyBroadcast: true });
+    expect(approval?.text).toContain('Approval needed');
+    expect(JSON.stringify(approval?.blocks)).toContain('<!subteam^S0OPS>');
+    expect(stepText(slack.message('C0RUNS', parentTs)?.blocks ?? [], 'approval')).toContain('waiting');
+
+    // A worker (maybe another process) resumes the run after the click, from the run record.
+    await runAfterApproval(
+      reporters.reporterFor(record('r1', { messageTs: parentTs, approvalTs, state: 'running:delegate' })),
+      'r1',
+    );
+    await reporters.idle();
+    const parent = slack.message('C0RUNS', parentTs);
+    for (const id of STEP_IDS) expect(stepText(parent?.blocks ?? [], id)).toContain('done · 1.5s');
+    expect(JSON.stringify(parent?.blocks)).toContain('`succeeded`');
+    const thread = slack.thread('C0RUNS', parentTs);
+    expect(thread.at(-1)?.text).toContain('Setup finished');
+    expect(slack.channelMessages('C0RUNS')).toHaveLength(1);
+    expect(slack.calls.length).toBeLessThanOrEqual(15);
+  });
+
+  it('never holds up the run while Slack is down, and catches up when Slack answers again', async () => {
+    slack.down = true;
+    const reporter = reporters.reporterFor(record('r2'));
+    await runUntilApproval(reporter, 'r2');
+    await reporter.runFinished({ ...succeeded('r2'), state: 'expired', step: 'approval' });
+    expect(slack.messages).toHaveLength(0);
+    slack.down = false;
+    await reporters.idle();
+    const parentTs = attached.get('r2')?.messageTs as string;
+    const parent = slack.message('C0RUNS', parentTs);
+    expect(JSON.stringify(parent?.blocks)).toContain('`expired`');
+    const thread = slack.thread('C0RUNS', parentTs);
+    expect(thread.map((m) => m.text)).toEqual([
+      'Approval to install the Harness delegate on vm-r2: expired',
+      expect.stringContaining('The approval request expired'),
+    ]);
+    // The expired request no longer offers its buttons.
+    expect(JSON.stringify(thread[0]?.blocks)).not.toContain('delegate_approve');
+    expect(JSON.stringify(thread[0]?.blocks)).toContain('Expired');
+  });
+
+  it('waits out a 429 for one channel without holding up runs in other channels', async () => {
+    slack.fail('chat.postMessage', { status: 429, retryAfter: 30 });
+    await reporters
+      .reporterFor(record('r3'))
+      .runStarted({ runId: 'r3', vm: 'vm-r3', mode: 'setup', resumed: false });
+    await slack.waitFor('the 429', () => slack.calls.some((c) => c.status === 429));
+    await reporters
+      .reporterFor(record('r4', { channel: 'C0OTHER' }))
+      .runStarted({ runId: 'r4', vm: 'vm-r4', mode: 'setup', resumed: false });
+    await slack.waitFor('the other channel’s message', () => slack.channelMessages('C0OTHER').length === 1);
+    expect(slack.channelMessages('C0RUNS')).toHaveLength(0);
+  });
+
+  it('retries a 500 and a Retry-After and delivers the latest state', async () => {
+    slack.fail('chat.postMessage', { status: 500 });
+    slack.fail('chat.update', { status: 429, retryAfter: 1 });
+    const reporter = reporters.reporterFor(record('r5'));
+    await runUntilApproval(reporter, 'r5');
+    await reporter.runFinished({ ...succeeded('r5'), state: 'rejected', step: 'approval' });
+    await reporters.idle();
+    const parent = slack.message('C0RUNS', attached.get('r5')?.messageTs as string);
+    expect(JSON.stringify(parent?.blocks)).toContain('`rejected`');
+  });
+
+  it('stays inside Slack’s rate limits when many runs share a channel', async () => {
+    slack.rateLimits = true;
+    await Promise.all(['a', 'b', 'c'].map((id) => runUntilApproval(reporters.reporterFor(record(id)), id)));
+    await reporters.idle();
+    expect(slack.channelMessages('C0RUNS')).toHaveLength(3);
+    expect(slack.messages.filter((m) => m.replyBroadcast)).toHaveLength(3);
+    expect(slack.calls.filter((c) => c.status === 429)).toEqual([]);
+  });
+
+  it('shows a failed step with its redacted log tail in the thread', async () => {
+    const reporter = reporters.reporterFor(record('r6'));
+    await reporter.runStarted({ runId: 'r6', vm: 'vm-r6', mode: 'setup', resumed: false });
+    await reporter.stepStarted('runner-health');
+    const failed: StepRecord = {
+      id: 'runner-health',
+      state: 'failed',
+      durationMs: 120_000,
+      summary: 'no answer',
+    };
+    await reporter.stepFailed(failed, {
+      code: 'HEALTH_TIMEOUT',
+      message: 'The runner did not answer.',
+      detail: 'level=fatal msg="Unable to load pool file"',
+      retryable: false,
+    });
+    await reporter.runFinished({
+      runId: 'r6',
+      vm: 'vm-r6',
+      state: 'failed',
+      step: 'runner-health',
+      steps: [failed],
+      error: undefined,
+      unchanged: false,
+    });
+    await reporters.idle();
+    const parentTs = attached.get('r6')?.messageTs as string;
+    expect(JSON.stringify(slack.message('C0RUNS', parentTs)?.blocks)).toContain('`failed:runner-health`');
+    const [error] = slack.thread('C0RUNS', parentTs);
+    expect(JSON.stringify(error?.blocks)).toContain('Unable to load pool file');
+    expect(slack.calls.filter((c) => !c.ok)).toEqual([]);
+  });
+});
