@@ -1,0 +1,323 @@
+/**
+ * A stand-in for the two Google APIs the bot calls, on a loopback port, speaking their REST shapes as the
+ * real clients call them in fallback mode:
+ *   GET /compute/v1/projects/{p}/zones/{z}/instances/{vm}                                   compute.instances.get
+ *   GET /compute/v1/projects/{p}/zones/{z}/instances/{vm}/getGuestAttributes?queryPath=…   instances.getGuestAttributes
+ *   GET /v1/projects/{p}/secrets/{s}/versions/{v}:access                                    secretmanager.versions.access
+ * Errors come as Google sends them: the HTTP status and `{"error":{"code","message","status","errors"}}`.
+ * It records every request, enforces the guest-attributes limit of 10 queries a minute per VM (429 beyond
+ * it), and fails on demand. Point COMPUTE_API_URL and SECRET_MANAGER_API_URL at `url`.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface FakeHostKey {
+  type: string;
+  base64: string;
+}
+
+export interface FakeVm {
+  status?: string;
+  internalIp?: string;
+  /** No external address when absent. */
+  externalIp?: string;
+  /** Keys published under `hostkeys/`; none (a 404 for the query path) when absent or empty. */
+  hostKeys?: FakeHostKey[];
+  /** The guest agent publishes the keys only from this guest-attributes query on (1-based). */
+  hostKeysFromQuery?: number;
+}
+
+export interface FakeSecretVersion {
+  data: string | Buffer;
+  state?: 'ENABLED' | 'DISABLED' | 'DESTROYED';
+  /** `right` (default): the payload's CRC32C; `wrong`: another number; `none`: no checksum sent. */
+  checksum?: 'right' | 'wrong' | 'none';
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  authorization: string | undefined;
+  status: number;
+}
+
+export interface ForcedError {
+  status: number;
+  message?: string;
+  /** Google's status name; derived from the HTTP status when absent. */
+  googleStatus?: string;
+  reason?: string;
+  /** How many requests fail; every one when absent. */
+  times?: number;
+}
+
+const STATUS_NAMES: Record<number, [string, string]> = {
+  400: ['INVALID_ARGUMENT', 'invalid'],
+  401: ['UNAUTHENTICATED', 'authError'],
+  403: ['PERMISSION_DENIED', 'forbidden'],
+  404: ['NOT_FOUND', 'notFound'],
+  429: ['RESOURCE_EXHAUSTED', 'rateLimitExceeded'],
+  500: ['INTERNAL', 'backendError'],
+  503: ['UNAVAILABLE', 'backendError'],
+};
+
+/** CRC32C bit by bit: deliberately not the product's table-driven code, so each checks the other. */
+function crc32cBitwise(data: Buffer): number {
+  let crc = 0xffffffff;
+  for (const byte of data) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0x82f63b78 : crc >>> 1;
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+const INSTANCE =
+  /^\/compute\/v1\/projects\/([^/]+)\/zones\/([^/]+)\/instances\/([^/]+)(\/getGuestAttributes)?$/;
+const ACCESS = /^\/v1\/projects\/([^/]+)\/secrets\/([^/]+)\/versions\/([^/]+):access$/;
+
+export class FakeGoogle {
+  readonly requests: RecordedRequest[] = [];
+  private readonly vms = new Map<string, FakeVm>();
+  private readonly secrets = new Map<string, FakeSecretVersion[]>();
+  private readonly guestQueries = new Map<string, number[]>();
+  private readonly guestAnswered = new Map<string, number>();
+  private readonly forced: Array<{ match: string | RegExp; error: ForcedError; left: number }> = [];
+
+  constructor(
+    private readonly server: Server,
+    readonly url: string,
+    private readonly now: () => number,
+  ) {}
+
+  /** `project/zone/name`. */
+  addVm(ref: string, vm: FakeVm = {}): this {
+    this.vms.set(ref, { status: 'RUNNING', internalIp: '10.128.0.2', ...vm });
+    return this;
+  }
+
+  /** Versions are numbered from 1 in the order given; `latest` is the highest. */
+  addSecret(project: string, name: string, ...versions: Array<string | Buffer | FakeSecretVersion>): this {
+    const list = versions.map((v) => (typeof v === 'string' || Buffer.isBuffer(v) ? { data: v } : v));
+    this.secrets.set(`${project}/${name}`, list);
+    return this;
+  }
+
+  /** Requests whose path contains `match` (or matches it) fail with `error`. */
+  fail(match: string | RegExp, error: ForcedError): this {
+    this.forced.push({ match, error, left: error.times ?? Number.POSITIVE_INFINITY });
+    return this;
+  }
+
+  /** Guest-attributes requests made for `project/zone/name`. */
+  guestAttributeRequests(ref: string): RecordedRequest[] {
+    const [project, zone, name] = ref.split('/');
+    const path = `/compute/v1/projects/${project}/zones/${zone}/instances/${name}/getGuestAttributes`;
+    return this.requests.filter((r) => r.path === path);
+  }
+
+  close(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const record: RecordedRequest = {
+      method: req.method ?? 'GET',
+      path: decodeURIComponent(url.pathname),
+      query: Object.fromEntries(url.searchParams),
+      authorization: req.headers.authorization,
+      status: 0,
+    };
+    this.requests.push(record);
+    const [status, body] = this.answer(record);
+    record.status = status;
+    res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8' });
+    res.end(JSON.stringify(body));
+  }
+
+  private answer(req: RecordedRequest): [number, unknown] {
+    const forced = this.forced.find(
+      (f) =>
+        f.left > 0 && (typeof f.match === 'string' ? req.path.includes(f.match) : f.match.test(req.path)),
+    );
+    if (forced) {
+      forced.left--;
+      const e = forced.error;
+      return googleError(e.status, e.message ?? `Forced failure for ${req.path}`, e.googleStatus, e.reason);
+    }
+    if (req.method !== 'GET') return googleError(405, `Method ${req.method} not allowed`);
+    const instance = INSTANCE.exec(req.path);
+    if (instance) {
+      const [, project, zone, name, guest] = instance as unknown as [
+        string,
+        string,
+        string,
+        string,
+        string | undefined,
+      ];
+      return guest
+        ? this.guestAttributes(project, zone, name, req.query.queryPath)
+        : this.instance(project, zone, name);
+    }
+    const access = ACCESS.exec(req.path);
+    if (access) {
+      const [, project, secret, version] = access as unknown as [string, string, string, string];
+      return this.access(project, secret, version);
+    }
+    return googleError(404, `No route for ${req.path}`);
+  }
+
+  private instance(project: string, zone: string, name: string): [number, unknown] {
+    const vm = this.vms.get(`${project}/${zone}/${name}`);
+    const self = `https://www.googleapis.com/compute/v1/projects/${project}/zones/${zone}/instances/${name}`;
+    if (!vm)
+      return googleError(
+        404,
+        `The resource 'projects/${project}/zones/${zone}/instances/${name}' was not found`,
+      );
+    const accessConfigs = vm.externalIp
+      ? [{ kind: 'compute#accessConfig', type: 'ONE_TO_ONE_NAT', name: 'External NAT', natIP: vm.externalIp }]
+      : [];
+    return [
+      200,
+      {
+        kind: 'compute#instance',
+        id: '4125031259436345017',
+        name,
+        zone: `https://www.googleapis.com/compute/v1/projects/${project}/zones/${zone}`,
+        status: vm.status,
+        selfLink: self,
+        networkInterfaces: [
+          { kind: 'compute#networkInterface', name: 'nic0', networkIP: vm.internalIp, accessConfigs },
+        ],
+      },
+    ];
+  }
+
+  private guestAttributes(
+    project: string,
+    zone: string,
+    name: string,
+    queryPath: string | undefined,
+  ): [number, unknown] {
+    const ref = `${project}/${zone}/${name}`;
+    const vm = this.vms.get(ref);
+    if (!vm)
+      return googleError(
+        404,
+        `The resource 'projects/${project}/zones/${zone}/instances/${name}' was not found`,
+      );
+    const now = this.now();
+    const recent = (this.guestQueries.get(ref) ?? []).filter((at) => now - at < 60_000);
+    if (recent.length >= 10) {
+      return googleError(
+        429,
+        `Quota exceeded for quota metric 'Guest attribute queries' and limit 'Queries per minute per VM' of instance '${name}'.`,
+      );
+    }
+    recent.push(now);
+    this.guestQueries.set(ref, recent);
+    const asked = (this.guestAnswered.get(ref) ?? 0) + 1;
+    this.guestAnswered.set(ref, asked);
+    const published = asked >= (vm.hostKeysFromQuery ?? 1) ? (vm.hostKeys ?? []) : [];
+    if (queryPath !== 'hostkeys/' || published.length === 0) {
+      return googleError(
+        404,
+        `The resource 'projects/${project}/zones/${zone}/instances/${name}/guestAttributes/${queryPath ?? ''}' was not found`,
+      );
+    }
+    const items = published.map((k) => ({ namespace: 'hostkeys', key: k.type, value: `${k.base64}\n` }));
+    return [
+      200,
+      {
+        kind: 'compute#guestAttributes',
+        queryPath,
+        queryValue: { items },
+        selfLink: `https://www.googleapis.com/compute/v1/projects/${ref}/getGuestAttributes`,
+      },
+    ];
+  }
+
+  private access(project: string, secret: string, version: string): [number, unknown] {
+    const versions = this.secrets.get(`${project}/${secret}`);
+    const resource = `projects/${project}/secrets/${secret}/versions/${version}`;
+    if (!versions || versions.length === 0)
+      return googleError(404, `Secret [projects/${project}/secrets/${secret}] not found or has no versions.`);
+    const number = version === 'latest' ? versions.length : Number(version);
+    const found = Number.isInteger(number) ? versions[number - 1] : undefined;
+    if (!found) return googleError(404, `Secret Version [${resource}] not found.`);
+    const state = found.state ?? 'ENABLED';
+    if (state !== 'ENABLED') {
+      return googleError(
+        400,
+        `Secret Version [projects/${project}/secrets/${secret}/versions/${number}] is in ${state} state.`,
+        'FAILED_PRECONDITION',
+        'failedPrecondition',
+      );
+    }
+    const data = Buffer.isBuffer(found.data) ? found.data : Buffer.from(found.data, 'utf8');
+    const crc = crc32cBitwise(data);
+    const payload: Record<string, string> = { data: data.toString('base64') };
+    if (found.checksum !== 'none')
+      payload.dataCrc32c = String(found.checksum === 'wrong' ? (crc + 1) % 2 ** 32 : crc);
+    return [200, { name: `projects/${project}/secrets/${secret}/versions/${number}`, payload }];
+  }
+}
+
+function googleError(code: number, message: string, status?: string, reason?: string): [number, unknown] {
+  const [defaultStatus, defaultReason] = STATUS_NAMES[code] ?? ['UNKNOWN', 'unknown'];
+  return [
+    code,
+    {
+      error: {
+        code,
+        message,
+        errors: [{ message, domain: 'global', reason: reason ?? defaultReason }],
+        status: status ?? defaultStatus,
+      },
+    },
+  ];
+}
+
+export async function startFakeGoogle(options: { now?: () => number } = {}): Promise<FakeGoogle> {
+  let fake: FakeGoogle | undefined;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => fake?.handle(req, res));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  fake = new FakeGoogle(server, `http://127.0.0.1:${port}`, options.now ?? Date.now);
+  return fake;
+}
+
+/** A clock whose sleeps pass at once (moving its time on), shared by the product and the fake's rate limit. */
+export function manualClock(start = Date.UTC(2025, 0, 1)) {
+  let now = start;
+  const sleeps: number[] = [];
+  return {
+    sleeps,
+    now: () => now,
+    sleep: async (ms: number) => {
+      sleeps.push(ms);
+      now += ms;
+    },
+    advance(ms: number) {
+      now += ms;
+    },
+  };
+}
+
+/** A fresh ed25519 public key as guest attributes publish it (type, base64 blob). */
+export function ed25519HostKey(): FakeHostKey {
+  const { publicKey } = generateKeyPairSync('ed25519');
+  const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x ?? '', 'base64url');
+  const field = (b: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, b.length]), b]);
+  return {
+    type: 'ssh-ed25519',
+    base64: Buffer.concat([field(Buffer.from('ssh-ed25519')), field(raw)]).toString('base64'),
+  };
+}
