@@ -1,4 +1,4 @@
-import { Client } from 'ssh2';
+import ssh2 from 'ssh2';
 import { asGitspacesError, GitspacesError } from '../errors.js';
 import type { ConnectedHost, Connector, HostKey } from '../setup/ports.js';
 import { parseHostKeyBlob } from './host-key.js';
@@ -22,7 +22,7 @@ export const connectSsh: Connector = async (options) => {
   const readyTimeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
   checkPrivateKey(options.privateKey);
   const serverHostKey = hostKeyAlgorithms((await options.pin.keyTypes?.()) ?? []);
-  const client = new Client();
+  const client = new ssh2.Client();
 
   return new Promise<ConnectedHost>((resolve, reject) => {
     let settled = false;

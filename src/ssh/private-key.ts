@@ -1,4 +1,4 @@
-import { utils } from 'ssh2';
+import ssh2 from 'ssh2';
 import { GitspacesError } from '../errors.js';
 import { fingerprint, parseHostKeyBlob } from './host-key.js';
 
@@ -7,7 +7,7 @@ import { fingerprint, parseHostKeyBlob } from './host-key.js';
  * fingerprint (safe to show: it identifies the key without revealing it).
  */
 export function checkPrivateKey(privateKey: Buffer): string {
-  const parsed = utils.parseKey(privateKey);
+  const parsed = ssh2.utils.parseKey(privateKey);
   const key = Array.isArray(parsed) ? parsed[0] : parsed;
   if (key === undefined || key instanceof Error || !key.isPrivateKey()) {
     const why = key instanceof Error ? key.message : 'it is a public key, not a private one';

@@ -1,5 +1,6 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
+import { formatDuration } from '../duration.js';
 import { GitspacesError } from '../errors.js';
 import type { ExecOptions, ExecResult, RemoteHost } from '../setup/ports.js';
 import { ChannelLimit } from './channel-limit.js';
@@ -126,13 +127,14 @@ export class Ssh2RemoteHost implements RemoteHost {
     if (options.timeoutMs !== undefined) {
       const timeoutMs = options.timeoutMs;
       timer = setTimeout(() => {
-        // sshd (OpenSSH 8.1+) delivers the signal to the command's whole process group.
+        // sshd (OpenSSH 8.1+) kills the command's process group, for non-root users under privilege
+        // separation; in every case closing the channel closes its pipes, which ends it at its next write.
         stream.signal('KILL');
         stream.close();
         settle.reject(
           new GitspacesError(
             'COMMAND_TIMEOUT',
-            `${during} did not finish within ${formatMs(timeoutMs)} on the VM and was stopped.`,
+            `${during} did not finish within ${formatDuration(timeoutMs)} on the VM and was stopped.`,
             { retryable: true },
           ),
         );
@@ -219,10 +221,4 @@ export class Ssh2RemoteHost implements RemoteHost {
     await Promise.race([this.ended, grace]);
     this.client.destroy();
   }
-}
-
-function formatMs(ms: number): string {
-  if (ms % 60_000 === 0 && ms >= 60_000) return `${ms / 60_000}m`;
-  if (ms % 1000 === 0) return `${ms / 1000}s`;
-  return `${ms}ms`;
 }

@@ -1,0 +1,239 @@
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { HostKey } from '../../src/setup/ports.js';
+import { parsePublicKeyLine } from '../../src/ssh/host-key.js';
+
+const SSHD = '/usr/sbin/sshd';
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const TESTKIT = process.env.GITSPACES_TESTKIT ?? resolve(REPO, '../shared/testkit');
+
+export interface FakeDockerContainer {
+  id: string;
+  name: string;
+  image: string;
+  status: string;
+  env: string[];
+  labels: Record<string, string>;
+  network: string;
+  [field: string]: unknown;
+}
+
+export interface FakeDockerState {
+  containers: Record<string, FakeDockerContainer>;
+  networks: Record<string, { name: string; [field: string]: unknown }>;
+  images: Record<string, unknown>;
+  [field: string]: unknown;
+}
+
+export interface TestSshd {
+  host: '127.0.0.1';
+  port: number;
+  /** root when the tests run as root (sudo would reset PATH and hide the Docker stand-in). */
+  user: string;
+  privateKey: Buffer;
+  /** The server's host keys (ed25519 and rsa). */
+  hostKeys: HostKey[];
+  hostKeyFiles: string[];
+  /** `[127.0.0.1]:port type base64` lines for every host key. */
+  knownHostsFile: string;
+  dir: string;
+  dockerStateDir: string;
+  /** argv of every docker call made on the "VM", in order. */
+  calls(): string[][];
+  dockerState(): FakeDockerState;
+  /** Sets docker knobs (FAKE_DOCKER_FAIL, …) for sessions opened from now on. */
+  setDockerEnv(vars: Record<string, string>): Promise<void>;
+  /** sshd's own log so far (it runs with -e). */
+  log(): string;
+  stop(): Promise<void>;
+}
+
+export interface SshdOptions {
+  dockerEnv?: Record<string, string>;
+}
+
+function keygen(args: string[]): void {
+  execFileSync('ssh-keygen', ['-q', '-N', '', '-C', '', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((ok, fail) => server.once('error', fail).listen(0, '127.0.0.1', ok));
+  const address = server.address();
+  await new Promise((ok) => server.close(ok));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+/** PerSourcePenalties (OpenSSH 9.8+) would lock loopback out after the tests' deliberate failures. */
+function penaltiesOption(): string[] {
+  const { stdout, stderr } = spawnSync(SSHD, ['-V'], { encoding: 'utf8' });
+  const found = /OpenSSH_(\d+)\.(\d+)/.exec(`${stdout}${stderr}`);
+  const [major, minor] = [Number(found?.[1] ?? 0), Number(found?.[2] ?? 0)];
+  return major > 9 || (major === 9 && minor >= 8) ? ['PerSourcePenalties no'] : [];
+}
+
+function setEnvLine(vars: Record<string, string>): string {
+  const parts = Object.entries(vars).map(([name, value]) => {
+    if (/["\n]/.test(value) || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+      throw new Error(`cannot SetEnv ${name}`);
+    return `"${name}=${value}"`;
+  });
+  return `SetEnv ${parts.join(' ')}`;
+}
+
+/** Starts a real OpenSSH sshd on a free loopback port whose users find the Docker stand-in on PATH. */
+export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
+  if (!existsSync(SSHD)) throw new Error(`${SSHD} is missing: apt-get install openssh-server`);
+  if (!existsSync(join(TESTKIT, 'docker')))
+    throw new Error(`no docker stand-in in ${TESTKIT}: set GITSPACES_TESTKIT`);
+  // sshd's privilege separation needs its chroot directory when started as root.
+  if (process.getuid?.() === 0) mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+  const dir = mkdtempSync(join(tmpdir(), 'gsb-sshd-'));
+  const dockerStateDir = join(dir, 'docker');
+  mkdirSync(dockerStateDir);
+  const hostKeyFiles = ['ed25519', 'rsa'].map((type) => join(dir, `ssh_host_${type}_key`));
+  keygen(['-t', 'ed25519', '-f', hostKeyFiles[0]!]);
+  keygen(['-t', 'rsa', '-b', '2048', '-f', hostKeyFiles[1]!]);
+  keygen(['-t', 'ed25519', '-f', join(dir, 'id_ed25519')]);
+  writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'id_ed25519.pub')));
+  const hostKeys = hostKeyFiles.map((file) => parsePublicKeyLine(readFileSync(`${file}.pub`, 'utf8')));
+  const configFile = join(dir, 'sshd_config');
+  const extra = penaltiesOption();
+  let dockerEnv = { ...options.dockerEnv };
+
+  const writeConfig = (port: number) => {
+    const env = { PATH: `${TESTKIT}:/usr/bin:/bin`, FAKE_DOCKER_STATE: dockerStateDir, ...dockerEnv };
+    const lines = [
+      `Port ${port}`,
+      'ListenAddress 127.0.0.1',
+      ...hostKeyFiles.map((file) => `HostKey ${file}`),
+      `PidFile ${join(dir, 'sshd.pid')}`,
+      `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+      'PermitRootLogin yes',
+      'PubkeyAuthentication yes',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'UsePAM no',
+      'StrictModes no',
+      'UseDNS no',
+      'PrintMotd no',
+      'PrintLastLog no',
+      'MaxStartups 100',
+      'Subsystem sftp internal-sftp',
+      ...extra,
+      setEnvLine(env),
+    ];
+    writeFileSync(configFile, `${lines.join('\n')}\n`);
+  };
+
+  const { child, port, output } = await launch(dir, writeConfig);
+  const knownHostsFile = join(dir, 'known_hosts');
+  writeFileSync(knownHostsFile, hostKeys.map((k) => `[127.0.0.1]:${port} ${k.type} ${k.base64}\n`).join(''));
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+
+  return {
+    host: '127.0.0.1',
+    port,
+    user: userInfo().username,
+    privateKey: readFileSync(join(dir, 'id_ed25519')),
+    hostKeys,
+    hostKeyFiles,
+    knownHostsFile,
+    dir,
+    dockerStateDir,
+    calls: () => readCalls(dockerStateDir),
+    dockerState: () => readDockerState(dockerStateDir),
+    async setDockerEnv(vars) {
+      dockerEnv = { ...vars };
+      writeConfig(port);
+      const before = listening(output.text);
+      child.kill('SIGHUP');
+      // sshd re-executes itself on SIGHUP and closes its socket meanwhile: wait until it listens again.
+      await waitFor(child, output, (text) => listening(text) > before);
+    },
+    log: () => output.text,
+    async stop() {
+      process.removeListener('exit', killOnExit);
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((ok) => child.once('exit', ok));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+interface Output {
+  text: string;
+}
+
+const listening = (text: string) => text.split('Server listening on').length - 1;
+
+async function launch(dir: string, writeConfig: (port: number) => void) {
+  for (let attempt = 1; ; attempt += 1) {
+    const port = await freePort();
+    writeConfig(port);
+    const child = spawn(SSHD, ['-D', '-e', '-f', join(dir, 'sshd_config')], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const output: Output = { text: '' };
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      output.text = (output.text + chunk).slice(-65_536);
+    });
+    try {
+      await waitFor(child, output, (text) => listening(text) > 0);
+      return { child, port, output };
+    } catch (error) {
+      // Another process may have taken the port between probing and binding it.
+      if (attempt < 5 && /Address already in use|Cannot bind/.test(output.text)) continue;
+      throw error;
+    }
+  }
+}
+
+function waitFor(child: ChildProcess, output: Output, done: (text: string) => boolean): Promise<void> {
+  return new Promise((ok, fail) => {
+    const check = () => {
+      if (done(output.text)) finish(ok);
+    };
+    const exited = () =>
+      finish(() => fail(new Error(`sshd exited (${child.exitCode ?? child.signalCode}):\n${output.text}`)));
+    const timer = setTimeout(
+      () => finish(() => fail(new Error(`sshd did not start listening:\n${output.text}`))),
+      15_000,
+    );
+    const finish = (then: () => void) => {
+      clearTimeout(timer);
+      child.stderr?.off('data', check);
+      child.off('exit', exited);
+      then();
+    };
+    child.stderr?.on('data', check);
+    child.once('exit', exited);
+    if (child.exitCode !== null || child.signalCode !== null) exited();
+    else check();
+  });
+}
+
+function readCalls(dockerStateDir: string): string[][] {
+  const file = join(dockerStateDir, 'calls.jsonl');
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => (JSON.parse(line) as { argv: string[] }).argv);
+}
+
+function readDockerState(dockerStateDir: string): FakeDockerState {
+  const file = join(dockerStateDir, 'state.json');
+  const empty: FakeDockerState = { containers: {}, networks: {}, images: {} };
+  if (!existsSync(file)) return empty;
+  return { ...empty, ...(JSON.parse(readFileSync(file, 'utf8')) as Partial<FakeDockerState>) };
+}
