@@ -22,7 +22,8 @@ interface FakeContainer {
 }
 
 let vm: TestVm;
-const containers = (): FakeContainer[] => Object.values((vm.sshd.dockerState() as { containers?: Record<string, FakeContainer> }).containers ?? {});
+const containers = (): FakeContainer[] =>
+  Object.values((vm.sshd.dockerState() as unknown as { containers?: Record<string, FakeContainer> }).containers ?? {});
 const container = (name: string) => containers().find((c) => c.name === name);
 const dockerRuns = () => vm.sshd.calls().filter((argv) => argv[0] === 'run');
 
