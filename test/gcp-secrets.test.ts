@@ -49,7 +49,11 @@ beforeAll(async () => {
       message:
         "Permission 'secretmanager.versions.access' denied for resource 'projects/acme-prod/secrets/forbidden/versions/latest' (or it may not exist).",
     })
-    .fail('/secrets/flaky/', { status: 503, message: 'The service is currently unavailable.' });
+    .fail('/secrets/flaky/', { status: 503, message: 'The service is currently unavailable.' })
+    .fail('/secrets/expired-login/', {
+      status: 401,
+      message: 'Request had invalid authentication credentials.',
+    });
 });
 afterAll(async () => {
   await closeGoogleClients();
@@ -123,6 +127,13 @@ describe('Secret Manager source', () => {
     const destroyed = await failure(source.read('rotated'));
     expect(destroyed.code).toBe('SECRET_DISABLED');
     expect(destroyed.message).toContain('another version');
+  });
+
+  it('tells how to give the bot credentials when Google rejects them', async () => {
+    const error = await failure(createSecretManagerSource(configFor()).read('expired-login'));
+    expect(error.code).toBe('SECRET_PERMISSION_DENIED');
+    expect(error.message).toContain('expired-login');
+    expect(error.message).toContain('Application Default Credentials');
   });
 
   it('marks an unavailable Secret Manager as worth retrying', async () => {

@@ -40,8 +40,14 @@ function failure(thrown: unknown, ref: string, secret: SecretRef): GitspacesErro
         `Create it (\`gcloud secrets create ${secret.secret} --project ${secret.project}\`, then \`gcloud secrets versions add\`) or fix the reference.`,
         options,
       );
-    case 'PERMISSION_DENIED':
     case 'UNAUTHENTICATED':
+      return gcpError(
+        'SECRET_PERMISSION_DENIED',
+        `Google did not accept the bot's credentials while reading the secret ${named}.`,
+        'Give the bot Application Default Credentials: a service account attached to its machine, GOOGLE_APPLICATION_CREDENTIALS, or `gcloud auth application-default login`.',
+        options,
+      );
+    case 'PERMISSION_DENIED':
       return gcpError(
         'SECRET_PERMISSION_DENIED',
         `The bot may not read the secret ${named}: it needs the permission secretmanager.versions.access.`,
