@@ -111,11 +111,11 @@ export class StepRunner {
   }
 
   /** Retries work that failed because the session dropped or a command hung, reconnecting in between. */
-  private async withRetries<T>(id: StepId, work: () => Promise<T>): Promise<T> {
+  private async withRetries<T>(id: StepId, work: (attempt: number) => Promise<T>): Promise<T> {
     const attempts = this.deps.attempts ?? BACKOFF_MS.length + 1;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await work();
+        return await work(attempt);
       } catch (error) {
         if (!(error instanceof GitspacesError) || !error.retryable || attempt >= attempts) throw error;
         const wait = BACKOFF_MS[Math.min(attempt - 1, BACKOFF_MS.length - 1)] ?? 1000;
@@ -137,7 +137,11 @@ export class StepRunner {
       return this.finish(step.id, fresh ? 'done' : 'unchanged', found.summary, elapsed());
     }
     if (this.input.mode === 'plan') return this.finish(step.id, 'pending', `would change: ${found.summary}`, elapsed());
-    const did = await this.withRetries(step.id, () => step.apply(this.context(), found));
+    const did = await this.withRetries(step.id, async (attempt) => {
+      // The dropped attempt may have done the work before the connection went: look before applying again.
+      const now = attempt === 1 ? found : await step.check(this.context());
+      return now.ok ? `${now.summary} (done before the connection dropped)` : step.apply(this.context(), now);
+    });
     const after = await this.withRetries(step.id, () => step.check(this.context()));
     if (!after.ok) {
       throw new GitspacesError('COMMAND_FAILED', `${step.id} was applied (${did}) but its check still fails: ${after.summary}.`);

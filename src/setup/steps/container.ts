@@ -49,6 +49,8 @@ export async function ensureContainer(
 ): Promise<string> {
   const found = await inspectContainer(ctx, spec.name);
   const drift = driftOf(found, spec);
+  // A retried apply (after a dropped connection) may find the work already done.
+  if (drift === 'none') return `${spec.name} is running with the wanted settings`;
   if (drift === 'stopped') {
     await ctx.vm.run(['docker', 'start', spec.name], { root: true });
     return `started ${spec.name}`;

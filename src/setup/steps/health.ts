@@ -84,6 +84,15 @@ export const delegateHealthStep = healthStep({
     });
     if (health.code === 0) return true;
     const logs = await ctx.vm.run(['docker', 'logs', '--tail', '200', name], { root: true, allowFail: true });
-    return /Delegate registered with id/.test(`${logs.stdout}${logs.stderr}`);
+    const text = `${logs.stdout}${logs.stderr}`;
+    if (/Delegate used invalid token/.test(text)) {
+      // Waiting longer cannot help: Harness refused the token.
+      throw new GitspacesError(
+        'HEALTH_TIMEOUT',
+        `Harness refused the delegate token of ${name}: check DELEGATE_TOKEN_SECRET (a token of this account, not revoked) and run setup again.`,
+        { detail: ctx.redactor.redact(tail(text, 20)) },
+      );
+    }
+    return /Delegate registered with id/.test(text);
   },
 });
