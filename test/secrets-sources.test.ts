@@ -1,0 +1,108 @@
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createSecretSource } from '../src/secrets/index.js';
+import type { SecretSource } from '../src/setup/ports.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'gsb-secrets-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+const TOKEN = 'tok-3f9a7c1e-secret-value';
+const failure = (source: SecretSource, reference: string) =>
+  source.read(reference).then(
+    () => expect.fail(`${reference} should not be readable`),
+    (error: unknown) => error as Error & { code: string },
+  );
+
+describe('file: secrets', () => {
+  const secrets = createSecretSource({ env: {} });
+
+  it('reads the whole file as it is', async () => {
+    const file = join(scratch, 'token');
+    writeFileSync(file, `${TOKEN}\n`, { mode: 0o600 });
+    expect((await secrets.read(`file:${file}`)).toString()).toBe(`${TOKEN}\n`);
+  });
+
+  it('names a missing file', async () => {
+    const error = await failure(secrets, `file:${scratch}/missing`);
+    expect(error.code).toBe('SECRET_NOT_FOUND');
+    expect(error.message).toContain(`file:${scratch}/missing`);
+  });
+
+  it('refuses an empty file without naming its content', async () => {
+    const file = join(scratch, 'empty');
+    writeFileSync(file, '\n');
+    const error = await failure(secrets, `file:${file}`);
+    expect(error.code).toBe('SECRET_UNREADABLE');
+    expect(error.message).toContain(`file:${file} is empty`);
+  });
+
+  it('refuses a directory', async () => {
+    const dir = join(scratch, 'dir');
+    mkdirSync(dir);
+    expect((await failure(secrets, `file:${dir}`)).code).toBe('SECRET_INVALID_REF');
+  });
+
+  it.skipIf(process.getuid?.() === 0)('says when the file is not readable by the bot', async () => {
+    const file = join(scratch, 'locked');
+    writeFileSync(file, TOKEN);
+    chmodSync(file, 0o000);
+    const error = await failure(secrets, `file:${file}`);
+    expect(error.code).toBe('SECRET_PERMISSION_DENIED');
+    expect(error.message).toContain('chmod');
+    expect(error.message).not.toContain(TOKEN);
+  });
+});
+
+describe('env: secrets', () => {
+  const env = { DELEGATE_TOKEN: TOKEN, BLANK: '  ' };
+  const secrets = createSecretSource({ env });
+
+  it('reads the variable from the environment it was given, not the process environment', async () => {
+    expect((await secrets.read('env:DELEGATE_TOKEN')).toString()).toBe(TOKEN);
+    process.env.GSB_ONLY_IN_PROCESS = 'x';
+    try {
+      expect((await failure(secrets, 'env:GSB_ONLY_IN_PROCESS')).code).toBe('SECRET_NOT_FOUND');
+    } finally {
+      delete process.env.GSB_ONLY_IN_PROCESS;
+    }
+  });
+
+  it('names an unset or empty variable without showing any value', async () => {
+    const unset = await failure(secrets, 'env:NOT_SET');
+    expect(unset.code).toBe('SECRET_NOT_FOUND');
+    expect(unset.message).toContain('NOT_SET is not set');
+    const blank = await failure(secrets, 'env:BLANK');
+    expect(blank.code).toBe('SECRET_UNREADABLE');
+    expect(blank.message).toContain('env:BLANK');
+  });
+
+  it('refuses a reference that is not a variable name', async () => {
+    expect((await failure(secrets, 'env:not a name')).code).toBe('SECRET_INVALID_REF');
+  });
+});
+
+describe('Secret Manager references', () => {
+  it('go to Secret Manager when it is configured', async () => {
+    const asked: string[] = [];
+    const secrets = createSecretSource({
+      env: {},
+      secretManager: {
+        read: async (ref) => {
+          asked.push(ref);
+          return Buffer.from('from-sm');
+        },
+      },
+    });
+    expect((await secrets.read('delegate-token@3')).toString()).toBe('from-sm');
+    expect(asked).toEqual(['delegate-token@3']);
+  });
+
+  it('fail clearly when Secret Manager is not configured', async () => {
+    const error = await failure(createSecretSource({ env: {} }), 'delegate-token');
+    expect(error.code).toBe('SECRET_INVALID_REF');
+    expect(error.message).toContain('"delegate-token" is a Secret Manager name');
+    expect(error.message).toContain('file:/path or env:VAR');
+  });
+});
