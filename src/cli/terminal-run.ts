@@ -10,7 +10,8 @@ import { describeStatus } from '../setup/probe.js';
 import { vmStatus } from '../setup/status.js';
 import { Redactor } from '../setup/redactor.js';
 import { parseVmRef } from '../setup/vm-ref.js';
-import { FileHostKeyStore } from '../ssh/file-host-key-store.js';
+import { createFileHostKeyStore } from '../ssh/file-host-key-store.js';
+import type { HostKeyStore } from '../setup/ports.js';
 import type { TargetArgs } from './args.js';
 import { terminalGate } from './terminal-gate.js';
 import { summary, terminalReporter } from './terminal-reporter.js';
@@ -51,10 +52,10 @@ function targetOf(config: Config, args: TargetArgs): { target: SetupTarget; vm: 
   return { target: { kind: 'vm', ref }, vm: ref.name };
 }
 
-function hostKeyStore(config: Config): FileHostKeyStore | undefined {
+function hostKeyStore(config: Config): HostKeyStore | undefined {
   if (config.ssh.hostKeyPolicy !== 'tofu') return undefined;
   const dir = config.env.XDG_STATE_HOME ?? join(config.env.HOME ?? homedir(), '.local', 'state');
-  return new FileHostKeyStore(join(dir, 'gitspaces-bot', 'known-hosts.json'));
+  return createFileHostKeyStore(join(dir, 'gitspaces-bot', 'known-hosts.json'));
 }
 
 /** `setup` and `plan` in the terminal: no Slack, no Redis. */
