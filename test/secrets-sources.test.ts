@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSecretSource } from '../src/secrets/index.js';
 import type { SecretSource } from '../src/setup/ports.js';
@@ -44,16 +46,34 @@ describe('file: secrets', () => {
     expect((await failure(secrets, `file:${dir}`)).code).toBe('SECRET_INVALID_REF');
   });
 
-  it.skipIf(process.getuid?.() === 0)('says when the file is not readable by the bot', async () => {
+  it('says when the file is not readable by the bot, without showing its content', async () => {
     const file = join(scratch, 'locked');
     writeFileSync(file, TOKEN);
     chmodSync(file, 0o000);
-    const error = await failure(secrets, `file:${file}`);
+    const error = await readAsUnprivileged(`file:${file}`);
     expect(error.code).toBe('SECRET_PERMISSION_DENIED');
+    expect(error.message).toContain(`file:${file} is not readable`);
     expect(error.message).toContain('chmod');
     expect(error.message).not.toContain(TOKEN);
   });
 });
+
+/** Root reads any file, so as root the read runs in a child process as nobody. */
+async function readAsUnprivileged(reference: string): Promise<{ code: string; message: string }> {
+  if (process.getuid?.() !== 0) return failure(createSecretSource({ env: {} }), reference);
+  const source = fileURLToPath(new URL('../src/secrets/index.ts', import.meta.url));
+  const script =
+    `import { createSecretSource } from ${JSON.stringify(source)};\n` +
+    `createSecretSource({ env: {} }).read(${JSON.stringify(reference)}).then(` +
+    '() => console.log("{}"), (e) => console.log(JSON.stringify({ code: e.code, message: e.message })));';
+  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    uid: 65534,
+    gid: 65534,
+    encoding: 'utf8',
+  });
+  expect(child.stderr).toBe('');
+  return JSON.parse(child.stdout) as { code: string; message: string };
+}
 
 describe('env: secrets', () => {
   const env = { DELEGATE_TOKEN: TOKEN, BLANK: '  ' };
