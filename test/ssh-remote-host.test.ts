@@ -102,3 +102,28 @@ describe('files over SFTP', () => {
     expect((error as Error).message).toMatch(/directory does not exist/);
   });
 });
+
+describe('the test VM', () => {
+  it('applies docker knobs to connections opened after they are set', async () => {
+    const connect = () =>
+      connectSsh({
+        host: sshd.host,
+        port: sshd.port,
+        user: sshd.user,
+        privateKey: sshd.privateKey,
+        pin: pinKeys(sshd.hostKeys, 'the test sshd'),
+      });
+    await sshd.setDockerEnv({ FAKE_DOCKER_NO_DAEMON: '1', FAKE_DOCKER_FAIL: 'network create,pull' });
+    const stopped = await connect();
+    const info = await stopped.remote.exec('docker version');
+    await stopped.remote.close();
+    expect(info.code).toBe(1);
+    expect(info.stderr).toContain('Cannot connect to the Docker daemon');
+
+    await sshd.setDockerEnv({});
+    const running = await connect();
+    const again = await running.remote.exec('docker version');
+    await running.remote.close();
+    expect(again.code).toBe(0);
+  });
+});

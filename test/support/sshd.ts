@@ -45,7 +45,7 @@ export interface TestSshd {
   /** argv of every docker call made on the "VM", in order. */
   calls(): string[][];
   dockerState(): FakeDockerState;
-  /** Sets docker knobs (FAKE_DOCKER_FAIL, …) for sessions opened from now on. */
+  /** Sets docker knobs (FAKE_DOCKER_FAIL, …) for connections opened from now on (replacing earlier ones). */
   setDockerEnv(vars: Record<string, string>): Promise<void>;
   /** sshd's own log so far (it runs with -e). */
   log(): string;
