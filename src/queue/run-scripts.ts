@@ -43,9 +43,10 @@ return {1, ARGV[1]}
 /**
  * Sets fields (and appends an audit entry) unless the run is finished: a late step report never
  * overwrites a final state. With a watched field, the entry is appended only when that field changed,
- * so a resumed run replaying its finished steps does not repeat them in the audit.
+ * so a resumed run replaying its finished steps does not repeat them in the audit. A soft state is not
+ * applied while the run waits for a decision: a run woken early re-runs its preflight, yet still waits.
  * KEYS: run, audit
- * ARGV: now, auditEntry or '', keepAudit, watchedField or '', field, value, …
+ * ARGV: now, auditEntry or '', keepAudit, watchedField or '', state or '', soft ('1' or '0'), field, value, …
  * Returns 1 updated, 0 finished, -1 missing.
  */
 export const UPDATE_OPEN_RUN = new LuaScript(`
@@ -53,7 +54,9 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 if redis.call('HGET', KEYS[1], 'finishedAt') then return 0 end
 local watched = ARGV[4]
 local before = watched ~= '' and redis.call('HGET', KEYS[1], watched)
-if #ARGV > 4 then redis.call('HSET', KEYS[1], unpack(ARGV, 5)) end
+if #ARGV > 6 then redis.call('HSET', KEYS[1], unpack(ARGV, 7)) end
+local waiting = redis.call('HGET', KEYS[1], 'approvalExpiresAt') and not redis.call('HGET', KEYS[1], 'decision')
+if ARGV[5] ~= '' and not (ARGV[6] == '1' and waiting) then redis.call('HSET', KEYS[1], 'state', ARGV[5]) end
 redis.call('HSET', KEYS[1], 'updatedAt', ARGV[1])
 if ARGV[2] ~= '' and (watched == '' or before ~= redis.call('HGET', KEYS[1], watched)) then
   redis.call('RPUSH', KEYS[2], ARGV[2])
@@ -63,8 +66,8 @@ return 1
 `);
 
 /**
- * Records the decision on a run awaiting approval, once. A decision after the request ran out records
- * the expiry instead, so a late click can never approve.
+ * Records the decision on a run whose approval request is out (it has an expiry) and undecided, once. A
+ * decision after the request ran out records the expiry instead, so a late click can never approve.
  * KEYS: run, audit
  * ARGV: now, decision, auditEntry, expiredDecision, expiredAuditEntry
  * Returns 'ok', 'already-decided', 'expired', 'not-waiting' or 'not-found'.
@@ -76,11 +79,10 @@ if decided then
   if cjson.decode(decided).kind == 'expired' then return 'expired' end
   return 'already-decided'
 end
-local state = redis.call('HGET', KEYS[1], 'state')
-if state == 'expired' then return 'expired' end
-if state ~= 'awaiting-approval' or redis.call('HGET', KEYS[1], 'finishedAt') then return 'not-waiting' end
+if redis.call('HGET', KEYS[1], 'state') == 'expired' then return 'expired' end
 local expiresAt = tonumber(redis.call('HGET', KEYS[1], 'approvalExpiresAt'))
-if expiresAt and tonumber(ARGV[1]) >= expiresAt then
+if not expiresAt or redis.call('HGET', KEYS[1], 'finishedAt') then return 'not-waiting' end
+if tonumber(ARGV[1]) >= expiresAt then
   redis.call('HSET', KEYS[1], 'decision', ARGV[4], 'updatedAt', ARGV[1])
   redis.call('RPUSH', KEYS[2], ARGV[5])
   return 'expired'

@@ -172,7 +172,9 @@ export function createRunService(options: RunServiceOptions): RunService {
       if (code === 'finished') return { ok: false, reason: 'not-found' };
       return cancel(input);
     }
-    if (run.state !== 'awaiting-approval') return { ok: false, reason: 'running', run };
+    // Waiting: the approval request is out and undecided (the state may show a woken run re-checking).
+    if (run.approvalExpiresAt === undefined || run.decision !== undefined)
+      return { ok: false, reason: 'running', run };
     const code = await store.decide(run.id, { kind: 'cancelled', by: input.userId, at }, at);
     if (code === 'ok' || code === 'expired') await wake(run.id);
     const fresh = await required(run.id);

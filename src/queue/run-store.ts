@@ -36,6 +36,8 @@ export type FinishCode = 'ok' | 'finished' | 'not-found' | `state:${string}`;
 
 export interface OpenRunFields {
   state?: RunState;
+  /** The state is progress news that must not hide a pending approval request (see UPDATE_OPEN_RUN). */
+  softState?: boolean;
   messageTs?: string;
   approvalTs?: string;
   approvalExpiresAt?: number;
@@ -125,14 +127,22 @@ export function createRunStore(redis: Redis, prefix: string, options: RunStoreOp
     },
 
     async update(runId, fields, audit) {
-      const { step, ...plain } = fields;
+      const { step, state, softState, ...plain } = fields;
       const pairs = toPairs(plain);
       if (step !== undefined) pairs.push(stepField(step.id), encodeStep(step));
       const watched = step === undefined ? '' : stepField(step.id);
       const reply = await UPDATE_OPEN_RUN.run(
         redis,
         [keys.run(runId), keys.audit(runId)],
-        [Date.now(), audit === undefined ? '' : encodeAudit(audit), keepAudit, watched, ...pairs],
+        [
+          Date.now(),
+          audit === undefined ? '' : encodeAudit(audit),
+          keepAudit,
+          watched,
+          state ?? '',
+          softState ? '1' : '0',
+          ...pairs,
+        ],
       );
       return reply === 1;
     },

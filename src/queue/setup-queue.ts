@@ -25,10 +25,15 @@ export const SETUP_JOB_OPTIONS: JobsOptions = {
   removeOnFail: true,
 };
 
-export function createSetupQueue(connection: Redis, prefix: string): SetupQueue {
+/** `jobOptions` overrides the defaults above (tests shorten the backoff). */
+export function createSetupQueue(
+  connection: Redis,
+  prefix: string,
+  jobOptions: JobsOptions = {},
+): SetupQueue {
   return new Queue<SetupJobData, RunOutcome, 'setup'>(SETUP_QUEUE, {
     connection,
     prefix,
-    defaultJobOptions: SETUP_JOB_OPTIONS,
+    defaultJobOptions: { ...SETUP_JOB_OPTIONS, ...jobOptions },
   });
 }

@@ -46,13 +46,14 @@ export function testConfig(prefix: string, env: Record<string, string> = {}): Co
 }
 
 export async function openQueueHarness(
-  options: { env?: Record<string, string>; startGraceMs?: number; now?: () => number } = {},
+  options: { env?: Record<string, string>; startGraceMs?: number; now?: () => number; prefix?: string } = {},
 ): Promise<QueueHarness> {
-  const prefix = testPrefix();
+  const prefix = options.prefix ?? testPrefix();
   const config = testConfig(prefix, options.env);
   const redis = createProducerConnection(config);
   await connectRedis(redis, config.redisUrl);
-  const queue = createSetupQueue(redis, prefix);
+  // Retries in tests wait a moment, not BullMQ's production backoff.
+  const queue = createSetupQueue(redis, prefix, { backoff: { type: 'fixed', delay: 200 } });
   const store = createRunStore(redis, prefix);
   const runs = createRunService({
     config,

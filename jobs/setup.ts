@@ -1,0 +1,91 @@
+/**
+ * The setup processor: one job per run. It takes the run up (unless it was cancelled while queued), hands
+ * the engine the run's gate, journal and reporters, and settles the result. Everything else lives in the
+ * engine (src/setup) and the queue adapters (src/queue).
+ */
+import type { Job } from 'bullmq';
+import { createEngineDeps, type EngineParts, runInputFor, settingsFor } from '../src/compose.js';
+import type { Config } from '../src/config.js';
+import { createRunApprovalGate } from '../src/queue/approval-gate.js';
+import { createJobJournal } from '../src/queue/job-journal.js';
+import { runRecordReporter } from '../src/queue/run-record-reporter.js';
+import type { RunStore } from '../src/queue/run-store.js';
+import { settleCrash, settleRun } from '../src/queue/settle-run.js';
+import type { RunOutcome } from '../src/queue/setup-queue.js';
+import type { RunRecord, SetupJobData } from '../src/queue/types.js';
+import type { EngineDeps, RunInput } from '../src/setup/engine.js';
+import type { Clock, HostKeyStore, Reporter, RunResult } from '../src/setup/ports.js';
+import type { SetupSettings } from '../src/setup/settings.js';
+
+export type RunSetup = (input: RunInput, deps: EngineDeps) => Promise<RunResult>;
+
+/** Adapters for the engine beyond the run's own (tests pass a VM locator for the test sshd, file secrets). */
+export type EngineAdapters = Omit<EngineParts, 'reporter' | 'gate' | 'journal' | 'hostKeyStore' | 'signal'>;
+
+export interface SetupProcessorContext {
+  config: Config;
+  store: RunStore;
+  hostKeys: HostKeyStore;
+  /** What the person watching sees (the Slack thread); the run record is kept current underneath it. */
+  reporterFor(run: RunRecord): Reporter | Promise<Reporter>;
+  runSetup: RunSetup;
+  engine: EngineAdapters;
+  clock: Clock;
+  /** The run's settings; by default from the configuration and the run's delegate name and tags. */
+  settings?: (run: RunRecord) => SetupSettings;
+}
+
+export function setupProcessor(ctx: SetupProcessorContext) {
+  return async (
+    job: Job<SetupJobData, RunOutcome, 'setup'>,
+    token?: string,
+    signal?: AbortSignal,
+  ): Promise<RunOutcome> => {
+    const runId = job.data.runId;
+    const begun = await ctx.store.begin(
+      runId,
+      `running:${job.data.journal?.step ?? 'preflight'}`,
+      ctx.clock.now(),
+    );
+    // Cancelled while queued, or the app died before recording the run: nothing to do.
+    if (begun !== 'ok') return { state: begun };
+    const run = await ctx.store.get(runId);
+    if (run === undefined) return { state: 'not-found' };
+
+    const inner = await ctx.reporterFor(run);
+    const settle = {
+      job,
+      token,
+      store: ctx.store,
+      inner,
+      approvalTtlMs: ctx.config.approvalTtlMs,
+      now: () => ctx.clock.now(),
+    };
+    const deps = createEngineDeps(ctx.config, {
+      ...ctx.engine,
+      clock: ctx.clock,
+      reporter: runRecordReporter(ctx.store, runId, inner),
+      gate: createRunApprovalGate(ctx.store, runId, ctx.clock),
+      journal: createJobJournal(job),
+      hostKeyStore: ctx.hostKeys,
+      ...(signal ? { signal } : {}),
+    });
+    const settings =
+      ctx.settings?.(run) ??
+      settingsFor(ctx.config, run.target.vm, { delegateName: run.delegateName, tags: run.tags });
+    const target = {
+      kind: 'vm' as const,
+      ref: { project: run.target.project, zone: run.target.zone, name: run.target.vm },
+    };
+
+    let result: RunResult;
+    try {
+      result = await ctx.runSetup(runInputFor(ctx.config, runId, 'setup', target, settings), deps);
+    } catch (error) {
+      return settleCrash(settle, run, error);
+    }
+    // The lock was lost (this worker stalled) and another worker owns the run now: leave it to that one.
+    if (signal?.aborted) throw new Error(`run ${runId} was taken over by another worker`);
+    return settleRun(settle, result);
+  };
+}
