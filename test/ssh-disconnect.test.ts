@@ -105,3 +105,30 @@ describe('a connection lost mid-command', () => {
     await second.remote.close();
   });
 });
+
+describe('a server that never answers', () => {
+  it('gives up after the handshake timeout, naming the address, and lets the run retry', async () => {
+    const accepted: Socket[] = [];
+    const silent = createServer((socket) => accepted.push(socket));
+    const silentPort = await listen(silent);
+    try {
+      const error = await connectSsh({
+        host: '127.0.0.1',
+        port: silentPort,
+        user: 'deployer',
+        privateKey: Buffer.from(userKey.private),
+        pin: pinKeys([parsePublicKeyLine(hostKey.public)], 'the test server'),
+        readyTimeoutMs: 1000,
+      }).then(
+        () => expect.fail('the connection should have failed'),
+        (e: unknown) => e as Error & { code: string; retryable: boolean },
+      );
+      expect(error.code).toBe('SSH_CONNECT_FAILED');
+      expect(error.retryable).toBe(true);
+      expect(error.message).toContain(`No SSH handshake with 127.0.0.1:${silentPort} within 1s`);
+    } finally {
+      for (const socket of accepted) socket.destroy();
+      await new Promise((ok) => silent.close(ok));
+    }
+  });
+});

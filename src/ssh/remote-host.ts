@@ -108,7 +108,12 @@ export class Ssh2RemoteHost implements RemoteHost {
     const stderr: Buffer[] = [];
     const decoders = [new StringDecoder('utf8'), new StringDecoder('utf8')] as const;
     const show = (text: string) => {
-      if (text !== '') options.onOutput?.(text);
+      if (text === '' || options.onOutput === undefined) return;
+      try {
+        options.onOutput(text);
+      } catch {
+        // A failing progress display must not end the command (or, thrown from a stream event, the process).
+      }
     };
     stream.on('data', (chunk: Buffer) => {
       stdout.push(chunk);
