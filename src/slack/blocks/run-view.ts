@@ -30,6 +30,8 @@ export function runViewFromRecord(record: RunRecord, mode: 'setup' | 'plan' = 's
   const steps = pendingSteps();
   for (const step of record.steps) steps[step.id] = { ...step };
   const decision = record.decision;
+  // A queued run cancelled before it started has no decision, only its audit entry.
+  const ender = [...record.audit].reverse().find((e) => e.event === 'cancelled' || e.event === 'rejected');
   return {
     runId: record.id,
     target: record.target,
@@ -38,7 +40,7 @@ export function runViewFromRecord(record: RunRecord, mode: 'setup' | 'plan' = 's
     state: record.state,
     steps,
     approvalExpiresAt: record.approvalExpiresAt,
-    decidedBy: decision !== undefined && 'by' in decision ? decision.by : undefined,
+    decidedBy: decision !== undefined && 'by' in decision ? decision.by : ender?.by,
     unchanged: false,
     startedAt: record.createdAt,
     finishedAt: record.finishedAt,

@@ -1,0 +1,44 @@
+import type { ContainerStatus, VmStatus } from '../../setup/probe.js';
+import type { ProbeCheck } from './status-message.js';
+
+function container(id: string, title: string, c: ContainerStatus): ProbeCheck {
+  if (c.state === undefined) return { id, title, ok: false, detail: `${c.name} is not there` };
+  return {
+    id,
+    title,
+    ok: c.state.status === 'running',
+    detail: `${c.name} ${c.state.status} (${c.state.image})`,
+  };
+}
+
+/** The live state of a VM as the six checks `/gitspaces status <vm>` shows. */
+export function probeChecks(status: VmStatus): ProbeCheck[] {
+  return [
+    {
+      id: 'docker',
+      title: 'Docker Engine',
+      ok: status.docker !== undefined,
+      detail: status.docker === undefined ? 'not answering' : `Docker ${status.docker}`,
+    },
+    {
+      id: 'network',
+      title: 'Docker network',
+      ok: status.network,
+      detail: status.network ? 'present' : 'absent',
+    },
+    container('runner', 'VM runner', status.runner),
+    {
+      id: 'runner-health',
+      title: 'VM runner health',
+      ok: status.runner.healthy,
+      detail: status.runner.healthy ? '/healthz answers' : '/healthz does not answer',
+    },
+    container('delegate', 'Harness delegate', status.delegate),
+    {
+      id: 'delegate-health',
+      title: 'Harness delegate health',
+      ok: status.delegate.healthy,
+      detail: status.delegate.healthy ? '/api/health answers' : 'not healthy',
+    },
+  ];
+}

@@ -1,0 +1,41 @@
+import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import type { AppContext } from '../app-context.js';
+import { noticeMessage, usageMessage } from '../blocks/usage-message.js';
+import { answering, ephemeral } from '../replies.js';
+import { cancelCommand } from './cancel-command.js';
+import { openSetupModal } from './open-setup-modal.js';
+import { parseCommand } from './parse-command.js';
+import { planCommand } from './plan-command.js';
+import { setupCommand } from './setup-command.js';
+import { statusCommand } from './status-command.js';
+
+/**
+ * `/gitspaces …`: usage, bad input and channel refusals go back in the ack itself (no extra call); anything
+ * else is acked at once and done afterwards, well inside Slack's 3 s.
+ * https://docs.slack.dev/interactivity/implementing-slash-commands#responding_to_commands
+ */
+export function gitspacesCommand(ctx: AppContext) {
+  return async function onGitspaces(args: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> {
+    const { command, ack, respond } = args;
+    const parsed = parseCommand(command.text, ctx.config.gcp);
+    if (parsed.kind === 'help') return ack(ephemeral(usageMessage()));
+    if (parsed.kind === 'invalid') return ack(ephemeral(usageMessage(parsed.problem)));
+    const channel = ctx.access.channel(command.channel_id);
+    if (!channel.ok) return ack(ephemeral(noticeMessage(channel.why)));
+    await ack();
+    await answering(respond, ctx.log, async () => {
+      switch (parsed.kind) {
+        case 'setup-modal':
+          return openSetupModal(ctx, args);
+        case 'setup':
+          return setupCommand(ctx, args, parsed.vms);
+        case 'status':
+          return statusCommand(ctx, args, parsed.vm);
+        case 'plan':
+          return planCommand(ctx, args, parsed.vm);
+        case 'cancel':
+          return cancelCommand(ctx, args, parsed.vm);
+      }
+    });
+  };
+}

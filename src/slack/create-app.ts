@@ -1,0 +1,149 @@
+/**
+ * The Bolt app: HTTP mode (Bolt's own HTTPReceiver: `POST /slack/events` with signature verification, plus
+ * the health routes) or Socket Mode when SLACK_APP_TOKEN is set (health routes on a server of their own).
+ * Listeners live in one folder per surface; this file only wires them.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { App, HTTPReceiver, type Receiver, SocketModeReceiver } from '@slack/bolt';
+import type { Redis } from 'ioredis';
+import { pino } from 'pino';
+import type { Config } from '../config.js';
+import { GitspacesError } from '../errors.js';
+import type { RunService } from '../queue/run-service.js';
+import { createAccessPolicy } from './access/access-policy.js';
+import { createUsergroupMembers } from './access/usergroup-members.js';
+import { registerActions } from './actions/index.js';
+import type { AppContext, MetricsSource, PlanVm, ProbeVm } from './app-context.js';
+import { registerCommands } from './commands/index.js';
+import { PLAN_ID_PREFIX } from './commands/plan-command.js';
+import { createSenderClient, createSlackSender } from './delivery/slack-sender.js';
+import { type HealthOptions, healthListener, healthRoutes } from './health/health-routes.js';
+import { createSlackIdentity, type SlackIdentity } from './health/slack-identity.js';
+import { boltLogger, type Log } from './log.js';
+import { createSlackReporterFactory } from './reporter/slack-reporters.js';
+import { registerViews } from './views/index.js';
+
+export interface SlackAppDeps {
+  runService: RunService;
+  /** The app's Redis connection, pinged by /readyz. */
+  redis?: Redis;
+  log?: Log;
+  /** `/gitspaces status <vm>` probes the VM through this; without it only the last run is shown. */
+  probeVm?: ProbeVm;
+  /** `/gitspaces plan <vm>` runs through this; without it plans are refused. */
+  planVm?: PlanVm;
+  /** Served at GET /metrics when given. */
+  metrics?: MetricsSource;
+}
+
+export interface SlackApp {
+  app: App;
+  context: AppContext;
+  identity: SlackIdentity;
+  /** Listens on `config.port` (0 picks a free port) and resolves with the port. */
+  start(): Promise<{ port: number }>;
+  close(): Promise<void>;
+}
+
+function required(value: string | undefined, name: string): string {
+  if (value === undefined)
+    throw new GitspacesError('CONFIG_INVALID', `${name} is missing: set it in the environment or .env.`);
+  return value;
+}
+
+export function createApp(config: Config, deps: SlackAppDeps): SlackApp {
+  const log: Log = deps.log ?? pino({ name: 'gitspaces-bot' });
+  const botToken = required(config.slack.botToken, 'SLACK_BOT_TOKEN');
+  const sender = createSlackSender({ client: createSenderClient(botToken, config.slack.apiUrl), log });
+  const access = createAccessPolicy(config, createUsergroupMembers({ sender, log }));
+  const reporters = createSlackReporterFactory({
+    sender,
+    approvers: config.approvers,
+    // Plans are not runs the service knows: their messages are not recorded anywhere.
+    attach: (runId, messages) =>
+      runId.startsWith(PLAN_ID_PREFIX) ? Promise.resolve() : deps.runService.attachMessage(runId, messages),
+    log,
+  });
+  const context: AppContext = {
+    config,
+    runs: deps.runService,
+    access,
+    sender,
+    reporters,
+    log,
+    probeVm: deps.probeVm,
+    planVm: deps.planVm,
+  };
+  const identity = createSlackIdentity({ sender, log });
+  const health: HealthOptions = { redis: deps.redis, identity, metrics: deps.metrics };
+  const logger = boltLogger(log);
+  const socketMode = config.slack.appToken !== undefined;
+  const receiver: Receiver = socketMode
+    ? new SocketModeReceiver({ appToken: config.slack.appToken as string, logger })
+    : new HTTPReceiver({
+        signingSecret: required(config.slack.signingSecret, 'SLACK_SIGNING_SECRET'),
+        endpoints: '/slack/events',
+        customRoutes: healthRoutes(health),
+        logger,
+      });
+  const app = new App({
+    receiver,
+    // Our own authorize: Bolt's default calls auth.test once at start and keeps a failure for ever.
+    authorize: async () => ({ botToken }),
+    logger,
+    convoStore: false,
+    ignoreSelf: false,
+    // Listener calls (views.open) must finish inside the trigger's 3 s: few, quick retries.
+    clientOptions: {
+      slackApiUrl: config.slack.apiUrl,
+      retryConfig: { retries: 1, minTimeout: 200, maxTimeout: 500 },
+      timeout: 2500,
+    },
+  });
+  app.error(async (error) => {
+    log.error({ err: error.message, code: (error as { code?: string }).code }, 'listener failed');
+  });
+  registerCommands(app, context);
+  registerActions(app, context);
+  registerViews(app, context);
+
+  let healthServer: Server | undefined;
+  return {
+    app,
+    context,
+    identity,
+    async start() {
+      void identity.check();
+      if (!socketMode) {
+        const server = (await app.start(config.port)) as Server;
+        return { port: (server.address() as AddressInfo).port };
+      }
+      healthServer = createServer(healthListener(health));
+      await new Promise<void>((resolve) => healthServer?.listen(config.port, resolve));
+      await app.start();
+      return { port: (healthServer.address() as AddressInfo).port };
+    },
+    async close() {
+      await app
+        .stop()
+        .catch((error: unknown) => log.warn({ err: String(error) }, 'stopping the Slack receiver'));
+      if (healthServer !== undefined) {
+        const server = healthServer;
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+      await reporters.close(5000);
+      sender.close();
+    },
+  };
+}
+
+/** Starts the Slack app (`gitspaces-bot app`, and half of `serve`). */
+export async function startApp(
+  config: Config,
+  deps: SlackAppDeps,
+): Promise<{ port: number; close(): Promise<void> }> {
+  const slack = createApp(config, deps);
+  const { port } = await slack.start();
+  return { port, close: () => slack.close() };
+}

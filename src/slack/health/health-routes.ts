@@ -1,0 +1,86 @@
+/**
+ * `GET /healthz` (the process answers), `GET /readyz` (Redis answers and Slack accepted the token: only then
+ * should a load balancer send Slack's requests here) and, when given, `GET /metrics`. Served by Bolt's
+ * HTTP receiver as custom routes, or by a small server of their own in Socket Mode.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CustomRoute } from '@slack/bolt';
+import type { Redis } from 'ioredis';
+import type { MetricsSource } from '../app-context.js';
+import type { SlackIdentity } from './slack-identity.js';
+
+export interface HealthOptions {
+  redis: Redis | undefined;
+  identity: SlackIdentity;
+  metrics: MetricsSource | undefined;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res
+    .writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+    .end(JSON.stringify(body));
+}
+
+async function redisState(redis: Redis | undefined): Promise<{ ok: boolean; detail: string }> {
+  if (redis === undefined) return { ok: false, detail: 'no Redis connection configured' };
+  try {
+    if (redis.status === 'wait') await redis.connect();
+    let timer: NodeJS.Timeout | undefined;
+    const pong = await Promise.race([
+      redis.ping(),
+      new Promise<string>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), 1000);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    return pong === 'PONG' ? { ok: true, detail: 'ok' } : { ok: false, detail: 'no answer within 1s' };
+  } catch (error) {
+    return { ok: false, detail: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+export function healthHandlers(options: HealthOptions): Record<string, Handler> {
+  const handlers: Record<string, Handler> = {
+    '/healthz': (_req, res) => json(res, 200, { status: 'ok' }),
+    '/readyz': (_req, res) => {
+      void Promise.all([redisState(options.redis), options.identity.check()]).then(([redis, slack]) => {
+        const ready = redis.ok && slack.ok;
+        json(res, ready ? 200 : 503, {
+          status: ready ? 'ready' : 'not ready',
+          redis: redis.detail,
+          slack: slack.detail,
+        });
+      });
+    },
+  };
+  const { metrics } = options;
+  if (metrics !== undefined) {
+    handlers['/metrics'] = (_req, res) => {
+      void metrics.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text),
+        () => res.writeHead(500).end(),
+      );
+    };
+  }
+  return handlers;
+}
+
+export function healthRoutes(options: HealthOptions): CustomRoute[] {
+  return Object.entries(healthHandlers(options)).map(([path, handler]) => ({
+    path,
+    method: ['GET'],
+    handler,
+  }));
+}
+
+/** For Socket Mode: the same routes on a plain request listener; anything else is 404. */
+export function healthListener(options: HealthOptions): Handler {
+  const handlers = healthHandlers(options);
+  return (req, res) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const handler = req.method === 'GET' ? handlers[path] : undefined;
+    if (handler === undefined) json(res, 404, { status: 'not found' });
+    else handler(req, res);
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * Starting a run from Slack: reserve the VM and record the run (fast, Redis), then post its parent message
+ * and attach it, which lets the queued job start at once. If Slack is slow the job starts anyway after its
+ * grace period and the worker's reporter posts the parent message itself.
+ */
+import type { StartInput } from '../../queue/run-service.js';
+import type { RunRecord } from '../../queue/types.js';
+import type { AppContext } from '../app-context.js';
+import { archiveLink, mention } from '../blocks/format.js';
+import { runMessage } from '../blocks/run-message.js';
+import { runViewFromRecord } from '../blocks/run-view.js';
+import { SlackRefusedError } from '../delivery/slack-sender.js';
+
+export type Reserved = { ok: true; run: RunRecord } | { ok: false; refusal: string };
+
+/** Less than the queue's start grace (10 s), so the app and the worker never both post a parent message. */
+const PARENT_DEADLINE_MS = 8000;
+
+export async function reserveRun(ctx: AppContext, input: StartInput): Promise<Reserved> {
+  const outcome = await ctx.runs.start(input);
+  if (outcome.ok) return outcome;
+  return { ok: false, refusal: await activeRunRefusal(ctx, outcome.active) };
+}
+
+/** Posts the parent message; a channel the bot cannot post in ends the run before it does anything. */
+export async function announceRun(ctx: AppContext, run: RunRecord): Promise<string | undefined> {
+  try {
+    const posted = await ctx.sender.call(
+      'chat.postMessage',
+      { channel: run.channel, ...runMessage(runViewFromRecord(run)) },
+      { deadlineMs: PARENT_DEADLINE_MS },
+    );
+    await ctx.runs.attachMessage(run.id, { messageTs: String(posted.ts) });
+    return undefined;
+  } catch (error) {
+    if (
+      error instanceof SlackRefusedError &&
+      /not_in_channel|channel_not_found|is_archived/.test(error.slackError)
+    ) {
+      await ctx.runs.cancel({ vm: run.target.vm, userId: run.requester });
+      return `I cannot post in this channel, so nothing was started: invite me first (\`/invite @gitspaces\`), then try again.`;
+    }
+    ctx.log.warn(
+      { runId: run.id, err: String(error) },
+      'parent message not posted yet; the worker will post it',
+    );
+    return undefined;
+  }
+}
+
+/** Where to look instead: a link to the active run's thread. */
+export async function activeRunRefusal(ctx: AppContext, active: RunRecord): Promise<string> {
+  const vm = `*${active.target.vm}*`;
+  const what = `\`${active.state}\`, requested by ${mention(active.requester)}`;
+  if (active.messageTs === undefined)
+    return `:no_entry: ${vm} already has a run in progress (${what}). Wait for it, or \`/gitspaces cancel ${active.target.vm}\`.`;
+  const link = await permalink(ctx, active.channel, active.messageTs);
+  return `:no_entry: ${vm} already has a run in progress (${what}): <${link}|see its thread>. Wait for it, or \`/gitspaces cancel ${active.target.vm}\`.`;
+}
+
+async function permalink(ctx: AppContext, channel: string, ts: string): Promise<string> {
+  try {
+    const result = await ctx.sender.call(
+      'chat.getPermalink',
+      { channel, message_ts: ts },
+      { deadlineMs: 1500 },
+    );
+    return typeof result.permalink === 'string' ? result.permalink : archiveLink(channel, ts);
+  } catch {
+    return archiveLink(channel, ts);
+  }
+}

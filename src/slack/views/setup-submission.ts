@@ -1,0 +1,73 @@
+import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
+import { GitspacesError } from '../../errors.js';
+import type { AppContext } from '../app-context.js';
+import { channelFromMetadata, MODAL_FIELDS, type ModalField } from '../blocks/setup-modal.js';
+import { failureText } from '../replies.js';
+import { announceRun, reserveRun } from '../runs/start-run.js';
+import { withTimeout } from '../with-timeout.js';
+import { type SetupForm, validateSetupForm } from './validate-setup-form.js';
+
+type Args = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
+type FieldErrors = Partial<Record<ModalField, string>>;
+
+/** The run is reserved before the ack, so a busy VM or a missing queue is shown in the form itself. */
+const RESERVE_TIMEOUT_MS = 2000;
+
+function readForm(values: ViewSubmitAction['view']['state']['values']): SetupForm {
+  const form = {} as SetupForm;
+  for (const field of MODAL_FIELDS) form[field] = values[field]?.[field]?.value ?? '';
+  return form;
+}
+
+/** Field errors are plain text: mrkdwn and links do not render there. */
+function plain(text: string): string {
+  return text.replace(/<([^|>]+)\|([^>]+)>/g, '$2: $1').replace(/[*`]|:[a-z_]+: /g, '');
+}
+
+/**
+ * Submission of the setup modal: every problem comes back under its field (`response_action: 'errors'`),
+ * otherwise the modal closes and the run's parent message appears in the channel.
+ * https://docs.slack.dev/surfaces/modals#displaying_errors
+ */
+export function setupSubmission(ctx: AppContext) {
+  return async function onSetupSubmission({ ack, body, view }: Args): Promise<void> {
+    const user = body.user.id;
+    const channel = channelFromMetadata(view.private_metadata);
+    const errors = async (fields: FieldErrors) =>
+      ack({ response_action: 'errors', errors: fields as Record<string, string> });
+    if (channel === undefined)
+      return errors({ vm: 'This form lost its channel: run /gitspaces setup again.' });
+    const checked = validateSetupForm(readForm(view.state.values), ctx.config);
+    if (!checked.ok) return errors(checked.errors);
+    const where = ctx.access.channel(channel);
+    if (!where.ok) return errors({ vm: plain(where.why) });
+    const allowed = await ctx.access.start(user);
+    if (!allowed.ok) return errors({ vm: allowed.why });
+    let reserved: Awaited<ReturnType<typeof reserveRun>>;
+    try {
+      reserved = await withTimeout(
+        reserveRun(ctx, {
+          target: checked.target,
+          requester: user,
+          channel,
+          ...(checked.delegateName === undefined ? {} : { delegateName: checked.delegateName }),
+          ...(checked.tags === undefined ? {} : { tags: checked.tags }),
+        }),
+        RESERVE_TIMEOUT_MS,
+        () => new GitspacesError('REDIS_UNAVAILABLE', 'Redis did not answer in time.', { retryable: true }),
+      );
+    } catch (error) {
+      ctx.log.warn({ err: String(error) }, 'could not start a run from the modal');
+      return errors({ vm: plain(failureText(error)) });
+    }
+    if (!reserved.ok) return errors({ vm: plain(reserved.refusal) });
+    await ack();
+    const problem = await announceRun(ctx, reserved.run);
+    if (problem !== undefined) {
+      // The bot cannot post in that channel, so the answer goes to the person's DM with the app.
+      await ctx.sender
+        .call('chat.postMessage', { channel: user, text: problem }, { deadlineMs: 10_000 })
+        .catch((error: unknown) => ctx.log.warn({ err: String(error) }, 'could not tell the user'));
+    }
+  };
+}
