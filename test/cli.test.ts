@@ -36,8 +36,8 @@ beforeAll(async () => {
     SSH_KEY_SECRET: secrets.refs.sshKey,
     HARNESS_ACCOUNT_ID: 'XxRn14tYSUKILSe3XU0R8w',
     RUNNER_DIR: runnerDir,
-    RUNNER_HEALTH_TIMEOUT: '5s',
-    DELEGATE_HEALTH_TIMEOUT: '5s',
+    RUNNER_HEALTH_TIMEOUT: '60s',
+    DELEGATE_HEALTH_TIMEOUT: '60s',
     HOME: mkdtempSync(join(tmpdir(), 'gsb-home-')),
   };
 });
