@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GitspacesError } from '../src/errors.js';
+import { openRunService } from '../src/queue/open-run-service.js';
 import { connectRedis, createProducerConnection } from '../src/queue/redis.js';
 import { openQueueHarness, type QueueHarness, vmTarget } from './support/queue-harness.js';
 
@@ -47,6 +48,23 @@ describe('starting runs', () => {
     const winner = started[0]?.ok ? started[0].run.id : '';
     expect(outcomes.filter((o) => !o.ok).every((o) => !o.ok && o.active.id === winner)).toBe(true);
     expect(await h.queue.getJobCountByTypes('delayed', 'waiting')).toBe(1);
+  });
+
+  it('frees a VM whose run lost its job, ending that run as failed at its step', async () => {
+    const lost = await startRun('vm-1');
+    await h.store.update(lost.id, { state: 'running:runner' });
+    // BullMQ fails a job whose workers died more often than allowed, and removes it.
+    await h.queue.remove(lost.id);
+    expect(await h.runs.activeForVm('vm-1')).toBeUndefined();
+    expect((await h.runs.start({ target: vmTarget('vm-1'), requester: 'U0R', channel: 'C0OPS' })).ok).toBe(
+      true,
+    );
+    const ended = await h.runs.get(lost.id);
+    expect(ended?.state).toBe('failed:runner');
+    expect(ended?.audit.at(-1)).toMatchObject({
+      event: 'finished',
+      detail: expect.stringContaining('job was lost'),
+    });
   });
 
   it('gives each run an opaque id that BullMQ accepts as a job id', async () => {
@@ -218,4 +236,19 @@ describe('when Redis is away', () => {
     );
     // A producer that queued commands while Redis is away would hang here until the test times out.
   }, 10_000);
+});
+
+describe('opening the run service for the Slack app', () => {
+  it('answers ready while Redis answers and starts runs', async () => {
+    const opened = await openRunService(h.config);
+    try {
+      expect(await opened.ready()).toBe(true);
+      expect(
+        (await opened.runs.start({ target: vmTarget('vm-7'), requester: 'U0R', channel: 'C0OPS' })).ok,
+      ).toBe(true);
+    } finally {
+      await opened.close();
+    }
+    expect(await opened.ready()).toBe(false);
+  });
 });

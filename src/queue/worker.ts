@@ -77,7 +77,9 @@ export async function startWorker(config: Config, deps: WorkerDeps): Promise<Run
     maxStalledCount: deps.timings?.maxStalledCount ?? 5,
   });
   worker.on('error', (error) => log.error({ err: error.message }, 'setup worker error'));
-  worker.on('failed', (job, error) => log.warn({ runId: job?.id, err: error.message }, 'setup run failed'));
+  worker.on('failed', (job, error) =>
+    log.warn({ runId: job?.id, attemptsMade: job?.attemptsMade, err: error.message }, 'setup attempt failed'),
+  );
   worker.on('completed', (job, outcome) =>
     log.info({ runId: job.id, state: outcome.state }, 'setup run ended'),
   );
