@@ -1,16 +1,13 @@
-import { StringDecoder } from 'node:string_decoder';
 import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
-import { formatDuration } from '../duration.js';
 import { GitspacesError } from '../errors.js';
 import type { ExecOptions, ExecResult, RemoteHost } from '../setup/ports.js';
 import { ChannelLimit } from './channel-limit.js';
+import { collectExec, type Settle } from './collect-exec.js';
 import { sftpWriteError, writeRemoteFile } from './sftp-write.js';
 import { describeCommand, disconnected, type Target } from './ssh-errors.js';
 
 /** sshd's default MaxSessions is 10; stay below it so a stray session (an agent, a retry) still fits. */
 const MAX_CHANNELS = 8;
-
-type Settle<T> = { resolve: (value: T) => void; reject: (error: unknown) => void };
 
 /** One ready ssh2 connection: commands on session channels, files over one reused SFTP session. */
 export class Ssh2RemoteHost implements RemoteHost {
@@ -73,7 +70,13 @@ export class Ssh2RemoteHost implements RemoteHost {
           settle.reject(this.openFailure(error, during));
           return;
         }
-        this.collect(stream, during, options, release, settle);
+        collectExec(stream, {
+          during,
+          options,
+          release,
+          settle,
+          lost: (why) => disconnected(this.target, during, this.closeReason ?? why),
+        });
       };
       try {
         this.client.exec(command, opened);
@@ -91,80 +94,6 @@ export class Ssh2RemoteHost implements RemoteHost {
       `The VM refused to open an SSH session for ${during}: ${error.message}. Check sshd's MaxSessions on the VM.`,
       { retryable: true, cause: error },
     );
-  }
-
-  /**
-   * Gathers output until the channel closes. Stdin stays open: ssh2 sends the `signal` request only on an
-   * open channel, and a timed-out command must be killable (none of the bot's commands read stdin).
-   */
-  private collect(
-    stream: ClientChannel,
-    during: string,
-    options: ExecOptions,
-    release: () => void,
-    settle: Settle<ExecResult>,
-  ): void {
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    const decoders = [new StringDecoder('utf8'), new StringDecoder('utf8')] as const;
-    const show = (text: string) => {
-      if (text === '' || options.onOutput === undefined) return;
-      try {
-        options.onOutput(text);
-      } catch {
-        // A failing progress display must not end the command (or, thrown from a stream event, the process).
-      }
-    };
-    stream.on('data', (chunk: Buffer) => {
-      stdout.push(chunk);
-      show(decoders[0].write(chunk));
-    });
-    stream.stderr.on('data', (chunk: Buffer) => {
-      stderr.push(chunk);
-      show(decoders[1].write(chunk));
-    });
-    stream.on('error', (error: Error) => settle.reject(disconnected(this.target, during, error.message)));
-    let exit: { code: number | null; signal: string | undefined } | undefined;
-    stream.on('exit', (code: number | null, signal?: string) => {
-      exit = { code: code ?? null, signal: signal ?? undefined };
-    });
-    let timer: NodeJS.Timeout | undefined;
-    if (options.timeoutMs !== undefined) {
-      const timeoutMs = options.timeoutMs;
-      timer = setTimeout(() => {
-        // sshd (OpenSSH 8.1+) kills the command's process group, for non-root users under privilege
-        // separation; in every case closing the channel closes its pipes, which ends it at its next write.
-        stream.signal('KILL');
-        stream.close();
-        settle.reject(
-          new GitspacesError(
-            'COMMAND_TIMEOUT',
-            `${during} did not finish within ${formatDuration(timeoutMs)} on the VM and was stopped.`,
-            { retryable: true },
-          ),
-        );
-      }, timeoutMs);
-    }
-    stream.on('close', () => {
-      clearTimeout(timer);
-      release();
-      show(decoders[0].end() + decoders[1].end());
-      if (exit === undefined) {
-        settle.reject(
-          disconnected(
-            this.target,
-            during,
-            this.closeReason ?? 'the session ended before the command exited',
-          ),
-        );
-        return;
-      }
-      settle.resolve({
-        ...exit,
-        stdout: Buffer.concat(stdout).toString('utf8'),
-        stderr: Buffer.concat(stderr).toString('utf8'),
-      });
-    });
   }
 
   async putFile(path: string, content: string | Buffer, mode: number): Promise<void> {
