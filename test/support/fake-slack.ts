@@ -99,6 +99,21 @@ export class FakeSlack {
     this.failures.push({ method, failure, times });
   }
 
+  /** Puts a message in a channel as if the bot had posted it earlier (not recorded as a call). */
+  seedMessage(channel: string, message: { text: string; blocks: unknown[] }, threadTs?: string): string {
+    const ts = this.newTs();
+    this.messages.push({
+      channel,
+      ts,
+      threadTs,
+      replyBroadcast: false,
+      text: message.text,
+      blocks: message.blocks as Json[],
+      updates: 0,
+    });
+    return ts;
+  }
+
   callsTo(method: string): RecordedCall[] {
     return this.calls.filter((c) => c.method === method);
   }

@@ -21,7 +21,10 @@ function readForm(values: ViewSubmitAction['view']['state']['values']): SetupFor
 
 /** Field errors are plain text: mrkdwn and links do not render there. */
 function plain(text: string): string {
-  return text.replace(/<([^|>]+)\|([^>]+)>/g, '$2: $1').replace(/[*`]|:[a-z_]+: /g, '');
+  return text
+    .replace(/<#([CG][A-Z0-9]+)>/g, '#$1')
+    .replace(/<([^|>]+)\|([^>]+)>/g, '$2: $1')
+    .replace(/[*`]|:[a-z_]+: /g, '');
 }
 
 /**
