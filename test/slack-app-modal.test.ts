@@ -21,6 +21,10 @@ const values = (over: Record<string, string | null> = {}) => ({
   ...over,
 });
 
+function errorsOf(answer: { body: Record<string, unknown> | undefined }): Record<string, string> {
+  return (answer.body ?? {}).errors as Record<string, string>;
+}
+
 describe('the setup modal', () => {
   it('opens from /gitspaces setup with the contract ids, prefilled from the configuration', async () => {
     const answer = await h.command('setup');
@@ -55,7 +59,7 @@ describe('the setup modal', () => {
     });
     expect(answer.status).toBe(200);
     expect(answer.body).toMatchObject({ response_action: 'errors' });
-    const errors = answer.body?.errors as Record<string, string>;
+    const errors = errorsOf(answer);
     expect(Object.keys(errors).sort()).toEqual(['delegate_name', 'tags', 'vm', 'zone']);
     expect(errors.vm).toContain('Bad_VM');
     expect(errors.zone).toContain('nowhere');
@@ -97,7 +101,7 @@ describe('the setup modal', () => {
     await h.submit({ user: 'U0REQ', view: view(), values: values() });
     const again = await h.submit({ user: 'U0OTHER', view: view(), values: values() });
     expect(again.body).toMatchObject({ response_action: 'errors' });
-    expect((again.body?.errors as Record<string, string>).vm).toContain('already has a run in progress');
+    expect(errorsOf(again).vm).toContain('already has a run in progress');
     expect(await h.queue.runs.recent({ limit: 10 })).toHaveLength(1);
   });
 
@@ -107,11 +111,11 @@ describe('the setup modal', () => {
       view: { callback_id: 'gitspaces_setup' },
       values: values(),
     });
-    expect((lost.body?.errors as Record<string, string>).vm).toContain('run /gitspaces setup again');
+    expect(errorsOf(lost).vm).toContain('run /gitspaces setup again');
     await h.close();
     h = await startSlackAppHarness({ env: { ALLOWED_CHANNELS: 'C0RUNS' } });
     const elsewhere = await h.submit({ user: 'U0REQ', view: view('C0ELSEWHERE'), values: values() });
-    expect((elsewhere.body?.errors as Record<string, string>).vm).toContain('not allowed in this channel');
+    expect(errorsOf(elsewhere).vm).toContain('not allowed in this channel');
     expect(await h.queue.runs.recent({ limit: 10 })).toEqual([]);
   });
 });
