@@ -9,23 +9,19 @@ import type {
   ApprovalGate,
   Clock,
   Connector,
-  HostKeyPin,
   HostKeyStore,
   Journal,
   Reporter,
   SecretSource,
   VmLocator,
 } from './setup/ports.js';
-import type { PinRequest } from './setup/preflight.js';
 import type { Redactor } from './setup/redactor.js';
 import { delegateNameFor, type SetupSettings } from './setup/settings.js';
 import { createComputeLocator } from './gcp/compute.js';
 import { createSecretManagerSource } from './gcp/secrets.js';
 import { createSecretSource } from './secrets/index.js';
 import { connectSsh } from './ssh/connect.js';
-import { readKnownHosts } from './ssh/known-hosts.js';
-import { pinKeys, tofuPin } from './ssh/pins.js';
-import { GitspacesError } from './errors.js';
+import { createPinFor } from './ssh/pin-policy.js';
 
 export function settingsFor(
   config: Config,
@@ -71,27 +67,11 @@ function sharedAdapters(config: Config) {
 }
 
 /** How the VM's host key is pinned, from SSH_HOST_KEY_POLICY (and SSH_KNOWN_HOSTS). */
-export function pinPolicy(config: Config, store: HostKeyStore | undefined): { pinFor(r: PinRequest): Promise<HostKeyPin>; needsPublishedKeys: boolean } {
-  switch (config.ssh.hostKeyPolicy) {
-    case 'guest-attributes':
-      return {
-        needsPublishedKeys: true,
-        pinFor: async (r) => pinKeys(r.published ?? [], `guest attributes of ${r.vm}`),
-      };
-    case 'known-hosts':
-      return {
-        needsPublishedKeys: false,
-        pinFor: async (r) => pinKeys(await readKnownHosts(config.ssh.knownHosts ?? '', r.host, r.port), config.ssh.knownHosts ?? 'known_hosts'),
-      };
-    case 'tofu':
-      return {
-        needsPublishedKeys: false,
-        pinFor: async (r) => {
-          if (!store) throw new GitspacesError('CONFIG_INVALID', 'SSH_HOST_KEY_POLICY=tofu needs a place to remember keys.');
-          return tofuPin(store, r.vm);
-        },
-      };
-  }
+export function pinPolicy(config: Config, store: HostKeyStore | undefined, storeDescription?: string) {
+  return {
+    needsPublishedKeys: config.ssh.hostKeyPolicy === 'guest-attributes',
+    pinFor: createPinFor({ policy: config.ssh.hostKeyPolicy, knownHostsFile: config.ssh.knownHosts, store, storeDescription }),
+  };
 }
 
 export interface EngineParts {

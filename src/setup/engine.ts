@@ -106,10 +106,11 @@ async function approve(runner: StepRunner, input: RunInput, deps: EngineDeps, pr
     expiresAt: askedAt + input.settings.approvalTtlMs,
   };
   if (firstAsk) {
+    // Ask before recording that we asked: a crash in between asks twice rather than never.
+    await deps.reporter.approvalRequested(request);
     journal.approvalRequestedAt = askedAt;
     journal.step = 'approval';
     await deps.journal.save(journal);
-    await deps.reporter.approvalRequested(request);
   }
   const decision = await deps.gate.decide(request);
   const waited = deps.clock.now() - askedAt;

@@ -1,12 +1,7 @@
-import { createHash } from 'node:crypto';
 import { GitspacesError } from '../errors.js';
 import type { HostKey } from '../setup/ports.js';
 
-/** As OpenSSH prints it (`ssh-keygen -lf`): `SHA256:` and the unpadded base64 of the key blob's SHA-256. */
-export function fingerprint(key: HostKey): string {
-  const digest = createHash('sha256').update(Buffer.from(key.base64, 'base64')).digest('base64');
-  return `SHA256:${digest.replace(/=+$/, '')}`;
-}
+export { fingerprint } from '../setup/fingerprint.js';
 
 const KEY_TYPE = /^[A-Za-z0-9][A-Za-z0-9@._+-]{0,63}$/;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;

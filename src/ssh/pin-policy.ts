@@ -1,6 +1,7 @@
 import type { HostKeyPolicy } from '../config.js';
 import { GitspacesError } from '../errors.js';
-import type { HostKey, HostKeyPin, HostKeyStore } from '../setup/ports.js';
+import type { HostKeyPin, HostKeyStore } from '../setup/ports.js';
+import type { PinRequest } from '../setup/preflight.js';
 import { knownHostsName, readKnownHosts } from './known-hosts.js';
 import { pinKeys, tofuPin } from './pins.js';
 
@@ -14,13 +15,7 @@ export interface PinPolicyOptions {
   storeDescription?: string | undefined;
 }
 
-export interface PinRequest {
-  vm: string;
-  host: string;
-  port: number;
-  /** Keys the VM publishes in guest attributes (when the policy reads them). */
-  published: HostKey[] | undefined;
-}
+export type { PinRequest };
 
 /** Builds the host key pin for one run from SSH_HOST_KEY_POLICY. */
 export function createPinFor(options: PinPolicyOptions): (request: PinRequest) => Promise<HostKeyPin> {
