@@ -1,0 +1,109 @@
+import { readFile } from 'node:fs/promises';
+import type { Config } from '../config.js';
+import { checkGoogle } from '../gcp/check.js';
+import { closeGoogleClients } from '../gcp/clients.js';
+import { createComputeLocator } from '../gcp/compute.js';
+import { gcpError } from '../gcp/fail.js';
+import { createSecretManagerSource } from '../gcp/secrets.js';
+import { createSecretSource } from '../secrets/index.js';
+import type { SecretSource, VmLocator } from '../setup/ports.js';
+import { seconds, withDeadline } from './deadline.js';
+import { type ConfigCheckRow, failRow, okRow, skipRow } from './rows.js';
+
+function timedOut(what: string, endpoint: string, timeoutMs: number) {
+  return () =>
+    gcpError(
+      'GCP_UNAVAILABLE',
+      `${what} did not answer within ${seconds(timeoutMs)}.`,
+      `Check network access to ${endpoint} and that the bot has Google credentials (Application Default Credentials).`,
+    );
+}
+
+function boundedSecrets(source: SecretSource, config: Config, timeoutMs: number): SecretSource {
+  const endpoint = config.gcp.secretManagerApiUrl ?? 'secretmanager.googleapis.com';
+  return {
+    read: (reference) =>
+      withDeadline(
+        source.read(reference),
+        timeoutMs,
+        timedOut(`Reading the secret ${reference}`, endpoint, timeoutMs),
+      ),
+  };
+}
+
+function boundedVms(locator: VmLocator, config: Config, timeoutMs: number): VmLocator {
+  const endpoint = config.gcp.computeApiUrl ?? 'compute.googleapis.com';
+  return {
+    locate: (ref, wanted) =>
+      withDeadline(
+        locator.locate(ref, wanted),
+        timeoutMs,
+        timedOut(`The Compute API (VM ${ref.name})`, endpoint, timeoutMs),
+      ),
+  };
+}
+
+/** With SSH_HOST_KEY_POLICY=known-hosts, the pinned keys come from a file that must be there. */
+async function checkKnownHosts(config: Config): Promise<ConfigCheckRow[]> {
+  const file = config.ssh.knownHosts;
+  if (config.ssh.hostKeyPolicy !== 'known-hosts' || file === undefined) return [];
+  const check = 'SSH_KNOWN_HOSTS';
+  try {
+    const text = await readFile(file, 'utf8');
+    const entries = text
+      .split('\n')
+      .filter((line) => line.trim() !== '' && !line.trim().startsWith('#')).length;
+    return entries > 0
+      ? [okRow(check, `${file} is readable, ${entries} host key line${entries === 1 ? '' : 's'}`)]
+      : [
+          failRow(
+            check,
+            `${file} holds no host keys`,
+            "Add the VM's keys (`ssh-keyscan -H <address> >> FILE`, then check their fingerprints).",
+          ),
+        ];
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    return [
+      failRow(
+        check,
+        `${file} cannot be read (${code})`,
+        'Point SSH_KNOWN_HOSTS at a readable known_hosts file.',
+      ),
+    ];
+  }
+}
+
+/**
+ * Secrets (each reference resolves; never a value), the VM given on the command line, and the known_hosts
+ * file: each Google call bounded by `timeoutMs`. The Google clients are closed afterwards so the command
+ * can exit.
+ */
+export async function checkGoogleSide(
+  config: Config,
+  vm: string | undefined,
+  timeoutMs: number,
+): Promise<ConfigCheckRow[]> {
+  const secrets = createSecretSource({ env: config.env, secretManager: createSecretManagerSource(config) });
+  const vms = createComputeLocator(config, { hostKeyRetryDelaysMs: [] });
+  try {
+    const rows = await checkGoogle(config, {
+      secrets: boundedSecrets(secrets, config, timeoutMs),
+      vms: boundedVms(vms, config, timeoutMs),
+      vm,
+    });
+    const converted = rows.map((r) => (r.ok ? okRow(r.check, r.detail) : failRow(r.check, r.detail, r.fix)));
+    const vmHint =
+      vm === undefined
+        ? [
+            skipRow(
+              'VM',
+              'no VM given: `check-config <vm>` also checks that the Compute API finds it with its address and host keys',
+            ),
+          ]
+        : [];
+    return [...converted, ...vmHint, ...(await checkKnownHosts(config))];
+  } finally {
+    await closeGoogleClients();
+  }
+}
