@@ -1,9 +1,117 @@
+import { pino } from 'pino';
 import type { Io } from './cli/terminal-run.js';
+import { createEngineDeps, runInputFor, settingsFor } from './compose.js';
 import type { Config } from './config.js';
+import { asGitspacesError } from './errors.js';
+import { closeGoogleClients } from './gcp/clients.js';
+import { openRunService } from './queue/open-run-service.js';
+import type { RunTarget } from './queue/types.js';
+import { startWorker } from './queue/worker.js';
+import { runSetup } from './setup/engine.js';
+import { memoryJournal } from './setup/memory-journal.js';
+import type { Reporter } from './setup/ports.js';
+import { Redactor } from './setup/redactor.js';
+import { vmStatus } from './setup/status.js';
+import { createSlackReporterFactory, type PlanVm, type ProbeVm, startApp } from './slack/index.js';
 
-/** `serve`, `app` and `worker`: long-running processes that stop cleanly on SIGTERM/SIGINT. */
-export async function serve(kind: 'serve' | 'app' | 'worker', config: Config, io: Io): Promise<number> {
-  void config;
-  io.stderr.write(`${kind} is not available in this build.\n`);
-  return 2;
+type Kind = 'serve' | 'app' | 'worker';
+
+/** How long shutdown may take before the process exits anyway (the worker gets most of it). */
+const SHUTDOWN_BOUND_MS = 30_000;
+
+const targetRef = (t: RunTarget) => ({ kind: 'vm' as const, ref: { project: t.project, zone: t.zone, name: t.vm } });
+const noGate = { decide: async () => ({ kind: 'pending' as const }) };
+
+/** `/gitspaces status <vm>`: connect with the pinned key and read what is live. */
+function probeVmWith(config: Config): ProbeVm {
+  return async (target) => {
+    const redactor = new Redactor();
+    const silent: Reporter = { runStarted() {}, stepStarted() {}, stepFinished() {}, stepFailed() {}, approvalRequested() {}, runFinished() {} };
+    const deps = createEngineDeps(config, { reporter: silent, gate: noGate, journal: memoryJournal(), redactor });
+    return vmStatus(targetRef(target), settingsFor(config, target.vm), config.ssh, deps, redactor);
+  };
+}
+
+/** `/gitspaces plan <vm>`: the engine in plan mode, which changes nothing and never asks for approval. */
+function planVmWith(config: Config): PlanVm {
+  return (input, reporter) => {
+    const deps = createEngineDeps(config, { reporter, gate: noGate, journal: memoryJournal() });
+    const settings = settingsFor(config, input.target.vm);
+    return runSetup(runInputFor(config, input.runId, 'plan', targetRef(input.target), settings), deps);
+  };
+}
+
+/**
+ * `serve` (app and worker in one process), `app` or `worker`. Runs until SIGTERM/SIGINT, then stops taking
+ * jobs, lets active steps finish (or leaves them to another worker), closes Redis and HTTP, and exits 0.
+ */
+export async function serve(kind: Kind, config: Config, io: Io, options: { signal?: AbortSignal } = {}): Promise<number> {
+  const log = pino({ name: 'gitspaces-bot', base: { process: kind, pid: process.pid } });
+  // Listen for signals before starting anything: a SIGTERM during start-up still stops cleanly.
+  const stop = stopped(options.signal);
+  const closers: (() => Promise<void>)[] = [];
+  try {
+    const service = await openRunService(config, {
+      onRedisError: (error) => log.warn({ err: error.message }, 'Redis connection error; reconnecting'),
+    });
+    closers.push(() => service.close());
+    if (kind !== 'app') {
+      const reporters = createSlackReporterFactory({
+        botToken: config.slack.botToken,
+        slackApiUrl: config.slack.apiUrl,
+        approvers: config.approvers,
+        attach: (runId, messages) => service.runs.attachMessage(runId, messages),
+        log,
+      });
+      const worker = await startWorker(config, { reporterFor: (run) => reporters.reporterFor(run), log });
+      // Worker first: it must stop taking jobs before anything it reports through goes away.
+      closers.unshift(async () => {
+        await worker.close();
+        await reporters.close(5000);
+      });
+    }
+    if (kind !== 'worker') {
+      const app = await startApp(config, {
+        runService: service.runs,
+        redis: service.redis,
+        log,
+        probeVm: probeVmWith(config),
+        planVm: planVmWith(config),
+      });
+      closers.unshift(() => app.close());
+      log.info({ port: app.port, mode: config.slack.appToken ? 'socket' : 'http' }, 'Slack app listening');
+    }
+    log.info({ concurrency: config.workerConcurrency, prefix: config.queuePrefix }, `${kind} started`);
+  } catch (error) {
+    const e = asGitspacesError(error);
+    io.stderr.write(`${kind} could not start: ${e.message}\n`);
+    await Promise.allSettled(closers.map((close) => close()));
+    return 1;
+  }
+  await stop;
+  log.info({}, 'stopping: no new jobs; letting active steps finish');
+  const bound = new Promise<void>((resolve) => setTimeout(resolve, SHUTDOWN_BOUND_MS).unref());
+  await Promise.race([
+    (async () => {
+      for (const close of closers) await close().catch((e: unknown) => log.warn({ err: String(e) }, 'while stopping'));
+      await closeGoogleClients().catch(() => undefined);
+    })(),
+    bound,
+  ]);
+  log.info({}, 'stopped');
+  return 0;
+}
+
+/** Resolves on SIGTERM or SIGINT (or when `signal` aborts, for embedding). */
+function stopped(signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      process.off('SIGTERM', done);
+      process.off('SIGINT', done);
+      resolve();
+    };
+    process.once('SIGTERM', done);
+    process.once('SIGINT', done);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
