@@ -1,0 +1,156 @@
+/**
+ * Prometheus metrics of the bot (`GET /metrics`): runs by state, step durations, queue depth and waiting
+ * approvals (read at scrape time), Slack Web API calls and 429s, SSH failures by error code. One Registry
+ * per process, passed in: nothing registers into prom-client's global registry.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+type Counts = Record<string, number>;
+type Source<T> = () => T | Promise<T>;
+
+export interface MetricsOptions {
+  /** Job counts by BullMQ state (`queue.getJobCounts()`); can also be given later with `setQueueCounts`. */
+  queueCounts?: Source<Counts>;
+  /** Runs waiting for an approver; can also be given later with `setWaitingApprovals`. */
+  waitingApprovals?: Source<number>;
+  /** Node's process metrics (CPU, memory, event loop lag). @defaultValue true */
+  processMetrics?: boolean;
+}
+
+/** How a step ended, as the checklist words say it. */
+export type StepOutcome = 'done' | 'unchanged' | 'failed' | 'cancelled' | 'waiting';
+
+export interface Metrics {
+  readonly registry: Registry;
+  /** A run entered `state` (`queued`, `succeeded`, `failed:runner`, …); the `:<step>` part is not a label. */
+  runState(state: string): void;
+  observeStep(step: string, outcome: StepOutcome, seconds: number): void;
+  /** Starts timing a step; call the result with its outcome when it ends. */
+  startStep(step: string): (outcome: StepOutcome) => void;
+  slackCall(method: string): void;
+  slackRateLimited(method: string): void;
+  sshFailure(code: string): void;
+  setQueueCounts(source: Source<Counts>): void;
+  setWaitingApprovals(source: Source<number>): void;
+}
+
+/** Seconds: commands take from a fraction of a second to minutes (health waits); approval takes up to a day. */
+const STEP_BUCKETS = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 21600, 86400];
+
+/** The source's value, or undefined when it throws or rejects. */
+async function read<T>(source: Source<T>): Promise<T | undefined> {
+  try {
+    return await source();
+  } catch {
+    return undefined;
+  }
+}
+
+export function createMetrics(options: MetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  const registers = [registry];
+  let queueCounts = options.queueCounts;
+  let waitingApprovals = options.waitingApprovals;
+  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
+
+  const runs = new Counter({
+    name: 'gitspaces_runs_total',
+    help: 'Setup runs that entered each state.',
+    labelNames: ['state'],
+    registers,
+  });
+  const steps = new Histogram({
+    name: 'gitspaces_step_duration_seconds',
+    help: 'How long each setup step took, by how it ended.',
+    labelNames: ['step', 'outcome'],
+    buckets: STEP_BUCKETS,
+    registers,
+  });
+  new Gauge({
+    name: 'gitspaces_queue_jobs',
+    help: 'Jobs in the setup queue by state, read when scraped.',
+    labelNames: ['state'],
+    registers,
+    async collect() {
+      // Unknown beats stale: when the queue cannot be read (Redis down), the gauge has no samples.
+      this.reset();
+      if (queueCounts === undefined) return;
+      const counts = await read(queueCounts);
+      for (const [state, count] of Object.entries(counts ?? {})) this.set({ state }, count);
+    },
+  });
+  new Gauge({
+    name: 'gitspaces_waiting_approvals',
+    help: 'Runs waiting for an approver, read when scraped.',
+    registers,
+    async collect() {
+      const count = waitingApprovals === undefined ? undefined : await read(waitingApprovals);
+      // A gauge without labels always has a sample: NaN says "not known" where 0 would be a false answer.
+      this.set(count ?? Number.NaN);
+    },
+  });
+  const slackCalls = new Counter({
+    name: 'gitspaces_slack_api_calls_total',
+    help: 'Slack Web API calls by method.',
+    labelNames: ['method'],
+    registers,
+  });
+  const slackLimited = new Counter({
+    name: 'gitspaces_slack_rate_limited_total',
+    help: 'Slack Web API calls answered 429 (rate limited), by method.',
+    labelNames: ['method'],
+    registers,
+  });
+  const sshFailures = new Counter({
+    name: 'gitspaces_ssh_failures_total',
+    help: 'SSH failures by error code.',
+    labelNames: ['code'],
+    registers,
+  });
+
+  return {
+    registry,
+    runState: (state) => runs.inc({ state: state.split(':')[0] ?? state }),
+    observeStep: (step, outcome, seconds) => steps.observe({ step, outcome }, seconds),
+    startStep: (step) => {
+      const end = steps.startTimer({ step });
+      return (outcome) => void end({ outcome });
+    },
+    slackCall: (method) => slackCalls.inc({ method }),
+    slackRateLimited: (method) => slackLimited.inc({ method }),
+    sshFailure: (code) => sshFailures.inc({ code }),
+    setQueueCounts: (source) => {
+      queueCounts = source;
+    },
+    setWaitingApprovals: (source) => {
+      waitingApprovals = source;
+    },
+  };
+}
+
+/** A node `http` handler answering `GET /metrics` in the Prometheus text format; 404 for other paths. */
+export function metricsHandler(
+  metrics: Pick<Metrics, 'registry'>,
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  return async (req, res) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (path !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found\n');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('Use GET\n');
+      return;
+    }
+    try {
+      const body = await metrics.registry.metrics();
+      res.writeHead(200, { 'content-type': metrics.registry.contentType });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    } catch (error) {
+      res
+        .writeHead(500, { 'content-type': 'text/plain' })
+        .end(`Metrics unavailable: ${(error as Error).message}\n`);
+    }
+  };
+}
