@@ -45,6 +45,18 @@ class Bot {
   async open(env: Record<string, string> = {}): Promise<this> {
     vm.resetDocker();
     this.h = await startSlackAppHarness({ env: testVmEnv(info, env) });
+    await this.startWorker();
+    return this;
+  }
+
+  /** Another process takes over: a new worker with its own Slack reporters, nothing shared in memory. */
+  async replaceWorker(): Promise<void> {
+    await this.worker.close();
+    await this.reporters.close(2000);
+    await this.startWorker();
+  }
+
+  private async startWorker(): Promise<void> {
     this.reporters = createSlackReporterFactory({
       botToken: BOT_TOKEN,
       slackApiUrl: this.h.slack.url,
@@ -57,7 +69,6 @@ class Bot {
       settings: testVmSettings(this.h.config, info),
       clock: quickClock,
     });
-    return this;
   }
 
   async close(): Promise<void> {
@@ -201,5 +212,23 @@ describe('a setup driven from Slack', () => {
     const late = await bot.click(request, 'delegate_approve', 'U0APP');
     expect(JSON.stringify(await bot.h.response(late))).toMatch(/expired|not waiting/);
     expect(bot.delegates()).toHaveLength(0);
+  });
+
+  it('finishes in the same message and thread when another worker takes over a run waiting for approval', async () => {
+    await bot.open();
+    await bot.h.command('setup vm-1');
+    const parent = await bot.parent();
+    const request = await bot.approvalRequest();
+    await bot.slack.waitFor('the checklist to wait for approval', () =>
+      blocksOf(bot.slack.message('C0RUNS', parent.ts)).includes('`awaiting-approval`'),
+    );
+    await bot.replaceWorker();
+    await bot.click(request, 'delegate_approve');
+    await bot.final(parent.ts, 'Setup finished');
+    await bot.settled();
+    expect(bot.slack.channelMessages('C0RUNS')).toHaveLength(1);
+    expect(bot.slack.messages.filter((m) => m.replyBroadcast)).toHaveLength(1);
+    expect(blocksOf(bot.slack.message('C0RUNS', parent.ts))).toContain('`succeeded`');
+    expect(bot.delegates()).toHaveLength(1);
   });
 });

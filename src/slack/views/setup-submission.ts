@@ -10,8 +10,12 @@ import { type SetupForm, validateSetupForm } from './validate-setup-form.js';
 type Args = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
 type FieldErrors = Partial<Record<ModalField, string>>;
 
-/** The run is reserved before the ack, so a busy VM or a missing queue is shown in the form itself. */
-const RESERVE_TIMEOUT_MS = 2000;
+/**
+ * The access check and the run's reservation happen before the ack, so a refusal, a busy VM or a missing
+ * queue shows in the form itself; both are bounded so the ack still goes out within Slack's 3 s.
+ */
+const ACCESS_TIMEOUT_MS = 1000;
+const RESERVE_TIMEOUT_MS = 1500;
 
 function readForm(values: ViewSubmitAction['view']['state']['values']): SetupForm {
   const form = {} as SetupForm;
@@ -44,7 +48,14 @@ export function setupSubmission(ctx: AppContext) {
     if (!checked.ok) return errors(checked.errors);
     const where = ctx.access.channel(channel);
     if (!where.ok) return errors({ vm: plain(where.why) });
-    const allowed = await ctx.access.start(user);
+    const allowed = await withTimeout(
+      ctx.access.start(user),
+      ACCESS_TIMEOUT_MS,
+      () => new Error('access check timed out'),
+    ).catch(() => ({
+      ok: false as const,
+      why: 'Slack did not tell me in time whether you may start setups; try again in a moment.',
+    }));
     if (!allowed.ok) return errors({ vm: allowed.why });
     let reserved: Awaited<ReturnType<typeof reserveRun>>;
     try {
