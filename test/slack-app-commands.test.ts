@@ -42,7 +42,10 @@ describe('/gitspaces setup <vm>…', () => {
     // The parent message lets the queued job start at once instead of after its grace period.
     for (const run of recorded) {
       expect(parents.map((p) => p.ts)).toContain(run.messageTs);
-      expect(await (await h.queue.queue.getJob(run.id))?.isDelayed()).toBe(false);
+      await until(
+        'the job to start waiting for a worker',
+        async () => (await h.queue.queue.getJobState(run.id)) === 'waiting',
+      );
     }
   });
 

@@ -22,7 +22,7 @@ const values = (over: Record<string, string | null> = {}) => ({
 });
 
 function errorsOf(answer: { body: Record<string, unknown> | undefined }): Record<string, string> {
-  return (answer.body ?? {}).errors as Record<string, string>;
+  return answer.body?.errors as Record<string, string>;
 }
 
 describe('the setup modal', () => {

@@ -88,6 +88,6 @@ export function vmStatusMessage(status: VmStatusView): SlackMessage {
   const last =
     status.lastRun === undefined ? 'No run yet for this VM.' : `Last run: ${runLine(status.lastRun)}`;
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: truncate(last, LIMITS.sectionText) }] });
-  const healthy = status.checks !== undefined && status.checks.every((c) => c.ok);
+  const healthy = status.checks?.every((c) => c.ok) === true;
   return { text: `Gitspaces status of ${status.vm}: ${healthy ? 'all up' : 'not all up'}`, blocks };
 }
