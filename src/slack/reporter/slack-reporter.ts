@@ -12,8 +12,7 @@ import {
   closedApprovalMessage,
   closedApprovalSummary,
 } from '../blocks/approval-message.js';
-import { runMessage } from '../blocks/run-message.js';
-import { type RunView, runViewFromRecord } from '../blocks/run-view.js';
+import type { RunView } from '../blocks/run-view.js';
 import { runSummaryReply, stepFailedReply } from '../blocks/thread-replies.js';
 import type { RunOutbox } from './run-outbox.js';
 
@@ -27,10 +26,6 @@ export interface RunReporterContext {
   /** The approval request while this process knows it (the closed message then keeps its details). */
   approval: { request: ApprovalRequest | undefined; ts: string | undefined };
   finished: () => void;
-}
-
-export function renderRun(ctx: Pick<RunReporterContext, 'view'>) {
-  return runMessage(ctx.view);
 }
 
 /** The run's final state as `/gitspaces status` spells it. */
@@ -116,8 +111,4 @@ export function createRunReporter(ctx: RunReporterContext): Reporter {
       ctx.finished();
     },
   };
-}
-
-export function viewFor(record: RunRecord): RunView {
-  return runViewFromRecord(record);
 }
