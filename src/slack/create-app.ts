@@ -55,7 +55,7 @@ function required(value: string | undefined, name: string): string {
 export function createApp(config: Config, deps: SlackAppDeps): SlackApp {
   const log: Log = deps.log ?? pino({ name: 'gitspaces-bot' });
   const botToken = required(config.slack.botToken, 'SLACK_BOT_TOKEN');
-  const sender = createSlackSender({ client: createSenderClient(botToken, config.slack.apiUrl), log });
+  const sender = createSlackSender({ client: createSenderClient(botToken, config.slack.apiUrl, log), log });
   const access = createAccessPolicy(config, createUsergroupMembers({ sender, log }));
   const reporters = createSlackReporterFactory({
     sender,

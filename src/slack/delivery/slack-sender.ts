@@ -7,7 +7,7 @@
  * https://docs.slack.dev/apis/web-api/rate-limits
  */
 import { webApi } from '@slack/bolt';
-import type { Log } from '../log.js';
+import { boltLogger, type Log } from '../log.js';
 
 type WebClient = InstanceType<typeof webApi.WebClient>;
 export type CallResult = Record<string, unknown>;
@@ -64,9 +64,10 @@ const TRANSIENT = new Set([
 ]);
 
 /** Builds the Web API client the sender needs: no built-in retries, 429s thrown, bounded request time. */
-export function createSenderClient(token: string | undefined, slackApiUrl: string): WebClient {
+export function createSenderClient(token: string | undefined, slackApiUrl: string, log?: Log): WebClient {
   return new webApi.WebClient(token, {
     slackApiUrl,
+    ...(log === undefined ? {} : { logger: boltLogger(log) }),
     rejectRateLimitedCalls: true,
     retryConfig: { retries: 0 },
     timeout: 15_000,

@@ -43,7 +43,7 @@ export function createSlackReporterFactory(options: SlackReporterFactoryOptions)
   const sender =
     options.sender ??
     createSlackSender({
-      client: createSenderClient(options.botToken, options.slackApiUrl ?? 'https://slack.com/api/'),
+      client: createSenderClient(options.botToken, options.slackApiUrl ?? 'https://slack.com/api/', log),
       log,
     });
   const runs = new Map<string, RunReporterContext>();
