@@ -1,7 +1,7 @@
+import { parseTargetArgs, USAGE } from './cli/args.js';
+import { applyTargetArgs, EXIT, type Io, terminalRun, terminalStatus } from './cli/terminal-run.js';
 import { loadConfig, type Need } from './config.js';
 import { asGitspacesError, GitspacesError } from './errors.js';
-import { parseTargetArgs, USAGE } from './cli/args.js';
-import { EXIT, type Io, applyTargetArgs, terminalRun, terminalStatus } from './cli/terminal-run.js';
 
 const NEEDS: Record<string, Need[]> = {
   setup: ['secrets', 'harness'],
@@ -13,7 +13,11 @@ const NEEDS: Record<string, Need[]> = {
 };
 
 /** The `gitspaces-bot` command. Returns the exit code. */
-export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, io: Io = process): Promise<number> {
+export async function main(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  io: Io = process,
+): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
@@ -28,7 +32,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
       case 'status': {
         const args = parseTargetArgs(rest);
         const config = applyTargetArgs(loadConfig(env, { needs: NEEDS[command] ?? [] }), args);
-        return command === 'status' ? await terminalStatus(config, args, io) : await terminalRun(command, config, args, io);
+        return command === 'status'
+          ? await terminalStatus(config, args, io)
+          : await terminalRun(command, config, args, io);
       }
       case 'serve':
       case 'app':
@@ -46,6 +52,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
   } catch (error) {
     const e = asGitspacesError(error);
     io.stderr.write(`${e.message}\n${e.detail ? `${e.detail}\n` : ''}`);
-    return e.code === 'USAGE' || e.code === 'CONFIG_INVALID' || e.code === 'VM_NAME_INVALID' ? EXIT.usage : EXIT.failed;
+    return e.code === 'USAGE' || e.code === 'CONFIG_INVALID' || e.code === 'VM_NAME_INVALID'
+      ? EXIT.usage
+      : EXIT.failed;
   }
 }

@@ -4,6 +4,9 @@
  */
 import { systemClock } from './clock.js';
 import type { Config } from './config.js';
+import { createComputeLocator } from './gcp/compute.js';
+import { createSecretManagerSource } from './gcp/secrets.js';
+import { createSecretSource } from './secrets/index.js';
 import type { EngineDeps, RunInput, SetupTarget } from './setup/engine.js';
 import type {
   ApprovalGate,
@@ -17,16 +20,17 @@ import type {
 } from './setup/ports.js';
 import type { Redactor } from './setup/redactor.js';
 import { delegateNameFor, type SetupSettings } from './setup/settings.js';
-import { createComputeLocator } from './gcp/compute.js';
-import { createSecretManagerSource } from './gcp/secrets.js';
-import { createSecretSource } from './secrets/index.js';
 import { connectSsh } from './ssh/connect.js';
 import { createPinFor } from './ssh/pin-policy.js';
 
 export function settingsFor(
   config: Config,
   vm: string,
-  overrides: { delegateName?: string | undefined; tags?: string | undefined; sshUser?: string | undefined } = {},
+  overrides: {
+    delegateName?: string | undefined;
+    tags?: string | undefined;
+    sshUser?: string | undefined;
+  } = {},
 ): SetupSettings {
   return {
     vm,
@@ -52,7 +56,13 @@ export function settingsFor(
   };
 }
 
-export function runInputFor(config: Config, runId: string, mode: 'setup' | 'plan', target: SetupTarget, settings: SetupSettings): RunInput {
+export function runInputFor(
+  config: Config,
+  runId: string,
+  mode: 'setup' | 'plan',
+  target: SetupTarget,
+  settings: SetupSettings,
+): RunInput {
   return { runId, mode, target, settings, sshPort: config.ssh.port, address: config.ssh.address };
 }
 
@@ -70,7 +80,12 @@ function sharedAdapters(config: Config) {
 export function pinPolicy(config: Config, store: HostKeyStore | undefined, storeDescription?: string) {
   return {
     needsPublishedKeys: config.ssh.hostKeyPolicy === 'guest-attributes',
-    pinFor: createPinFor({ policy: config.ssh.hostKeyPolicy, knownHostsFile: config.ssh.knownHosts, store, storeDescription }),
+    pinFor: createPinFor({
+      policy: config.ssh.hostKeyPolicy,
+      knownHostsFile: config.ssh.knownHosts,
+      store,
+      storeDescription,
+    }),
   };
 }
 

@@ -182,7 +182,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     ssh: {
       user: r.def('SSH_USER', 'gitspaces'),
       port: r.int('SSH_PORT', 22, 1, 65535),
-      hostKeyPolicy: r.oneOf('SSH_HOST_KEY_POLICY', ['guest-attributes', 'known-hosts', 'tofu'], 'guest-attributes'),
+      hostKeyPolicy: r.oneOf(
+        'SSH_HOST_KEY_POLICY',
+        ['guest-attributes', 'known-hosts', 'tofu'],
+        'guest-attributes',
+      ),
       knownHosts: r.str('SSH_KNOWN_HOSTS'),
       address: r.oneOf('SSH_ADDRESS', ['internal', 'external'], 'internal'),
     },
@@ -199,7 +203,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     runnerHealthTimeoutMs: r.duration('RUNNER_HEALTH_TIMEOUT', '120s'),
     delegateHealthTimeoutMs: r.duration('DELEGATE_HEALTH_TIMEOUT', '300s'),
     approvers: r.ids('APPROVERS', ID_LIST, userIds) ?? [],
-    setupAllowed: setupAllowedText === '*' || setupAllowedText === undefined ? '*' : (r.ids('SETUP_ALLOWED', ID_LIST, userIds) ?? []),
+    setupAllowed:
+      setupAllowedText === '*' || setupAllowedText === undefined
+        ? '*'
+        : (r.ids('SETUP_ALLOWED', ID_LIST, userIds) ?? []),
     allowedChannels: r.ids('ALLOWED_CHANNELS', CHANNEL_ID, 'Slack channel ids (C…/G…), comma-separated'),
     allowSelfApproval: r.bool('ALLOW_SELF_APPROVAL', false),
     approvalTtlMs: r.duration('APPROVAL_TTL', '24h'),
@@ -221,14 +228,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
 function checkShape(r: Reader, c: Config): void {
   if (!c.runnerDir.startsWith('/')) r.problems.push(`RUNNER_DIR=${c.runnerDir} must be an absolute path`);
   if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(c.dockerNetwork)) {
-    r.problems.push(`DOCKER_NETWORK=${c.dockerNetwork} is not a Docker network name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)`);
+    r.problems.push(
+      `DOCKER_NETWORK=${c.dockerNetwork} is not a Docker network name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)`,
+    );
   }
-  if (!/^[a-z_][a-z0-9_-]*$/.test(c.ssh.user)) r.problems.push(`SSH_USER=${c.ssh.user} is not a Unix user name`);
+  if (!/^[a-z_][a-z0-9_-]*$/.test(c.ssh.user))
+    r.problems.push(`SSH_USER=${c.ssh.user} is not a Unix user name`);
   if (!/^[A-Za-z0-9_-]{1,32}$/.test(c.queuePrefix)) {
     r.problems.push(`QUEUE_PREFIX=${c.queuePrefix} must be 1-32 letters, digits, - or _`);
   }
   if (c.ssh.hostKeyPolicy === 'known-hosts' && c.ssh.knownHosts === undefined) {
-    r.problems.push('SSH_KNOWN_HOSTS is missing (SSH_HOST_KEY_POLICY=known-hosts reads pinned keys from that file)');
+    r.problems.push(
+      'SSH_KNOWN_HOSTS is missing (SSH_HOST_KEY_POLICY=known-hosts reads pinned keys from that file)',
+    );
   }
 }
 
@@ -237,7 +249,11 @@ function requireFor(r: Reader, c: Config, need: Need): void {
     case 'slack':
       r.require('SLACK_BOT_TOKEN', c.slack.botToken, 'the bot token, xoxb-…, from the Slack app page');
       if (c.slack.appToken === undefined) {
-        r.require('SLACK_SIGNING_SECRET', c.slack.signingSecret, 'from the Slack app page, to verify requests');
+        r.require(
+          'SLACK_SIGNING_SECRET',
+          c.slack.signingSecret,
+          'from the Slack app page, to verify requests',
+        );
       }
       return;
     case 'approvers':

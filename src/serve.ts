@@ -19,15 +19,30 @@ type Kind = 'serve' | 'app' | 'worker';
 /** How long shutdown may take before the process exits anyway (the worker gets most of it). */
 const SHUTDOWN_BOUND_MS = 30_000;
 
-const targetRef = (t: RunTarget) => ({ kind: 'vm' as const, ref: { project: t.project, zone: t.zone, name: t.vm } });
+const targetRef = (t: RunTarget) => ({
+  kind: 'vm' as const,
+  ref: { project: t.project, zone: t.zone, name: t.vm },
+});
 const noGate = { decide: async () => ({ kind: 'pending' as const }) };
 
 /** `/gitspaces status <vm>`: connect with the pinned key and read what is live. */
 function probeVmWith(config: Config): ProbeVm {
   return async (target) => {
     const redactor = new Redactor();
-    const silent: Reporter = { runStarted() {}, stepStarted() {}, stepFinished() {}, stepFailed() {}, approvalRequested() {}, runFinished() {} };
-    const deps = createEngineDeps(config, { reporter: silent, gate: noGate, journal: memoryJournal(), redactor });
+    const silent: Reporter = {
+      runStarted() {},
+      stepStarted() {},
+      stepFinished() {},
+      stepFailed() {},
+      approvalRequested() {},
+      runFinished() {},
+    };
+    const deps = createEngineDeps(config, {
+      reporter: silent,
+      gate: noGate,
+      journal: memoryJournal(),
+      redactor,
+    });
     return vmStatus(targetRef(target), settingsFor(config, target.vm), config.ssh, deps, redactor);
   };
 }
@@ -45,7 +60,12 @@ function planVmWith(config: Config): PlanVm {
  * `serve` (app and worker in one process), `app` or `worker`. Runs until SIGTERM/SIGINT, then stops taking
  * jobs, lets active steps finish (or leaves them to another worker), closes Redis and HTTP, and exits 0.
  */
-export async function serve(kind: Kind, config: Config, io: Io, options: { signal?: AbortSignal } = {}): Promise<number> {
+export async function serve(
+  kind: Kind,
+  config: Config,
+  io: Io,
+  options: { signal?: AbortSignal } = {},
+): Promise<number> {
   const log = pino({ name: 'gitspaces-bot', base: { process: kind, pid: process.pid } });
   // Listen for signals before starting anything: a SIGTERM during start-up still stops cleanly.
   const stop = stopped(options.signal);
@@ -93,7 +113,8 @@ export async function serve(kind: Kind, config: Config, io: Io, options: { signa
   const bound = new Promise<void>((resolve) => setTimeout(resolve, SHUTDOWN_BOUND_MS).unref());
   await Promise.race([
     (async () => {
-      for (const close of closers) await close().catch((e: unknown) => log.warn({ err: String(e) }, 'while stopping'));
+      for (const close of closers)
+        await close().catch((e: unknown) => log.warn({ err: String(e) }, 'while stopping'));
       await closeGoogleClients().catch(() => undefined);
     })(),
     bound,

@@ -23,7 +23,18 @@ function io(tty = false) {
   return { io: { stdin, stdout, stderr }, out: () => out.join(''), err: () => err.join('') };
 }
 
-const target = () => ['--host', '127.0.0.1', '--port', String(sshd.port), '--user', 'root', '--known-hosts', sshd.knownHostsFile, '--name', 'vm-cli'];
+const target = () => [
+  '--host',
+  '127.0.0.1',
+  '--port',
+  String(sshd.port),
+  '--user',
+  'root',
+  '--known-hosts',
+  sshd.knownHostsFile,
+  '--name',
+  'vm-cli',
+];
 
 beforeAll(async () => {
   sshd = await startSshd();
@@ -63,7 +74,8 @@ describe('gitspaces-bot in a terminal', () => {
     const second = io();
     expect(await main(['setup', ...target(), '--yes'], env, second.io)).toBe(0);
     expect(second.out()).toContain('Every step was already in place');
-    for (const out of [first.out(), second.out(), first.err(), second.err()]) expect(out).not.toContain(TEST_TOKEN);
+    for (const out of [first.out(), second.out(), first.err(), second.err()])
+      expect(out).not.toContain(TEST_TOKEN);
   });
 
   it('shows what is live with status', async () => {
@@ -90,7 +102,8 @@ describe('gitspaces-bot in a terminal', () => {
   it('exits 2 with every missing setting named', async () => {
     const t = io();
     expect(await main(['setup', ...target()], { HOME: env.HOME }, t.io)).toBe(2);
-    for (const name of ['POOL_SECRET', 'DELEGATE_TOKEN_SECRET', 'SSH_KEY_SECRET', 'HARNESS_ACCOUNT_ID']) expect(t.err()).toContain(name);
+    for (const name of ['POOL_SECRET', 'DELEGATE_TOKEN_SECRET', 'SSH_KEY_SECRET', 'HARNESS_ACCOUNT_ID'])
+      expect(t.err()).toContain(name);
   });
 
   it('exits 2 on bad usage and explains it', async () => {

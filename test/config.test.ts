@@ -9,11 +9,18 @@ describe('configuration', () => {
     expect(c.redisUrl).toBe('redis://127.0.0.1:6379');
     expect(c.queuePrefix).toBe('gitspaces');
     expect(c.workerConcurrency).toBe(10);
-    expect(c.ssh).toMatchObject({ user: 'gitspaces', port: 22, hostKeyPolicy: 'guest-attributes', address: 'internal' });
+    expect(c.ssh).toMatchObject({
+      user: 'gitspaces',
+      port: 22,
+      hostKeyPolicy: 'guest-attributes',
+      address: 'internal',
+    });
     expect(c.runnerImage).toBe('drone/drone-runner-aws:latest');
     expect(c.delegateName).toBe('{vm}-delegate');
     expect([c.runnerDir, c.dockerNetwork]).toEqual(['/runner', 'harness']);
-    expect([c.runnerHealthTimeoutMs, c.delegateHealthTimeoutMs, c.approvalTtlMs]).toEqual([120_000, 300_000, 86_400_000]);
+    expect([c.runnerHealthTimeoutMs, c.delegateHealthTimeoutMs, c.approvalTtlMs]).toEqual([
+      120_000, 300_000, 86_400_000,
+    ]);
     expect(c.setupAllowed).toBe('*');
     expect(c.allowSelfApproval).toBe(false);
   });
@@ -29,7 +36,15 @@ describe('configuration', () => {
       run();
     } catch (error) {
       const message = (error as Error).message;
-      for (const name of ['PORT', 'SSH_HOST_KEY_POLICY', 'APPROVAL_TTL', 'APPROVERS has bob', 'SLACK_BOT_TOKEN', 'POOL_SECRET', 'SSH_KEY_SECRET']) {
+      for (const name of [
+        'PORT',
+        'SSH_HOST_KEY_POLICY',
+        'APPROVAL_TTL',
+        'APPROVERS has bob',
+        'SLACK_BOT_TOKEN',
+        'POOL_SECRET',
+        'SSH_KEY_SECRET',
+      ]) {
         expect(message).toContain(name);
       }
     }
@@ -40,7 +55,10 @@ describe('configuration', () => {
     const { join } = await import('node:path');
     const { tmpdir } = await import('node:os');
     const dir = mkdtempSync(join(tmpdir(), 'gsb-env-'));
-    writeFileSync(join(dir, '.env'), 'QUEUE_PREFIX=from-file\nDOCKER_NETWORK="net-file"\n# comment\nSSH_USER=filed\n');
+    writeFileSync(
+      join(dir, '.env'),
+      'QUEUE_PREFIX=from-file\nDOCKER_NETWORK="net-file"\n# comment\nSSH_USER=filed\n',
+    );
     const c = loadConfig({ SSH_USER: 'from-env' }, { dotEnv: join(dir, '.env') });
     expect(c.queuePrefix).toBe('from-file');
     expect(c.dockerNetwork).toBe('net-file');

@@ -51,7 +51,9 @@ describe('pool file validation', () => {
   });
 
   it('reports YAML syntax errors with line and column', () => {
-    expect(problem('version: "1"\ninstances:\n  - name: a\n    type: [google\n')).toMatch(/line \d+, column \d+/);
+    expect(problem('version: "1"\ninstances:\n  - name: a\n    type: [google\n')).toMatch(
+      /line \d+, column \d+/,
+    );
   });
 
   it('names a missing version and missing instances', () => {
@@ -60,7 +62,9 @@ describe('pool file validation', () => {
   });
 
   it('names an instance without name or type, and a type other than google', () => {
-    const message = problem('version: "1"\ninstances:\n  - type: google\n  - name: b\n  - name: c\n    type: amazon\n');
+    const message = problem(
+      'version: "1"\ninstances:\n  - type: google\n  - name: b\n  - name: c\n    type: amazon\n',
+    );
     expect(message).toContain('instances[0] has no `name`');
     expect(message).toContain('instances[1] (b) has no `type`');
     expect(message).toContain('type `amazon`');

@@ -7,8 +7,8 @@ import { memoryJournal } from '../src/setup/memory-journal.js';
 import type { Connector } from '../src/setup/ports.js';
 import { connectSsh } from '../src/ssh/connect.js';
 import { pinKeys } from '../src/ssh/pins.js';
-import { TEST_POOL } from './support/secrets-dir.js';
 import { startTestVm, type TestVm } from './support/engine-vm.js';
+import { TEST_POOL } from './support/secrets-dir.js';
 
 let vm: TestVm;
 type Container = { name: string; status: string };
@@ -54,7 +54,10 @@ function droppingAfter(pattern: RegExp, error: () => GitspacesError): Connector 
 describe('interrupted runs', () => {
   it('resumes at the runner step after a crash in the middle of it, and leaves one runner', async () => {
     const journal = memoryJournal();
-    const crash = droppingAfter(/docker' 'run'.*vm-runner/, () => new GitspacesError('INTERNAL', 'worker crashed'));
+    const crash = droppingAfter(
+      /docker' 'run'.*vm-runner/,
+      () => new GitspacesError('INTERNAL', 'worker crashed'),
+    );
     const first = await vm.run({ journal, deps: { connect: crash } });
     expect(first.result).toMatchObject({ state: 'failed', step: 'runner' });
     expect(journal.state?.step).toBe('runner');
@@ -67,8 +70,12 @@ describe('interrupted runs', () => {
   });
 
   it('reconnects and finishes the step when the connection drops mid-command', async () => {
-    const drop = droppingAfter(/docker' 'network' 'create/, () =>
-      new GitspacesError('SSH_DISCONNECTED', 'The SSH connection to 127.0.0.1 closed during a command.', { retryable: true }),
+    const drop = droppingAfter(
+      /docker' 'network' 'create/,
+      () =>
+        new GitspacesError('SSH_DISCONNECTED', 'The SSH connection to 127.0.0.1 closed during a command.', {
+          retryable: true,
+        }),
     );
     const { result, events } = await vm.run({ deps: { connect: drop } });
     expect(result.state).toBe('succeeded');
@@ -89,7 +96,9 @@ describe('interrupted runs', () => {
           close: () => remote.close(),
           exec: async (command, opts) => {
             if (/network' 'inspect/.test(command)) {
-              throw new GitspacesError('SSH_DISCONNECTED', 'The SSH connection closed during a command.', { retryable: true });
+              throw new GitspacesError('SSH_DISCONNECTED', 'The SSH connection closed during a command.', {
+                retryable: true,
+              });
             }
             return remote.exec(command, opts);
           },
@@ -104,8 +113,13 @@ describe('interrupted runs', () => {
 
 describe('refusals before anything is written', () => {
   it('refuses a changed host key before running any command, showing both fingerprints', async () => {
-    const wrong = { type: 'ssh-ed25519', base64: 'AAAAC3NzaC1lZDI1NTE5AAAAIHtkk5p2mDVPbR2BSZ/7d9pr2j3GfuHkpqEJwXGkTz5o' };
-    const { result } = await vm.run({ deps: { pinFor: async () => pinKeys([wrong], 'guest attributes of vm-1') } });
+    const wrong = {
+      type: 'ssh-ed25519',
+      base64: 'AAAAC3NzaC1lZDI1NTE5AAAAIHtkk5p2mDVPbR2BSZ/7d9pr2j3GfuHkpqEJwXGkTz5o',
+    };
+    const { result } = await vm.run({
+      deps: { pinFor: async () => pinKeys([wrong], 'guest attributes of vm-1') },
+    });
     expect(result).toMatchObject({ state: 'failed', step: 'connect' });
     expect(result.error?.code).toBe('HOST_KEY_MISMATCH');
     expect(result.error?.message).toMatch(/SHA256:[A-Za-z0-9+/]{43}.*SHA256:[A-Za-z0-9+/]{43}/s);
@@ -122,7 +136,9 @@ describe('refusals before anything is written', () => {
   });
 
   it('stops at preflight when a secret is missing, naming the reference', async () => {
-    const { result } = await vm.run({ settings: { secretRefs: { ...vm.secrets.refs, delegateToken: 'file:/nonexistent/token' } } });
+    const { result } = await vm.run({
+      settings: { secretRefs: { ...vm.secrets.refs, delegateToken: 'file:/nonexistent/token' } },
+    });
     expect(result).toMatchObject({ state: 'failed', step: 'preflight' });
     expect(result.error?.message).toContain('/nonexistent/token');
     expect(vm.sshd.calls()).toEqual([]);

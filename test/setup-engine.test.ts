@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { memoryJournal } from '../src/setup/memory-journal.js';
 import { STEP_IDS } from '../src/setup/steps.js';
-import { TEST_POOL, TEST_TOKEN } from './support/secrets-dir.js';
 import { startTestVm, type TestVm } from './support/engine-vm.js';
+import { TEST_POOL, TEST_TOKEN } from './support/secrets-dir.js';
 
 interface FakeContainer {
   name: string;
@@ -23,7 +23,9 @@ interface FakeContainer {
 
 let vm: TestVm;
 const containers = (): FakeContainer[] =>
-  Object.values((vm.sshd.dockerState() as unknown as { containers?: Record<string, FakeContainer> }).containers ?? {});
+  Object.values(
+    (vm.sshd.dockerState() as unknown as { containers?: Record<string, FakeContainer> }).containers ?? {},
+  );
 const container = (name: string) => containers().find((c) => c.name === name);
 const dockerRuns = () => vm.sshd.calls().filter((argv) => argv[0] === 'run');
 
@@ -41,16 +43,34 @@ describe('a setup run against a bare VM', () => {
     const { result, events } = await vm.run();
     expect(result.state).toBe('succeeded');
     expect(result.steps.map((s) => s.id)).toEqual([...STEP_IDS]);
-    for (const id of ['pool-file', 'network', 'runner', 'runner-health', 'approval', 'delegate', 'delegate-health'] as const) {
+    for (const id of [
+      'pool-file',
+      'network',
+      'runner',
+      'runner-health',
+      'approval',
+      'delegate',
+      'delegate-health',
+    ] as const) {
       expect(events.stateOf(id)).toBe('done');
     }
     const runner = container('vm-runner');
-    expect(runner).toMatchObject({ status: 'running', image: 'drone/drone-runner-aws:latest', network: 'harness', hostname: 'vm-runner' });
+    expect(runner).toMatchObject({
+      status: 'running',
+      image: 'drone/drone-runner-aws:latest',
+      network: 'harness',
+      hostname: 'vm-runner',
+    });
     expect(runner?.binds).toEqual([`${vm.runnerDir}:/runner`]);
     expect(runner?.cmd).toEqual(['delegate', '--pool', '/runner/pool.yml']);
     expect(runner?.restart.Name).toBe('unless-stopped');
     const delegate = container('vm-1-delegate');
-    expect(delegate).toMatchObject({ status: 'running', network: 'harness', nanoCpus: 1e9, memory: 2 * 1024 ** 3 });
+    expect(delegate).toMatchObject({
+      status: 'running',
+      network: 'harness',
+      nanoCpus: 1e9,
+      memory: 2 * 1024 ** 3,
+    });
     expect(delegate?.env).toEqual(
       expect.arrayContaining([
         'DELEGATE_NAME=vm-1-delegate',
@@ -118,7 +138,9 @@ describe('a setup run against a bare VM', () => {
   it('plans without changing anything', async () => {
     const { result, events } = await vm.run({ mode: 'plan' });
     expect(result.state).toBe('succeeded');
-    expect(vm.sshd.calls().some((argv) => ['run', 'rm', 'start'].includes(argv[0] ?? '') || argv[1] === 'create')).toBe(false);
+    expect(
+      vm.sshd.calls().some((argv) => ['run', 'rm', 'start'].includes(argv[0] ?? '') || argv[1] === 'create'),
+    ).toBe(false);
     expect(events.stateOf('runner')).toBe('pending');
     expect(containers()).toHaveLength(0);
   });

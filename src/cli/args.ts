@@ -35,10 +35,21 @@ function usage(message: string): GitspacesError {
 
 /** Parses `setup`/`plan`/`status` arguments: one VM, or `--host` with its options. */
 export function parseTargetArgs(argv: string[]): TargetArgs {
-  const out: TargetArgs = { vm: undefined, host: undefined, port: undefined, user: undefined, knownHosts: undefined, name: undefined, yes: false };
+  const out: TargetArgs = {
+    vm: undefined,
+    host: undefined,
+    port: undefined,
+    user: undefined,
+    knownHosts: undefined,
+    name: undefined,
+    yes: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const [flag, inline] =
+      arg.startsWith('--') && arg.includes('=')
+        ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+        : [arg, undefined];
     if (flag === '--yes' || flag === '-y') {
       out.yes = true;
     } else if (VALUE_FLAGS.has(flag)) {
@@ -50,7 +61,8 @@ export function parseTargetArgs(argv: string[]): TargetArgs {
       if (flag === '--name') out.name = value;
       if (flag === '--port') {
         const port = Number(value);
-        if (!Number.isInteger(port) || port < 1 || port > 65535) throw usage(`--port ${value} is not a port number.`);
+        if (!Number.isInteger(port) || port < 1 || port > 65535)
+          throw usage(`--port ${value} is not a port number.`);
         out.port = port;
       }
     } else if (flag.startsWith('-')) {
@@ -62,7 +74,9 @@ export function parseTargetArgs(argv: string[]): TargetArgs {
     }
   }
   if (out.vm !== undefined && out.host !== undefined) throw usage('Give a VM name or --host, not both.');
-  if (out.vm === undefined && out.host === undefined) throw usage('Which VM? Give its name or --host <address>.');
-  if (out.host !== undefined && !/^[A-Za-z0-9.:\-[\]]+$/.test(out.host)) throw usage(`--host ${out.host} is not a host name or address.`);
+  if (out.vm === undefined && out.host === undefined)
+    throw usage('Which VM? Give its name or --host <address>.');
+  if (out.host !== undefined && !/^[A-Za-z0-9.:\-[\]]+$/.test(out.host))
+    throw usage(`--host ${out.host} is not a host name or address.`);
   return out;
 }

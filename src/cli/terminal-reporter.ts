@@ -23,7 +23,10 @@ export interface TerminalOutput {
  * Progress in a terminal: on a TTY the running step has a spinner and a live elapsed time; elsewhere (CI, pipes)
  * one plain line per event.
  */
-export function terminalReporter(out: TerminalOutput, now: () => number = Date.now): Reporter & { stop(): void } {
+export function terminalReporter(
+  out: TerminalOutput,
+  now: () => number = Date.now,
+): Reporter & { stop(): void } {
   const tty = out.isTTY === true;
   let live: { id: StepId; started: number; timer: NodeJS.Timeout } | undefined;
   let frame = 0;
@@ -31,7 +34,9 @@ export function terminalReporter(out: TerminalOutput, now: () => number = Date.n
   const liveLine = () => {
     if (!live) return;
     frame = (frame + 1) % SPINNER.length;
-    out.write(`\r\x1b[K${SPINNER[frame]} ${live.id.padEnd(WIDTH)}  running  ${formatDuration(now() - live.started)}`);
+    out.write(
+      `\r\x1b[K${SPINNER[frame]} ${live.id.padEnd(WIDTH)}  running  ${formatDuration(now() - live.started)}`,
+    );
   };
   const endLive = () => {
     if (!live) return;

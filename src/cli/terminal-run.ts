@@ -6,12 +6,12 @@ import type { Config } from '../config.js';
 import { GitspacesError } from '../errors.js';
 import { runSetup, type SetupTarget } from '../setup/engine.js';
 import { memoryJournal } from '../setup/memory-journal.js';
+import type { HostKeyStore } from '../setup/ports.js';
 import { describeStatus } from '../setup/probe.js';
-import { vmStatus } from '../setup/status.js';
 import { Redactor } from '../setup/redactor.js';
+import { vmStatus } from '../setup/status.js';
 import { parseVmRef } from '../setup/vm-ref.js';
 import { createFileHostKeyStore } from '../ssh/file-host-key-store.js';
-import type { HostKeyStore } from '../setup/ports.js';
 import type { TargetArgs } from './args.js';
 import { terminalGate } from './terminal-gate.js';
 import { summary, terminalReporter } from './terminal-reporter.js';
@@ -37,7 +37,7 @@ export function applyTargetArgs(config: Config, args: TargetArgs): Config {
   if (args.host && ssh.hostKeyPolicy === 'guest-attributes') {
     throw new GitspacesError(
       'USAGE',
-      '--host skips the Compute API, so the VM\'s published host keys are not available: pin the key with --known-hosts <file> (or set SSH_HOST_KEY_POLICY=known-hosts with SSH_KNOWN_HOSTS, or tofu).',
+      "--host skips the Compute API, so the VM's published host keys are not available: pin the key with --known-hosts <file> (or set SSH_HOST_KEY_POLICY=known-hosts with SSH_KNOWN_HOSTS, or tofu).",
     );
   }
   return { ...config, ssh };
@@ -59,7 +59,12 @@ function hostKeyStore(config: Config): HostKeyStore | undefined {
 }
 
 /** `setup` and `plan` in the terminal: no Slack, no Redis. */
-export async function terminalRun(mode: 'setup' | 'plan', config: Config, args: TargetArgs, io: Io): Promise<number> {
+export async function terminalRun(
+  mode: 'setup' | 'plan',
+  config: Config,
+  args: TargetArgs,
+  io: Io,
+): Promise<number> {
   const { target, vm } = targetOf(config, args);
   const settings = settingsFor(config, vm);
   const reporter = terminalReporter(io.stdout);
@@ -73,7 +78,9 @@ export async function terminalRun(mode: 'setup' | 'plan', config: Config, args: 
   const result = await runSetup(runInputFor(config, `cli-${randomUUID()}`, mode, target, settings), deps);
   reporter.stop();
   if (result.state === 'awaiting-approval') {
-    io.stdout.write(`${summary(result)}\nNo terminal to ask on: run again with --yes to approve installing the delegate.\n`);
+    io.stdout.write(
+      `${summary(result)}\nNo terminal to ask on: run again with --yes to approve installing the delegate.\n`,
+    );
     return EXIT.approval;
   }
   return result.state === 'succeeded' ? EXIT.ok : EXIT.failed;
@@ -93,6 +100,10 @@ export async function terminalStatus(config: Config, args: TargetArgs, io: Io): 
     ...(store ? { hostKeyStore: store } : {}),
   });
   const status = await vmStatus(target, settings, config.ssh, deps, redactor);
-  io.stdout.write(`${vm}\n${describeStatus(status).map((l) => `  ${l}`).join('\n')}\n`);
+  io.stdout.write(
+    `${vm}\n${describeStatus(status)
+      .map((l) => `  ${l}`)
+      .join('\n')}\n`,
+  );
   return status.runner.healthy && status.delegate.healthy ? EXIT.ok : EXIT.failed;
 }

@@ -82,7 +82,16 @@ export function delegateSpec(s: SetupSettings, token: string, envFile: string): 
     name: s.delegateName,
     image: s.delegateImage,
     specHash,
-    args: [...base, '--restart', 'unless-stopped', '--env-file', envFile, '--label', `${SPEC_LABEL}=${specHash}`, s.delegateImage],
+    args: [
+      ...base,
+      '--restart',
+      'unless-stopped',
+      '--env-file',
+      envFile,
+      '--label',
+      `${SPEC_LABEL}=${specHash}`,
+      s.delegateImage,
+    ],
   };
 }
 

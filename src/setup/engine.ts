@@ -5,13 +5,13 @@ import type {
   ApprovalRequest,
   Clock,
   Connector,
-  JournalState,
   Journal,
+  JournalState,
   Reporter,
   RunResult,
   StepRecord,
 } from './ports.js';
-import { preflight, type Preflight, type PreflightDeps, type SetupTarget } from './preflight.js';
+import { type Preflight, type PreflightDeps, preflight, type SetupTarget } from './preflight.js';
 import { Redactor } from './redactor.js';
 import { assertValidSettings, type SetupSettings } from './settings.js';
 import { StepRunner } from './step-runner.js';
@@ -58,13 +58,21 @@ export async function runSetup(input: RunInput, deps: EngineDeps): Promise<RunRe
   const saved = await deps.journal.load();
   const journal: JournalState = saved ?? { step: undefined, steps: {}, approvalRequestedAt: undefined };
   const runner = new StepRunner(input, deps, redactor, journal);
-  await deps.reporter.runStarted({ runId: input.runId, vm: input.settings.vm, mode: input.mode, resumed: saved !== undefined });
+  await deps.reporter.runStarted({
+    runId: input.runId,
+    vm: input.settings.vm,
+    mode: input.mode,
+    resumed: saved !== undefined,
+  });
   await runner.replayDone();
   let ended: RunEnded['result'];
   try {
     assertValidSettings(input.settings);
     const pre = await runner.once('preflight', async () => {
-      const found = await preflight(input.target, input.settings, input.sshPort, input.address, { ...deps, redactor });
+      const found = await preflight(input.target, input.settings, input.sshPort, input.address, {
+        ...deps,
+        redactor,
+      });
       return { found, summary: found.summary };
     });
     await runner.connect(pre);
@@ -85,11 +93,21 @@ export async function runSetup(input: RunInput, deps: EngineDeps): Promise<RunRe
 async function approve(runner: StepRunner, input: RunInput, deps: EngineDeps, pre: Preflight): Promise<void> {
   if (runner.isDone('approval')) return;
   if (input.mode === 'plan') {
-    runner.record({ id: 'approval', state: 'pending', durationMs: undefined, summary: 'would ask the approvers' });
+    runner.record({
+      id: 'approval',
+      state: 'pending',
+      durationMs: undefined,
+      summary: 'would ask the approvers',
+    });
     return;
   }
   if (await runner.alreadyInstalled()) {
-    await runner.finish('approval', 'unchanged', 'the delegate is already installed as wanted: nothing to approve', 0);
+    await runner.finish(
+      'approval',
+      'unchanged',
+      'the delegate is already installed as wanted: nothing to approve',
+      0,
+    );
     return;
   }
   const journal = runner.journal;
@@ -98,7 +116,7 @@ async function approve(runner: StepRunner, input: RunInput, deps: EngineDeps, pr
   const request: ApprovalRequest = {
     runId: input.runId,
     vm: input.settings.vm,
-    hostKeyFingerprint: runner.hostKey ? fingerprint(runner.hostKey) : pre.pin.expected()[0] ?? 'unknown',
+    hostKeyFingerprint: runner.hostKey ? fingerprint(runner.hostKey) : (pre.pin.expected()[0] ?? 'unknown'),
     delegateName: input.settings.delegateName,
     delegateImage: input.settings.delegateImage,
     accountId: input.settings.accountId,

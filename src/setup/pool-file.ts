@@ -59,9 +59,12 @@ export function preparePool(text: string, options: { hasSaKey: boolean }): Prepa
     if (typeof name !== 'string' || name === '') problems.push(`${where} has no \`name\``);
     else pools.push(name);
     const type: unknown = item.get('type');
-    if (type === undefined || type === null || type === '') problems.push(`${label} has no \`type\` (use google)`);
+    if (type === undefined || type === null || type === '')
+      problems.push(`${label} has no \`type\` (use google)`);
     else if (type !== 'google' && type !== 'gcp') {
-      problems.push(`${label} has type \`${String(type)}\`: Gitspaces on Google Cloud needs \`google\` (or \`gcp\`)`);
+      problems.push(
+        `${label} has type \`${String(type)}\`: Gitspaces on Google Cloud needs \`google\` (or \`gcp\`)`,
+      );
     }
     rewrote = checkKeyPath(item, label, options.hasSaKey, problems) || rewrote;
   });

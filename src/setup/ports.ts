@@ -164,7 +164,12 @@ export interface RunResult {
 
 /** Everything a person watching the run sees. All text reaching a reporter is already redacted. */
 export interface Reporter {
-  runStarted(info: { runId: string; vm: string; mode: 'setup' | 'plan'; resumed: boolean }): void | Promise<void>;
+  runStarted(info: {
+    runId: string;
+    vm: string;
+    mode: 'setup' | 'plan';
+    resumed: boolean;
+  }): void | Promise<void>;
   stepStarted(id: StepId): void | Promise<void>;
   stepOutput?(id: StepId, text: string): void | Promise<void>;
   stepFinished(record: StepRecord): void | Promise<void>;

@@ -6,7 +6,9 @@ import type { Redactor } from './redactor.js';
 import type { SetupSettings } from './settings.js';
 import type { RunMaterial } from './steps/index.js';
 
-export type SetupTarget = { kind: 'vm'; ref: VmRef } | { kind: 'host'; host: string; port: number; name: string };
+export type SetupTarget =
+  | { kind: 'vm'; ref: VmRef }
+  | { kind: 'host'; host: string; port: number; name: string };
 
 export interface PinRequest {
   vm: string;
@@ -49,7 +51,10 @@ async function readSecrets(settings: SetupSettings, deps: PreflightDeps) {
   deps.redactor.add(tokenText).add(sshKey).add(saKey);
   for (const field of saKeyFields(saKey)) deps.redactor.add(field);
   if (tokenText === '' || /[\r\n\0]/.test(tokenText)) {
-    throw new GitspacesError('SECRET_UNREADABLE', `The delegate token (${refs.delegateToken}) is empty or spans several lines.`);
+    throw new GitspacesError(
+      'SECRET_UNREADABLE',
+      `The delegate token (${refs.delegateToken}) is empty or spans several lines.`,
+    );
   }
   if (!PRIVATE_KEY.test(sshKey.toString('utf8'))) {
     throw new GitspacesError(
@@ -65,20 +70,32 @@ function saKeyFields(saKey: Buffer | undefined): string[] {
   if (!saKey) return [];
   try {
     const json = JSON.parse(saKey.toString('utf8')) as Record<string, unknown>;
-    return ['private_key', 'private_key_id'].map((k) => json[k]).filter((v): v is string => typeof v === 'string');
+    return ['private_key', 'private_key_id']
+      .map((k) => json[k])
+      .filter((v): v is string => typeof v === 'string');
   } catch {
     return [];
   }
 }
 
 /** Everything a run needs before it touches the VM. Nothing here writes anything anywhere. */
-export async function preflight(target: SetupTarget, settings: SetupSettings, sshPort: number, address: 'internal' | 'external', deps: PreflightDeps): Promise<Preflight> {
+export async function preflight(
+  target: SetupTarget,
+  settings: SetupSettings,
+  sshPort: number,
+  address: 'internal' | 'external',
+  deps: PreflightDeps,
+): Promise<Preflight> {
   let host: string;
   let port = sshPort;
   let published: HostKey[] | undefined;
   let where: string;
   if (target.kind === 'vm') {
-    if (!deps.vms) throw new GitspacesError('CONFIG_INVALID', 'No VM locator is configured: give --host or set GCP_PROJECT.');
+    if (!deps.vms)
+      throw new GitspacesError(
+        'CONFIG_INVALID',
+        'No VM locator is configured: give --host or set GCP_PROJECT.',
+      );
     const vm = await deps.vms.locate(target.ref, { address, hostKeys: deps.needsPublishedKeys });
     host = vm.address;
     published = deps.needsPublishedKeys ? vm.hostKeys : undefined;

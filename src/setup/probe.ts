@@ -19,23 +19,36 @@ export interface VmStatus {
   delegate: ContainerStatus;
 }
 
-export async function probeVm(remote: RemoteHost, settings: SetupSettings, redactor: Redactor): Promise<VmStatus> {
+export async function probeVm(
+  remote: RemoteHost,
+  settings: SetupSettings,
+  redactor: Redactor,
+): Promise<VmStatus> {
   const vm = new VmShell(remote, redactor);
   const ctx = { vm };
-  const info = await vm.run(['docker', 'info', '--format', '{{.ServerVersion}}'], { root: true, allowFail: true });
+  const info = await vm.run(['docker', 'info', '--format', '{{.ServerVersion}}'], {
+    root: true,
+    allowFail: true,
+  });
   const docker = info.code === 0 && info.stdout.trim() !== '' ? info.stdout.trim() : undefined;
   if (!docker) {
     const none = (name: string): ContainerStatus => ({ name, state: undefined, healthy: false });
     return { docker, network: false, runner: none(RUNNER_NAME), delegate: none(settings.delegateName) };
   }
-  const network = await vm.run(['docker', 'network', 'inspect', settings.dockerNetwork, '--format', '{{.Name}}'], {
-    root: true,
-    allowFail: true,
-  });
+  const network = await vm.run(
+    ['docker', 'network', 'inspect', settings.dockerNetwork, '--format', '{{.Name}}'],
+    {
+      root: true,
+      allowFail: true,
+    },
+  );
   const runnerState = await inspectContainer(ctx, RUNNER_NAME);
-  const runnerHealth = await vm.run(['curl', '-fsS', '--max-time', '5', `http://127.0.0.1:${settings.runnerHealthPort}/healthz`], {
-    allowFail: true,
-  });
+  const runnerHealth = await vm.run(
+    ['curl', '-fsS', '--max-time', '5', `http://127.0.0.1:${settings.runnerHealthPort}/healthz`],
+    {
+      allowFail: true,
+    },
+  );
   const delegateState = await inspectContainer(ctx, settings.delegateName);
   const delegateHealth =
     delegateState?.status === 'running'
@@ -55,7 +68,9 @@ export async function probeVm(remote: RemoteHost, settings: SetupSettings, redac
 /** One line per component, for the terminal and Slack. */
 export function describeStatus(s: VmStatus): string[] {
   const container = (c: ContainerStatus) =>
-    c.state ? `${c.name}: ${c.state.status} (${c.state.image})${c.healthy ? ', healthy' : ', not healthy'}` : `${c.name}: absent`;
+    c.state
+      ? `${c.name}: ${c.state.status} (${c.state.image})${c.healthy ? ', healthy' : ', not healthy'}`
+      : `${c.name}: absent`;
   return [
     `docker: ${s.docker ? `Docker ${s.docker}` : 'not answering'}`,
     `network: ${s.network ? 'present' : 'absent'}`,

@@ -17,7 +17,8 @@ export class Redactor {
       this.needles.add(b64.replace(/=+$/, ''));
       this.needles.add(Buffer.from(candidate, 'utf8').toString('base64url'));
       // Multi-line secrets (keys) also leak one line at a time.
-      for (const line of candidate.split(/\r?\n/)) if (line.trim().length >= 16) this.needles.add(line.trim());
+      for (const line of candidate.split(/\r?\n/))
+        if (line.trim().length >= 16) this.needles.add(line.trim());
     }
     return this;
   }

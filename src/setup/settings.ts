@@ -45,7 +45,9 @@ export function assertValidSettings(s: SetupSettings): void {
     checkTags(s.delegateTags),
     IMAGE.test(s.runnerImage) ? undefined : `RUNNER_IMAGE=${s.runnerImage} is not an image reference`,
     IMAGE.test(s.delegateImage) ? undefined : `DELEGATE_IMAGE=${s.delegateImage} is not an image reference`,
-    /^[A-Za-z0-9_-]{1,64}$/.test(s.accountId) ? undefined : 'HARNESS_ACCOUNT_ID is missing or not an account id',
+    /^[A-Za-z0-9_-]{1,64}$/.test(s.accountId)
+      ? undefined
+      : 'HARNESS_ACCOUNT_ID is missing or not an account id',
     /^https?:\/\/[^\s]+$/.test(s.managerUrl) ? undefined : `HARNESS_MANAGER_URL=${s.managerUrl} is not a URL`,
   ].filter((p): p is string => p !== undefined);
   if (problems.length > 0) throw new GitspacesError('CONFIG_INVALID', problems.join('; '));

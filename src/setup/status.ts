@@ -20,7 +20,11 @@ export async function vmStatus(
   let port = ssh.port;
   let published: HostKey[] | undefined;
   if (target.kind === 'vm') {
-    if (!deps.vms) throw new GitspacesError('CONFIG_INVALID', 'No VM locator is configured: give --host or set GCP_PROJECT.');
+    if (!deps.vms)
+      throw new GitspacesError(
+        'CONFIG_INVALID',
+        'No VM locator is configured: give --host or set GCP_PROJECT.',
+      );
     const vm = await deps.vms.locate(target.ref, { address: ssh.address, hostKeys: deps.needsPublishedKeys });
     host = vm.address;
     published = vm.hostKeys;

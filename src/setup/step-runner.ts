@@ -1,11 +1,11 @@
 import { GitspacesError } from '../errors.js';
 import type { EngineDeps, RunInput } from './engine.js';
-import type { HostKey, JournalState, RemoteHost, ReportedError, RunResult, StepRecord } from './ports.js';
 import { fingerprint } from './fingerprint.js';
+import type { HostKey, JournalState, RemoteHost, ReportedError, RunResult, StepRecord } from './ports.js';
 import type { Preflight } from './preflight.js';
 import type { Redactor } from './redactor.js';
-import { delegateHealthStep } from './steps/health.js';
 import { delegateStep } from './steps/delegate.js';
+import { delegateHealthStep } from './steps/health.js';
 import type { StepContext, VmStep } from './steps/index.js';
 import { STEP_IDS, type StepId, type StepState } from './steps.js';
 import { VmShell } from './vm-shell.js';
@@ -35,7 +35,8 @@ export class StepRunner {
   async replayDone(): Promise<void> {
     for (const id of STEP_IDS) {
       const record = this.journal.steps[id];
-      if (record && this.isDone(id) && id !== 'preflight' && id !== 'connect') await this.deps.reporter.stepFinished(record);
+      if (record && this.isDone(id) && id !== 'preflight' && id !== 'connect')
+        await this.deps.reporter.stepFinished(record);
     }
   }
 
@@ -74,7 +75,10 @@ export class StepRunner {
     await this.once('connect', async () => {
       await this.withRetries('connect', () => this.open());
       const fp = this.hostKey ? ` (${this.fingerprint()})` : '';
-      return { found: undefined, summary: `${this.input.settings.sshUser}@${pre.host}:${pre.port}, host key matches${fp}` };
+      return {
+        found: undefined,
+        summary: `${this.input.settings.sshUser}@${pre.host}:${pre.port}, host key matches${fp}`,
+      };
     });
   }
 
@@ -119,7 +123,10 @@ export class StepRunner {
       } catch (error) {
         if (!(error instanceof GitspacesError) || !error.retryable || attempt >= attempts) throw error;
         const wait = BACKOFF_MS[Math.min(attempt - 1, BACKOFF_MS.length - 1)] ?? 1000;
-        await this.deps.reporter.stepOutput?.(id, `${error.message} Retrying in ${wait / 1000}s (attempt ${attempt + 1} of ${attempts}).`);
+        await this.deps.reporter.stepOutput?.(
+          id,
+          `${error.message} Retrying in ${wait / 1000}s (attempt ${attempt + 1} of ${attempts}).`,
+        );
         await this.deps.clock.sleep(wait, this.deps.signal);
         if (id !== 'connect') await this.open();
       }
@@ -136,7 +143,8 @@ export class StepRunner {
       const fresh = step.after !== undefined && this.changed.has(step.after);
       return this.finish(step.id, fresh ? 'done' : 'unchanged', found.summary, elapsed());
     }
-    if (this.input.mode === 'plan') return this.finish(step.id, 'pending', `would change: ${found.summary}`, elapsed());
+    if (this.input.mode === 'plan')
+      return this.finish(step.id, 'pending', `would change: ${found.summary}`, elapsed());
     const did = await this.withRetries(step.id, async (attempt) => {
       // The dropped attempt may have done the work before the connection went: look before applying again.
       const now = attempt === 1 ? found : await step.check(this.context());
@@ -144,7 +152,10 @@ export class StepRunner {
     });
     const after = await this.withRetries(step.id, () => step.check(this.context()));
     if (!after.ok) {
-      throw new GitspacesError('COMMAND_FAILED', `${step.id} was applied (${did}) but its check still fails: ${after.summary}.`);
+      throw new GitspacesError(
+        'COMMAND_FAILED',
+        `${step.id} was applied (${did}) but its check still fails: ${after.summary}.`,
+      );
     }
     return this.finish(step.id, 'done', did, elapsed());
   }
@@ -164,7 +175,12 @@ export class StepRunner {
       detail: error.detail === undefined ? undefined : this.redactor.redact(error.detail),
       retryable: error.retryable,
     };
-    const record = this.record({ id: step, state: 'failed', durationMs: undefined, summary: reported.message });
+    const record = this.record({
+      id: step,
+      state: 'failed',
+      durationMs: undefined,
+      summary: reported.message,
+    });
     if (this.input.mode === 'setup') await this.deps.journal.save(this.journal);
     await this.deps.reporter.stepFailed(record, reported);
     return { state: 'failed', step, error: reported };
@@ -175,7 +191,9 @@ export class StepRunner {
   }
 
   result(ended: Omit<RunResult, 'runId' | 'vm' | 'steps' | 'unchanged'>): RunResult {
-    const steps = STEP_IDS.map((id) => this.journal.steps[id]).filter((r): r is StepRecord => r !== undefined);
+    const steps = STEP_IDS.map((id) => this.journal.steps[id]).filter(
+      (r): r is StepRecord => r !== undefined,
+    );
     return {
       runId: this.input.runId,
       vm: this.input.settings.vm,

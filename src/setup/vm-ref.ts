@@ -20,7 +20,10 @@ function describe(text: string): string {
  * Parses `vm`, `zone/vm` or `project/zone/vm`. Every part is checked against Google's naming rules, so a
  * name that passes is safe anywhere (shell, Redis key, job id).
  */
-export function parseVmRef(text: string, defaults: { project?: string | undefined; zone?: string | undefined } = {}): VmRef {
+export function parseVmRef(
+  text: string,
+  defaults: { project?: string | undefined; zone?: string | undefined } = {},
+): VmRef {
   const parts = text.trim().split('/');
   if (text.trim() === '' || parts.length > 3) {
     throw new GitspacesError(

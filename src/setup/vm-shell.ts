@@ -49,7 +49,10 @@ export class VmShell {
   }
 
   failure(label: string, result: ExecResult): GitspacesError {
-    const how = result.code === null ? `was killed by ${result.signal ?? 'a signal'}` : `exited with code ${result.code}`;
+    const how =
+      result.code === null
+        ? `was killed by ${result.signal ?? 'a signal'}`
+        : `exited with code ${result.code}`;
     const output = this.redactor.redact(tail(`${result.stderr}\n${result.stdout}`.trim()));
     if (/sudo: a (terminal|password) is required/.test(result.stderr)) {
       return new GitspacesError(

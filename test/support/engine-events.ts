@@ -1,4 +1,10 @@
-import type { ApprovalRequest, ReportedError, Reporter, RunResult, StepRecord } from '../../src/setup/ports.js';
+import type {
+  ApprovalRequest,
+  ReportedError,
+  Reporter,
+  RunResult,
+  StepRecord,
+} from '../../src/setup/ports.js';
 import type { StepId } from '../../src/setup/steps.js';
 
 /** A Reporter that keeps everything it was told, for assertions on what a person would have seen. */
@@ -9,14 +15,31 @@ export function eventLog() {
   const approvals: ApprovalRequest[] = [];
   const results: RunResult[] = [];
   const text: string[] = [];
+  const note = (value: unknown) => {
+    text.push(typeof value === 'string' ? value : JSON.stringify(value));
+  };
   const reporter: Reporter = {
-    runStarted: (info) => void text.push(JSON.stringify(info)),
-    stepStarted: (id) => void started.push(id),
-    stepOutput: (id, out) => void text.push(`${id}: ${out}`),
-    stepFinished: (r) => void (finished.push(r), text.push(JSON.stringify(r))),
-    stepFailed: (record, error) => void (failed.push({ record, error }), text.push(JSON.stringify({ record, error }))),
-    approvalRequested: (r) => void (approvals.push(r), text.push(JSON.stringify(r))),
-    runFinished: (r) => void (results.push(r), text.push(JSON.stringify(r))),
+    runStarted: (info) => note(info),
+    stepStarted: (id) => {
+      started.push(id);
+    },
+    stepOutput: (id, out) => note(`${id}: ${out}`),
+    stepFinished: (r) => {
+      finished.push(r);
+      note(r);
+    },
+    stepFailed: (record, error) => {
+      failed.push({ record, error });
+      note({ record, error });
+    },
+    approvalRequested: (r) => {
+      approvals.push(r);
+      note(r);
+    },
+    runFinished: (r) => {
+      results.push(r);
+      note(r);
+    },
   };
   return {
     reporter,
@@ -26,6 +49,7 @@ export function eventLog() {
     approvals,
     results,
     all: () => text.join('\n'),
-    stateOf: (id: StepId) => [...finished, ...failed.map((f) => f.record)].filter((r) => r.id === id).at(-1)?.state,
+    stateOf: (id: StepId) =>
+      [...finished, ...failed.map((f) => f.record)].filter((r) => r.id === id).at(-1)?.state,
   };
 }

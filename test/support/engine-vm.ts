@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { systemClock } from '../../src/clock.js';
+import { createSecretSource } from '../../src/secrets/index.js';
 import { type EngineDeps, type RunInput, runSetup } from '../../src/setup/engine.js';
 import { memoryJournal } from '../../src/setup/memory-journal.js';
 import type { ApprovalDecision, Journal } from '../../src/setup/ports.js';
@@ -11,13 +12,14 @@ import { Redactor } from '../../src/setup/redactor.js';
 import type { SetupSettings } from '../../src/setup/settings.js';
 import { connectSsh } from '../../src/ssh/connect.js';
 import { pinKeys } from '../../src/ssh/pins.js';
-import { createSecretSource } from '../../src/secrets/index.js';
 import { eventLog } from './engine-events.js';
 import { writeSecrets } from './secrets-dir.js';
 import { startSshd } from './sshd.js';
 import { startHealthServer } from './vm-health-server.js';
 
-const TESTKIT = process.env.GITSPACES_TESTKIT ?? resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/testkit');
+const TESTKIT =
+  process.env.GITSPACES_TESTKIT ??
+  resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/testkit');
 
 /** A "VM": real sshd on loopback with the Docker stand-in, a runner health endpoint, secrets in files. */
 export async function startTestVm() {

@@ -31,7 +31,9 @@ export async function holdRunnerPort(): Promise<{ release(): Promise<void> }> {
     await new Promise<void>((ok, fail) => server.once('error', fail).listen(3000, '127.0.0.1', ok));
   } catch (error) {
     rmSync(LOCK, { recursive: true, force: true });
-    throw new Error(`127.0.0.1:3000 is taken by another process; the CLI tests need it free (${String(error)})`);
+    throw new Error(
+      `127.0.0.1:3000 is taken by another process; the CLI tests need it free (${String(error)})`,
+    );
   }
   return {
     release: async () => {

@@ -33,7 +33,12 @@ export function writeSecrets(privateKey: Buffer, extra: { pool?: string; token?:
   return {
     dir,
     files,
-    refs: { pool: `file:${files.pool}`, delegateToken: `file:${files.token}`, sshKey: `file:${files.sshKey}`, runnerSaKey: undefined as string | undefined },
+    refs: {
+      pool: `file:${files.pool}`,
+      delegateToken: `file:${files.token}`,
+      sshKey: `file:${files.sshKey}`,
+      runnerSaKey: undefined as string | undefined,
+    },
     setPool(text: string) {
       writeFileSync(files.pool, text);
     },

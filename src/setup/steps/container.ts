@@ -1,11 +1,17 @@
 import { type ContainerSpec, type ContainerState, INSPECT_FORMAT, parseInspect } from '../container-specs.js';
 import type { Check, StepContext } from './step.js';
 
-export async function inspectContainer(ctx: Pick<StepContext, 'vm'>, name: string): Promise<ContainerState | undefined> {
-  const result = await ctx.vm.run(['docker', 'inspect', '--type', 'container', '--format', INSPECT_FORMAT, name], {
-    root: true,
-    allowFail: true,
-  });
+export async function inspectContainer(
+  ctx: Pick<StepContext, 'vm'>,
+  name: string,
+): Promise<ContainerState | undefined> {
+  const result = await ctx.vm.run(
+    ['docker', 'inspect', '--type', 'container', '--format', INSPECT_FORMAT, name],
+    {
+      root: true,
+      allowFail: true,
+    },
+  );
   return result.code === 0 ? parseInspect(result.stdout) : undefined;
 }
 
@@ -14,7 +20,8 @@ export type Drift = 'missing' | 'settings' | 'stopped' | 'none';
 /** How a container differs from the wanted one. A container left `created` by a failed start counts as drift. */
 export function driftOf(found: ContainerState | undefined, spec: ContainerSpec): Drift {
   if (!found) return 'missing';
-  if (found.image !== spec.image || found.specHash !== spec.specHash || found.status === 'created') return 'settings';
+  if (found.image !== spec.image || found.specHash !== spec.specHash || found.status === 'created')
+    return 'settings';
   if (found.status !== 'running') return 'stopped';
   return 'none';
 }

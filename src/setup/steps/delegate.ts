@@ -1,7 +1,7 @@
 import { delegateEnv, delegateSpec, envFileContent } from '../container-specs.js';
 import { command, privileged, quote } from '../shell.js';
-import type { Check, StepContext, VmStep } from './step.js';
 import { checkContainer, ensureContainer } from './container.js';
+import type { Check, StepContext, VmStep } from './step.js';
 
 const RUN_TIMEOUT_MS = 15 * 60_000;
 const ENV_FILE_TEMPLATE = '/tmp/gitspaces-delegate.XXXXXXXX';

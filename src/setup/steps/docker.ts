@@ -22,7 +22,10 @@ const INSTALL_APT = [
 
 /** `docker info` of 27.x exits 0 with an empty line when the daemon is down: the output decides. */
 async function serverVersion(ctx: StepContext): Promise<string | undefined> {
-  const result = await ctx.vm.run(['docker', 'info', '--format', '{{.ServerVersion}}'], { root: true, allowFail: true });
+  const result = await ctx.vm.run(['docker', 'info', '--format', '{{.ServerVersion}}'], {
+    root: true,
+    allowFail: true,
+  });
   const version = result.stdout.trim();
   return result.code === 0 && version !== '' ? version : undefined;
 }
@@ -36,7 +39,9 @@ export const dockerStep: VmStep = {
   id: 'docker',
   async check(ctx): Promise<Check> {
     const version = await serverVersion(ctx);
-    return version ? { ok: true, summary: `Docker ${version} answers` } : { ok: false, summary: 'Docker is not running' };
+    return version
+      ? { ok: true, summary: `Docker ${version} answers` }
+      : { ok: false, summary: 'Docker is not running' };
   },
   async apply(ctx): Promise<string> {
     const client = await ctx.vm.script('command -v docker', { allowFail: true });
@@ -52,7 +57,11 @@ export const dockerStep: VmStep = {
         `Docker is not installed and the VM runs "${id || 'an unknown OS'}": the bot installs Docker on Debian and Ubuntu only. Install Docker Engine on the VM (https://docs.docker.com/engine/install/) and run setup again.`,
       );
     }
-    await ctx.vm.script(`sh -c ${shellQuoteScript(INSTALL_APT)}`, { root: true, timeoutMs: 15 * 60_000 }, 'install Docker');
+    await ctx.vm.script(
+      `sh -c ${shellQuoteScript(INSTALL_APT)}`,
+      { root: true, timeoutMs: 15 * 60_000 },
+      'install Docker',
+    );
     return `installed Docker Engine from Docker's apt repository (${id})`;
   },
 };

@@ -36,12 +36,17 @@ function healthStep(p: HealthProbe): VmStep {
       const started = ctx.clock.now();
       const deadline = started + p.timeoutMs(ctx);
       for (;;) {
-        if (await p.probe(ctx)) return `${name} healthy after ${Math.round((ctx.clock.now() - started) / 1000)}s`;
+        if (await p.probe(ctx))
+          return `${name} healthy after ${Math.round((ctx.clock.now() - started) / 1000)}s`;
         const state = await inspectContainer(ctx, name);
         if (!state || state.status === 'exited' || state.status === 'dead') {
-          throw new GitspacesError('HEALTH_TIMEOUT', `${name} is ${state?.status ?? 'gone'}: it stopped instead of becoming healthy.`, {
-            detail: await logTail(ctx, name),
-          });
+          throw new GitspacesError(
+            'HEALTH_TIMEOUT',
+            `${name} is ${state?.status ?? 'gone'}: it stopped instead of becoming healthy.`,
+            {
+              detail: await logTail(ctx, name),
+            },
+          );
         }
         if (ctx.clock.now() >= deadline) {
           throw new GitspacesError(
@@ -64,7 +69,10 @@ export const runnerHealthStep = healthStep({
   timeoutMs: (ctx) => ctx.settings.runnerHealthTimeoutMs,
   async probe(ctx) {
     const url = `http://127.0.0.1:${ctx.settings.runnerHealthPort}/healthz`;
-    const result = await ctx.vm.run(['curl', '-fsS', '--max-time', '5', url], { allowFail: true, timeoutMs: 15_000 });
+    const result = await ctx.vm.run(['curl', '-fsS', '--max-time', '5', url], {
+      allowFail: true,
+      timeoutMs: 15_000,
+    });
     return result.code === 0;
   },
 });

@@ -7,6 +7,12 @@ import { runnerStep } from './runner.js';
 import type { VmStep } from './step.js';
 
 /** The steps before approval, then after it, in contract order. */
-export const BEFORE_APPROVAL: VmStep[] = [dockerStep, poolFileStep, networkStep, runnerStep, runnerHealthStep];
+export const BEFORE_APPROVAL: VmStep[] = [
+  dockerStep,
+  poolFileStep,
+  networkStep,
+  runnerStep,
+  runnerHealthStep,
+];
 export const AFTER_APPROVAL: VmStep[] = [delegateStep, delegateHealthStep];
 export type { Check, RunMaterial, StepContext, VmStep } from './step.js';

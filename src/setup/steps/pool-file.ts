@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
-import { quote } from '../shell.js';
 import { sha256 } from '../container-specs.js';
 import { SA_KEY_FILE } from '../pool-file.js';
+import { quote } from '../shell.js';
 import type { Check, StepContext, VmStep } from './step.js';
 
 const poolPath = (ctx: StepContext) => posix.join(ctx.settings.runnerDir, 'pool.yml');
@@ -40,7 +40,8 @@ export const poolFileStep: VmStep = {
     const paths = material.saKey ? [poolPath(ctx), keyPath(ctx)] : [poolPath(ctx)];
     const [pool, key] = await hashes(ctx, paths);
     if (pool === '') return { ok: false, summary: `${poolPath(ctx)} is missing` };
-    if (pool !== material.poolHash) return { ok: false, summary: `${poolPath(ctx)} differs from POOL_SECRET` };
+    if (pool !== material.poolHash)
+      return { ok: false, summary: `${poolPath(ctx)} differs from POOL_SECRET` };
     if (material.saKey && key !== sha256(material.saKey)) {
       return { ok: false, summary: `${keyPath(ctx)} is missing or differs from RUNNER_SA_KEY_SECRET` };
     }

@@ -1,6 +1,6 @@
 import { runnerSpec } from '../container-specs.js';
-import type { Check, VmStep } from './step.js';
 import { checkContainer, ensureContainer } from './container.js';
+import type { Check, VmStep } from './step.js';
 
 /** Pulling the runner image can take minutes on a fresh VM. */
 const RUN_TIMEOUT_MS = 15 * 60_000;

@@ -1,5 +1,5 @@
-import type { Clock, RemoteHost } from '../ports.js';
 import type { PreparedPool } from '../pool-file.js';
+import type { Clock, RemoteHost } from '../ports.js';
 import type { Redactor } from '../redactor.js';
 import type { SetupSettings } from '../settings.js';
 import type { StepId } from '../steps.js';
