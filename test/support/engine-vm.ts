@@ -1,8 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { systemClock } from '../../src/clock.js';
 import { createSecretSource } from '../../src/secrets/index.js';
 import { type EngineDeps, type RunInput, runSetup } from '../../src/setup/engine.js';
@@ -14,12 +13,8 @@ import { connectSsh } from '../../src/ssh/connect.js';
 import { pinKeys } from '../../src/ssh/pins.js';
 import { eventLog } from './engine-events.js';
 import { writeSecrets } from './secrets-dir.js';
-import { startSshd } from './sshd.js';
+import { startSshd, TESTKIT } from './sshd.js';
 import { startHealthServer } from './vm-health-server.js';
-
-const TESTKIT =
-  process.env.GITSPACES_TESTKIT ??
-  resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/testkit');
 
 /** A "VM": real sshd on loopback with the Docker stand-in, a runner health endpoint, secrets in files. */
 export async function startTestVm() {

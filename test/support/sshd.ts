@@ -2,14 +2,15 @@ import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_pr
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { HostKey } from '../../src/setup/ports.js';
 import { parsePublicKeyLine } from '../../src/ssh/host-key.js';
 
 const SSHD = '/usr/sbin/sshd';
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const TESTKIT = process.env.GITSPACES_TESTKIT ?? resolve(REPO, '../shared/testkit');
+
+import { TESTKIT } from './testkit.js';
+
+export { TESTKIT };
 
 export interface FakeDockerContainer {
   id: string;
