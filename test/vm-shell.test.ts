@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import type { ExecOptions, ExecResult, RemoteHost } from '../src/setup/ports.js';
+import { Redactor } from '../src/setup/redactor.js';
+import { VmShell } from '../src/setup/vm-shell.js';
+
+function remoteAs(user: string, answer: Partial<ExecResult> = {}) {
+  const commands: string[] = [];
+  const remote: RemoteHost = {
+    user,
+    async exec(command: string, _options?: ExecOptions) {
+      commands.push(command);
+      return { code: 0, signal: undefined, stdout: '', stderr: '', ...answer };
+    },
+    async putFile() {},
+    async close() {},
+  };
+  return { remote, commands };
+}
+
+describe('commands on the VM', () => {
+  it('runs privileged commands through sudo -n when the SSH user is not root, quoting every argument', async () => {
+    const { remote, commands } = remoteAs('gitspaces');
+    await new VmShell(remote, new Redactor()).run(['docker', 'network', 'create', "it's"], { root: true });
+    expect(commands).toEqual([`sudo -n 'docker' 'network' 'create' 'it'\\''s'`]);
+  });
+
+  it('runs them directly as root', async () => {
+    const { remote, commands } = remoteAs('root');
+    await new VmShell(remote, new Redactor()).run(['docker', 'info'], { root: true });
+    expect(commands).toEqual([`'docker' 'info'`]);
+  });
+
+  it('says the SSH user needs passwordless sudo when sudo asks for a password', async () => {
+    const { remote } = remoteAs('gitspaces', { code: 1, stderr: 'sudo: a password is required\n' });
+    await expect(
+      new VmShell(remote, new Redactor()).run(['docker', 'info'], { root: true }),
+    ).rejects.toMatchObject({
+      code: 'SUDO_REQUIRED',
+      message: expect.stringContaining('passwordless sudo'),
+    });
+  });
+
+  it('reports a failure with its exit code and redacted output', async () => {
+    const { remote } = remoteAs('root', {
+      code: 125,
+      stderr: 'docker: Error with s3cr3t-t0ken-value inside',
+    });
+    const shell = new VmShell(remote, new Redactor().add('s3cr3t-t0ken-value'));
+    await expect(shell.run(['docker', 'run', '-d', 'x'])).rejects.toMatchObject({
+      code: 'COMMAND_FAILED',
+      message: expect.stringContaining('exited with code 125'),
+      detail: 'docker: Error with *** inside',
+    });
+  });
+});
