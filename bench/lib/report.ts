@@ -1,0 +1,71 @@
+/**
+ * Writes what a full run measured: bench/results.json (everything) and the goals table in
+ * docs/performance.md, between markers, so that the analysis written around it stays. A quick run writes
+ * bench/results-quick.json only.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { BENCH_DIR } from './child.js';
+import type { GoalRow } from './goals.js';
+import { QUICK } from './mode.js';
+
+const DOC = join(BENCH_DIR, '..', 'docs', 'performance.md');
+const START = '<!-- bench:table:start -->';
+const END = '<!-- bench:table:end -->';
+
+export interface BenchReport {
+  startedAt: string;
+  finishedAt: string;
+  mode: 'quick' | 'full';
+  machine: { cpus: number; cpuModel: string; memoryGb: number; node: string };
+  goals: GoalRow[];
+  sections: Record<string, unknown>;
+  errors: Record<string, string>;
+}
+
+export function machine(): BenchReport['machine'] {
+  const list = cpus();
+  return {
+    cpus: list.length,
+    cpuModel: list[0]?.model ?? 'unknown',
+    memoryGb: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+  };
+}
+
+const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
+
+export function goalsTable(report: BenchReport): string {
+  const lines = [
+    `Measured ${report.finishedAt.slice(0, 16).replace('T', ' ')} UTC, ${report.mode} run, ${report.machine.cpus} × ${report.machine.cpuModel}, Node ${report.machine.node}. Raw numbers: [bench/results.json](../bench/results.json).`,
+    '',
+    '| # | what | goal | measured | met? |',
+    '|---|---|---|---|---|',
+    ...report.goals.map(
+      (g) =>
+        `| ${g.id} | ${cell(g.what)} | ${cell(g.goal)} | ${cell(g.measured)} | ${g.met === null ? 'n/a' : g.met ? 'yes' : '**no**'} |`,
+    ),
+  ];
+  const failed = Object.entries(report.errors);
+  if (failed.length > 0) {
+    lines.push('', ...failed.map(([name, error]) => `- \`${name}\` did not finish: ${cell(error)}`));
+  }
+  return lines.join('\n');
+}
+
+export function writeReport(report: BenchReport): string[] {
+  const json = join(BENCH_DIR, QUICK ? 'results-quick.json' : 'results.json');
+  writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);
+  if (QUICK) return [json];
+  const table = `${START}\n${goalsTable(report)}\n${END}`;
+  const current = existsSync(DOC) ? readFileSync(DOC, 'utf8') : `# Performance\n\n${START}\n${END}\n`;
+  const from = current.indexOf(START);
+  const to = current.indexOf(END);
+  const next =
+    from >= 0 && to > from
+      ? `${current.slice(0, from)}${table}${current.slice(to + END.length)}`
+      : `${current.trimEnd()}\n\n${table}\n`;
+  writeFileSync(DOC, next);
+  return [json, DOC];
+}
