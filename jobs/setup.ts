@@ -4,7 +4,7 @@
  * engine (src/setup) and the queue adapters (src/queue).
  */
 import type { Job } from 'bullmq';
-import { createEngineDeps, type EngineParts, runInputFor, settingsFor } from '../src/compose.js';
+import { createEngineDeps, type EngineAdapters, runInputFor, settingsFor } from '../src/compose.js';
 import type { Config } from '../src/config.js';
 import { createRunApprovalGate } from '../src/queue/approval-gate.js';
 import { createJobJournal } from '../src/queue/job-journal.js';
@@ -20,7 +20,7 @@ import type { SetupSettings } from '../src/setup/settings.js';
 export type RunSetup = (input: RunInput, deps: EngineDeps) => Promise<RunResult>;
 
 /** Adapters for the engine beyond the run's own (tests pass a VM locator for the test sshd, file secrets). */
-export type EngineAdapters = Omit<EngineParts, 'reporter' | 'gate' | 'journal' | 'hostKeyStore' | 'signal'>;
+export type { EngineAdapters };
 
 export interface SetupProcessorContext {
   config: Config;

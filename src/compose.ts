@@ -102,6 +102,9 @@ export interface EngineParts {
   redactor?: Redactor;
 }
 
+/** The engine's adapters beyond a run's own reporter, gate and journal (tests pass ones for their VMs). */
+export type EngineAdapters = Omit<EngineParts, 'reporter' | 'gate' | 'journal' | 'hostKeyStore' | 'signal'>;
+
 export function createEngineDeps(config: Config, parts: EngineParts): EngineDeps {
   const needsShared = parts.secrets === undefined || parts.vms === undefined;
   const adapters = needsShared ? sharedAdapters(config) : undefined;

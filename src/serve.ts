@@ -1,60 +1,17 @@
 import { pino } from 'pino';
 import type { Io } from './cli/terminal-run.js';
-import { createEngineDeps, runInputFor, settingsFor } from './compose.js';
 import type { Config } from './config.js';
 import { asGitspacesError } from './errors.js';
 import { closeGoogleClients } from './gcp/clients.js';
 import { openRunService } from './queue/open-run-service.js';
-import type { RunTarget } from './queue/types.js';
 import { startWorker } from './queue/worker.js';
-import { runSetup } from './setup/engine.js';
-import { memoryJournal } from './setup/memory-journal.js';
-import type { Reporter } from './setup/ports.js';
-import { Redactor } from './setup/redactor.js';
-import { vmStatus } from './setup/status.js';
-import { createSlackReporterFactory, type PlanVm, type ProbeVm, startApp } from './slack/index.js';
+import { createSlackReporterFactory, startApp } from './slack/index.js';
+import { planVmWith, probeVmWith } from './vm-actions.js';
 
 type Kind = 'serve' | 'app' | 'worker';
 
 /** How long shutdown may take before the process exits anyway (the worker gets most of it). */
 const SHUTDOWN_BOUND_MS = 30_000;
-
-const targetRef = (t: RunTarget) => ({
-  kind: 'vm' as const,
-  ref: { project: t.project, zone: t.zone, name: t.vm },
-});
-const noGate = { decide: async () => ({ kind: 'pending' as const }) };
-
-/** `/gitspaces status <vm>`: connect with the pinned key and read what is live. */
-function probeVmWith(config: Config): ProbeVm {
-  return async (target) => {
-    const redactor = new Redactor();
-    const silent: Reporter = {
-      runStarted() {},
-      stepStarted() {},
-      stepFinished() {},
-      stepFailed() {},
-      approvalRequested() {},
-      runFinished() {},
-    };
-    const deps = createEngineDeps(config, {
-      reporter: silent,
-      gate: noGate,
-      journal: memoryJournal(),
-      redactor,
-    });
-    return vmStatus(targetRef(target), settingsFor(config, target.vm), config.ssh, deps, redactor);
-  };
-}
-
-/** `/gitspaces plan <vm>`: the engine in plan mode, which changes nothing and never asks for approval. */
-function planVmWith(config: Config): PlanVm {
-  return (input, reporter) => {
-    const deps = createEngineDeps(config, { reporter, gate: noGate, journal: memoryJournal() });
-    const settings = settingsFor(config, input.target.vm);
-    return runSetup(runInputFor(config, input.runId, 'plan', targetRef(input.target), settings), deps);
-  };
-}
 
 /**
  * `serve` (app and worker in one process), `app` or `worker`. Runs until SIGTERM/SIGINT, then stops taking

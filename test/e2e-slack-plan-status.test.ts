@@ -3,20 +3,16 @@
  * to the test VM, wired the way `serve` wires them.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createEngineDeps, runInputFor } from '../src/compose.js';
 import type { RunRecord, RunTarget } from '../src/queue/types.js';
-import { runSetup } from '../src/setup/engine.js';
-import { memoryJournal } from '../src/setup/memory-journal.js';
-import type { Reporter } from '../src/setup/ports.js';
-import { Redactor } from '../src/setup/redactor.js';
-import { vmStatus } from '../src/setup/status.js';
 import type { PlanVm, ProbeVm } from '../src/slack/index.js';
+import { planVmWith, probeVmWith } from '../src/vm-actions.js';
 import { startTestVm, type TestVm } from './support/engine-vm.js';
 import {
   quickClock,
   type TestVmInfo,
   testVmAdapters,
   testVmEnv,
+  testVmInfo,
   testVmSettings,
 } from './support/queue-test-vm.js';
 import { type SlackAppHarness, startSlackAppHarness } from './support/slack-app-harness.js';
@@ -27,32 +23,10 @@ let h: SlackAppHarness;
 
 beforeAll(async () => {
   vm = await startTestVm();
-  info = {
-    host: vm.sshd.host,
-    sshPort: vm.sshd.port,
-    sshUser: vm.sshd.user,
-    hostKeys: vm.sshd.hostKeys,
-    runnerDir: vm.runnerDir,
-    healthPort: vm.health.port,
-    secretRefs: vm.secrets.refs,
-  };
+  info = testVmInfo(vm);
 });
 afterAll(async () => vm?.stop());
 afterEach(async () => h?.close());
-
-const noGate = { decide: async () => ({ kind: 'pending' as const }) };
-const targetRef = (t: RunTarget) => ({
-  kind: 'vm' as const,
-  ref: { project: t.project, zone: t.zone, name: t.vm },
-});
-const silent: Reporter = {
-  runStarted() {},
-  stepStarted() {},
-  stepFinished() {},
-  stepFailed() {},
-  approvalRequested() {},
-  runFinished() {},
-};
 
 /** The settings a worker would use for this target on the test VM. */
 function settingsOf(target: RunTarget) {
@@ -61,31 +35,12 @@ function settingsOf(target: RunTarget) {
 
 async function openApp(): Promise<void> {
   vm.resetDocker();
-  const adapters = testVmAdapters(info);
-  const planVm: PlanVm = (input, reporter) => {
-    const deps = createEngineDeps(h.config, {
-      reporter,
-      gate: noGate,
-      journal: memoryJournal(),
-      clock: quickClock,
-      ...adapters,
-    });
-    return runSetup(
-      runInputFor(h.config, input.runId, 'plan', targetRef(input.target), settingsOf(input.target)),
-      deps,
-    );
-  };
-  const probeVm: ProbeVm = async (target) => {
-    const redactor = new Redactor();
-    const deps = createEngineDeps(h.config, {
-      reporter: silent,
-      gate: noGate,
-      journal: memoryJournal(),
-      redactor,
-      ...adapters,
-    });
-    return vmStatus(targetRef(target), settingsOf(target), h.config.ssh, deps, redactor);
-  };
+  const options = { adapters: { ...testVmAdapters(info), clock: quickClock }, settings: settingsOf };
+  const lazy = <T extends (...args: never[]) => unknown>(make: () => T) =>
+    ((...args: Parameters<T>) => make()(...args)) as T;
+  // The harness builds the config; the actions read it when called.
+  const planVm: PlanVm = lazy(() => planVmWith(h.config, options));
+  const probeVm: ProbeVm = lazy(() => probeVmWith(h.config, options));
   h = await startSlackAppHarness({ env: testVmEnv(info), deps: { planVm, probeVm } });
 }
 

@@ -14,6 +14,7 @@ import {
   type TestVmInfo,
   testVmAdapters,
   testVmEnv,
+  testVmInfo,
   testVmSettings,
 } from './support/queue-test-vm.js';
 import { TEST_TOKEN } from './support/secrets-dir.js';
@@ -24,15 +25,7 @@ let info: TestVmInfo;
 
 beforeAll(async () => {
   vm = await startTestVm();
-  info = {
-    host: vm.sshd.host,
-    sshPort: vm.sshd.port,
-    sshUser: vm.sshd.user,
-    hostKeys: vm.sshd.hostKeys,
-    runnerDir: vm.runnerDir,
-    healthPort: vm.health.port,
-    secretRefs: vm.secrets.refs,
-  };
+  info = testVmInfo(vm);
 });
 afterAll(async () => vm?.stop());
 

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import type { RunRecord } from '../src/queue/types.js';
 import { startTestVm, type TestVm } from './support/engine-vm.js';
 import { openQueueHarness, type QueueHarness, vmTarget } from './support/queue-harness.js';
-import { type TestVmInfo, testVmEnv } from './support/queue-test-vm.js';
+import { type TestVmInfo, testVmEnv, testVmInfo } from './support/queue-test-vm.js';
 import { spawnWorker, type WorkerProcess } from './support/queue-worker-process.js';
 import { readReportedEvents, waitUntil } from './support/recording-reporter.js';
 
@@ -17,19 +17,7 @@ const workers: WorkerProcess[] = [];
 
 beforeAll(async () => {
   vm = await startTestVm();
-  info = {
-    host: vm.sshd.host,
-    sshPort: vm.sshd.port,
-    sshUser: vm.sshd.user,
-    hostKeys: vm.sshd.hostKeys,
-    runnerDir: vm.runnerDir,
-    healthPort: vm.health.port,
-    secretRefs: {
-      pool: vm.secrets.refs.pool,
-      delegateToken: vm.secrets.refs.delegateToken,
-      sshKey: vm.secrets.refs.sshKey,
-    },
-  };
+  info = testVmInfo(vm);
 });
 afterAll(async () => {
   await vm?.stop();

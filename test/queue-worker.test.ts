@@ -11,6 +11,7 @@ import {
   type TestVmInfo,
   testVmAdapters,
   testVmEnv,
+  testVmInfo,
   testVmSettings,
 } from './support/queue-test-vm.js';
 import { RecordingReporter, waitUntil } from './support/recording-reporter.js';
@@ -21,19 +22,7 @@ let info: TestVmInfo;
 
 beforeAll(async () => {
   vm = await startTestVm();
-  info = {
-    host: vm.sshd.host,
-    sshPort: vm.sshd.port,
-    sshUser: vm.sshd.user,
-    hostKeys: vm.sshd.hostKeys,
-    runnerDir: vm.runnerDir,
-    healthPort: vm.health.port,
-    secretRefs: {
-      pool: vm.secrets.refs.pool,
-      delegateToken: vm.secrets.refs.delegateToken,
-      sshKey: vm.secrets.refs.sshKey,
-    },
-  };
+  info = testVmInfo(vm);
 });
 afterAll(async () => {
   await vm?.stop();

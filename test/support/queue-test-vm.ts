@@ -8,6 +8,7 @@ import type { RunRecord } from '../../src/queue/types.js';
 import { createSecretSource } from '../../src/secrets/index.js';
 import type { Clock, HostKey, VmLocator } from '../../src/setup/ports.js';
 import type { SetupSettings } from '../../src/setup/settings.js';
+import type { TestVm } from './engine-vm.js';
 
 /** What a worker (in this process or a child) needs to know about the test VM; no secret values. */
 export interface TestVmInfo {
@@ -18,6 +19,20 @@ export interface TestVmInfo {
   runnerDir: string;
   healthPort: number;
   secretRefs: { pool: string; delegateToken: string; sshKey: string };
+}
+
+/** The facts about a started test VM that a worker needs. */
+export function testVmInfo(vm: TestVm): TestVmInfo {
+  const { pool, delegateToken, sshKey } = vm.secrets.refs;
+  return {
+    host: vm.sshd.host,
+    sshPort: vm.sshd.port,
+    sshUser: vm.sshd.user,
+    hostKeys: vm.sshd.hostKeys,
+    runnerDir: vm.runnerDir,
+    healthPort: vm.health.port,
+    secretRefs: { pool, delegateToken, sshKey },
+  };
 }
 
 export function testVmEnv(info: TestVmInfo, extra: Record<string, string> = {}): Record<string, string> {

@@ -1,0 +1,70 @@
+/**
+ * The two things the Slack app does on a VM itself, without a queued run: `/gitspaces status <vm>` (read what
+ * is live) and `/gitspaces plan <vm>` (the checks alone). Neither changes anything, so neither asks anyone.
+ */
+import { createEngineDeps, type EngineAdapters, runInputFor, settingsFor } from './compose.js';
+import type { Config } from './config.js';
+import type { RunTarget } from './queue/types.js';
+import { runSetup, type SetupTarget } from './setup/engine.js';
+import { memoryJournal } from './setup/memory-journal.js';
+import type { ApprovalGate, Reporter } from './setup/ports.js';
+import { Redactor } from './setup/redactor.js';
+import type { SetupSettings } from './setup/settings.js';
+import { vmStatus } from './setup/status.js';
+import type { PlanVm, ProbeVm } from './slack/index.js';
+
+export interface VmActionOptions {
+  /** VM locator, secrets, connector, clock: the configured ones by default. */
+  adapters?: EngineAdapters;
+  settings?: (target: RunTarget) => SetupSettings;
+}
+
+const noGate: ApprovalGate = { decide: async () => ({ kind: 'pending' }) };
+const silent: Reporter = {
+  runStarted() {},
+  stepStarted() {},
+  stepFinished() {},
+  stepFailed() {},
+  approvalRequested() {},
+  runFinished() {},
+};
+
+export const targetOf = (t: RunTarget): SetupTarget => ({
+  kind: 'vm',
+  ref: { project: t.project, zone: t.zone, name: t.vm },
+});
+
+function settingsWith(config: Config, options: VmActionOptions) {
+  return options.settings ?? ((target: RunTarget) => settingsFor(config, target.vm));
+}
+
+export function probeVmWith(config: Config, options: VmActionOptions = {}): ProbeVm {
+  const settings = settingsWith(config, options);
+  return async (target) => {
+    const redactor = new Redactor();
+    const deps = createEngineDeps(config, {
+      ...options.adapters,
+      reporter: silent,
+      gate: noGate,
+      journal: memoryJournal(),
+      redactor,
+    });
+    return vmStatus(targetOf(target), settings(target), config.ssh, deps, redactor);
+  };
+}
+
+export function planVmWith(config: Config, options: VmActionOptions = {}): PlanVm {
+  const settings = settingsWith(config, options);
+  return (input, reporter) => {
+    const deps = createEngineDeps(config, {
+      ...options.adapters,
+      reporter,
+      gate: noGate,
+      journal: memoryJournal(),
+    });
+    return runSetup(
+      runInputFor(config, input.runId, 'plan', targetOf(input.target), settings(input.target)),
+      deps,
+    );
+  };
+}
