@@ -1,47 +1,18 @@
-import { asGitspacesError, type GitspacesError } from '../errors.js';
+import { asGitspacesError } from '../errors.js';
 import { fingerprint } from './fingerprint.js';
-import type {
-  ApprovalGate,
-  ApprovalRequest,
-  Clock,
-  Connector,
-  Journal,
-  JournalState,
-  Reporter,
-  RunResult,
-  StepRecord,
-} from './ports.js';
-import { type Preflight, type PreflightDeps, preflight, type SetupTarget } from './preflight.js';
+import type { ApprovalRequest, JournalState, RunResult } from './ports.js';
+import { type Preflight, preflight } from './preflight.js';
 import { Redactor } from './redactor.js';
-import { assertValidSettings, type SetupSettings } from './settings.js';
+import type { EngineDeps, RunInput } from './run-input.js';
+import { assertValidSettings } from './settings.js';
 import { StepRunner } from './step-runner.js';
 import { AFTER_APPROVAL, BEFORE_APPROVAL } from './steps/index.js';
-import type { StepId } from './steps.js';
 
 export type { SetupTarget } from './preflight.js';
+export type { EngineDeps, RunInput };
 
-export interface RunInput {
-  runId: string;
-  mode: 'setup' | 'plan';
-  target: SetupTarget;
-  settings: SetupSettings;
-  /** SSH port for VMs found through the Compute API. */
-  sshPort: number;
-  address: 'internal' | 'external';
-}
-
-export interface EngineDeps extends Omit<PreflightDeps, 'redactor'> {
-  connect: Connector;
-  reporter: Reporter;
-  gate: ApprovalGate;
-  journal: Journal;
-  clock: Clock;
-  signal?: AbortSignal;
-  /** Attempts per step when the connection drops or times out (reconnecting in between). */
-  attempts?: number;
-  /** Shared with the caller so that it can redact its own logs too. */
-  redactor?: Redactor;
-}
+/** Slack user ids become mentions; anyone else (a terminal user) is named as is. */
+const who = (by: string) => (/^[UW][A-Z0-9]{2,}$/.test(by) ? `<@${by}>` : by);
 
 class RunEnded extends Error {
   constructor(readonly result: Omit<RunResult, 'runId' | 'vm' | 'steps' | 'unchanged'>) {
@@ -134,21 +105,19 @@ async function approve(runner: StepRunner, input: RunInput, deps: EngineDeps, pr
   const waited = deps.clock.now() - askedAt;
   switch (decision.kind) {
     case 'approved':
-      await runner.finish('approval', 'done', `approved by <@${decision.by}>`, waited);
+      await runner.finish('approval', 'done', `approved by ${who(decision.by)}`, waited);
       return;
     case 'pending':
       await runner.finish('approval', 'waiting', 'waiting for an approver', undefined);
       throw new RunEnded({ state: 'awaiting-approval', step: 'approval', error: undefined });
     case 'rejected':
-      await runner.finish('approval', 'failed', `rejected by <@${decision.by}>`, waited);
+      await runner.finish('approval', 'failed', `rejected by ${who(decision.by)}`, waited);
       throw new RunEnded({ state: 'rejected', step: 'approval', error: undefined });
     case 'expired':
       await runner.finish('approval', 'failed', 'no approver decided in time', waited);
       throw new RunEnded({ state: 'expired', step: 'approval', error: undefined });
     case 'cancelled':
-      await runner.finish('approval', 'cancelled', `cancelled by <@${decision.by}>`, waited);
+      await runner.finish('approval', 'cancelled', `cancelled by ${who(decision.by)}`, waited);
       throw new RunEnded({ state: 'cancelled', step: 'approval', error: undefined });
   }
 }
-
-export type { GitspacesError, StepId, StepRecord };

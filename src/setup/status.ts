@@ -1,9 +1,9 @@
 import { GitspacesError } from '../errors.js';
-import type { EngineDeps } from './engine.js';
 import type { HostKey } from './ports.js';
 import type { SetupTarget } from './preflight.js';
 import { probeVm, type VmStatus } from './probe.js';
 import type { Redactor } from './redactor.js';
+import type { EngineDeps } from './run-input.js';
 import type { SetupSettings } from './settings.js';
 
 export type StatusDeps = Pick<EngineDeps, 'secrets' | 'vms' | 'pinFor' | 'needsPublishedKeys' | 'connect'>;

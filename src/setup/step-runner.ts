@@ -1,9 +1,9 @@
 import { GitspacesError } from '../errors.js';
-import type { EngineDeps, RunInput } from './engine.js';
 import { fingerprint } from './fingerprint.js';
 import type { HostKey, JournalState, RemoteHost, ReportedError, RunResult, StepRecord } from './ports.js';
 import type { Preflight } from './preflight.js';
 import type { Redactor } from './redactor.js';
+import type { EngineDeps, RunInput } from './run-input.js';
 import { delegateStep } from './steps/delegate.js';
 import { delegateHealthStep } from './steps/health.js';
 import type { StepContext, VmStep } from './steps/index.js';
