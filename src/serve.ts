@@ -1,10 +1,13 @@
-import { pino } from 'pino';
 import type { Io } from './cli/terminal-run.js';
 import type { Config } from './config.js';
 import { asGitspacesError } from './errors.js';
 import { closeGoogleClients } from './gcp/clients.js';
+import { createLogger } from './log.js';
+import { createMetrics } from './metrics.js';
+import { observedReporter } from './observed-reporter.js';
 import { openRunService } from './queue/open-run-service.js';
 import { startWorker } from './queue/worker.js';
+import { Redactor } from './setup/redactor.js';
 import { createSlackReporterFactory, startApp } from './slack/index.js';
 import { planVmWith, probeVmWith } from './vm-actions.js';
 
@@ -23,7 +26,12 @@ export async function serve(
   io: Io,
   options: { signal?: AbortSignal } = {},
 ): Promise<number> {
-  const log = pino({ name: 'gitspaces-bot', base: { process: kind, pid: process.pid } });
+  const secrets = new Redactor()
+    .add(config.slack.botToken)
+    .add(config.slack.signingSecret)
+    .add(config.slack.appToken);
+  const log = createLogger({ redactor: secrets }).child({ process: kind });
+  const metrics = createMetrics();
   // Listen for signals before starting anything: a SIGTERM during start-up still stops cleanly.
   const stop = stopped(options.signal);
   const closers: (() => Promise<void>)[] = [];
@@ -32,6 +40,12 @@ export async function serve(
       onRedisError: (error) => log.warn({ err: error.message }, 'Redis connection error; reconnecting'),
     });
     closers.push(() => service.close());
+    metrics.setQueueCounts(() => service.queue.getJobCounts());
+    metrics.setWaitingApprovals(
+      async () =>
+        (await service.runs.recent({ limit: 500 })).filter((r) => r.state === 'awaiting-approval').length,
+    );
+    const slackObserver = { call: metrics.slackCall, rateLimited: metrics.slackRateLimited };
     if (kind !== 'app') {
       const reporters = createSlackReporterFactory({
         botToken: config.slack.botToken,
@@ -39,8 +53,13 @@ export async function serve(
         approvers: config.approvers,
         attach: (runId, messages) => service.runs.attachMessage(runId, messages),
         log,
+        observer: slackObserver,
       });
-      const worker = await startWorker(config, { reporterFor: (run) => reporters.reporterFor(run), log });
+      const worker = await startWorker(config, {
+        reporterFor: (run) =>
+          observedReporter(reporters.reporterFor(run), { runId: run.id, vm: run.target.vm }, log, metrics),
+        log,
+      });
       // Worker first: it must stop taking jobs before anything it reports through goes away.
       closers.unshift(async () => {
         await worker.close();
@@ -54,6 +73,8 @@ export async function serve(
         log,
         probeVm: probeVmWith(config),
         planVm: planVmWith(config),
+        metrics: metrics.registry,
+        slackObserver,
       });
       closers.unshift(() => app.close());
       log.info({ port: app.port, mode: config.slack.appToken ? 'socket' : 'http' }, 'Slack app listening');

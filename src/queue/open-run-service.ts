@@ -5,10 +5,11 @@
 import type { Config } from '../config.js';
 import { connectRedis, createProducerConnection, type Redis } from './redis.js';
 import { createRunService, type RunService } from './run-service.js';
-import { createSetupQueue } from './setup-queue.js';
+import { createSetupQueue, type SetupQueue } from './setup-queue.js';
 
 export interface OpenedRunService {
   runs: RunService;
+  queue: SetupQueue;
   redis: Redis;
   /** True while Redis answers. */
   ready(): Promise<boolean>;
@@ -34,6 +35,7 @@ export async function openRunService(
   });
   return {
     runs,
+    queue,
     redis,
     ready: async () => (await redis.ping().catch(() => undefined)) === 'PONG',
     async close() {

@@ -81,6 +81,7 @@ async function approve(runner: StepRunner, input: RunInput, deps: EngineDeps, pr
     );
     return;
   }
+  await runner.start('approval');
   const journal = runner.journal;
   const firstAsk = journal.approvalRequestedAt === undefined;
   const askedAt = journal.approvalRequestedAt ?? deps.clock.now();

@@ -54,7 +54,7 @@ export class StepRunner {
     await this.deps.reporter.stepFinished(record);
   }
 
-  private async start(id: StepId): Promise<number> {
+  async start(id: StepId): Promise<number> {
     const moved = this.journal.step !== id;
     this.journal.step = id;
     if (this.input.mode === 'setup' && moved) await this.deps.journal.save(this.journal);

@@ -17,7 +17,7 @@ import { registerActions } from './actions/index.js';
 import type { AppContext, MetricsSource, PlanVm, ProbeVm } from './app-context.js';
 import { registerCommands } from './commands/index.js';
 import { PLAN_ID_PREFIX } from './commands/plan-command.js';
-import { createSenderClient, createSlackSender } from './delivery/slack-sender.js';
+import { createSenderClient, createSlackSender, type SlackCallObserver } from './delivery/slack-sender.js';
 import { type HealthOptions, healthListener, healthRoutes } from './health/health-routes.js';
 import { createSlackIdentity, type SlackIdentity } from './health/slack-identity.js';
 import { boltLogger, type Log } from './log.js';
@@ -35,6 +35,8 @@ export interface SlackAppDeps {
   planVm?: PlanVm;
   /** Served at GET /metrics when given. */
   metrics?: MetricsSource;
+  /** Told of every Web API call and 429 (metrics). */
+  slackObserver?: SlackCallObserver;
 }
 
 export interface SlackApp {
@@ -55,7 +57,11 @@ function required(value: string | undefined, name: string): string {
 export function createApp(config: Config, deps: SlackAppDeps): SlackApp {
   const log: Log = deps.log ?? pino({ name: 'gitspaces-bot' });
   const botToken = required(config.slack.botToken, 'SLACK_BOT_TOKEN');
-  const sender = createSlackSender({ client: createSenderClient(botToken, config.slack.apiUrl, log), log });
+  const sender = createSlackSender({
+    client: createSenderClient(botToken, config.slack.apiUrl, log),
+    log,
+    observer: deps.slackObserver,
+  });
   const access = createAccessPolicy(config, createUsergroupMembers({ sender, log }));
   const reporters = createSlackReporterFactory({
     sender,

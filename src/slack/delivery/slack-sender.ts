@@ -33,9 +33,16 @@ export class SlackUnavailableError extends Error {
   }
 }
 
+/** Told of every Web API call attempt and every 429 (metrics). */
+export interface SlackCallObserver {
+  call(method: string): void;
+  rateLimited(method: string): void;
+}
+
 export interface SlackSenderOptions {
   client: WebClient;
   log: Log;
+  observer?: SlackCallObserver | undefined;
   /** chat.update calls per minute across this process. @defaultValue 50 */
   updatesPerMinute?: number;
   /** Least time between two chat.postMessage in one channel. @defaultValue 1000 */
@@ -128,6 +135,7 @@ export function createSlackSender(options: SlackSenderOptions): SlackSender {
     for (let attempt = 1; ; attempt += 1) {
       try {
         await sleep(reserve(method, key), deadline);
+        options.observer?.call(method);
         return (await client.apiCall(method, args)) as unknown as CallResult;
       } catch (error) {
         const wait = retryDelay(error, backoff);
@@ -139,6 +147,7 @@ export function createSlackSender(options: SlackSenderOptions): SlackSender {
           );
         }
         if (isRateLimited(error)) {
+          options.observer?.rateLimited(method);
           // Only this channel (or method) waits; the next reserve() honours it.
           notBefore.set(key, Date.now() + wait);
           continue;

@@ -6,7 +6,12 @@ import type { RunRecord } from '../../queue/types.js';
 import type { Reporter } from '../../setup/ports.js';
 import { runMessage } from '../blocks/run-message.js';
 import { runViewFromRecord } from '../blocks/run-view.js';
-import { createSenderClient, createSlackSender, type SlackSender } from '../delivery/slack-sender.js';
+import {
+  createSenderClient,
+  createSlackSender,
+  type SlackCallObserver,
+  type SlackSender,
+} from '../delivery/slack-sender.js';
 import { type Log, silentLog } from '../log.js';
 import { RunOutbox } from './run-outbox.js';
 import { createRunReporter, type RunReporterContext } from './slack-reporter.js';
@@ -26,6 +31,8 @@ export interface SlackReporterFactoryOptions {
   /** Records messages on the run (RunService.attachMessage). */
   attach: AttachMessage;
   log?: Log;
+  /** Metrics of Web API calls (only when the factory builds its own sender). */
+  observer?: SlackCallObserver;
   /** Least time between two edits of one run's parent message. @defaultValue 1500 */
   updateIntervalMs?: number;
 }
@@ -45,6 +52,7 @@ export function createSlackReporterFactory(options: SlackReporterFactoryOptions)
     createSlackSender({
       client: createSenderClient(options.botToken, options.slackApiUrl ?? 'https://slack.com/api/', log),
       log,
+      observer: options.observer,
     });
   const runs = new Map<string, RunReporterContext>();
 
