@@ -1,0 +1,55 @@
+/**
+ * A setup worker in a process of its own, as `gitspaces-bot worker` runs it (Slack reporters writing to
+ * the Web API, the run service's attach), but with the fleet's adapters. It reads what it needs (no
+ * secret values) from GSB_FAULT_WORKER, logs JSON lines to a file, and prints `ready` once it takes jobs.
+ */
+import { createWriteStream } from 'node:fs';
+import { createLogger } from '../../src/log.js';
+import { openRunService } from '../../src/queue/open-run-service.js';
+import { startWorker, type WorkerTimings } from '../../src/queue/worker.js';
+import { createSlackReporterFactory } from '../../src/slack/reporter/slack-reporters.js';
+import { type FleetInfo, fleetAdapters, fleetSettings, tenthClock } from './fault-fleet.js';
+import { testConfig } from './queue-harness.js';
+
+export interface FaultWorkerSpec {
+  prefix: string;
+  env: Record<string, string>;
+  info: FleetInfo;
+  slackApiUrl: string;
+  botToken: string;
+  logFile: string;
+  timings: WorkerTimings;
+}
+
+const spec = JSON.parse(process.env.GSB_FAULT_WORKER ?? '{}') as FaultWorkerSpec;
+const config = testConfig(spec.prefix, spec.env);
+const log = createLogger({
+  stream: createWriteStream(spec.logFile, { flags: 'a' }),
+  pretty: false,
+  level: 'debug',
+});
+const service = await openRunService(config, { onRedisError: (e) => log.warn({ err: e.message }, 'redis') });
+const reporters = createSlackReporterFactory({
+  botToken: spec.botToken,
+  slackApiUrl: spec.slackApiUrl,
+  approvers: config.approvers,
+  attach: (runId, messages) => service.runs.attachMessage(runId, messages),
+  log,
+  updateIntervalMs: 300,
+});
+const worker = await startWorker(config, {
+  reporterFor: (run) => reporters.reporterFor(run),
+  engine: fleetAdapters(spec.info),
+  settings: fleetSettings(config, spec.info),
+  clock: tenthClock,
+  log,
+  timings: spec.timings,
+});
+process.stdout.write('ready\n');
+process.once('SIGTERM', () => {
+  void worker
+    .close()
+    .then(() => reporters.close(2000))
+    .then(() => service.close())
+    .then(() => process.exit(0));
+});
