@@ -4,6 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -37,11 +38,11 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function bin(args: string[]) {
+async function bin(args: string[], env: NodeJS.ProcessEnv = {}) {
   try {
     const { stdout, stderr } = await run(process.execPath, ['bin/gitspaces-bot.js', ...args], {
       cwd: dir,
-      env: {},
+      env,
       timeout: 30_000,
     });
     return { code: 0, signal: null, stdout, stderr };
@@ -70,6 +71,31 @@ describe('the gitspaces-bot binary', () => {
     expect(r.stdout).toMatch(/^Slack auth\.test +skip +not tried: SLACK_BOT_TOKEN is not set/m);
     expect(r.stdout).toContain('Set SLACK_BOT_TOKEN in the environment or in .env');
     expect(r.stdout).toMatch(/checks failed: fix the FAIL rows/);
+  });
+
+  it('check-config ends by itself when Google accepts connections and never answers', async () => {
+    const sockets: Socket[] = [];
+    const silent: Server = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(silent.address() as { port: number }).port}`;
+    try {
+      const env = {
+        GCP_PROJECT: 'acme-prod',
+        GCP_ZONE: 'us-central1-a',
+        POOL_SECRET: 'pool',
+        SECRET_MANAGER_API_URL: url,
+        COMPUTE_API_URL: url,
+      };
+      const r = await bin(['check-config', 'runner-1'], env);
+      // Killed by the 30 s limit it would have a signal: the command must exit once its table is printed.
+      expect(r.signal).toBeNull();
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/^POOL_SECRET pool +FAIL +Reading the secret pool did not answer within 3 s/m);
+      expect(r.stdout).toMatch(/^VM runner-1 +FAIL +The Compute API \(VM runner-1\) did not answer/m);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((r) => silent.close(r));
+    }
   });
 
   it('check-config --help prints its usage and exits 0', async () => {

@@ -1,13 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import type { Config } from '../config.js';
 import { checkGoogle } from '../gcp/check.js';
-import { closeGoogleClients } from '../gcp/clients.js';
 import { createComputeLocator } from '../gcp/compute.js';
 import { gcpError } from '../gcp/fail.js';
 import { createSecretManagerSource } from '../gcp/secrets.js';
 import { createSecretSource } from '../secrets/index.js';
 import type { SecretSource, VmLocator } from '../setup/ports.js';
 import { seconds, withDeadline } from './deadline.js';
+import { createPromptClients } from './google-clients.js';
 import { type ConfigCheckRow, failRow, okRow, skipRow } from './rows.js';
 
 function timedOut(what: string, endpoint: string, timeoutMs: number) {
@@ -76,16 +76,17 @@ async function checkKnownHosts(config: Config): Promise<ConfigCheckRow[]> {
 
 /**
  * Secrets (each reference resolves; never a value), the VM given on the command line, and the known_hosts
- * file: each Google call bounded by `timeoutMs`. The Google clients are closed afterwards so the command
- * can exit.
+ * file: each Google call bounded by `timeoutMs`, and nothing left open afterwards so the command can exit.
  */
 export async function checkGoogleSide(
   config: Config,
   vm: string | undefined,
   timeoutMs: number,
 ): Promise<ConfigCheckRow[]> {
-  const secrets = createSecretSource({ env: config.env, secretManager: createSecretManagerSource(config) });
-  const vms = createComputeLocator(config, { hostKeyRetryDelaysMs: [] });
+  const clients = createPromptClients(config, timeoutMs);
+  const secretManager = createSecretManagerSource(config, { client: clients.secrets });
+  const secrets = createSecretSource({ env: config.env, secretManager });
+  const vms = createComputeLocator(config, { client: clients.compute, hostKeyRetryDelaysMs: [] });
   try {
     const rows = await checkGoogle(config, {
       secrets: boundedSecrets(secrets, config, timeoutMs),
@@ -104,6 +105,6 @@ export async function checkGoogleSide(
         : [];
     return [...converted, ...vmHint, ...(await checkKnownHosts(config))];
   } finally {
-    await closeGoogleClients();
+    await clients.close();
   }
 }
