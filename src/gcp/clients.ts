@@ -2,6 +2,7 @@ import { InstancesClient } from '@google-cloud/compute';
 import { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import { OAuth2Client } from 'google-auth-library';
 import type { Config } from '../config.js';
+import { GitspacesError } from '../errors.js';
 
 /**
  * One client per service and endpoint for the whole process: each client holds its own connection pool and
@@ -70,4 +71,31 @@ export async function closeGoogleClients(): Promise<void> {
   const all = [...clients.values()];
   clients.clear();
   await Promise.allSettled(all.map((client) => client.close()));
+}
+
+const initialized = new WeakMap<object, Promise<void>>();
+
+/**
+ * The client once its credentials are found. A generated client whose `initialize()` failed rethrows that
+ * failure from every later call as an unhandled rejection, which would end the process: so no call is made
+ * on it, it is dropped from the cache, and the failure comes back as what it is.
+ */
+export async function ready<T extends InstancesClient | SecretManagerServiceClient>(client: T): Promise<T> {
+  let done = initialized.get(client);
+  if (!done) {
+    done = client.initialize().then(() => undefined);
+    initialized.set(client, done);
+  }
+  try {
+    await done;
+    return client;
+  } catch (error) {
+    for (const [key, value] of clients) if (value === client) clients.delete(key);
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new GitspacesError(
+      'GCP_NO_CREDENTIALS',
+      `No Google credentials were found (${reason}). Run the bot with a service account (Application Default Credentials: GOOGLE_APPLICATION_CREDENTIALS, or the VM's attached service account), or use file:/env: secret references.`,
+      { cause: error },
+    );
+  }
 }
