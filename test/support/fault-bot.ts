@@ -15,8 +15,9 @@ import { STEP_IDS } from '../../src/setup/steps.js';
 import { createSlackReporterFactory, type SlackReporters } from '../../src/slack/reporter/slack-reporters.js';
 import type { FakeMessage } from './fake-slack.js';
 import { type Fleet, fleetAdapters, fleetEnv, fleetSettings, tenthClock } from './fault-fleet.js';
+import { startBotApp } from './fault-slack-app.js';
 import { type FaultWorkerProcess, spawnFaultWorker } from './fault-worker-process.js';
-import { BOT_TOKEN, type SlackAppHarness, shown, startSlackAppHarness } from './slack-app-harness.js';
+import { BOT_TOKEN, type SlackAppHarness, shown } from './slack-app-harness.js';
 
 export const APPROVERS = 'U0APP,U0APP2,S0OPS';
 
@@ -53,6 +54,8 @@ export interface FaultBotOptions {
   env?: Record<string, string>;
   usergroups?: Record<string, string[]>;
   timings?: WorkerTimings;
+  /** Use this QUEUE_PREFIX (e.g. the one a `serve` process under test uses) instead of a fresh one. */
+  prefix?: string;
 }
 
 type AnyWorker =
@@ -78,10 +81,11 @@ export class FaultBot {
   }
 
   async open(): Promise<this> {
-    this.h = await startSlackAppHarness({
+    this.h = await startBotApp({
       env: this.env,
       usergroups: this.options.usergroups ?? { S0OPS: ['U0OPS1'] },
-      deps: { log: this.log.logger() },
+      log: this.log.logger(),
+      ...(this.options.prefix === undefined ? {} : { prefix: this.options.prefix }),
     });
     // The harness's own queue handle: without a listener BullMQ prints each reconnect error to stderr.
     this.h.queue.queue.on('error', () => undefined);
