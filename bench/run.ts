@@ -6,6 +6,7 @@
 import { ackBench } from './ack/ack-bench.js';
 import { engineBench } from './engine/engine-bench.js';
 import { feedbackBench } from './feedback/feedback-bench.js';
+import { fleetBench } from './fleet/fleet-bench.js';
 import type { GoalRow } from './lib/goals.js';
 import { QUICK, selected } from './lib/mode.js';
 import { type BenchReport, goalsTable, machine, writeReport } from './lib/report.js';
@@ -19,6 +20,7 @@ const BENCHES: Bench[] = [
   { name: 'ack', run: ackBench },
   { name: 'feedback', run: feedbackBench },
   { name: 'engine', run: engineBench },
+  { name: 'fleet', run: fleetBench },
 ];
 
 const report: BenchReport = {

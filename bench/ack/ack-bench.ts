@@ -23,6 +23,8 @@ export interface AckResults {
   concurrency: number;
   requestsPerKind: number;
   latencyMs: Record<Kind, Summary>;
+  /** The same requests one at a time. */
+  serialLatencyMs: Record<Kind, Summary>;
   statuses: Record<Kind, Record<string, number>>;
   notes: string[];
 }
@@ -31,6 +33,7 @@ export async function ackBench(): Promise<{ results: AckResults; goals: GoalRow[
   const rounds = size(2, 10);
   const perBatch = size(100, 200);
   const warmup = size(50, 200);
+  const serialCount = size(50, 300);
   const prefix = benchPrefix('ack');
   const slack = await startFakeSlack({ token: BOT_TOKEN, rateLimits: true });
   const server = await startChild(join(BENCH_DIR, 'ack/ack-server.ts'), {
@@ -77,20 +80,21 @@ export async function ackBench(): Promise<{ results: AckResults; goals: GoalRow[
     });
   }
 
-  async function batch(kind: Kind, count: number): Promise<BatchResult> {
+  async function batch(kind: Kind, count: number, concurrency = CONCURRENCY): Promise<BatchResult> {
     server.send({ type: 'quiet' });
     await server.next('quiet', 30_000);
     load.send({
       type: 'batch',
       port: ports[kind],
       signingSecret: SIGNING_SECRET,
-      concurrency: CONCURRENCY,
+      concurrency,
       commands: commands(kind, count),
     });
     return load.next<BatchResult & Message>('batch', 300_000);
   }
 
   const latencies: Record<Kind, number[]> = { bare: [], status: [], setup: [], 'setup-refused': [] };
+  const serial: Record<Kind, number[]> = { bare: [], status: [], setup: [], 'setup-refused': [] };
   const statuses: Record<Kind, Record<string, number>> = {
     bare: {},
     status: {},
@@ -110,6 +114,8 @@ export async function ackBench(): Promise<{ results: AckResults; goals: GoalRow[
           statuses[kind][status] = (statuses[kind][status] ?? 0) + n;
       }
     }
+    // One request at a time: what a single command costs when nothing queues.
+    for (const kind of KINDS) serial[kind].push(...(await batch(kind, serialCount, 1)).latencies);
   } finally {
     await load.stop();
     await server.stop();
@@ -125,6 +131,7 @@ export async function ackBench(): Promise<{ results: AckResults; goals: GoalRow[
     concurrency: CONCURRENCY,
     requestsPerKind: rounds * perBatch,
     latencyMs,
+    serialLatencyMs: Object.fromEntries(KINDS.map((k) => [k, summarize(serial[k])])) as Record<Kind, Summary>,
     statuses,
     notes: [
       'setup: every request names a new VM in a channel of its own, so each is accepted: a run record, a queued job, the parent message posted after the ack.',

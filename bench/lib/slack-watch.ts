@@ -15,6 +15,7 @@ export class SlackWatch {
   private readonly waiters: Array<{ test: (m: FakeMessage) => boolean; resolve: (m: FakeMessage) => void }> =
     [];
   private readonly callListeners: Array<(call: StampedCall) => void> = [];
+  private readonly messageListeners: Array<(message: FakeMessage, at: number) => void> = [];
 
   constructor(readonly slack: FakeSlack) {
     const messages = slack.messages;
@@ -23,6 +24,7 @@ export class SlackWatch {
       const length = Array.prototype.push.apply(messages, items);
       for (const message of items) {
         this.arrivals.set(message, at);
+        for (const listener of this.messageListeners) listener(message, at);
         for (const waiter of [...this.waiters]) {
           if (waiter.test(message)) {
             this.waiters.splice(this.waiters.indexOf(waiter), 1);
@@ -42,6 +44,10 @@ export class SlackWatch {
       }
       return Array.prototype.push.apply(calls, items);
     };
+  }
+
+  onMessage(listener: (message: FakeMessage, at: number) => void): void {
+    this.messageListeners.push(listener);
   }
 
   onCall(listener: (call: StampedCall) => void): void {
