@@ -106,6 +106,7 @@ export class StepRunner {
     return {
       vm: new VmShell(remote, this.redactor),
       remote,
+      runId: this.input.runId,
       settings: this.input.settings,
       material: pre.material,
       clock: this.deps.clock,

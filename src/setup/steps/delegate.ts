@@ -4,11 +4,13 @@ import { checkContainer, ensureContainer } from './container.js';
 import type { Check, StepContext, VmStep } from './step.js';
 
 const RUN_TIMEOUT_MS = 15 * 60_000;
-const ENV_FILE_TEMPLATE = '/tmp/gitspaces-delegate.XXXXXXXX';
+/** The run's own env files: `<prefix>XXXXXXXX` (mktemp), so clean-up never touches another run's. */
+const envFilePrefix = (ctx: StepContext) =>
+  `/tmp/gitspaces-delegate.${ctx.runId.replace(/[^A-Za-z0-9_-]/g, '')}.`;
 
-/** Env files of interrupted earlier attempts hold the token too: none may outlive the step. */
+/** Env files of this run's interrupted earlier attempts hold the token too: none may outlive the step. */
 async function removeStaleEnvFiles(ctx: StepContext): Promise<void> {
-  await ctx.vm.script('rm -f /tmp/gitspaces-delegate.*', { allowFail: true }, 'rm env files');
+  await ctx.vm.script(`rm -f ${quote(envFilePrefix(ctx))}*`, { allowFail: true }, 'rm env files');
 }
 
 /**
@@ -16,7 +18,7 @@ async function removeStaleEnvFiles(ctx: StepContext): Promise<void> {
  * `docker run --env-file` reads; the file is removed right after, whatever `docker run` returned.
  */
 async function runDelegate(ctx: StepContext): Promise<void> {
-  const envFile = (await ctx.vm.run(['mktemp', ENV_FILE_TEMPLATE])).stdout.trim();
+  const envFile = (await ctx.vm.run(['mktemp', `${envFilePrefix(ctx)}XXXXXXXX`])).stdout.trim();
   const spec = delegateSpec(ctx.settings, ctx.material.token, envFile);
   try {
     await ctx.remote.putFile(envFile, envFileContent(delegateEnv(ctx.settings, ctx.material.token)), 0o600);

@@ -14,6 +14,8 @@ export interface RunMaterial {
 }
 
 export interface StepContext {
+  /** The run's id ([A-Za-z0-9_-]): names the run's temporary files on the VM. */
+  runId: string;
   vm: VmShell;
   remote: RemoteHost;
   settings: SetupSettings;
