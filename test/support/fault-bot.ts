@@ -110,7 +110,6 @@ export class FaultBot {
       approvers: config.approvers,
       attach: (runId, messages) => this.runs.attachMessage(runId, messages),
       log,
-      updateIntervalMs: 300,
     });
     const worker = await startWorker(config, {
       reporterFor: (run) => reporters.reporterFor(run),
@@ -179,8 +178,10 @@ export class FaultBot {
   }
 
   async click(runId: string, actionId: string, user: string) {
-    const request = await waitFor(`the approval request of ${runId}`, async () =>
-      this.approvalRequest(runId),
+    const request = await waitFor(
+      `the approval request of ${runId}`,
+      async () => this.approvalRequest(runId),
+      10_000,
     );
     return this.h.click({
       actionId,
@@ -194,8 +195,9 @@ export class FaultBot {
    * Approves as a person would: waits for the request, clicks, and clicks again when the bot said its
    * queue was unavailable (Redis away) or nothing came back. Returns how many clicks it took.
    */
-  async approve(runId: string, user = 'U0APP'): Promise<number> {
-    for (let clicks = 1; clicks <= 60; clicks++) {
+  async approve(runId: string, user = 'U0APP', timeoutMs = 120_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (let clicks = 1; Date.now() < deadline; clicks++) {
       const answer = await this.click(runId, 'delegate_approve', user).catch(() => undefined);
       if (answer !== undefined && answer.status === 200) {
         const reply = await waitFor(
@@ -215,7 +217,10 @@ export class FaultBot {
       }
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
-    throw new Error(`could not approve ${runId}`);
+    const run = await this.record(runId);
+    throw new Error(
+      `could not approve ${runId} (${run?.state}; approval request ${run?.approvalTs === undefined ? 'never posted' : `posted at ${run.approvalTs}`})`,
+    );
   }
 
   async record(runId: string): Promise<RunRecord | undefined> {

@@ -20,9 +20,13 @@ import { writeSecrets } from './secrets-dir.js';
 import { type FakeDockerState, startSshd, type TestSshd } from './sshd.js';
 import { type HealthServer, startHealthServer } from './vm-health-server.js';
 
+const ENV_FILE_PREFIX = '/tmp/gitspaces-delegate.';
+
 /** What a worker (here or in a child process) needs to reach the fleet; references only, no secret. */
 export interface FleetVmInfo {
   name: string;
+  /** This VM's /tmp (where the delegate's env files go). */
+  tmpDir: string;
   address: string;
   relayPort: number;
   hostKeys: HostKey[];
@@ -67,9 +71,11 @@ export async function startFleet(
       const sshd = await startSshd();
       const relay = await startRelay(sshd.port);
       const runnerDir = join(base, name, 'runner');
-      mkdirSync(join(base, name), { recursive: true });
+      const tmpDir = join(base, name, 'vm-tmp');
+      mkdirSync(tmpDir, { recursive: true });
       vms.push({
         name,
+        tmpDir,
         address: `127.0.0.${index + 2}`,
         relayPort: relay.port,
         hostKeys: sshd.hostKeys,
@@ -105,8 +111,9 @@ export async function startFleet(
     refs.runnerSaKey = `file:${file}`;
   }
   const info: FleetInfo = {
-    vms: vms.map(({ name, address, relayPort, hostKeys, runnerDir }) => ({
+    vms: vms.map(({ name, tmpDir, address, relayPort, hostKeys, runnerDir }) => ({
       name,
+      tmpDir,
       address,
       relayPort,
       hostKeys,
@@ -171,10 +178,28 @@ export function fleetAdapters(info: FleetInfo) {
       };
     },
   };
-  const connect: Connector = (options) => {
+  const connect: Connector = async (options) => {
     const vm = byAddress.get(options.host);
     if (vm === undefined) return connectSsh(options);
-    return connectSsh({ ...options, host: '127.0.0.1', port: vm.relayPort, readyTimeoutMs: 5000 });
+    const connected = await connectSsh({
+      ...options,
+      host: '127.0.0.1',
+      port: vm.relayPort,
+      readyTimeoutMs: 5000,
+    });
+    const { remote } = connected;
+    // Every fleet VM is this machine: each gets a /tmp of its own for the delegate's env files, as real
+    // VMs have, so that one VM's clean-up (`rm -f /tmp/gitspaces-delegate.*`) cannot reach another's.
+    const ownTmp = (text: string) => text.replaceAll(ENV_FILE_PREFIX, join(vm.tmpDir, 'gitspaces-delegate.'));
+    return {
+      ...connected,
+      remote: {
+        user: remote.user,
+        exec: (command, execOptions) => remote.exec(ownTmp(command), execOptions),
+        putFile: (path, content, mode) => remote.putFile(ownTmp(path), content, mode),
+        close: () => remote.close(),
+      },
+    };
   };
   return { vms, connect, secrets: createSecretSource({ env: {} }) };
 }

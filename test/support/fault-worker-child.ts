@@ -35,7 +35,6 @@ const reporters = createSlackReporterFactory({
   approvers: config.approvers,
   attach: (runId, messages) => service.runs.attachMessage(runId, messages),
   log,
-  updateIntervalMs: 300,
 });
 const worker = await startWorker(config, {
   reporterFor: (run) => reporters.reporterFor(run),

@@ -1,0 +1,99 @@
+/**
+ * Worker crashes beyond test/queue-worker-crash.test.ts (which covers SIGKILL in a step and during the
+ * approval wait): a worker SIGKILLed after the run parked at approval but before Slack took the approval
+ * request, and two workers killed one after the other in the middle of the same run. Workers run in child
+ * processes with the Slack reporter, so the thread is what a person would see.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { FaultBot, waitFor } from './support/fault-bot.js';
+import { recordFigures } from './support/fault-figures.js';
+import { type Fleet, startFleet } from './support/fault-fleet.js';
+
+let fleet: Fleet;
+let bot: FaultBot;
+const figures = { faultsInjected: 0, runsCompleted: 0 };
+
+beforeAll(async () => {
+  fleet = await startFleet(['vm-1']);
+});
+afterAll(async () => {
+  await recordFigures('worker', figures);
+  await fleet?.stop();
+});
+afterEach(async () => bot?.close());
+
+async function open(delayMs: number): Promise<FaultBot> {
+  const vm = fleet.vm('vm-1');
+  vm.reset();
+  await vm.sshd.setDockerEnv({ FAKE_DOCKER_DELAY_MS: String(delayMs) });
+  bot = await new FaultBot({ fleet, timings: { lockDuration: 2000, stalledInterval: 1000 } }).open();
+  return bot;
+}
+
+const containers = () =>
+  fleet
+    .vm('vm-1')
+    .containers()
+    .map((c) => c.name)
+    .sort();
+
+describe('a worker killed', () => {
+  it('finishes the run, once, after two workers in a row are killed in its steps', async () => {
+    await open(600);
+    const first = await bot.startChildWorker();
+    await bot.command('setup vm-1');
+    const runId = (await bot.runIdsFor(['vm-1'])).get('vm-1') as string;
+    await waitFor('the network step', async () => (await bot.record(runId))?.state === 'running:network');
+    await first.kill();
+    const second = await bot.startChildWorker();
+    await waitFor(
+      'the runner step',
+      async () => (await bot.record(runId))?.state === 'running:runner',
+      120_000,
+    );
+    await second.kill();
+    await bot.startChildWorker();
+    figures.faultsInjected += 2;
+
+    await waitFor(
+      'the approval request',
+      async () => (await bot.record(runId))?.state === 'awaiting-approval',
+      120_000,
+    );
+    await bot.approve(runId);
+    const run = await bot.finished(runId);
+    expect(run.state, JSON.stringify(run.audit.slice(-6), null, 1)).toBe('succeeded');
+    expect(bot.truthProblems(run)).toEqual([]);
+    expect(bot.approvalRequests(run)).toHaveLength(1);
+    expect(containers()).toEqual(['vm-1-delegate', 'vm-runner']);
+    figures.runsCompleted += 1;
+  }, 180_000);
+
+  // Product gap, reported: the engine records that it asked for approval (journal.approvalRequestedAt) as
+  // soon as the reporter queued the request, and the job parks until APPROVAL_TTL. A worker killed before
+  // its outbox delivered the request leaves a run that waits for a click on a message that was never
+  // posted; the next worker does not ask again (src/setup/engine.ts `approve`, firstAsk) and nothing wakes
+  // the parked job (src/queue/settle-run.ts `park`). Enable once the request is re-posted when undelivered.
+  it.todo('posts the approval request after the worker that parked the run was killed before Slack took it', async () => {
+    await open(0);
+    await bot.startChildWorker();
+    await bot.command('setup vm-1');
+    const runId = (await bot.runIdsFor(['vm-1'])).get('vm-1') as string;
+    await waitFor('the runner health step', async () =>
+      /^running:runner(-health)?$/.test((await bot.record(runId))?.state ?? ''),
+    );
+    bot.slack.down = true;
+    await waitFor('the run to park', async () => (await bot.record(runId))?.state === 'awaiting-approval');
+    for (const w of bot.workers) if (w.kind === 'child') await w.process.kill();
+    bot.slack.down = false;
+    await bot.startChildWorker();
+    figures.faultsInjected += 1;
+
+    await waitFor('the approval request in the thread', () => bot.approvalRequest(runId), 60_000);
+    await bot.approve(runId);
+    const run = await bot.finished(runId);
+    expect(run.state).toBe('succeeded');
+    expect(bot.truthProblems(run)).toEqual([]);
+    expect(containers()).toEqual(['vm-1-delegate', 'vm-runner']);
+  }, 180_000);
+});
