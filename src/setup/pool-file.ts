@@ -1,4 +1,4 @@
-import { isMap, isSeq, LineCounter, parseDocument, type YAMLMap } from 'yaml';
+import { isMap, isSeq, LineCounter, parseDocument, Scalar, type YAMLMap } from 'yaml';
 import { GitspacesError } from '../errors.js';
 
 /** Inside the runner container RUNNER_DIR is mounted at /runner (`-v <RUNNER_DIR>:/runner`). */
@@ -81,7 +81,8 @@ function checkKeyPath(item: YAMLMap, label: string, hasSaKey: boolean, problems:
   }
   const wanted = `${CONTAINER_DIR}/${SA_KEY_FILE}`;
   if (hasSaKey) {
-    if (jsonPath !== wanted) item.setIn(['spec', 'account', 'json_path'], wanted);
+    // A new plain scalar: the old one's quoting would otherwise be kept around the new path.
+    if (jsonPath !== wanted) item.setIn(['spec', 'account', 'json_path'], new Scalar(wanted));
     return jsonPath !== wanted;
   }
   if (!jsonPath.startsWith(`${CONTAINER_DIR}/`)) {
