@@ -93,6 +93,73 @@ describe('Redis connections cut', () => {
   });
 });
 
+describe('Redis down right after a parent message was posted', () => {
+  // Product gap, reported: src/slack/runs/start-run.ts `announceRun` posts the parent message, then
+  // records it with attachMessage; when Redis fails in between, the error is taken for "not posted yet",
+  // the run starts after its grace period without a parent, and the worker posts a second one. The first
+  // stays at `queued` for ever. Enable once the posted message is recorded (or retired) after the outage.
+  it.todo('keeps one parent message per run, which ends showing the run’s final state', async () => {
+    for (const vm of fleet.vms) {
+      vm.reset();
+      await vm.sshd.setDockerEnv({});
+    }
+    bot = await new FaultBot({ fleet, redisUrl: redis.url }).open();
+    await bot.startWorker();
+    // The parent message waits out a 429; Redis goes down meanwhile and is back once it is posted.
+    bot.slack.fail('chat.postMessage', { status: 429, retryAfter: 1 }, 1);
+    await bot.command('setup vm-1');
+    await waitFor('the 429', () => bot.slack.calls.some((c) => c.status === 429));
+    await redis.kill();
+    await waitFor('the parent message', () => bot.slack.channelMessages('C0RUNS').length > 0);
+    await redis.start();
+    figures.faultsInjected += 1;
+
+    const id = (await bot.runIdsFor(['vm-1'], 0)).get('vm-1') as string;
+    await waitFor('the approval request', async () => (await bot.record(id))?.state === 'awaiting-approval');
+    await bot.approve(id);
+    const run = await bot.finished(id);
+    expect(run.state).toBe('succeeded');
+    expect(bot.slack.channelMessages('C0RUNS')).toHaveLength(1);
+    expect(bot.truthProblems(run)).toEqual([]);
+  });
+});
+
+describe('Redis away for longer than a job lock', () => {
+  // Product gap, reported: when Redis is away longer than the job lock (lockDuration, 30 s by default),
+  // BullMQ hands the run to another worker while the first is still in a step; the engine does not stop
+  // when the lock is lost (src/setup/step-runner.ts checks no abort signal between commands), both apply
+  // the same step, and the second `docker run --name vm-runner` fails with a name conflict (exit 125):
+  // the run ends failed:runner although the runner is up. Enable once a worker stops on losing its lock
+  // (or a container step re-checks after a name conflict).
+  it.todo('finishes the run once when a second worker takes it over during the outage', async () => {
+    fleet.vm('vm-1').reset();
+    await fleet.vm('vm-1').sshd.setDockerEnv({ FAKE_DOCKER_DELAY_MS: '1500' });
+    bot = await new FaultBot({
+      fleet,
+      redisUrl: redis.url,
+      timings: { lockDuration: 2000, stalledInterval: 1000 },
+    }).open();
+    await bot.startChildWorker();
+    await bot.startChildWorker();
+    await bot.command('setup vm-1');
+    const id = (await bot.runIdsFor(['vm-1'])).get('vm-1') as string;
+    await waitFor('the network step', async () => (await bot.record(id))?.state === 'running:network');
+    await redis.restart(3500);
+    figures.faultsInjected += 1;
+    await waitFor(
+      'the approval request',
+      async () => (await bot.record(id))?.state === 'awaiting-approval',
+      120_000,
+    );
+    await bot.approve(id);
+    const run = await bot.finished(id);
+    expect(run.state).toBe('succeeded');
+    expect(bot.truthProblems(run)).toEqual([]);
+    expect(bot.approvalRequests(run)).toHaveLength(1);
+    expectOneOfEach('vm-1');
+  });
+});
+
 describe('Redis restarted', () => {
   it('finishes runs when Redis dies in the middle of their steps and again while they wait', async () => {
     await openBot();

@@ -54,6 +54,11 @@ export interface FaultBotOptions {
   env?: Record<string, string>;
   usergroups?: Record<string, string[]>;
   timings?: WorkerTimings;
+  /**
+   * `fleet` (default): the fleet's own VM locator and connector. `google`: the product's Compute and
+   * Secret Manager clients, pointed at a stand-in by COMPUTE_API_URL and SECRET_MANAGER_API_URL in `env`.
+   */
+  engine?: 'fleet' | 'google';
   /** Use this QUEUE_PREFIX (e.g. the one a `serve` process under test uses) instead of a fresh one. */
   prefix?: string;
 }
@@ -113,7 +118,7 @@ export class FaultBot {
     });
     const worker = await startWorker(config, {
       reporterFor: (run) => reporters.reporterFor(run),
-      engine: fleetAdapters(this.options.fleet.info),
+      engine: this.options.engine === 'google' ? {} : fleetAdapters(this.options.fleet.info),
       settings: fleetSettings(config, this.options.fleet.info),
       clock: tenthClock,
       log,
@@ -147,21 +152,33 @@ export class FaultBot {
     return [this.log.text(), ...files].join('');
   }
 
+  private lastCommandAt = 0;
+
   command(text: string, user = 'U0REQ', channel = 'C0RUNS') {
+    this.lastCommandAt = Date.now();
     return this.h.command(text, { user, channel });
   }
 
-  /** The run ids of the channel's runs for these VMs, once each has its record. */
-  async runIdsFor(vms: string[]): Promise<Map<string, string>> {
-    return waitFor(`runs for ${vms.join(', ')}`, async () => {
-      const recent = await this.runs.recent({ limit: 500 }).catch(() => []);
-      const found = new Map<string, string>();
-      for (const vm of vms) {
-        const run = recent.find((r) => r.target.vm === vm && r.finishedAt === undefined);
-        if (run) found.set(vm, run.id);
-      }
-      return found.size === vms.length ? found : undefined;
-    });
+  /** The ids of the runs of these VMs requested since the last command, once each has its record. */
+  async runIdsFor(
+    vms: string[],
+    since = this.lastCommandAt,
+    timeoutMs = 60_000,
+  ): Promise<Map<string, string>> {
+    return waitFor(
+      `runs for ${vms.join(', ')}`,
+      async () => {
+        const recent = await this.runs.recent({ limit: 500 }).catch(() => []);
+        const found = new Map<string, string>();
+        for (const vm of vms) {
+          // Newest first; a second's margin for clocks read in other processes.
+          const run = recent.find((r) => r.target.vm === vm && r.createdAt >= since - 1000);
+          if (run) found.set(vm, run.id);
+        }
+        return found.size === vms.length ? found : undefined;
+      },
+      timeoutMs,
+    );
   }
 
   /** The approval request of a run, as posted in its thread (a copy, as the approver's client shows it). */
@@ -198,6 +215,8 @@ export class FaultBot {
   async approve(runId: string, user = 'U0APP', timeoutMs = 120_000): Promise<number> {
     const deadline = Date.now() + timeoutMs;
     for (let clicks = 1; Date.now() < deadline; clicks++) {
+      // A run that ended without asking (everything in place, or failed) has nothing to approve.
+      if ((await this.record(runId))?.finishedAt !== undefined) return 0;
       const answer = await this.click(runId, 'delegate_approve', user).catch(() => undefined);
       if (answer !== undefined && answer.status === 200) {
         const reply = await waitFor(
@@ -241,7 +260,16 @@ export class FaultBot {
       `the thread of ${runId} to say how it ended`,
       async () => this.finalReplies(run).length > 0 && this.parentShows(run),
       60_000,
-    );
+    ).catch((error: unknown) => {
+      const parent = this.parent(run);
+      throw new Error(
+        `${String(error)}: record ${run.state} (parent ${run.messageTs ?? 'none'}), parent shows "${parent?.text ?? 'nothing'}", thread: ${this.thread(
+          run,
+        )
+          .map((m) => m.text.slice(0, 60))
+          .join(' | ')}; audit: ${run.audit.map((a) => `${a.event}:${a.step ?? ''}`).join(' ')}`,
+      );
+    });
     return run;
   }
 
@@ -255,6 +283,11 @@ export class FaultBot {
 
   finalReplies(run: RunRecord): FakeMessage[] {
     return this.thread(run).filter((m) => ANY_FINAL.test(m.text) && !m.replyBroadcast);
+  }
+
+  /** Slack has been told how this finished run ended (closing reply, parent showing the state). */
+  reported(run: RunRecord): boolean {
+    return this.finalReplies(run).length > 0 && this.parentShows(run);
   }
 
   private parentShows(run: RunRecord): boolean {

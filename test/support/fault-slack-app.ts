@@ -41,7 +41,13 @@ export async function startBotApp(options: {
     GCP_ZONE: 'us-central1-a',
     ...options.env,
   };
-  const queue = await openQueueHarness({ env, ...(options.prefix ? { prefix: options.prefix } : {}) });
+  // The product's start grace (10 s), not the harness's minute: a run whose parent message was not
+  // recorded starts as it would in production.
+  const queue = await openQueueHarness({
+    env,
+    startGraceMs: 10_000,
+    ...(options.prefix ? { prefix: options.prefix } : {}),
+  });
   const config = queue.config;
   const app = createApp(config, { runService: queue.runs, redis: queue.redis, log: options.log });
   const { port } = await app.start();
