@@ -32,9 +32,13 @@ end
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('HSET', KEYS[2], unpack(ARGV, 10))
 redis.call('RPUSH', KEYS[3], ARGV[3])
-redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
+-- Runs started in the same millisecond still list in the order they started.
+local score = tonumber(ARGV[2])
+local newest = redis.call('ZREVRANGE', KEYS[4], 0, 0, 'WITHSCORES')
+if newest[2] and tonumber(newest[2]) >= score then score = tonumber(newest[2]) + 1 end
+redis.call('ZADD', KEYS[4], score, ARGV[1])
 redis.call('ZREMRANGEBYRANK', KEYS[4], 0, -1 - tonumber(ARGV[4]))
-redis.call('ZADD', KEYS[5], ARGV[2], ARGV[1])
+redis.call('ZADD', KEYS[5], score, ARGV[1])
 redis.call('ZREMRANGEBYRANK', KEYS[5], 0, -1 - tonumber(ARGV[5]))
 redis.call('SET', KEYS[6], ARGV[1])
 return {1, ARGV[1]}
