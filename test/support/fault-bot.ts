@@ -144,6 +144,20 @@ export class FaultBot {
     return child;
   }
 
+  /** Resolves once this process's workers delivered every Slack message asked for so far. */
+  async idle(): Promise<void> {
+    for (const w of this.workers) if (w.kind === 'in-process') await w.reporters.idle();
+  }
+
+  /** A run parked at approval whose request and checklist are in Slack, with nothing left to deliver. */
+  async waiting(runId: string): Promise<void> {
+    await waitFor(`${runId} to wait for approval`, async () => {
+      const run = await this.record(runId);
+      return run?.state === 'awaiting-approval' && run.approvalTs !== undefined && this.parentShows(run);
+    });
+    await this.idle();
+  }
+
   /** Everything every part of the bot logged so far (this process and the child workers). */
   logs(): string {
     const files = readdirSync(this.dir)
