@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { HostKey } from '../../src/setup/ports.js';
@@ -155,8 +155,11 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
       writeConfig(port);
       const before = listening(output.text);
       child.kill('SIGHUP');
-      // sshd re-executes itself on SIGHUP and closes its socket meanwhile: wait until it listens again.
-      await waitFor(child, output, (text) => listening(text) > before);
+      // sshd re-executes itself on SIGHUP and closes its socket meanwhile: wait until it listens again. On a
+      // loaded machine its log line can lag behind: accepting connections after a while counts as well.
+      await waitFor(child, output, (text) => listening(text) > before, 10_000).catch(() =>
+        untilAccepting(port, 60_000),
+      );
     },
     log: () => output.text,
     async stop() {
@@ -176,6 +179,23 @@ interface Output {
 }
 
 const listening = (text: string) => text.split('Server listening on').length - 1;
+
+async function untilAccepting(port: number, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const accepted = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (accepted) return;
+    if (Date.now() > end) throw new Error(`sshd does not accept connections on ${port} after a reload`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 
 async function launch(dir: string, writeConfig: (port: number) => void) {
   for (let attempt = 1; ; attempt += 1) {
@@ -199,7 +219,12 @@ async function launch(dir: string, writeConfig: (port: number) => void) {
   }
 }
 
-function waitFor(child: ChildProcess, output: Output, done: (text: string) => boolean): Promise<void> {
+function waitFor(
+  child: ChildProcess,
+  output: Output,
+  done: (text: string) => boolean,
+  ms = 15_000,
+): Promise<void> {
   return new Promise((ok, fail) => {
     const check = () => {
       if (done(output.text)) finish(ok);
@@ -208,7 +233,7 @@ function waitFor(child: ChildProcess, output: Output, done: (text: string) => bo
       finish(() => fail(new Error(`sshd exited (${child.exitCode ?? child.signalCode}):\n${output.text}`)));
     const timer = setTimeout(
       () => finish(() => fail(new Error(`sshd did not start listening:\n${output.text}`))),
-      15_000,
+      ms,
     );
     const finish = (then: () => void) => {
       clearTimeout(timer);
