@@ -109,6 +109,33 @@ describe('interrupted runs', () => {
     expect(result).toMatchObject({ state: 'failed', step: 'network' });
     expect(result.error?.code).toBe('SSH_DISCONNECTED');
   });
+  it('takes a container created meanwhile by another attempt of the run as done, and leaves one', async () => {
+    let raced = false;
+    const racing: Connector = async (options) => {
+      const connected = await connectSsh(options);
+      const { remote } = connected;
+      return {
+        ...connected,
+        remote: {
+          user: remote.user,
+          putFile: (...args) => remote.putFile(...args),
+          close: () => remote.close(),
+          async exec(command, opts) {
+            if (!raced && /'docker' 'run'.*'vm-runner'/.test(command)) {
+              raced = true;
+              await remote.exec(command, opts); // the other attempt gets there first
+            }
+            return remote.exec(command, opts);
+          },
+        },
+      };
+    };
+    const { result, events } = await vm.run({ deps: { connect: racing } });
+    expect(raced).toBe(true);
+    expect(result.state).toBe('succeeded');
+    expect(events.finished.find((r) => r.id === 'runner')?.summary).toContain('created meanwhile');
+    expect(containers().filter((c) => c.name === 'vm-runner')).toHaveLength(1);
+  });
 });
 
 describe('refusals before anything is written', () => {

@@ -1,3 +1,4 @@
+import { GitspacesError } from '../../errors.js';
 import { type ContainerSpec, type ContainerState, INSPECT_FORMAT, parseInspect } from '../container-specs.js';
 import type { Check, StepContext } from './step.js';
 
@@ -63,6 +64,17 @@ export async function ensureContainer(
     return `started ${spec.name}`;
   }
   if (found) await ctx.vm.run(['docker', 'rm', '-f', spec.name], { root: true });
-  await create();
+  try {
+    await create();
+  } catch (error) {
+    // Another attempt of this run (a worker that lost its lock, say) created it meanwhile: the name is
+    // taken. If what holds it is exactly the wanted container, the step is done; anything else fails.
+    if (!isNameConflict(error) || driftOf(await inspectContainer(ctx, spec.name), spec) !== 'none')
+      throw error;
+    return `${spec.name} was created meanwhile with the wanted settings`;
+  }
   return found ? `recreated ${spec.name} with the wanted settings` : `created ${spec.name}`;
 }
+
+const isNameConflict = (error: unknown) =>
+  error instanceof GitspacesError && /is already in use by container/.test(error.detail ?? '');
