@@ -17,6 +17,23 @@ import { statusCommand } from './status-command.js';
 export function gitspacesCommand(ctx: AppContext) {
   return async function onGitspaces(args: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> {
     const { command, ack, respond } = args;
+    // Slack always sends both; a request without them cannot be authorised or answered in a channel.
+    if (!command.user_id)
+      return ack(
+        ephemeral(
+          noticeMessage(
+            'This request does not say who sent it: it was not allowed, and nothing was changed.',
+          ),
+        ),
+      );
+    if (!command.channel_id)
+      return ack(
+        ephemeral(
+          noticeMessage(
+            'This request does not say which channel it came from: run the command in a channel.',
+          ),
+        ),
+      );
     const parsed = parseCommand(command.text, ctx.config.gcp);
     if (parsed.kind === 'help') return ack(ephemeral(usageMessage()));
     if (parsed.kind === 'invalid') return ack(ephemeral(usageMessage(parsed.problem)));
