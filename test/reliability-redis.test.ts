@@ -126,11 +126,11 @@ describe('Redis down right after a parent message was posted', () => {
 
 describe('Redis away for longer than a job lock', () => {
   // Product gap, reported: when Redis is away longer than the job lock (lockDuration, 30 s by default),
-  // BullMQ hands the run to another worker while the first is still in a step; the engine does not stop
-  // when the lock is lost (src/setup/step-runner.ts checks no abort signal between commands), both apply
-  // the same step, and the second `docker run --name vm-runner` fails with a name conflict (exit 125):
-  // the run ends failed:runner although the runner is up. Enable once a worker stops on losing its lock
-  // (or a container step re-checks after a name conflict).
+  // BullMQ hands the run to another worker while the first is still in a step, and the engine does not
+  // stop when its lock is lost (src/setup/step-runner.ts checks no abort signal between steps). Both drive
+  // the run: both ask for approval (two requests in the thread) and both edit the parent message, the
+  // stale one possibly last. Since ed216dc a container made by the other attempt no longer fails the run.
+  // Enable once a worker stops driving a run whose lock it lost.
   it.todo('finishes the run once when a second worker takes it over during the outage', async () => {
     fleet.vm('vm-1').reset();
     await fleet.vm('vm-1').sshd.setDockerEnv({ FAKE_DOCKER_DELAY_MS: '1500' });

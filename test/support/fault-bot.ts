@@ -281,7 +281,16 @@ export class FaultBot {
           run,
         )
           .map((m) => m.text.slice(0, 60))
-          .join(' | ')}; audit: ${run.audit.map((a) => `${a.event}:${a.step ?? ''}`).join(' ')}`,
+          .join(' | ')}; parent edits: ${this.slack.calls
+          .filter((c) => c.args.ts === run.messageTs)
+          .map((c) => `${c.status}${c.error ? `:${c.error}` : ''}:${String(c.args.text).slice(-20)}`)
+          .join(
+            ', ',
+          )}; audit: ${run.audit.map((a) => `${a.event}:${a.step ?? ''}`).join(' ')}; log: ${this.logs()
+          .split('\n')
+          .filter((line) => line.includes(run.id) && /Slack|slack/.test(line))
+          .slice(-8)
+          .join('\n')}`,
       );
     });
     return run;
