@@ -1,15 +1,15 @@
 /**
  * `npm run bench`: every benchmark in one run on this machine, then bench/results.json and the goals table
  * in docs/performance.md. `BENCH_QUICK=1` for a smoke run with small samples, `BENCH_ONLY=ack,engine` for
- * some of them. Needs Redis on 127.0.0.1:6379 and OpenSSH (sshd and ssh), like the tests.
+ * some of them (their sections and rows replace the same ones of the last full run; the rest stay). Needs Redis on 127.0.0.1:6379 and OpenSSH (sshd and ssh), like the tests.
  */
 import { ackBench } from './ack/ack-bench.js';
 import { engineBench } from './engine/engine-bench.js';
 import { feedbackBench } from './feedback/feedback-bench.js';
 import { fleetBench } from './fleet/fleet-bench.js';
 import type { GoalRow } from './lib/goals.js';
-import { QUICK, selected } from './lib/mode.js';
-import { type BenchReport, goalsTable, machine, writeReport } from './lib/report.js';
+import { partial, QUICK, selected } from './lib/mode.js';
+import { type BenchReport, goalsTable, machine, mergeReport, writeReport } from './lib/report.js';
 
 interface Bench {
   name: string;
@@ -40,7 +40,7 @@ for (const bench of BENCHES) {
   try {
     const { results, goals } = await bench.run();
     report.sections[bench.name] = results;
-    report.goals.push(...goals);
+    report.goals.push(...goals.map((goal) => ({ ...goal, bench: bench.name })));
     for (const goal of goals) {
       process.stdout.write(`  ${goal.met ? 'met ' : 'MISS'} ${goal.id} ${goal.what}: ${goal.measured}\n`);
     }
@@ -52,6 +52,6 @@ for (const bench of BENCHES) {
 }
 
 report.finishedAt = new Date().toISOString();
-const written = writeReport(report);
+const written = writeReport(partial ? mergeReport(report, BENCHES.map((b) => b.name)) : report);
 process.stdout.write(`\n${goalsTable(report)}\n\nwrote ${written.join(', ')}\n`);
 process.exit(Object.keys(report.errors).length > 0 ? 1 : 0);

@@ -7,6 +7,8 @@ export interface GoalRow {
   measured: string;
   /** `null` when this run could not tell (a benchmark was skipped or broke). */
   met: boolean | null;
+  /** The benchmark that measured it (set by bench/run.ts). */
+  bench?: string;
 }
 
 export function row(id: string, what: string, goal: string, measured: string, met: boolean | null): GoalRow {

@@ -11,6 +11,9 @@ const only = new Set(
     .filter((s) => s !== ''),
 );
 
+/** True when only some benchmarks run. */
+export const partial = only.size > 0;
+
 export function selected(name: string): boolean {
   return only.size === 0 || only.has(name);
 }

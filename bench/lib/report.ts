@@ -22,6 +22,8 @@ export interface BenchReport {
   goals: GoalRow[];
   sections: Record<string, unknown>;
   errors: Record<string, string>;
+  /** When each benchmark was last measured, for reports merged from partial runs. */
+  measured?: Record<string, string>;
 }
 
 export function machine(): BenchReport['machine'] {
@@ -52,6 +54,38 @@ export function goalsTable(report: BenchReport): string {
     lines.push('', ...failed.map(([name, error]) => `- \`${name}\` did not finish: ${cell(error)}`));
   }
   return lines.join('\n');
+}
+
+/** The bench a row of an older report came from, for rows written before rows named it. */
+function benchOf(goal: GoalRow): string | undefined {
+  if (goal.bench !== undefined) return goal.bench;
+  if (goal.id.startsWith('1')) return 'ack';
+  if (goal.id === '2' || goal.id === '3') return 'feedback';
+  if (goal.id === '4') return 'engine';
+  if (/^[56]/.test(goal.id)) return 'fleet';
+  return undefined;
+}
+
+/**
+ * A run of some benchmarks, merged into the last full report: their sections and rows replace the old
+ * ones, the others stay as they were (with the time each was measured kept in its section).
+ */
+export function mergeReport(report: BenchReport, order: string[]): BenchReport {
+  const json = join(BENCH_DIR, QUICK ? 'results-quick.json' : 'results.json');
+  if (!existsSync(json)) return report;
+  const previous = JSON.parse(readFileSync(json, 'utf8')) as BenchReport;
+  const ran = new Set(Object.keys(report.sections).concat(Object.keys(report.errors)));
+  const kept = previous.goals.filter((goal) => !ran.has(benchOf(goal) ?? ''));
+  const rank = (goal: GoalRow) => order.indexOf(benchOf(goal) ?? '');
+  const errors = Object.fromEntries(Object.entries(previous.errors).filter(([name]) => !ran.has(name)));
+  return {
+    ...report,
+    startedAt: previous.startedAt,
+    goals: [...kept, ...report.goals].sort((a, b) => rank(a) - rank(b)),
+    sections: { ...previous.sections, ...report.sections },
+    errors: { ...errors, ...report.errors },
+    measured: { ...(previous.measured ?? {}), ...Object.fromEntries([...ran].map((n) => [n, report.finishedAt])) },
+  };
 }
 
 export function writeReport(report: BenchReport): string[] {
