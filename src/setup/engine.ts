@@ -72,7 +72,9 @@ async function approve(runner: StepRunner, input: RunInput, deps: EngineDeps, pr
     });
     return;
   }
-  if (await runner.alreadyInstalled()) {
+  // Asked already (this is the run resumed by a decision): the delegate was not in place then, and whatever
+  // happened on the VM since, the `delegate` step's own check sees. Looking again only delays the action.
+  if (runner.journal.approvalRequestedAt === undefined && (await runner.alreadyInstalled())) {
     await runner.finish(
       'approval',
       'unchanged',

@@ -164,8 +164,7 @@ export class StepRunner {
   /** The delegate already runs with the wanted settings and is healthy: a re-run needs no approval. */
   async alreadyInstalled(): Promise<boolean> {
     const ctx = this.context();
-    const [container, health] = [await delegateStep.check(ctx), await delegateHealthStep.check(ctx)];
-    return container.ok && health.ok;
+    return (await delegateStep.check(ctx)).ok && (await delegateHealthStep.check(ctx)).ok;
   }
 
   async failed(error: GitspacesError): Promise<Omit<RunResult, 'runId' | 'vm' | 'steps' | 'unchanged'>> {
