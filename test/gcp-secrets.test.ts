@@ -154,9 +154,9 @@ describe('Secret Manager source', () => {
 
   it('uses one client per service for the whole process', async () => {
     const config = configFor();
-    expect(secretManagerClient(config)).toBe(secretManagerClient(configFor()));
-    expect(computeClient(config)).toBe(computeClient(configFor()));
-    expect(computeClient(config)).not.toBe(secretManagerClient(config));
+    expect(await secretManagerClient(config)).toBe(await secretManagerClient(configFor()));
+    expect(await computeClient(config)).toBe(await computeClient(configFor()));
+    expect(await computeClient(config)).not.toBe(await secretManagerClient(config));
   });
 });
 

@@ -9,8 +9,8 @@ import { InstancesClient } from '@google-cloud/compute';
 import { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import { GoogleAuth } from 'google-auth-library';
 import type { Config } from '../config.js';
-import { endpointOptions } from '../gcp/clients.js';
 import type { InstancesApi } from '../gcp/compute.js';
+import { endpointOptions } from '../gcp/endpoint-options.js';
 import type { SecretManagerApi } from '../gcp/secrets.js';
 
 const SCOPES = ['https://www.googleapis.com/auth/cloud-platform'];

@@ -1,96 +1,75 @@
-import { InstancesClient } from '@google-cloud/compute';
-import { SecretManagerServiceClient } from '@google-cloud/secret-manager';
-import { OAuth2Client } from 'google-auth-library';
-import type { Config } from '../config.js';
-import { GitspacesError } from '../errors.js';
-
 /**
  * One client per service and endpoint for the whole process: each client holds its own connection pool and
- * auth state, and creating one per call leaks them.
+ * auth state, and creating one per call leaks them. With an API URL the plain REST clients of rest-api.ts
+ * are used; Google's generated clients are imported only when the real APIs are called, on first use: the
+ * Compute one costs about 100 MB of memory, which a process that never calls it should not pay.
  */
-const clients = new Map<string, InstancesClient | SecretManagerServiceClient>();
+import type { InstancesClient } from '@google-cloud/compute';
+import type { SecretManagerServiceClient } from '@google-cloud/secret-manager';
+import type { Config } from '../config.js';
+import { GitspacesError } from '../errors.js';
+import type { InstancesApi } from './compute.js';
+import { computeRestApi, secretManagerRestApi } from './rest-api.js';
+import type { SecretManagerApi } from './secrets.js';
 
-/** Stands in for credentials when an API URL is set: the header is sent, but it is no real token. */
-export const NO_CREDENTIALS_TOKEN = 'no-credentials-local-endpoint';
+export { NO_CREDENTIALS_TOKEN } from './rest-api.js';
 
-// A type alias, not an interface: the clients' option type has an index signature.
-type EndpointOptions = {
-  fallback: true;
-  apiEndpoint: string;
-  port: number;
-  protocol: 'http' | 'https';
-  authClient: OAuth2Client;
-};
-
-/**
- * Options that send a client's REST requests to `baseUrl` (scheme, host and port) with no real credentials:
- * the client adds its usual paths (`/compute/v1/…`, `/v1/projects/…`).
- */
-export function endpointOptions(baseUrl: string): EndpointOptions {
-  const url = new URL(baseUrl);
-  const protocol = url.protocol === 'https:' ? 'https' : 'http';
-  const authClient = new OAuth2Client();
-  authClient.setCredentials({ access_token: NO_CREDENTIALS_TOKEN });
-  return {
-    fallback: true,
-    apiEndpoint: url.hostname,
-    port: url.port === '' ? (protocol === 'https' ? 443 : 80) : Number(url.port),
-    protocol,
-    authClient,
-  };
+interface Closable {
+  close(): Promise<unknown>;
 }
 
-function cached<T extends InstancesClient | SecretManagerServiceClient>(key: string, create: () => T): T {
+const clients = new Map<string, Promise<Closable>>();
+
+function cached<T extends Closable>(key: string, create: () => Promise<T>): Promise<T> {
   const existing = clients.get(key);
-  if (existing) return existing as T;
+  if (existing) return existing as Promise<T>;
   const client = create();
   clients.set(key, client);
+  // A client that could not be made (no credentials) is not kept: the next call tries again.
+  client.catch(() => {
+    if (clients.get(key) === client) clients.delete(key);
+  });
   return client;
 }
 
 /** The Compute Engine instances client: `COMPUTE_API_URL` when set, otherwise Application Default Credentials. */
-export function computeClient(config: Pick<Config, 'gcp'>): InstancesClient {
+export function computeClient(config: Pick<Config, 'gcp'>): Promise<InstancesApi & Closable> {
   const url = config.gcp.computeApiUrl;
-  return cached(`compute ${url ?? 'google'}`, () =>
-    url === undefined ? new InstancesClient() : new InstancesClient(endpointOptions(url)),
-  );
+  if (url !== undefined) return cached(`compute ${url}`, async () => computeRestApi(url));
+  return cached('compute google', async () => {
+    const { InstancesClient } = await import('@google-cloud/compute');
+    return ready(new InstancesClient());
+  });
 }
 
 /** The Secret Manager client: `SECRET_MANAGER_API_URL` when set, otherwise Application Default Credentials. */
-export function secretManagerClient(config: Pick<Config, 'gcp'>): SecretManagerServiceClient {
+export function secretManagerClient(config: Pick<Config, 'gcp'>): Promise<SecretManagerApi & Closable> {
   const url = config.gcp.secretManagerApiUrl;
-  return cached(`secrets ${url ?? 'google'}`, () =>
-    url === undefined
-      ? new SecretManagerServiceClient()
-      : new SecretManagerServiceClient(endpointOptions(url)),
-  );
+  if (url !== undefined) return cached(`secrets ${url}`, async () => secretManagerRestApi(url));
+  return cached('secrets google', async () => {
+    const { SecretManagerServiceClient } = await import('@google-cloud/secret-manager');
+    return ready(new SecretManagerServiceClient());
+  });
 }
 
 /** Closes every client this process made (on shutdown). */
 export async function closeGoogleClients(): Promise<void> {
   const all = [...clients.values()];
   clients.clear();
-  await Promise.allSettled(all.map((client) => client.close()));
+  await Promise.allSettled(all.map(async (client) => (await client).close()));
 }
-
-const initialized = new WeakMap<object, Promise<void>>();
 
 /**
  * The client once its credentials are found. A generated client whose `initialize()` failed rethrows that
  * failure from every later call as an unhandled rejection, which would end the process: so no call is made
- * on it, it is dropped from the cache, and the failure comes back as what it is.
+ * on it, and the failure comes back as what it is.
  */
-export async function ready<T extends InstancesClient | SecretManagerServiceClient>(client: T): Promise<T> {
-  let done = initialized.get(client);
-  if (!done) {
-    done = client.initialize().then(() => undefined);
-    initialized.set(client, done);
-  }
+async function ready<T extends InstancesClient | SecretManagerServiceClient>(client: T): Promise<T> {
   try {
-    await done;
+    await client.initialize();
     return client;
   } catch (error) {
-    for (const [key, value] of clients) if (value === client) clients.delete(key);
+    await client.close().catch(() => undefined);
     const reason = error instanceof Error ? error.message : String(error);
     throw new GitspacesError(
       'GCP_NO_CREDENTIALS',

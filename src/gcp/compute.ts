@@ -2,7 +2,7 @@ import type { protos } from '@google-cloud/compute';
 import { systemClock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Clock, LocatedVm, VmLocator, VmRef } from '../setup/ports.js';
-import { computeClient, ready } from './clients.js';
+import { computeClient } from './clients.js';
 import { computeFailure, type VmCoordinates } from './compute-errors.js';
 import { gcpError } from './fail.js';
 import { DEFAULT_HOST_KEY_DELAYS_MS, type GuestAttributesApi, readPublishedHostKeys } from './host-keys.js';
@@ -100,7 +100,7 @@ export function createComputeLocator(
   return {
     async locate(ref, wanted): Promise<LocatedVm> {
       const vm = coordinates(ref, config);
-      client ??= await ready(computeClient(config));
+      client ??= await computeClient(config);
       let instance: Instance;
       try {
         [instance] = await client.get({ project: vm.project, zone: vm.zone, instance: vm.name });

@@ -1,7 +1,7 @@
 import type { Config } from '../config.js';
 import type { GitspacesError } from '../errors.js';
 import type { SecretSource } from '../setup/ports.js';
-import { ready, secretManagerClient } from './clients.js';
+import { secretManagerClient } from './clients.js';
 import { crc32c } from './crc32c.js';
 import { gcpError } from './fail.js';
 import { describeGoogleError } from './google-error.js';
@@ -113,7 +113,7 @@ export function createSecretManagerSource(
   return {
     async read(reference: string): Promise<Buffer> {
       const secret = parseSecretRef(reference, config.gcp.project);
-      client ??= await ready(secretManagerClient(config));
+      client ??= await secretManagerClient(config);
       let version: Awaited<ReturnType<SecretManagerApi['accessSecretVersion']>>[0];
       try {
         [version] = await client.accessSecretVersion({ name: secret.name });
