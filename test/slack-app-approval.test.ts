@@ -141,6 +141,45 @@ describe('approval clicks', () => {
     expect((await h.queue.runs.get(w.run.id))?.decision).not.toMatchObject({ kind: 'approved' });
   });
 
+  it('refuses a click whose button names another run than the recorded request it sits on', async () => {
+    const w = await waitingRun();
+    const other = await waitingRun({ vm: 'vm-2' });
+    await h.queue.store.update(w.run.id, { approvalTs: w.ts });
+    await h.queue.store.update(other.run.id, { approvalTs: other.ts });
+    // The button names `other`, the message clicked is `w`'s request.
+    const answer = await h.response(await click(w, 'U0APP', 'delegate_approve', other.run.id));
+    expect(shown(answer)).toContain('names another run');
+    await unchanged(w);
+    await unchanged(other);
+    // Its own request still decides it.
+    await click(other, 'U0APP');
+    await h.slack.waitFor('the request edited', () => h.slack.message('C0RUNS', other.ts)?.updates === 1);
+    expect((await h.queue.runs.get(other.run.id))?.decision).toMatchObject({ kind: 'approved' });
+  });
+
+  it('before the request is recorded, accepts only a message in the run’s channel carrying that run’s buttons', async () => {
+    const w = await waitingRun();
+    const elsewhere = await h.click({
+      actionId: 'delegate_approve',
+      value: w.run.id,
+      user: 'U0APP',
+      channel: 'C0OTHER',
+      message: { ts: w.ts, ...w.message },
+    });
+    expect(shown(await h.response(elsewhere))).toContain('names another run');
+    const bare = await h.click({
+      actionId: 'delegate_approve',
+      value: w.run.id,
+      user: 'U0APP',
+      message: { ts: w.ts, text: 'Approval needed', blocks: [] },
+    });
+    expect(shown(await h.response(bare))).toContain('names another run');
+    await unchanged(w);
+    await click(w, 'U0APP');
+    await h.slack.waitFor('the request edited', () => h.slack.message('C0RUNS', w.ts)?.updates === 1);
+    expect((await h.queue.runs.get(w.run.id))?.decision).toMatchObject({ kind: 'approved' });
+  });
+
   it('answers unknown run ids and unknown buttons safely', async () => {
     const w = await waitingRun();
     const unknownRun = await h.response(await click(w, 'U0APP', 'delegate_approve', 'run-does-not-exist'));

@@ -21,6 +21,7 @@ import { createSenderClient, createSlackSender, type SlackCallObserver } from '.
 import { type HealthOptions, healthListener, healthRoutes } from './health/health-routes.js';
 import { createSlackIdentity, type SlackIdentity } from './health/slack-identity.js';
 import { boltLogger, type Log } from './log.js';
+import { refuseSkewedTimestamps } from './refuse-skewed-timestamps.js';
 import { createSlackReporterFactory } from './reporter/slack-reporters.js';
 import { registerViews } from './views/index.js';
 
@@ -52,6 +53,29 @@ function required(value: string | undefined, name: string): string {
   if (value === undefined)
     throw new GitspacesError('CONFIG_INVALID', `${name} is missing: set it in the environment or .env.`);
   return value;
+}
+
+const EVENTS_PATH = '/slack/events';
+
+/** Bolt's HTTP receiver behind a refusal of signatures dated outside Slack's five-minute window. */
+function httpReceiver(
+  config: Config,
+  health: HealthOptions,
+  logger: ReturnType<typeof boltLogger>,
+  log: Log,
+) {
+  const receiver = new HTTPReceiver({
+    signingSecret: required(config.slack.signingSecret, 'SLACK_SIGNING_SECRET'),
+    endpoints: EVENTS_PATH,
+    customRoutes: healthRoutes(health),
+    logger,
+  });
+  receiver.requestListener = refuseSkewedTimestamps(receiver.requestListener, {
+    paths: [EVENTS_PATH],
+    onRefused: (skewSeconds) =>
+      log.warn({ skewSeconds }, 'refused a request whose signature timestamp is outside the 5-minute window'),
+  });
+  return receiver;
 }
 
 export function createApp(config: Config, deps: SlackAppDeps): SlackApp {
@@ -87,12 +111,7 @@ export function createApp(config: Config, deps: SlackAppDeps): SlackApp {
   const socketMode = config.slack.appToken !== undefined;
   const receiver: Receiver = socketMode
     ? new SocketModeReceiver({ appToken: config.slack.appToken as string, logger })
-    : new HTTPReceiver({
-        signingSecret: required(config.slack.signingSecret, 'SLACK_SIGNING_SECRET'),
-        endpoints: '/slack/events',
-        customRoutes: healthRoutes(health),
-        logger,
-      });
+    : httpReceiver(config, health, logger, log);
   const app = new App({
     receiver,
     // Our own authorize: Bolt's default calls auth.test once at start and keeps a failure for ever.

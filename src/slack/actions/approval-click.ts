@@ -11,6 +11,7 @@ import { type ApprovalOutcome, closedApprovalBlocks, outcomeLine } from '../bloc
 import { slackDate } from '../blocks/format.js';
 import { noticeMessage } from '../blocks/usage-message.js';
 import { answering, ephemeral } from '../replies.js';
+import { clickedRequestProblem } from './clicked-request.js';
 
 type Args = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 
@@ -31,7 +32,8 @@ function explain(outcome: Exclude<DecideOutcome, { ok: true }>): string {
 }
 
 /**
- * A click on `delegate_approve` or `delegate_reject` (value: the run id). Checked here whoever clicks; the
+ * A click on `delegate_approve` or `delegate_reject` (value: the run id), on that run's own request message.
+ * Checked here whoever clicks; the
  * run service records the first decision atomically, and only that click edits the request message
  * (buttons replaced by who decided and when). Every other click gets an ephemeral explanation.
  */
@@ -47,6 +49,14 @@ export function approvalClick(ctx: AppContext, decision: 'approve' | 'reject') {
       const allowed = await ctx.access.decide(body.user.id, run);
       if (!allowed.ok) {
         await respond(ephemeral(noticeMessage(allowed.why)));
+        return;
+      }
+      // A decided or finished run cannot change: the run service says why. An open one only from its request.
+      const open = run.decision === undefined && run.finishedAt === undefined;
+      const mismatch = open ? clickedRequestProblem(body, run) : undefined;
+      if (mismatch !== undefined) {
+        ctx.log.warn({ runId: run.id, by: body.user.id }, 'approval click on another run’s message refused');
+        await respond(ephemeral(noticeMessage(mismatch)));
         return;
       }
       const outcome = await ctx.runs.decide({ runId: run.id, userId: body.user.id, decision });
