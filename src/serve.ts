@@ -8,7 +8,8 @@ import { observedReporter } from './observed-reporter.js';
 import { openRunService } from './queue/open-run-service.js';
 import { startWorker } from './queue/worker.js';
 import { Redactor } from './setup/redactor.js';
-import { createSlackReporterFactory, startApp } from './slack/index.js';
+import { createRedisPace } from './slack/delivery/pace.js';
+import { createSlackReporterFactory } from './slack/reporter/slack-reporters.js';
 import { planVmWith, probeVmWith } from './vm-actions.js';
 
 type Kind = 'serve' | 'app' | 'worker';
@@ -46,6 +47,8 @@ export async function serve(
         (await service.runs.recent({ limit: 500 })).filter((r) => r.state === 'awaiting-approval').length,
     );
     const slackObserver = { call: metrics.slackCall, rateLimited: metrics.slackRateLimited };
+    // Slack's limits are the workspace's: every process of this deployment takes its slots from Redis.
+    const slackPace = createRedisPace(service.redis, config.queuePrefix);
     if (kind !== 'app') {
       const reporters = createSlackReporterFactory({
         botToken: config.slack.botToken,
@@ -54,6 +57,7 @@ export async function serve(
         attach: (runId, messages) => service.runs.attachMessage(runId, messages),
         log,
         observer: slackObserver,
+        pace: slackPace,
       });
       const worker = await startWorker(config, {
         reporterFor: (run) =>
@@ -67,6 +71,8 @@ export async function serve(
       });
     }
     if (kind !== 'worker') {
+      // A worker process has no use for the Bolt app and its receivers: loaded only where it runs.
+      const { startApp } = await import('./slack/create-app.js');
       const app = await startApp(config, {
         runService: service.runs,
         redis: service.redis,

@@ -2,8 +2,18 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../src/queue/types.js';
 import type { ApprovalRequest, Reporter, RunResult, StepRecord } from '../src/setup/ports.js';
 import { STEP_IDS, type StepId } from '../src/setup/steps.js';
+import { createSenderClient, createSlackSender } from '../src/slack/delivery/slack-sender.js';
+import { silentLog } from '../src/slack/log.js';
 import { createSlackReporterFactory, type SlackReporters } from '../src/slack/reporter/slack-reporters.js';
 import { type FakeSlack, startFakeSlack } from './support/fake-slack.js';
+
+async function until(check: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 let slack: FakeSlack;
 let reporters: SlackReporters;
@@ -182,6 +192,42 @@ describe('the Slack reporter', () => {
     expect(slack.channelMessages('C0RUNS')).toHaveLength(3);
     expect(slack.messages.filter((m) => m.replyBroadcast)).toHaveLength(3);
     expect(slack.calls.filter((c) => c.status === 429)).toEqual([]);
+  });
+
+  it('asks for approval at once even when every edit of the minute is spent', async () => {
+    slack.rateLimits = true;
+    const sender = createSlackSender({
+      client: createSenderClient('xoxb-test-token', slack.url),
+      log: silentLog,
+      updatesPerMinute: 4,
+    });
+    const paced = createSlackReporterFactory({
+      sender,
+      approvers: ['U0APP'],
+      attach: async (runId, messages) => {
+        attached.set(runId, { ...attached.get(runId), ...messages });
+      },
+      updateIntervalMs: 0,
+    });
+    try {
+      const ids = ['p1', 'p2', 'p3', 'p4'];
+      const asked = Date.now();
+      await Promise.all(
+        ids.map((id) =>
+          runUntilApproval(paced.reporterFor(record(id, { channel: `C0${id.toUpperCase()}` })), id),
+        ),
+      );
+      await until(() => ids.every((id) => attached.get(id)?.approvalTs !== undefined), 5000);
+      // Four parents and four approval requests in four channels: about a second, not the minute edits wait.
+      expect(Date.now() - asked).toBeLessThan(5000);
+      const approvals = ids.map((id) =>
+        slack.message(`C0${id.toUpperCase()}`, attached.get(id)?.approvalTs as string),
+      );
+      expect(approvals.every((m) => m?.text.includes('Approval needed'))).toBe(true);
+      expect(slack.calls.filter((c) => c.status === 429)).toEqual([]);
+    } finally {
+      sender.close();
+    }
   });
 
   it('shows a failed step with its redacted log tail in the thread', async () => {

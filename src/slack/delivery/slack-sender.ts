@@ -4,10 +4,12 @@
  * 429 (one channel's limit would stall every run); instead this waits out `Retry-After` for that channel or
  * method only, paces chat.postMessage (~1/s per channel) and chat.update (Tier 3, ~50/min) ahead of time,
  * and keeps retrying while Slack is unreachable, so that a Slack outage delays messages but fails nothing.
+ * Calls waiting for the same limit go out by priority, never behind an edit that is waiting for its slot.
  * https://docs.slack.dev/apis/web-api/rate-limits
  */
 import { webApi } from '@slack/bolt';
 import { boltLogger, type Log } from '../log.js';
+import { createLocalPace, type PaceRule, type SlackPace } from './pace.js';
 
 type WebClient = InstanceType<typeof webApi.WebClient>;
 export type CallResult = Record<string, unknown>;
@@ -43,7 +45,9 @@ export interface SlackSenderOptions {
   client: WebClient;
   log: Log;
   observer?: SlackCallObserver | undefined;
-  /** chat.update calls per minute across this process. @defaultValue 50 */
+  /** Where the slots of Slack's limits come from; shared through Redis between processes in production. */
+  pace?: SlackPace | undefined;
+  /** chat.update calls per minute across the workspace. @defaultValue 50 */
   updatesPerMinute?: number;
   /** Least time between two chat.postMessage in one channel. @defaultValue 1000 */
   postSpacingMs?: number;
@@ -51,13 +55,32 @@ export interface SlackSenderOptions {
   maxBackoffMs?: number;
 }
 
+/**
+ * Who goes first when a channel's posts or the workspace's edits are scarce: what a person is waiting
+ * for (a parent message, an approval request) before news (a failure), before the rest (summaries,
+ * progress edits of runs still moving).
+ */
+export const Priority = { urgent: 0, normal: 1, later: 2 } as const;
+export type Priority = (typeof Priority)[keyof typeof Priority];
+
 export interface SendOptions {
   /** Stop trying after this many ms (answers to a person); default: keep trying until closed. */
   deadlineMs?: number;
+  /** @defaultValue Priority.normal; a function is asked again each time the call waits for its turn. */
+  priority?: Priority | (() => Priority);
 }
 
 export interface SlackSender {
   call(method: string, args: Record<string, unknown>, options?: SendOptions): Promise<CallResult>;
+  /**
+   * Like `call`, but the arguments are made when the call's turn comes, so an edit that waited sends the
+   * latest state; `undefined` from `args` means there is nothing to send any more (resolves undefined).
+   */
+  callLatest(
+    method: string,
+    args: () => Record<string, unknown> | undefined,
+    options?: SendOptions,
+  ): Promise<CallResult | undefined>;
   close(): void;
 }
 
@@ -81,88 +104,226 @@ export function createSenderClient(token: string | undefined, slackApiUrl: strin
   });
 }
 
+interface Ticket {
+  method: string;
+  args: () => Record<string, unknown> | undefined;
+  priority: () => Priority;
+  seq: number;
+  deadline: number;
+  backoff: number;
+  attempts: number;
+  resolve(result: CallResult | undefined): void;
+  reject(error: Error): void;
+}
+
+/** The calls waiting for one limit (a channel's posts, the workspace's edits), best first. */
+interface Lane {
+  name: string;
+  rule: (priority: Priority) => PaceRule;
+  waiting: Ticket[];
+  running: boolean;
+  wake: (() => void) | undefined;
+}
+
 export function createSlackSender(options: SlackSenderOptions): SlackSender {
   const { client, log } = options;
   const perMinute = options.updatesPerMinute ?? 50;
   const spacing = options.postSpacingMs ?? 1000;
   const maxBackoff = options.maxBackoffMs ?? 30_000;
-  const closing = new AbortController();
-  /** Earliest time the next call of a key (method, or method+channel) may go. */
-  const notBefore = new Map<string, number>();
-  const updates: number[] = [];
+  const pace = options.pace ?? createLocalPace();
+  const lanes = new Map<string, Lane>();
+  const live = new Set<Ticket>();
+  const timers = new Set<NodeJS.Timeout>();
+  let closed = false;
+  let seq = 0;
 
-  const sleep = (ms: number, deadline: number) =>
-    new Promise<void>((resolve, reject) => {
-      if (closing.signal.aborted) return reject(new Error('closed'));
-      if (Date.now() + ms > deadline) return reject(new Error('deadline passed'));
-      const timer = setTimeout(done, ms);
-      function done() {
-        closing.signal.removeEventListener('abort', abort);
-        resolve();
-      }
-      function abort() {
-        clearTimeout(timer);
-        reject(new Error('closed'));
-      }
-      closing.signal.addEventListener('abort', abort, { once: true });
-    });
+  // Slack counts edits over a sliding minute; two are kept spare for clocks and network jitter, and
+  // progress edits may use only part of the minute so that final states and decisions always find room.
+  const editRule = (priority: Priority): PaceRule => ({
+    kind: 'window',
+    limit:
+      priority === Priority.later ? Math.max(1, Math.floor(perMinute * 0.6)) : Math.max(1, perMinute - 2),
+    windowMs: 60_250,
+  });
+  const postRule = (): PaceRule => ({ kind: 'spacing', ms: spacing });
 
-  const keyOf = (method: string, args: Record<string, unknown>) =>
-    method === 'chat.postMessage' ? `${method}:${String(args.channel)}` : method;
-
-  /** Reserves the next slot for this call and says how long to wait for it. */
-  function reserve(method: string, key: string): number {
-    const now = Date.now();
-    let at = Math.max(now, notBefore.get(key) ?? 0);
-    if (method === 'chat.postMessage') notBefore.set(key, at + spacing);
-    if (method === 'chat.update') {
-      while (updates.length > 0 && (updates[0] as number) <= at - 60_000) updates.shift();
-      if (updates.length >= perMinute)
-        at = Math.max(at, (updates[updates.length - perMinute] as number) + 60_000);
-      updates.push(at);
+  function laneOf(method: string, args: Record<string, unknown> | undefined): Lane | undefined {
+    let name: string;
+    let rule: Lane['rule'];
+    if (method === 'chat.postMessage') {
+      name = `post:${String(args?.channel)}`;
+      rule = postRule;
+    } else if (method === 'chat.update') {
+      name = 'update';
+      rule = editRule;
+    } else return undefined;
+    let lane = lanes.get(name);
+    if (lane === undefined) {
+      lane = { name, rule, waiting: [], running: false, wake: undefined };
+      lanes.set(name, lane);
     }
-    return at - now;
+    return lane;
   }
 
-  async function call(
-    method: string,
-    args: Record<string, unknown>,
-    send: SendOptions = {},
-  ): Promise<CallResult> {
-    const deadline = send.deadlineMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + send.deadlineMs;
-    const key = keyOf(method, args);
-    let backoff = 1000;
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        await sleep(reserve(method, key), deadline);
-        options.observer?.call(method);
-        return (await client.apiCall(method, args)) as unknown as CallResult;
-      } catch (error) {
-        const wait = retryDelay(error, backoff);
-        if (wait === undefined) throw refusal(method, error);
-        if (attempt === 1 || attempt % 10 === 0) {
-          log.warn(
-            { method, attempt, waitMs: wait, reason: describe(error) },
-            'Slack call failed, trying again',
-          );
-        }
-        if (isRateLimited(error)) {
-          options.observer?.rateLimited(method);
-          // Only this channel (or method) waits; the next reserve() honours it.
-          notBefore.set(key, Date.now() + wait);
+  function later(ms: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      fn();
+    }, ms);
+    timers.add(timer);
+  }
+
+  function settle(ticket: Ticket, outcome: { result: CallResult | undefined } | { error: Error }): void {
+    if (!live.delete(ticket)) return;
+    if ('error' in outcome) ticket.reject(outcome.error);
+    else ticket.resolve(outcome.result);
+  }
+
+  function enqueue(ticket: Ticket): void {
+    if (closed) {
+      settle(ticket, { error: new SlackUnavailableError(ticket.method, new Error('closed')) });
+      return;
+    }
+    const lane = laneOf(ticket.method, ticket.args());
+    if (lane === undefined) {
+      void attempt(ticket, undefined);
+      return;
+    }
+    lane.waiting.push(ticket);
+    if (lane.running) lane.wake?.();
+    else void drain(lane);
+  }
+
+  function best(lane: Lane): Ticket | undefined {
+    let found: { ticket: Ticket; priority: Priority } | undefined;
+    for (const ticket of lane.waiting) {
+      const priority = ticket.priority();
+      if (
+        found === undefined ||
+        priority < found.priority ||
+        (priority === found.priority && ticket.seq < found.ticket.seq)
+      )
+        found = { ticket, priority };
+    }
+    return found?.ticket;
+  }
+
+  /** Hands out the lane's slots, best waiting call first, until nothing waits. */
+  async function drain(lane: Lane): Promise<void> {
+    lane.running = true;
+    try {
+      while (!closed) {
+        lane.waiting = lane.waiting.filter((ticket) => live.has(ticket));
+        const ticket = best(lane);
+        if (ticket === undefined) return;
+        const args = ticket.args();
+        if (args === undefined) {
+          lane.waiting.splice(lane.waiting.indexOf(ticket), 1);
+          settle(ticket, { result: undefined });
           continue;
         }
-        backoff = Math.min(backoff * 2, maxBackoff);
-        try {
-          await sleep(wait, deadline);
-        } catch (stopped) {
-          throw new SlackUnavailableError(method, stopped);
+        const wait = await pace.take(lane.name, lane.rule(ticket.priority()));
+        if (wait > 0) {
+          // A better call arriving meanwhile wakes the lane to reconsider.
+          await new Promise<void>((resolve) => {
+            lane.wake = resolve;
+            later(Math.min(wait, 1000), resolve);
+          });
+          lane.wake = undefined;
+          continue;
         }
+        lane.waiting.splice(lane.waiting.indexOf(ticket), 1);
+        // The slot is taken: the call goes out now; the lane moves on without waiting for the answer.
+        void attempt(ticket, lane, ticket.args() ?? args);
       }
+    } finally {
+      lane.running = false;
     }
   }
 
-  return { call, close: () => closing.abort() };
+  async function attempt(
+    ticket: Ticket,
+    lane: Lane | undefined,
+    given?: Record<string, unknown>,
+  ): Promise<void> {
+    if (!live.has(ticket)) return;
+    const args = given ?? ticket.args();
+    if (args === undefined) return settle(ticket, { result: undefined });
+    ticket.attempts += 1;
+    try {
+      options.observer?.call(ticket.method);
+      const result = (await client.apiCall(ticket.method, args)) as unknown as CallResult;
+      settle(ticket, { result });
+    } catch (error) {
+      const wait = retryDelay(error, ticket.backoff);
+      if (wait === undefined) return settle(ticket, { error: refusal(ticket.method, error) });
+      if (ticket.attempts === 1 || ticket.attempts % 10 === 0) {
+        log.warn(
+          { method: ticket.method, attempt: ticket.attempts, waitMs: wait, reason: describe(error) },
+          'Slack call failed, trying again',
+        );
+      }
+      if (Date.now() + wait > ticket.deadline) {
+        return settle(ticket, {
+          error: new SlackUnavailableError(ticket.method, new Error('deadline passed')),
+        });
+      }
+      if (isRateLimited(error)) {
+        options.observer?.rateLimited(ticket.method);
+        // Only this channel (or the edits) wait; the call keeps its place at the front of its lane.
+        if (lane !== undefined) {
+          await pace.block(lane.name, wait);
+          return enqueue(ticket);
+        }
+        return later(wait, () => void attempt(ticket, undefined));
+      }
+      ticket.backoff = Math.min(ticket.backoff * 2, maxBackoff);
+      later(wait, () => (lane === undefined ? void attempt(ticket, undefined) : enqueue(ticket)));
+    }
+  }
+
+  function submit(
+    method: string,
+    args: () => Record<string, unknown> | undefined,
+    send: SendOptions,
+  ): Promise<CallResult | undefined> {
+    return new Promise((resolve, reject) => {
+      const priority = send.priority ?? Priority.normal;
+      const ticket: Ticket = {
+        method,
+        args,
+        priority: typeof priority === 'function' ? priority : () => priority,
+        seq: seq++,
+        deadline: send.deadlineMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + send.deadlineMs,
+        backoff: 1000,
+        attempts: 0,
+        resolve,
+        reject,
+      };
+      live.add(ticket);
+      if (send.deadlineMs !== undefined) {
+        later(send.deadlineMs, () =>
+          settle(ticket, { error: new SlackUnavailableError(method, new Error('deadline passed')) }),
+        );
+      }
+      enqueue(ticket);
+    });
+  }
+
+  return {
+    async call(method, args, send = {}) {
+      return (await submit(method, () => args, send)) as CallResult;
+    },
+    callLatest: (method, args, send = {}) => submit(method, args, send),
+    close() {
+      closed = true;
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      for (const ticket of [...live])
+        settle(ticket, { error: new SlackUnavailableError(ticket.method, new Error('closed')) });
+      for (const lane of lanes.values()) lane.wake?.();
+    },
+  };
 }
 
 function isRateLimited(error: unknown): error is { retryAfter: number } {

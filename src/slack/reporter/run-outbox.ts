@@ -1,15 +1,23 @@
 /**
- * The messages of one run, delivered in order by one loop: the parent message first (posted if the run has
- * none yet), then thread replies and edits in the order they were asked for, and the parent's checklist
- * edited in place at most once per `updateIntervalMs` with the latest state (intermediate states are
- * skipped, not queued). Nothing here throws to the caller: the run never waits for Slack.
+ * The messages of one run: the parent message first (posted if the run has none yet), then thread replies
+ * and edits in the order they were asked for, one at a time; beside them, never in their way, the parent's
+ * checklist edited in place at most once per `updateIntervalMs` with the state that is latest when Slack's
+ * limit lets the edit go (intermediate states are skipped, not queued). Nothing here throws to the caller:
+ * the run never waits for Slack.
  */
 import type { SlackMessage } from '../blocks/run-message.js';
-import { SlackRefusedError, type SlackSender } from '../delivery/slack-sender.js';
+import { Priority, SlackRefusedError, type SlackSender } from '../delivery/slack-sender.js';
 import type { Log } from '../log.js';
 
 export type OutboxItem =
-  | { kind: 'reply'; message: SlackMessage; broadcast?: boolean; posted?: (ts: string) => Promise<void> }
+  | {
+      kind: 'reply';
+      message: SlackMessage;
+      broadcast?: boolean;
+      /** @defaultValue Priority.normal */
+      priority?: Priority;
+      posted?: (ts: string) => Promise<void>;
+    }
   | { kind: 'edit'; ts: () => string | undefined; message: SlackMessage };
 
 export interface RunOutboxOptions {
@@ -21,6 +29,8 @@ export interface RunOutboxOptions {
   render: () => SlackMessage;
   /** Records a parent message this outbox posted (so every process edits the same one). */
   parentPosted: (ts: string) => Promise<void>;
+  /** True once the parent shows what a person must see now (a final state, a wait for approval). */
+  settled: () => boolean;
   updateIntervalMs: number;
   log: Log;
 }
@@ -34,6 +44,7 @@ export class RunOutbox {
   private lastSent: string | undefined;
   private lastUpdateAt = 0;
   private running: Promise<void> | undefined;
+  private updating: Promise<void> | undefined;
 
   constructor(private readonly options: RunOutboxOptions) {
     this.parentTs = options.parentTs;
@@ -45,7 +56,7 @@ export class RunOutbox {
 
   /** True while messages are being delivered or an edit is waiting for its turn. */
   get busy(): boolean {
-    return this.running !== undefined;
+    return this.running !== undefined || this.updating !== undefined;
   }
 
   /** Adopts a parent message another process posted (learned from the run record). */
@@ -66,10 +77,15 @@ export class RunOutbox {
 
   /** Resolves once everything asked for so far was delivered (or given up). */
   async idle(): Promise<void> {
-    while (this.running !== undefined) await this.running;
+    while (this.busy) await Promise.all([this.running, this.updating]);
   }
 
   private kick(): void {
+    if (this.parentTs === undefined || this.items.length > 0) this.kickItems();
+    this.kickUpdate();
+  }
+
+  private kickItems(): void {
     if (this.running !== undefined) return;
     this.running = this.pump()
       .catch((error: unknown) =>
@@ -77,10 +93,26 @@ export class RunOutbox {
       )
       .finally(() => {
         this.running = undefined;
-        if (!this.parentRefused && (this.items.length > 0 || this.dirty)) this.kick();
+        if (!this.parentRefused && this.items.length > 0) this.kickItems();
+        else this.kickUpdate();
       });
   }
 
+  private kickUpdate(): void {
+    if (this.updating !== undefined || !this.dirty || this.parentRefused) return;
+    const ts = this.parentTs;
+    if (ts === undefined) return;
+    this.updating = this.updateParent(ts)
+      .catch((error: unknown) =>
+        this.options.log.error({ runId: this.options.runId, err: String(error) }, 'Slack delivery stopped'),
+      )
+      .finally(() => {
+        this.updating = undefined;
+        this.kickUpdate();
+      });
+  }
+
+  /** The parent first, then replies and edits in order. */
   private async pump(): Promise<void> {
     for (;;) {
       if (this.parentRefused) {
@@ -92,15 +124,10 @@ export class RunOutbox {
         await this.postParent();
         continue;
       }
+      this.kickUpdate();
       const item = this.items.shift();
-      if (item !== undefined) {
-        await this.deliver(item, this.parentTs);
-        continue;
-      }
-      if (!this.dirty) return;
-      const wait = this.lastUpdateAt + this.options.updateIntervalMs - Date.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      await this.updateParent(this.parentTs);
+      if (item === undefined) return;
+      await this.deliver(item, this.parentTs);
     }
   }
 
@@ -109,10 +136,11 @@ export class RunOutbox {
     this.dirty = false;
     const message = this.options.render();
     try {
-      const result = await this.options.sender.call('chat.postMessage', {
-        channel: this.options.channel,
-        ...message,
-      });
+      const result = await this.options.sender.call(
+        'chat.postMessage',
+        { channel: this.options.channel, ...message },
+        { priority: Priority.urgent },
+      );
       this.parentTs = String(result.ts);
       this.lastSent = JSON.stringify(message);
       this.lastUpdateAt = Date.now();
@@ -135,17 +163,30 @@ export class RunOutbox {
     }
   }
 
+  /** One edit of the parent, made from the state that is latest when Slack's limit lets it go. */
   private async updateParent(ts: string): Promise<void> {
-    this.dirty = false;
-    const message = this.options.render();
-    const json = JSON.stringify(message);
-    // A resumed run replays finished steps: an edit that changes nothing is not worth a call.
-    if (json === this.lastSent) return;
-    this.lastUpdateAt = Date.now();
+    const wait = this.lastUpdateAt + this.options.updateIntervalMs - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    let sent: string | undefined;
     await this.guard('chat.update', () =>
-      this.options.sender.call('chat.update', { channel: this.options.channel, ts, ...message }),
+      this.options.sender.callLatest(
+        'chat.update',
+        () => {
+          this.dirty = false;
+          const message = this.options.render();
+          const json = JSON.stringify(message);
+          // A resumed run replays finished steps: an edit that changes nothing is not worth a call.
+          if (json === this.lastSent) return undefined;
+          sent = json;
+          return { channel: this.options.channel, ts, ...message };
+        },
+        { priority: () => (this.options.settled() ? Priority.normal : Priority.later) },
+      ),
     );
-    this.lastSent = json;
+    if (sent !== undefined) {
+      this.lastSent = sent;
+      this.lastUpdateAt = Date.now();
+    }
   }
 
   private async deliver(item: OutboxItem, parentTs: string): Promise<void> {
@@ -164,7 +205,7 @@ export class RunOutbox {
       ...(item.broadcast ? { reply_broadcast: true } : {}),
     };
     const result = await this.guard('chat.postMessage', () =>
-      this.options.sender.call('chat.postMessage', args),
+      this.options.sender.call('chat.postMessage', args, { priority: item.priority ?? Priority.normal }),
     );
     if (result !== undefined && item.posted !== undefined) {
       await item

@@ -14,6 +14,7 @@ import {
 } from '../blocks/approval-message.js';
 import type { RunView } from '../blocks/run-view.js';
 import { runSummaryReply, stepFailedReply } from '../blocks/thread-replies.js';
+import { Priority } from '../delivery/slack-sender.js';
 import type { RunOutbox } from './run-outbox.js';
 
 export interface RunReporterContext {
@@ -82,6 +83,8 @@ export function createRunReporter(ctx: RunReporterContext): Reporter {
       outbox.push({
         kind: 'reply',
         broadcast: true,
+        // A person is waiting for these buttons: they go before any other run's summary in the channel.
+        priority: Priority.urgent,
         message: approvalRequestMessage({ request, requester: view.requester, approvers: ctx.approvers }),
         posted: async (ts) => {
           ctx.approval.ts = ts;
@@ -106,7 +109,7 @@ export function createRunReporter(ctx: RunReporterContext): Reporter {
         view.decidedBy = decision !== undefined && 'by' in decision ? decision.by : view.decidedBy;
         if (decision?.kind === 'cancelled') closeApproval(decision);
       }
-      outbox.push({ kind: 'reply', message: runSummaryReply(result, view.mode) });
+      outbox.push({ kind: 'reply', message: runSummaryReply(result, view.mode), priority: Priority.later });
       outbox.changed();
       ctx.finished();
     },

@@ -12,6 +12,7 @@ import {
   type SlackCallObserver,
   type SlackSender,
 } from '../delivery/slack-sender.js';
+import type { SlackPace } from '../delivery/pace.js';
 import { type Log, silentLog } from '../log.js';
 import { RunOutbox } from './run-outbox.js';
 import { createRunReporter, type RunReporterContext } from './slack-reporter.js';
@@ -33,6 +34,8 @@ export interface SlackReporterFactoryOptions {
   log?: Log;
   /** Metrics of Web API calls (only when the factory builds its own sender). */
   observer?: SlackCallObserver;
+  /** Slack's limits shared with the other processes (only when the factory builds its own sender). */
+  pace?: SlackPace;
   /** Least time between two edits of one run's parent message. @defaultValue 1500 */
   updateIntervalMs?: number;
 }
@@ -53,6 +56,7 @@ export function createSlackReporterFactory(options: SlackReporterFactoryOptions)
       client: createSenderClient(options.botToken, options.slackApiUrl ?? 'https://slack.com/api/', log),
       log,
       observer: options.observer,
+      pace: options.pace,
     });
   const runs = new Map<string, RunReporterContext>();
 
@@ -82,6 +86,7 @@ export function createSlackReporterFactory(options: SlackReporterFactoryOptions)
         parentTs: run.messageTs,
         render: () => runMessage(view),
         parentPosted: (ts) => options.attach(run.id, { messageTs: ts }),
+        settled: () => view.state === 'awaiting-approval' || view.finishedAt !== undefined,
         updateIntervalMs: options.updateIntervalMs ?? 1500,
         log,
       }),

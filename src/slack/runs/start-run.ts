@@ -9,7 +9,7 @@ import type { AppContext } from '../app-context.js';
 import { archiveLink, mention } from '../blocks/format.js';
 import { runMessage } from '../blocks/run-message.js';
 import { runViewFromRecord } from '../blocks/run-view.js';
-import { SlackRefusedError } from '../delivery/slack-sender.js';
+import { Priority, SlackRefusedError } from '../delivery/slack-sender.js';
 
 export type Reserved = { ok: true; run: RunRecord } | { ok: false; refusal: string };
 
@@ -28,7 +28,7 @@ export async function announceRun(ctx: AppContext, run: RunRecord): Promise<stri
     const posted = await ctx.sender.call(
       'chat.postMessage',
       { channel: run.channel, ...runMessage(runViewFromRecord(run)) },
-      { deadlineMs: PARENT_DEADLINE_MS },
+      { deadlineMs: PARENT_DEADLINE_MS, priority: Priority.urgent },
     );
     await ctx.runs.attachMessage(run.id, { messageTs: String(posted.ts) });
     return undefined;
