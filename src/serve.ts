@@ -81,6 +81,7 @@ export async function serve(
         planVm: planVmWith(config),
         metrics: metrics.registry,
         slackObserver,
+        slackPace,
       });
       closers.unshift(() => app.close());
       log.info({ port: app.port, mode: config.slack.appToken ? 'socket' : 'http' }, 'Slack app listening');

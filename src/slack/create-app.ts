@@ -17,6 +17,7 @@ import { registerActions } from './actions/index.js';
 import type { AppContext, MetricsSource, PlanVm, ProbeVm } from './app-context.js';
 import { registerCommands } from './commands/index.js';
 import { PLAN_ID_PREFIX } from './commands/plan-command.js';
+import type { SlackPace } from './delivery/pace.js';
 import { createSenderClient, createSlackSender, type SlackCallObserver } from './delivery/slack-sender.js';
 import { type HealthOptions, healthListener, healthRoutes } from './health/health-routes.js';
 import { createSlackIdentity, type SlackIdentity } from './health/slack-identity.js';
@@ -38,6 +39,8 @@ export interface SlackAppDeps {
   metrics?: MetricsSource;
   /** Told of every Web API call and 429 (metrics). */
   slackObserver?: SlackCallObserver;
+  /** Slack's limits shared with the workers (the parent messages the app posts count in their channels). */
+  slackPace?: SlackPace;
 }
 
 export interface SlackApp {
@@ -85,6 +88,7 @@ export function createApp(config: Config, deps: SlackAppDeps): SlackApp {
     client: createSenderClient(botToken, config.slack.apiUrl, log),
     log,
     observer: deps.slackObserver,
+    pace: deps.slackPace,
   });
   const access = createAccessPolicy(config, createUsergroupMembers({ sender, log }));
   const reporters = createSlackReporterFactory({
