@@ -3,7 +3,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GitspacesError } from '../src/errors.js';
 import { openRunService } from '../src/queue/open-run-service.js';
 import { connectRedis, createProducerConnection } from '../src/queue/redis.js';
-import { openQueueHarness, type QueueHarness, vmTarget } from './support/queue-harness.js';
+import { startPrivateRedis } from './support/fault-redis.js';
+import {
+  openQueueHarness,
+  type QueueHarness,
+  testConfig,
+  testPrefix,
+  vmTarget,
+} from './support/queue-harness.js';
 
 let h: QueueHarness;
 beforeEach(async () => {
@@ -251,4 +258,41 @@ describe('opening the run service for the Slack app', () => {
     }
     expect(await opened.ready()).toBe(false);
   });
+
+  it('logs a Redis outage at warn through the given logger, throttled, and prints nothing raw to stderr', async () => {
+    const redis = await startPrivateRedis();
+    const warnings: Array<{ fields: object; message?: string }> = [];
+    const log = { warn: (fields: object, message?: string) => warnings.push({ fields, message }) };
+    const stderr: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    const consoleError = console.error;
+    process.stderr.write = ((chunk: string | Uint8Array) => {
+      stderr.push(String(chunk));
+      return true;
+    }) as typeof process.stderr.write;
+    console.error = (...args: unknown[]) => stderr.push(args.map(String).join(' '));
+    const opened = await openRunService(testConfig(testPrefix(), { REDIS_URL: redis.url }), {
+      log,
+      errorIntervalMs: 60_000,
+    });
+    try {
+      await redis.kill();
+      for (let i = 0; i < 5; i++) {
+        await opened.queue.getJobCounts().catch(() => undefined);
+        await opened.runs
+          .start({ target: vmTarget('vm-1'), requester: 'U0R', channel: 'C0OPS' })
+          .catch(() => 0);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+      expect(await opened.ready()).toBe(false);
+    } finally {
+      process.stderr.write = write;
+      console.error = consoleError;
+      await opened.close();
+      await redis.stop();
+    }
+    expect(stderr).toEqual([]);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.message).toContain('Redis unavailable');
+  }, 20_000);
 });
