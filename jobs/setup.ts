@@ -35,6 +35,23 @@ export interface SetupProcessorContext {
   settings?: (run: RunRecord) => SetupSettings;
 }
 
+/**
+ * The lock was lost (this worker stalled) and another worker may own the run now: leave the record and the
+ * job to that one. BullMQ cannot fail the job with this worker's stale lock, so the error changes nothing.
+ */
+const takenOver = (runId: string) => new Error(`run ${runId} was left to the worker that holds its lock`);
+
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return work;
+  work.catch(() => undefined);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 export function setupProcessor(ctx: SetupProcessorContext) {
   return async (
     job: Job<SetupJobData, RunOutcome, 'setup'>,
@@ -80,12 +97,17 @@ export function setupProcessor(ctx: SetupProcessorContext) {
 
     let result: RunResult;
     try {
-      result = await ctx.runSetup(runInputFor(ctx.config, runId, 'setup', target, settings), deps);
+      // Lost to another worker: return at once (the engine stops by itself before its next command), so that
+      // this worker is free to take the run up again without an old processing of it still going.
+      result = await untilAborted(
+        ctx.runSetup(runInputFor(ctx.config, runId, 'setup', target, settings), deps),
+        signal,
+      );
     } catch (error) {
+      if (signal?.aborted) throw takenOver(runId);
       return settleCrash(settle, run, error);
     }
-    // The lock was lost (this worker stalled) and another worker owns the run now: leave it to that one.
-    if (signal?.aborted) throw new Error(`run ${runId} was taken over by another worker`);
+    if (signal?.aborted) throw takenOver(runId);
     return settleRun(settle, result);
   };
 }

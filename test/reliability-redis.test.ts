@@ -125,13 +125,9 @@ describe('Redis down right after a parent message was posted', () => {
 });
 
 describe('Redis away for longer than a job lock', () => {
-  // Product gap, reported: when Redis is away longer than the job lock (lockDuration, 30 s by default),
-  // BullMQ hands the run to another worker while the first is still in a step, and the engine does not
-  // stop when its lock is lost (src/setup/step-runner.ts checks no abort signal between steps). Both drive
-  // the run: both ask for approval (two requests in the thread) and both edit the parent message, the
-  // stale one possibly last. Since ed216dc a container made by the other attempt no longer fails the run.
-  // Enable once a worker stops driving a run whose lock it lost.
-  it.todo('finishes the run once when a second worker takes it over during the outage', async () => {
+  // BullMQ hands the run to another worker once the first one's lock has lapsed; the first learns it lost
+  // the lock when Redis is back (lockRenewalFailed) and its engine stops before its next command or step.
+  it('finishes the run once when a second worker takes it over during the outage', async () => {
     fleet.vm('vm-1').reset();
     await fleet.vm('vm-1').sshd.setDockerEnv({ FAKE_DOCKER_DELAY_MS: '1500' });
     bot = await new FaultBot({

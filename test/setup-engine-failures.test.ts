@@ -3,10 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GitspacesError } from '../src/errors.js';
+import { RunAbandoned } from '../src/setup/engine.js';
 import { memoryJournal } from '../src/setup/memory-journal.js';
 import type { Connector } from '../src/setup/ports.js';
 import { connectSsh } from '../src/ssh/connect.js';
 import { pinKeys } from '../src/ssh/pins.js';
+import { eventLog } from './support/engine-events.js';
 import { startTestVm, type TestVm } from './support/engine-vm.js';
 import { TEST_POOL } from './support/secrets-dir.js';
 
@@ -135,6 +137,45 @@ describe('interrupted runs', () => {
     expect(result.state).toBe('succeeded');
     expect(events.finished.find((r) => r.id === 'runner')?.summary).toContain('created meanwhile');
     expect(containers().filter((c) => c.name === 'vm-runner')).toHaveLength(1);
+  });
+});
+
+describe('a run lost to another worker', () => {
+  it('stops before its next command once its signal fires, and records and reports nothing more', async () => {
+    const lost = new AbortController();
+    const after: string[] = [];
+    const losing: Connector = async (options) => {
+      const connected = await connectSsh(options);
+      const { remote } = connected;
+      return {
+        ...connected,
+        remote: {
+          user: remote.user,
+          putFile: (...args) => remote.putFile(...args),
+          close: () => remote.close(),
+          async exec(command, opts) {
+            if (lost.signal.aborted) after.push(command);
+            const result = await remote.exec(command, opts);
+            // The lock lapses while `network create` runs on the VM.
+            if (/docker' 'network' 'create/.test(command)) lost.abort('lock lost');
+            return result;
+          },
+        },
+      };
+    };
+    const journal = memoryJournal();
+    const events = eventLog();
+    await expect(
+      vm.run({ journal, deps: { connect: losing, signal: lost.signal, reporter: events.reporter } }),
+    ).rejects.toBeInstanceOf(RunAbandoned);
+    expect(after).toEqual([]);
+    expect(events.failed).toEqual([]);
+    expect(events.results).toEqual([]);
+    expect(events.approvals).toEqual([]);
+    expect(events.finished.map((r) => r.id)).not.toContain('network');
+    // The journal still says `network`: the worker holding the run checks it again and finds it in place.
+    expect(journal.state?.step).toBe('network');
+    expect(Object.keys(vm.sshd.dockerState().containers ?? {})).toEqual([]);
   });
 });
 

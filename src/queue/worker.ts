@@ -1,14 +1,16 @@
 /**
  * The setup worker for `gitspaces-bot worker` and `serve`: any number of these, on any number of machines,
  * share one queue. A run parked at approval holds no lock, so stopping a worker loses nothing; a worker
- * that dies mid-step has its run taken over after the stalled interval, resuming at the step it was in.
+ * that dies mid-step has its run taken over after the stalled interval, resuming at the step it was in. A
+ * worker that loses a run's lock (Redis away longer than the lock) stops driving it between commands.
  */
-import { Worker } from 'bullmq';
+import { type Job, Worker } from 'bullmq';
 import { type RunSetup, type SetupProcessorContext, setupProcessor } from '../../jobs/setup.js';
 import { systemClock } from '../clock.js';
 import type { Config } from '../config.js';
 import { runSetup } from '../setup/engine.js';
 import { createRedisHostKeyStore } from './host-key-store.js';
+import { type JobLockWatch, watchJobLock } from './job-lock-watch.js';
 import { createWorkerConnection } from './redis.js';
 import { SETUP_QUEUE } from './run-keys.js';
 import { createRunStore } from './run-store.js';
@@ -68,11 +70,37 @@ export async function startWorker(config: Config, deps: WorkerDeps): Promise<Run
     clock: deps.clock ?? systemClock,
     ...(deps.settings ? { settings: deps.settings } : {}),
   });
-  const worker = new Worker<SetupJobData, RunOutcome, 'setup'>(SETUP_QUEUE, processor, {
+  const lockDurationMs = deps.timings?.lockDuration ?? 30_000;
+  const watches = new Map<string, Set<JobLockWatch>>();
+  // The engine stops between commands once this processing's lock is lost (another worker has the run).
+  const watched = async (
+    job: Job<SetupJobData, RunOutcome, 'setup'>,
+    token?: string,
+    cancelled?: AbortSignal,
+  ): Promise<RunOutcome> => {
+    const runId = job.data.runId;
+    if (token === undefined) return processor(job, token, cancelled);
+    const watch = watchJobLock(job, token, {
+      lockDurationMs,
+      also: cancelled,
+      onLost: () =>
+        log.warn({ runId }, 'setup run lost its lock; stopping it here, the worker holding it goes on'),
+    });
+    const mine = watches.get(runId) ?? new Set<JobLockWatch>();
+    watches.set(runId, mine.add(watch));
+    try {
+      return await processor(job, token, watch.signal);
+    } finally {
+      watch.stop();
+      mine.delete(watch);
+      if (mine.size === 0 && watches.get(runId) === mine) watches.delete(runId);
+    }
+  };
+  const worker = new Worker<SetupJobData, RunOutcome, 'setup'>(SETUP_QUEUE, watched, {
     connection,
     prefix: config.queuePrefix,
     concurrency: config.workerConcurrency,
-    lockDuration: deps.timings?.lockDuration ?? 30_000,
+    lockDuration: lockDurationMs,
     stalledInterval: deps.timings?.stalledInterval ?? 30_000,
     maxStalledCount: deps.timings?.maxStalledCount ?? 5,
   });
@@ -84,6 +112,10 @@ export async function startWorker(config: Config, deps: WorkerDeps): Promise<Run
     log.info({ runId: job.id, state: outcome.state }, 'setup run ended'),
   );
   worker.on('stalled', (runId) => log.warn({ runId }, 'setup run lost its worker; resuming it here'));
+  // BullMQ could not renew a lock (Redis was away longer than lockDuration): find out which processing lost it.
+  worker.on('lockRenewalFailed', (runIds) => {
+    for (const runId of runIds) for (const watch of watches.get(runId) ?? []) watch.check();
+  });
   await worker.waitUntilReady();
 
   return {

@@ -1,4 +1,5 @@
 import { asGitspacesError } from '../errors.js';
+import { RunAbandoned, throwIfAbandoned } from './abandon.js';
 import { fingerprint } from './fingerprint.js';
 import type { ApprovalRequest, JournalState, RunResult } from './ports.js';
 import { type Preflight, preflight } from './preflight.js';
@@ -8,6 +9,7 @@ import { assertValidSettings } from './settings.js';
 import { StepRunner } from './step-runner.js';
 import { AFTER_APPROVAL, BEFORE_APPROVAL } from './steps/index.js';
 
+export { RunAbandoned } from './abandon.js';
 export type { SetupTarget } from './preflight.js';
 export type { EngineDeps, RunInput };
 
@@ -23,6 +25,7 @@ class RunEnded extends Error {
 /**
  * Takes a VM from bare to "runner and delegate up": preflight, connect, then each step as check → apply →
  * verify. Resumes at the journal's step; returns `awaiting-approval` when the run must wait for a person.
+ * Throws `RunAbandoned`, having stopped before its next step or command, once `deps.signal` fires.
  */
 export async function runSetup(input: RunInput, deps: EngineDeps): Promise<RunResult> {
   const redactor = deps.redactor ?? new Redactor();
@@ -52,11 +55,15 @@ export async function runSetup(input: RunInput, deps: EngineDeps): Promise<RunRe
     for (const step of AFTER_APPROVAL) await runner.vmStep(step);
     ended = { state: 'succeeded', step: undefined, error: undefined };
   } catch (error) {
+    // Lost to another worker: no failure to record or report, that worker goes on with the run.
+    if (deps.signal?.aborted)
+      throw error instanceof RunAbandoned ? error : new RunAbandoned(deps.signal.reason);
     ended = error instanceof RunEnded ? error.result : await runner.failed(asGitspacesError(error));
   } finally {
     await runner.close();
   }
   const result = runner.result(ended);
+  throwIfAbandoned(deps.signal);
   if (result.state !== 'awaiting-approval') await deps.reporter.runFinished(result);
   return result;
 }
@@ -99,6 +106,7 @@ async function approve(runner: StepRunner, input: RunInput, deps: EngineDeps, pr
   };
   if (firstAsk) {
     // Ask before recording that we asked: a crash in between asks twice rather than never.
+    throwIfAbandoned(deps.signal);
     await deps.reporter.approvalRequested(request);
     journal.approvalRequestedAt = askedAt;
     journal.step = 'approval';

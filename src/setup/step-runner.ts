@@ -1,4 +1,5 @@
 import { GitspacesError } from '../errors.js';
+import { guardRemote, throwIfAbandoned } from './abandon.js';
 import { fingerprint } from './fingerprint.js';
 import type { HostKey, JournalState, RemoteHost, ReportedError, RunResult, StepRecord } from './ports.js';
 import type { Preflight } from './preflight.js';
@@ -46,6 +47,8 @@ export class StepRunner {
   }
 
   async finish(id: StepId, state: StepState, summary: string, durationMs: number | undefined): Promise<void> {
+    // A step done by a worker that lost the run is found done by the one that holds it; only that one says so.
+    throwIfAbandoned(this.deps.signal);
     const record = this.record({ id, state, durationMs, summary: this.redactor.redact(summary) });
     if (state === 'done') this.changed.add(id);
     const next = STEP_IDS[STEP_IDS.indexOf(id) + (state === 'done' || state === 'unchanged' ? 1 : 0)];
@@ -55,6 +58,7 @@ export class StepRunner {
   }
 
   async start(id: StepId): Promise<number> {
+    throwIfAbandoned(this.deps.signal);
     const moved = this.journal.step !== id;
     this.journal.step = id;
     if (this.input.mode === 'setup' && moved) await this.deps.journal.save(this.journal);
@@ -89,6 +93,7 @@ export class StepRunner {
   private async open(): Promise<void> {
     const pre = this.pre as Preflight;
     await this.remote?.close().catch(() => undefined);
+    throwIfAbandoned(this.deps.signal);
     const connected = await this.deps.connect({
       host: pre.host,
       port: pre.port,
@@ -101,7 +106,7 @@ export class StepRunner {
   }
 
   private context(): StepContext {
-    const remote = this.remote as RemoteHost;
+    const remote = guardRemote(this.remote as RemoteHost, this.deps.signal);
     const pre = this.pre as Preflight;
     return {
       vm: new VmShell(remote, this.redactor),
@@ -122,13 +127,14 @@ export class StepRunner {
       try {
         return await work(attempt);
       } catch (error) {
+        throwIfAbandoned(this.deps.signal);
         if (!(error instanceof GitspacesError) || !error.retryable || attempt >= attempts) throw error;
         const wait = BACKOFF_MS[Math.min(attempt - 1, BACKOFF_MS.length - 1)] ?? 1000;
         await this.deps.reporter.stepOutput?.(
           id,
           `${error.message} Retrying in ${wait / 1000}s (attempt ${attempt + 1} of ${attempts}).`,
         );
-        await this.deps.clock.sleep(wait, this.deps.signal);
+        await this.deps.clock.sleep(wait, this.deps.signal).catch(() => throwIfAbandoned(this.deps.signal));
         if (id !== 'connect') await this.open();
       }
     }
