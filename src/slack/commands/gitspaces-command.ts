@@ -3,6 +3,7 @@ import type { AppContext } from '../app-context.js';
 import { noticeMessage, usageMessage } from '../blocks/usage-message.js';
 import { answering, ephemeral } from '../replies.js';
 import { cancelCommand } from './cancel-command.js';
+import { createFollowUps, type FollowUpOptions } from './follow-ups.js';
 import { openSetupModal } from './open-setup-modal.js';
 import { parseCommand } from './parse-command.js';
 import { planCommand } from './plan-command.js';
@@ -11,11 +12,13 @@ import { statusCommand } from './status-command.js';
 
 /**
  * `/gitspaces …`: usage, bad input and channel refusals go back in the ack itself (no extra call); anything
- * else is acked at once and done afterwards, well inside Slack's 3 s.
+ * else is acked at once and done afterwards, once no other command is waiting for its ack.
  * https://docs.slack.dev/interactivity/implementing-slash-commands#responding_to_commands
  */
-export function gitspacesCommand(ctx: AppContext) {
+export function gitspacesCommand(ctx: AppContext, followUpOptions?: FollowUpOptions) {
+  const followUps = createFollowUps(followUpOptions);
   return async function onGitspaces(args: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> {
+    followUps.arrived();
     const { command, ack, respond } = args;
     // Slack always sends both; a request without them cannot be authorised or answered in a channel.
     if (!command.user_id)
@@ -40,19 +43,21 @@ export function gitspacesCommand(ctx: AppContext) {
     const channel = ctx.access.channel(command.channel_id);
     if (!channel.ok) return ack(ephemeral(noticeMessage(channel.why)));
     await ack();
-    await answering(respond, ctx.log, async () => {
-      switch (parsed.kind) {
-        case 'setup-modal':
-          return openSetupModal(ctx, args);
-        case 'setup':
-          return setupCommand(ctx, args, parsed.vms);
-        case 'status':
-          return statusCommand(ctx, args, parsed.vm);
-        case 'plan':
-          return planCommand(ctx, args, parsed.vm);
-        case 'cancel':
-          return cancelCommand(ctx, args, parsed.vm);
-      }
-    });
+    // The modal's trigger id lives 3 s: it cannot wait its turn.
+    if (parsed.kind === 'setup-modal') return answering(respond, ctx.log, () => openSetupModal(ctx, args));
+    await answering(respond, ctx.log, () =>
+      followUps.run(async () => {
+        switch (parsed.kind) {
+          case 'setup':
+            return setupCommand(ctx, args, parsed.vms);
+          case 'status':
+            return statusCommand(ctx, args, parsed.vm);
+          case 'plan':
+            return planCommand(ctx, args, parsed.vm);
+          case 'cancel':
+            return cancelCommand(ctx, args, parsed.vm);
+        }
+      }),
+    );
   };
 }

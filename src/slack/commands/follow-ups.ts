@@ -1,0 +1,84 @@
+/**
+ * The work a command does after its ack (Redis, Web API calls, rendering) waits until no other command is
+ * arriving, so that it never holds up someone else's ack: Slack gives each request 3 s and shows the person
+ * an error past that, whereas an answer through response_url may come minutes later. When commands keep
+ * arriving, the oldest waiting work still starts after `maxWaitMs`, one at a time.
+ * https://docs.slack.dev/interactivity/implementing-slash-commands#responding_to_commands
+ */
+import { performance } from 'node:perf_hooks';
+
+export interface FollowUps {
+  /** A command came in: its ack goes first. */
+  arrived(): void;
+  /** Runs `work` once its turn comes; settles as `work` does. */
+  run(work: () => Promise<void>): Promise<void>;
+}
+
+export interface FollowUpOptions {
+  /** How long no command may have arrived before waiting work starts. @defaultValue 2 ms */
+  quietMs?: number;
+  /** The longest work waits while commands keep arriving. @defaultValue 250 ms */
+  maxWaitMs?: number;
+  /** Work started at once when no command is arriving. @defaultValue 16 */
+  concurrency?: number;
+}
+
+interface Waiting {
+  at: number;
+  start(): void;
+}
+
+export function createFollowUps(options: FollowUpOptions = {}): FollowUps {
+  const quietMs = options.quietMs ?? 2;
+  const maxWaitMs = options.maxWaitMs ?? 250;
+  const concurrency = options.concurrency ?? 16;
+  const waiting: Waiting[] = [];
+  let lastArrival = Number.NEGATIVE_INFINITY;
+  let running = 0;
+  let timer: NodeJS.Timeout | undefined;
+
+  function pump(): void {
+    timer = undefined;
+    const now = performance.now();
+    const quiet = now - lastArrival >= quietMs;
+    for (let head = waiting[0]; head !== undefined; head = waiting[0]) {
+      if (running >= (quiet ? concurrency : 1) || (!quiet && now - head.at < maxWaitMs)) break;
+      waiting.shift();
+      running++;
+      head.start();
+    }
+    const head = waiting[0];
+    // Quiet: the next starts when running work ends.
+    if (head === undefined || quiet) return;
+    // Not quiet: look again when it may be, or when the oldest work has waited long enough.
+    const untilQuiet = quietMs - (now - lastArrival);
+    const untilDue = maxWaitMs - (now - head.at);
+    timer = setTimeout(pump, Math.max(1, Math.min(untilQuiet, untilDue)));
+  }
+
+  function schedule(): void {
+    if (timer === undefined) timer = setTimeout(pump, 0);
+  }
+
+  return {
+    arrived() {
+      lastArrival = performance.now();
+    },
+    run(work) {
+      return new Promise<void>((resolve, reject) => {
+        waiting.push({
+          at: performance.now(),
+          start: () => {
+            work()
+              .then(resolve, reject)
+              .finally(() => {
+                running--;
+                schedule();
+              });
+          },
+        });
+        schedule();
+      });
+    },
+  };
+}
