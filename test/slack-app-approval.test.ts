@@ -157,6 +157,14 @@ describe('approval clicks', () => {
     expect((await h.queue.runs.get(other.run.id))?.decision).toMatchObject({ kind: 'approved' });
   });
 
+  it('refuses a click on an older copy of the run’s request once another was recorded, and says so', async () => {
+    const w = await waitingRun();
+    await h.queue.store.update(w.run.id, { approvalTs: '1700000099.000200' });
+    const answer = await h.response(await click(w, 'U0APP'));
+    expect(shown(answer)).toContain('not the current approval request');
+    await unchanged(w);
+  });
+
   it('before the request is recorded, accepts only a message in the run’s channel carrying that run’s buttons', async () => {
     const w = await waitingRun();
     const elsewhere = await h.click({

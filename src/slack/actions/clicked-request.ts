@@ -35,9 +35,11 @@ export function clickedRequestProblem(body: BlockAction, run: RunRecord): string
     (run.approvalTs !== undefined
       ? ts === run.approvalTs
       : ts !== undefined && inRunThread(body, run) && ownButtons(body, run));
-  return belongs
-    ? undefined
-    : `This button names another run (of *${run.target.vm}*) than the approval request it sits on; nothing was changed. Use the buttons of that run’s own request.`;
+  if (belongs) return undefined;
+  // The run's own buttons on an older copy of its request (the request was posted again since).
+  if (channel === run.channel && ownButtons(body, run))
+    return `This is not the current approval request of the run of *${run.target.vm}*; nothing was changed. Use the latest request in its thread.`;
+  return `This button names another run (of *${run.target.vm}*) than the approval request it sits on; nothing was changed. Use the buttons of that run’s own request.`;
 }
 
 function inRunThread(body: BlockAction, run: RunRecord): boolean {
