@@ -9,6 +9,7 @@ import { openRunService } from './queue/open-run-service.js';
 import { startWorker } from './queue/worker.js';
 import { Redactor } from './setup/redactor.js';
 import { createRedisPace } from './slack/delivery/pace.js';
+import { createRedisLedger } from './slack/reporter/slack-ledger.js';
 import { createSlackReporterFactory } from './slack/reporter/slack-reporters.js';
 import { planVmWith, probeVmWith } from './vm-actions.js';
 
@@ -58,7 +59,10 @@ export async function serve(
         log,
         observer: slackObserver,
         pace: slackPace,
+        ledger: createRedisLedger(service.redis, config.queuePrefix),
+        getRun: (runId) => service.runs.get(runId),
       });
+      reporters.startSweeping();
       const worker = await startWorker(config, {
         reporterFor: (run) =>
           observedReporter(reporters.reporterFor(run), { runId: run.id, vm: run.target.vm }, log, metrics),

@@ -69,12 +69,9 @@ describe('a worker killed', () => {
     figures.runsCompleted += 1;
   }, 180_000);
 
-  // Product gap, reported: the record is made final before the thread is told (src/queue/settle-run.ts
-  // `settleRun`), and the thread is told from the worker's memory only (src/slack/reporter/run-outbox.ts).
-  // A worker killed between the two leaves a run that is `succeeded` in /gitspaces status while its
-  // parent message shows a step still running, for ever. Enable once undelivered closing messages are
-  // delivered by another process (e.g. a durable outbox, or a sweep of finished runs not yet reported).
-  it.todo('tells the thread how a run ended when its worker was killed right after the run finished', async () => {
+  // The record is made final before the thread is told; the closing summary is owed in Redis
+  // (src/slack/reporter/slack-ledger.ts) and another worker's sweep delivers it once the lease lapses.
+  it('tells the thread how a run ended when its worker was killed right after the run finished', async () => {
     await open(0);
     const first = await bot.startChildWorker();
     await bot.command('setup vm-1');
@@ -97,12 +94,9 @@ describe('a worker killed', () => {
     expect(bot.truthProblems(run)).toEqual([]);
   }, 180_000);
 
-  // Product gap, reported: the engine records that it asked for approval (journal.approvalRequestedAt) as
-  // soon as the reporter queued the request, and the job parks until APPROVAL_TTL. A worker killed before
-  // its outbox delivered the request leaves a run that waits for a click on a message that was never
-  // posted; the next worker does not ask again (src/setup/engine.ts `approve`, firstAsk) and nothing wakes
-  // the parked job (src/queue/settle-run.ts `park`). Enable once the request is re-posted when undelivered.
-  it.todo('posts the approval request after the worker that parked the run was killed before Slack took it', async () => {
+  // The request is recorded as owed before the engine notes that it asked; the worker that resumes the run
+  // (or any worker's sweep) posts it once the dead worker's lease lapses.
+  it('posts the approval request after the worker that parked the run was killed before Slack took it', async () => {
     await open(0);
     await bot.startChildWorker();
     await bot.command('setup vm-1');

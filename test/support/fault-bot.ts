@@ -12,6 +12,7 @@ import { createLogger, type Logger } from '../../src/log.js';
 import type { RunRecord } from '../../src/queue/types.js';
 import { type RunningWorker, startWorker, type WorkerTimings } from '../../src/queue/worker.js';
 import { STEP_IDS } from '../../src/setup/steps.js';
+import { createRedisLedger } from '../../src/slack/reporter/slack-ledger.js';
 import { createSlackReporterFactory, type SlackReporters } from '../../src/slack/reporter/slack-reporters.js';
 import type { FakeMessage } from './fake-slack.js';
 import { type Fleet, fleetAdapters, fleetEnv, fleetSettings, tenthClock } from './fault-fleet.js';
@@ -115,7 +116,10 @@ export class FaultBot {
       approvers: config.approvers,
       attach: (runId, messages) => this.runs.attachMessage(runId, messages),
       log,
+      ledger: createRedisLedger(this.h.queue.redis, config.queuePrefix, { leaseMs: 3000 }),
+      getRun: (runId) => this.runs.get(runId),
     });
+    reporters.startSweeping(1000);
     const worker = await startWorker(config, {
       reporterFor: (run) => reporters.reporterFor(run),
       engine: this.options.engine === 'google' ? {} : fleetAdapters(this.options.fleet.info),

@@ -7,6 +7,7 @@ import { createWriteStream } from 'node:fs';
 import { createLogger } from '../../src/log.js';
 import { openRunService } from '../../src/queue/open-run-service.js';
 import { startWorker, type WorkerTimings } from '../../src/queue/worker.js';
+import { createRedisLedger } from '../../src/slack/reporter/slack-ledger.js';
 import { createSlackReporterFactory } from '../../src/slack/reporter/slack-reporters.js';
 import { type FleetInfo, fleetAdapters, fleetSettings, tenthClock } from './fault-fleet.js';
 import { testConfig } from './queue-harness.js';
@@ -35,7 +36,10 @@ const reporters = createSlackReporterFactory({
   approvers: config.approvers,
   attach: (runId, messages) => service.runs.attachMessage(runId, messages),
   log,
+  ledger: createRedisLedger(service.redis, config.queuePrefix, { leaseMs: 3000 }),
+  getRun: (runId) => service.runs.get(runId),
 });
+reporters.startSweeping(1000);
 const worker = await startWorker(config, {
   reporterFor: (run) => reporters.reporterFor(run),
   engine: fleetAdapters(spec.info),

@@ -17,6 +17,8 @@ export type OutboxItem =
       /** @defaultValue Priority.normal */
       priority?: Priority;
       posted?: (ts: string) => Promise<void>;
+      /** Slack refused it (or the process is closing): it was not posted. */
+      gaveUp?: () => void;
     }
   | { kind: 'edit'; ts: () => string | undefined; message: SlackMessage };
 
@@ -207,6 +209,7 @@ export class RunOutbox {
     const result = await this.guard('chat.postMessage', () =>
       this.options.sender.call('chat.postMessage', args, { priority: item.priority ?? Priority.normal }),
     );
+    if (result === undefined) item.gaveUp?.();
     if (result !== undefined && item.posted !== undefined) {
       await item
         .posted(String(result.ts))

@@ -15,7 +15,9 @@ import {
 import type { RunView } from '../blocks/run-view.js';
 import { runSummaryReply, stepFailedReply } from '../blocks/thread-replies.js';
 import { Priority } from '../delivery/slack-sender.js';
+import type { Log } from '../log.js';
 import type { RunOutbox } from './run-outbox.js';
+import type { SlackLedger } from './slack-ledger.js';
 
 export interface RunReporterContext {
   record: RunRecord;
@@ -27,6 +29,9 @@ export interface RunReporterContext {
   /** The approval request while this process knows it (the closed message then keeps its details). */
   approval: { request: ApprovalRequest | undefined; ts: string | undefined };
   finished: () => void;
+  /** What the thread is owed, kept where another worker can deliver it (worker processes only). */
+  ledger?: SlackLedger | undefined;
+  log?: Log;
 }
 
 /** The run's final state as `/gitspaces status` spells it. */
@@ -39,7 +44,23 @@ function setStep(view: RunView, record: StepRecord): void {
 }
 
 export function createRunReporter(ctx: RunReporterContext): Reporter {
-  const { view, outbox } = ctx;
+  const { view, outbox, ledger } = ctx;
+  const runId = ctx.record.id;
+  const warn = (what: string) => (error: unknown) =>
+    ctx.log?.warn({ runId, err: String(error) }, `could not record what the thread is owed: ${what}`);
+
+  /** Takes the right to deliver `kind`; without a ledger (or Redis) this process delivers. */
+  async function hold(kind: 'approval' | 'summary'): Promise<boolean> {
+    return ledger === undefined ? true : ledger.hold(runId, kind);
+  }
+
+  function delivered(kind: 'approval' | 'summary'): void {
+    if (ledger === undefined) return;
+    void ledger
+      .delivered(runId, kind)
+      .catch(warn(kind))
+      .finally(() => ledger.release(runId, kind));
+  }
 
   function closeApproval(outcome: ApprovalOutcome): void {
     const { request } = ctx.approval;
@@ -54,6 +75,7 @@ export function createRunReporter(ctx: RunReporterContext): Reporter {
     runStarted(info) {
       view.mode = info.mode;
       outbox.changed();
+      if (info.mode === 'setup') void ledger?.owe(runId, 'summary').catch(warn('summary'));
     },
     stepStarted(id: StepId) {
       view.steps[id] = {
@@ -75,7 +97,11 @@ export function createRunReporter(ctx: RunReporterContext): Reporter {
       outbox.push({ kind: 'reply', message: stepFailedReply(record, error) });
       outbox.changed();
     },
-    approvalRequested(request) {
+    async approvalRequested(request) {
+      // Recorded before the engine notes that it asked: if this worker dies before Slack takes the
+      // request, another worker's sweep posts it.
+      await ledger?.owe(runId, 'approval', request).catch(warn('approval'));
+      if (!(await hold('approval'))) return;
       ctx.approval.request = request;
       view.state = 'awaiting-approval';
       view.approvalExpiresAt = request.expiresAt;
@@ -89,7 +115,9 @@ export function createRunReporter(ctx: RunReporterContext): Reporter {
         posted: async (ts) => {
           ctx.approval.ts = ts;
           await ctx.approvalPosted(ts);
+          delivered('approval');
         },
+        gaveUp: () => ledger?.release(runId, 'approval'),
       });
       outbox.changed();
     },
@@ -109,9 +137,21 @@ export function createRunReporter(ctx: RunReporterContext): Reporter {
         view.decidedBy = decision !== undefined && 'by' in decision ? decision.by : view.decidedBy;
         if (decision?.kind === 'cancelled') closeApproval(decision);
       }
-      outbox.push({ kind: 'reply', message: runSummaryReply(result, view.mode), priority: Priority.later });
+      const summary = runSummaryReply(result, view.mode);
       outbox.changed();
-      ctx.finished();
+      // Exactly one process tells the thread: this one, or another worker's sweep if this one dies first.
+      void hold('summary').then((held) => {
+        if (held) {
+          outbox.push({
+            kind: 'reply',
+            message: summary,
+            priority: Priority.later,
+            posted: async () => delivered('summary'),
+            gaveUp: () => ledger?.release(runId, 'summary'),
+          });
+        }
+        ctx.finished();
+      });
     },
   };
 }

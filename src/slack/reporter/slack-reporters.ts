@@ -3,19 +3,36 @@
  * outbox per run in this process, so a run resumed here (after an approval) keeps its order and coalescing.
  */
 import type { RunRecord } from '../../queue/types.js';
-import type { Reporter } from '../../setup/ports.js';
+import type { Reporter, RunResult } from '../../setup/ports.js';
+import type { StepId } from '../../setup/steps.js';
 import { runMessage } from '../blocks/run-message.js';
 import { runViewFromRecord } from '../blocks/run-view.js';
+import type { SlackPace } from '../delivery/pace.js';
 import {
   createSenderClient,
   createSlackSender,
   type SlackCallObserver,
   type SlackSender,
 } from '../delivery/slack-sender.js';
-import type { SlackPace } from '../delivery/pace.js';
 import { type Log, silentLog } from '../log.js';
 import { RunOutbox } from './run-outbox.js';
+import type { SlackLedger } from './slack-ledger.js';
 import { createRunReporter, type RunReporterContext } from './slack-reporter.js';
+
+/** How a finished run ended, as the engine would have told it, from its record. */
+function resultOf(run: RunRecord): RunResult {
+  const failed = run.state.startsWith('failed:');
+  const state = failed ? 'failed' : (run.state as RunResult['state']);
+  return {
+    runId: run.id,
+    vm: run.target.vm,
+    state,
+    step: failed ? (run.state.slice('failed:'.length) as StepId) : undefined,
+    steps: run.steps,
+    error: undefined,
+    unchanged: run.steps.length > 0 && run.steps.every((step) => step.state === 'unchanged'),
+  };
+}
 
 export type AttachMessage = (
   runId: string,
@@ -38,10 +55,21 @@ export interface SlackReporterFactoryOptions {
   pace?: SlackPace;
   /** Least time between two edits of one run's parent message. @defaultValue 1500 */
   updateIntervalMs?: number;
+  /** Where owed messages are kept for other workers (worker processes; needs `getRun`). */
+  ledger?: SlackLedger;
+  /** Reads a run's record (for the sweep). */
+  getRun?: (runId: string) => Promise<RunRecord | undefined>;
 }
 
 export interface SlackReporters {
   reporterFor(run: RunRecord): Reporter;
+  /**
+   * Delivers what threads are still owed by processes that died (an approval request never posted, a
+   * run's closing summary); runs this process drives itself are left to it. Returns how many it took up.
+   */
+  sweep(): Promise<number>;
+  /** Sweeps every `intervalMs` until closed. */
+  startSweeping(intervalMs?: number): void;
   /** Resolves once every message asked for so far was delivered (tests, graceful shutdown). */
   idle(): Promise<void>;
   /** Waits up to `timeoutMs` for pending messages, then stops retrying. */
@@ -73,6 +101,8 @@ export function createSlackReporterFactory(options: SlackReporterFactoryOptions)
       view,
       approvers: options.approvers,
       approval: { request: undefined, ts: run.approvalTs },
+      ledger: options.ledger,
+      log,
       approvalPosted: (ts) => options.attach(run.id, { approvalTs: ts }),
       finished: () => {
         void ctx.outbox.idle().then(() => {
@@ -103,10 +133,67 @@ export function createSlackReporterFactory(options: SlackReporterFactoryOptions)
     }
   }
 
+  async function sweep(): Promise<number> {
+    const { ledger, getRun } = options;
+    if (ledger === undefined || getRun === undefined) return 0;
+    let taken = 0;
+    for (const { runId, kind } of await ledger.owed()) {
+      // A run this process drives is its own to report, unless it was resumed here after its request was
+      // asked for elsewhere (the engine does not ask twice).
+      const local = runs.get(runId);
+      if (local !== undefined && (kind === 'summary' || local.approval.request !== undefined)) continue;
+      const run = await getRun(runId);
+      if (kind === 'approval') {
+        if (run?.state !== 'awaiting-approval' || run.approvalTs !== undefined) {
+          await ledger.delivered(runId, kind);
+          continue;
+        }
+        const request = await ledger.request(runId);
+        if (request === undefined) {
+          await ledger.delivered(runId, kind);
+          continue;
+        }
+        if (!(await ledger.hold(runId, kind))) continue;
+        log.warn({ runId }, 'posting an approval request a stopped worker did not deliver');
+        await createRunReporter(contextFor(run)).approvalRequested(request);
+        taken += 1;
+        continue;
+      }
+      if (run === undefined) {
+        await ledger.delivered(runId, kind);
+        continue;
+      }
+      if (run.finishedAt === undefined || !(await ledger.hold(runId, kind))) continue;
+      log.warn({ runId }, 'telling the thread how a run ended: its worker stopped before it could');
+      await createRunReporter(contextFor(run)).runFinished(resultOf(run));
+      taken += 1;
+    }
+    return taken;
+  }
+
+  let sweeping: NodeJS.Timeout | undefined;
+
   return {
     reporterFor: (run) => createRunReporter(contextFor(run)),
     idle,
+    sweep,
+    startSweeping(intervalMs = 10_000) {
+      if (sweeping !== undefined) return;
+      let busy = false;
+      sweeping = setInterval(() => {
+        if (busy) return;
+        busy = true;
+        sweep()
+          .catch((error: unknown) => log.warn({ err: String(error) }, 'could not sweep owed Slack messages'))
+          .finally(() => {
+            busy = false;
+          });
+      }, intervalMs);
+      sweeping.unref();
+    },
     async close(timeoutMs = 10_000) {
+      clearInterval(sweeping);
+      options.ledger?.close();
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([idle(), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
       clearTimeout(timer);

@@ -1,0 +1,133 @@
+/**
+ * What the thread of a run is still owed, kept in Redis rather than in one worker's memory: the approval
+ * request the engine asked for and the closing summary. The process delivering one holds a short lease
+ * on it (renewed while it tries); when that process dies, the lease lapses and any worker's sweep
+ * (`SlackReporters.sweep`) delivers what is still owed, once. Nothing secret is kept: the request holds
+ * the VM, the host key's fingerprint, the delegate's name, image, tags and account id.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { LuaScript } from '../../queue/lua-script.js';
+import type { ApprovalRequest } from '../../setup/ports.js';
+import { withTimeout } from '../with-timeout.js';
+
+export type OwedKind = 'approval' | 'summary';
+
+export interface SlackLedger {
+  /** The thread will be owed this (the summary from the run's start, the request once asked). */
+  owe(runId: string, kind: OwedKind, request?: ApprovalRequest): Promise<void>;
+  /** Delivered: no longer owed. */
+  delivered(runId: string, kind: OwedKind): Promise<void>;
+  /** Everything still owed, oldest first. */
+  owed(): Promise<Array<{ runId: string; kind: OwedKind }>>;
+  /** The approval request recorded for the run. */
+  request(runId: string): Promise<ApprovalRequest | undefined>;
+  /**
+   * Takes the right to deliver (or keeps it, renewed until `release`); false while another process holds
+   * it. When Redis does not answer, true: a message twice is better than never.
+   */
+  hold(runId: string, kind: OwedKind): Promise<boolean>;
+  release(runId: string, kind: OwedKind): void;
+  close(): void;
+}
+
+export interface RedisLedgerOptions {
+  /** How long a lease lasts without renewal. @defaultValue 30 s */
+  leaseMs?: number;
+  /** Owed entries older than this are dropped. @defaultValue 8 days */
+  keepMs?: number;
+}
+
+/** KEYS: lease. ARGV: owner, ms. 1 when the lease is (now) this owner's. */
+const HOLD = new LuaScript(`
+local current = redis.call('GET', KEYS[1])
+if current == false or current == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', tonumber(ARGV[2]))
+  return 1
+end
+return 0
+`);
+
+/** KEYS: lease. ARGV: owner. */
+const RELEASE = new LuaScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 0
+`);
+
+const ANSWER_MS = 2000;
+
+export function createRedisLedger(
+  redis: Redis,
+  prefix: string,
+  options: RedisLedgerOptions = {},
+): SlackLedger {
+  const owner = randomUUID();
+  const leaseMs = options.leaseMs ?? 30_000;
+  const keepMs = options.keepMs ?? 8 * 24 * 3_600_000;
+  const owedKey = `${prefix}:slack-owed`;
+  const requestKey = (runId: string) => `${prefix}:slack-request:${runId}`;
+  const leaseKey = (runId: string, kind: OwedKind) => `${prefix}:slack-lease:${kind}:${runId}`;
+  const renewals = new Map<string, NodeJS.Timeout>();
+  const bounded = <T>(work: Promise<T>) => withTimeout(work, ANSWER_MS, () => new Error('Redis is slow'));
+
+  return {
+    async owe(runId, kind, request) {
+      const multi = redis.multi().zadd(owedKey, 'NX', String(Date.now()), `${kind}:${runId}`);
+      if (request !== undefined)
+        multi.set(
+          requestKey(runId),
+          JSON.stringify(request),
+          'PX',
+          Math.max(keepMs, request.expiresAt - Date.now()),
+        );
+      await bounded(multi.exec());
+    },
+    async delivered(runId, kind) {
+      const multi = redis.multi().zrem(owedKey, `${kind}:${runId}`);
+      if (kind === 'approval') multi.del(requestKey(runId));
+      await bounded(multi.exec());
+    },
+    async owed() {
+      await redis.zremrangebyscore(owedKey, '-inf', Date.now() - keepMs);
+      const members = await redis.zrange(owedKey, '0', '499');
+      return members.flatMap((member) => {
+        const at = member.indexOf(':');
+        const kind = member.slice(0, at);
+        if (kind !== 'approval' && kind !== 'summary') return [];
+        return [{ runId: member.slice(at + 1), kind }];
+      });
+    },
+    async request(runId) {
+      const text = await redis.get(requestKey(runId));
+      return text === null ? undefined : (JSON.parse(text) as ApprovalRequest);
+    },
+    async hold(runId, kind) {
+      let held: boolean;
+      try {
+        held = Number(await bounded(HOLD.run(redis, [leaseKey(runId, kind)], [owner, leaseMs]))) === 1;
+      } catch {
+        return true;
+      }
+      const name = `${kind}:${runId}`;
+      if (held && !renewals.has(name)) {
+        const timer = setInterval(
+          () => void HOLD.run(redis, [leaseKey(runId, kind)], [owner, leaseMs]).catch(() => undefined),
+          Math.max(1000, Math.floor(leaseMs / 3)),
+        );
+        timer.unref();
+        renewals.set(name, timer);
+      }
+      return held;
+    },
+    release(runId, kind) {
+      const name = `${kind}:${runId}`;
+      clearInterval(renewals.get(name));
+      renewals.delete(name);
+      void RELEASE.run(redis, [leaseKey(runId, kind)], [owner]).catch(() => undefined);
+    },
+    close() {
+      for (const timer of renewals.values()) clearInterval(timer);
+      renewals.clear();
+    },
+  };
+}
