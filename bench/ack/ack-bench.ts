@@ -25,6 +25,11 @@ export interface AckResults {
   latencyMs: Record<Kind, Summary>;
   /** The same requests one at a time. */
   serialLatencyMs: Record<Kind, Summary>;
+  /**
+   * Each measured batch's p50 and p99 in the order run: the kinds' batches alternate, so a batch slowed by
+   * something else on the machine shows as such in every kind's neighbours (bare included).
+   */
+  batches: Array<{ kind: Kind; p50: number; p99: number }>;
   statuses: Record<Kind, Record<string, number>>;
   notes: string[];
 }
@@ -94,6 +99,7 @@ export async function ackBench(): Promise<{ results: AckResults; goals: GoalRow[
   }
 
   const latencies: Record<Kind, number[]> = { bare: [], status: [], setup: [], 'setup-refused': [] };
+  const batches: AckResults['batches'] = [];
   const serial: Record<Kind, number[]> = { bare: [], status: [], setup: [], 'setup-refused': [] };
   const statuses: Record<Kind, Record<string, number>> = {
     bare: {},
@@ -110,6 +116,8 @@ export async function ackBench(): Promise<{ results: AckResults; goals: GoalRow[
       for (const kind of order) {
         const result = await batch(kind, perBatch);
         latencies[kind].push(...result.latencies);
+        const { p50, p99 } = summarize(result.latencies);
+        batches.push({ kind, p50, p99 });
         for (const [status, n] of Object.entries(result.statuses))
           statuses[kind][status] = (statuses[kind][status] ?? 0) + n;
       }
@@ -132,6 +140,7 @@ export async function ackBench(): Promise<{ results: AckResults; goals: GoalRow[
     requestsPerKind: rounds * perBatch,
     latencyMs,
     serialLatencyMs: Object.fromEntries(KINDS.map((k) => [k, summarize(serial[k])])) as Record<Kind, Summary>,
+    batches,
     statuses,
     notes: [
       'setup: every request names a new VM in a channel of its own, so each is accepted: a run record, a queued job, the parent message posted after the ack.',
