@@ -123,6 +123,18 @@ function fleetGoals(r: FleetResults): GoalRow[] {
         one.wallMs <= 1.25 * one.idealMs,
       ),
     );
+    // Every run posts its parent and its approval request in its channel at about one a second: with
+    // several runs a channel, that, not the bot, bounds when the last approval can be clicked.
+    const bound = Math.max(one.idealMs, one.slackFloor.lastApprovalMs);
+    goals.push(
+      row(
+        '5a′',
+        `fleet: ${one.runs} VMs from ${one.channels} channels against what Slack allows`,
+        "wall ≤ 1.25× the larger of the ideal and Slack's floor for the last approval request",
+        `wall ${s(one.wallMs)} vs ${s(bound)} → ${fmt(one.wallMs / bound, 2)}×; 2 workers ${s(two?.wallMs)} → ${two ? fmt(two.wallMs / bound, 2) : 'n/a'}×`,
+        one.wallMs <= 1.25 * bound && (two === undefined || two.wallMs <= 1.25 * bound),
+      ),
+    );
   }
   const spread1 = r.phases['spread-1-worker'];
   const spread2 = r.phases['spread-2-workers'];
