@@ -22,7 +22,7 @@ import { auditRuns, type CallCounts, countCalls } from './slack-audit.js';
 import type { VmFleet } from './vm-fleet.js';
 
 const SIGNING_SECRET = 'bench-signing-secret-0123456789abcdef';
-const BOT_TOKEN = 'xoxb-bench-token';
+const BOT_TOKEN = 'xoxb-bench';
 /** APPROVAL_TTL's default: the request's expiry minus this is when the engine asked. */
 const APPROVAL_TTL_MS = 24 * 3_600_000;
 /** Slack is taken as final once it has had no call for this long (longer than chat.update's minute). */
