@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../src/queue/types.js';
 import type { ApprovalRequest, Reporter, RunResult, StepRecord } from '../src/setup/ports.js';
 import { STEP_IDS, type StepId } from '../src/setup/steps.js';
+import type { SlackPace } from '../src/slack/delivery/pace.js';
 import { createSenderClient, createSlackSender } from '../src/slack/delivery/slack-sender.js';
 import { silentLog } from '../src/slack/log.js';
 import { createSlackReporterFactory, type SlackReporters } from '../src/slack/reporter/slack-reporters.js';
@@ -227,6 +228,51 @@ describe('the Slack reporter', () => {
       expect(slack.calls.filter((c) => c.status === 429)).toEqual([]);
     } finally {
       sender.close();
+    }
+  });
+
+  it('leaves a run resumed by another worker to it: a late edit from the worker that parked it is dropped', async () => {
+    const records = new Map<string, RunRecord>();
+    let editsOpen = false;
+    const gate: SlackPace = {
+      take: async (lane) => (lane === 'update' && !editsOpen ? 100 : 0),
+      block: async () => undefined,
+    };
+    const client = createSenderClient('xoxb-test-token', slack.url);
+    const senderA = createSlackSender({ client, log: silentLog, pace: gate });
+    const senderB = createSlackSender({ client, log: silentLog });
+    const attach = async (runId: string, messages: { messageTs?: string; approvalTs?: string }) => {
+      attached.set(runId, { ...attached.get(runId), ...messages });
+    };
+    const common = {
+      approvers: ['U0APP'],
+      attach,
+      updateIntervalMs: 0,
+      getRun: async (id: string) => records.get(id),
+    };
+    const parked = createSlackReporterFactory({ ...common, sender: senderA });
+    const resumed = createSlackReporterFactory({ ...common, sender: senderB });
+    try {
+      records.set('r9', record('r9'));
+      await runUntilApproval(parked.reporterFor(record('r9')), 'r9');
+      await until(() => attached.get('r9')?.approvalTs !== undefined, 5000);
+      await parked.reporterFor(record('r9')).runFinished({ ...succeeded('r9'), state: 'awaiting-approval' });
+      // Approved; another worker takes the run up and finishes it while the first one's edit still waits.
+      const { messageTs, approvalTs } = attached.get('r9') ?? {};
+      records.set('r9', record('r9', { messageTs, approvalTs, state: 'running:delegate' }));
+      await runAfterApproval(
+        resumed.reporterFor(record('r9', { messageTs, approvalTs, state: 'running:delegate' })),
+        'r9',
+      );
+      await resumed.idle();
+      records.set('r9', record('r9', { messageTs, approvalTs, state: 'succeeded', finishedAt: Date.now() }));
+      editsOpen = true;
+      await parked.idle();
+      const parent = slack.message('C0RUNS', messageTs as string);
+      expect(JSON.stringify(parent?.blocks)).toContain('`succeeded`');
+    } finally {
+      senderA.close();
+      senderB.close();
     }
   });
 

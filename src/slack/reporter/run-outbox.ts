@@ -33,6 +33,8 @@ export interface RunOutboxOptions {
   parentPosted: (ts: string) => Promise<void>;
   /** True once the parent shows what a person must see now (a final state, a wait for approval). */
   settled: () => boolean;
+  /** True when another process has moved the run on since this one last reported it: its edits would be stale. */
+  superseded?: () => Promise<boolean>;
   updateIntervalMs: number;
   log: Log;
 }
@@ -169,6 +171,11 @@ export class RunOutbox {
   private async updateParent(ts: string): Promise<void> {
     const wait = this.lastUpdateAt + this.options.updateIntervalMs - Date.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    if (await this.options.superseded?.().catch(() => false)) {
+      // The run went on in another worker, which edits the parent itself: an edit from here would undo it.
+      this.dirty = false;
+      return;
+    }
     let sent: string | undefined;
     await this.guard('chat.update', () =>
       this.options.sender.callLatest(

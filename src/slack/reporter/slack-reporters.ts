@@ -117,6 +117,11 @@ export function createSlackReporterFactory(options: SlackReporterFactoryOptions)
         render: () => runMessage(view),
         parentPosted: (ts) => options.attach(run.id, { messageTs: ts }),
         settled: () => view.state === 'awaiting-approval' || view.finishedAt !== undefined,
+        // A run parked here and resumed by another worker after the click.
+        superseded: async () =>
+          view.state === 'awaiting-approval' &&
+          options.getRun !== undefined &&
+          (await options.getRun(run.id))?.state !== 'awaiting-approval',
         updateIntervalMs: options.updateIntervalMs ?? 1500,
         log,
       }),
