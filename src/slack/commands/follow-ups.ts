@@ -15,11 +15,14 @@ export interface FollowUps {
 }
 
 export interface FollowUpOptions {
-  /** How long no command may have arrived before waiting work starts. @defaultValue 2 ms */
+  /** How long no command may have arrived before waiting work starts. @defaultValue 5 ms */
   quietMs?: number;
   /** The longest work waits while commands keep arriving. @defaultValue 250 ms */
   maxWaitMs?: number;
-  /** Work started at once when no command is arriving. @defaultValue 16 */
+  /**
+   * Work running at once when no command is arriving. Each runs on through several Redis and Web API
+   * answers, which would hold up the acks of the next burst of commands if many had started. @defaultValue 4
+   */
   concurrency?: number;
 }
 
@@ -29,9 +32,9 @@ interface Waiting {
 }
 
 export function createFollowUps(options: FollowUpOptions = {}): FollowUps {
-  const quietMs = options.quietMs ?? 2;
+  const quietMs = options.quietMs ?? 5;
   const maxWaitMs = options.maxWaitMs ?? 250;
-  const concurrency = options.concurrency ?? 16;
+  const concurrency = options.concurrency ?? 4;
   const waiting: Waiting[] = [];
   let lastArrival = Number.NEGATIVE_INFINITY;
   let running = 0;
