@@ -56,11 +56,19 @@ export function createFollowUps(options: FollowUpOptions = {}): FollowUps {
     // Not quiet: look again when it may be, or when the oldest work has waited long enough.
     const untilQuiet = quietMs - (now - lastArrival);
     const untilDue = maxWaitMs - (now - head.at);
-    timer = setTimeout(pump, Math.max(1, Math.min(untilQuiet, untilDue)));
+    timer = setTimeout(afterPoll, Math.max(1, Math.min(untilQuiet, untilDue)));
+  }
+
+  /**
+   * Timers run before the event loop reads its sockets: a process that was not scheduled for a while would
+   * otherwise take commands already waiting in its sockets for a quiet moment. setImmediate decides after.
+   */
+  function afterPoll(): void {
+    setImmediate(pump);
   }
 
   function schedule(): void {
-    if (timer === undefined) timer = setTimeout(pump, 0);
+    if (timer === undefined) timer = setTimeout(afterPoll, 0);
   }
 
   return {
