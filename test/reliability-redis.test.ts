@@ -94,11 +94,9 @@ describe('Redis connections cut', () => {
 });
 
 describe('Redis down right after a parent message was posted', () => {
-  // Product gap, reported: src/slack/runs/start-run.ts `announceRun` posts the parent message, then
-  // records it with attachMessage; when Redis fails in between, the error is taken for "not posted yet",
-  // the run starts after its grace period without a parent, and the worker posts a second one. The first
-  // stays at `queued` for ever. Enable once the posted message is recorded (or retired) after the outage.
-  it.todo('keeps one parent message per run, which ends showing the run’s final state', async () => {
+  // The app holds a lease on the run's parent from before posting it until it is recorded, and keeps trying
+  // to record it while Redis is away; a worker starting the run meanwhile waits and adopts it.
+  it('keeps one parent message per run, which ends showing the run’s final state', async () => {
     for (const vm of fleet.vms) {
       vm.reset();
       await vm.sshd.setDockerEnv({});

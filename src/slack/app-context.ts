@@ -10,6 +10,7 @@ import type { VmStatus } from '../setup/probe.js';
 import type { AccessPolicy } from './access/access-policy.js';
 import type { SlackSender } from './delivery/slack-sender.js';
 import type { Log } from './log.js';
+import type { SlackLedger } from './reporter/slack-ledger.js';
 import type { SlackReporters } from './reporter/slack-reporters.js';
 
 /** Connects to the VM and reads what is live there (`/gitspaces status <vm>`). */
@@ -35,6 +36,8 @@ export interface AppContext {
   sender: SlackSender;
   /** For runs this process ends or drives itself (a queued run cancelled, a plan). */
   reporters: SlackReporters;
+  /** Leases on parent messages, so that the app and a worker never both post one (with Redis only). */
+  ledger: SlackLedger | undefined;
   log: Log;
   probeVm: ProbeVm | undefined;
   planVm: PlanVm | undefined;

@@ -23,6 +23,7 @@ import { type HealthOptions, healthListener, healthRoutes } from './health/healt
 import { createSlackIdentity, type SlackIdentity } from './health/slack-identity.js';
 import { boltLogger, type Log } from './log.js';
 import { refuseSkewedTimestamps } from './refuse-skewed-timestamps.js';
+import { createRedisLedger } from './reporter/slack-ledger.js';
 import { createSlackReporterFactory } from './reporter/slack-reporters.js';
 import { registerViews } from './views/index.js';
 
@@ -105,6 +106,7 @@ export function createApp(config: Config, deps: SlackAppDeps): SlackApp {
     access,
     sender,
     reporters,
+    ledger: deps.redis === undefined ? undefined : createRedisLedger(deps.redis, config.queuePrefix),
     log,
     probeVm: deps.probeVm,
     planVm: deps.planVm,

@@ -33,6 +33,11 @@ export interface RunOutboxOptions {
   parentPosted: (ts: string) => Promise<void>;
   /** True once the parent shows what a person must see now (a final state, a wait for approval). */
   settled: () => boolean;
+  /**
+   * Before this process posts a parent: the one another process posted meanwhile (to adopt), or undefined
+   * once this process may post (it then holds the right until `parentPosted` returns).
+   */
+  claimParent?: () => Promise<string | undefined>;
   /** True when another process has moved the run on since this one last reported it: its edits would be stale. */
   superseded?: () => Promise<boolean>;
   updateIntervalMs: number;
@@ -136,6 +141,11 @@ export class RunOutbox {
   }
 
   private async postParent(): Promise<void> {
+    const adopted = await this.options.claimParent?.().catch(() => undefined);
+    if (adopted !== undefined) {
+      this.parentTs = adopted;
+      return;
+    }
     // Changes that arrive while the post is in flight mark the parent dirty again and are edited in next.
     this.dirty = false;
     const message = this.options.render();

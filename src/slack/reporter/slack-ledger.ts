@@ -12,6 +12,8 @@ import type { ApprovalRequest } from '../../setup/ports.js';
 import { withTimeout } from '../with-timeout.js';
 
 export type OwedKind = 'approval' | 'summary';
+/** What a lease can be held on: an owed message, or the run's parent message while it is posted and recorded. */
+export type LeaseKind = OwedKind | 'parent';
 
 export interface SlackLedger {
   /** The thread will be owed this (the summary from the run's start, the request once asked). */
@@ -26,8 +28,8 @@ export interface SlackLedger {
    * Takes the right to deliver (or keeps it, renewed until `release`); false while another process holds
    * it. When Redis does not answer, true: a message twice is better than never.
    */
-  hold(runId: string, kind: OwedKind): Promise<boolean>;
-  release(runId: string, kind: OwedKind): void;
+  hold(runId: string, kind: LeaseKind): Promise<boolean>;
+  release(runId: string, kind: LeaseKind): void;
   close(): void;
 }
 
@@ -66,7 +68,7 @@ export function createRedisLedger(
   const keepMs = options.keepMs ?? 8 * 24 * 3_600_000;
   const owedKey = `${prefix}:slack-owed`;
   const requestKey = (runId: string) => `${prefix}:slack-request:${runId}`;
-  const leaseKey = (runId: string, kind: OwedKind) => `${prefix}:slack-lease:${kind}:${runId}`;
+  const leaseKey = (runId: string, kind: LeaseKind) => `${prefix}:slack-lease:${kind}:${runId}`;
   const renewals = new Map<string, NodeJS.Timeout>();
   const bounded = <T>(work: Promise<T>) => withTimeout(work, ANSWER_MS, () => new Error('Redis is slow'));
 

@@ -19,6 +19,9 @@ import { RunOutbox } from './run-outbox.js';
 import type { SlackLedger } from './slack-ledger.js';
 import { createRunReporter, type RunReporterContext } from './slack-reporter.js';
 
+/** How many seconds a worker waits for the app to record a parent message it posted. */
+const PARENT_WAITS = 120;
+
 /** How a finished run ended, as the engine would have told it, from its record. */
 function resultOf(run: RunRecord): RunResult {
   const failed = run.state.startsWith('failed:');
@@ -105,6 +108,7 @@ export function createSlackReporterFactory(options: SlackReporterFactoryOptions)
       log,
       approvalPosted: (ts) => options.attach(run.id, { approvalTs: ts }),
       finished: () => {
+        options.ledger?.release(run.id, 'parent');
         void ctx.outbox.idle().then(() => {
           if (runs.get(run.id) === ctx) runs.delete(run.id);
         });
@@ -115,7 +119,9 @@ export function createSlackReporterFactory(options: SlackReporterFactoryOptions)
         channel: run.channel,
         parentTs: run.messageTs,
         render: () => runMessage(view),
-        parentPosted: (ts) => options.attach(run.id, { messageTs: ts }),
+        parentPosted: (ts) =>
+          options.attach(run.id, { messageTs: ts }).finally(() => options.ledger?.release(run.id, 'parent')),
+        claimParent: () => claimParent(run.id),
         settled: () => view.state === 'awaiting-approval' || view.finishedAt !== undefined,
         // A run parked here and resumed by another worker after the click.
         superseded: async () =>
@@ -136,6 +142,23 @@ export function createSlackReporterFactory(options: SlackReporterFactoryOptions)
       if (busy.length === 0) return;
       await Promise.all(busy.map((ctx) => ctx.outbox.idle()));
     }
+  }
+
+  /**
+   * Waits while the app holds the run's parent (posted, not yet recorded): its message is adopted once
+   * recorded. Undefined when this process may post (it holds the right), or has waited long enough.
+   */
+  async function claimParent(runId: string): Promise<string | undefined> {
+    const { ledger, getRun } = options;
+    if (ledger === undefined || getRun === undefined) return undefined;
+    for (let attempt = 0; attempt < PARENT_WAITS; attempt += 1) {
+      const current = await getRun(runId).catch(() => undefined);
+      if (current?.messageTs !== undefined) return current.messageTs;
+      if (await ledger.hold(runId, 'parent')) return undefined;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    log.warn({ runId }, 'the parent message was not recorded in time; posting one');
+    return undefined;
   }
 
   async function sweep(): Promise<number> {

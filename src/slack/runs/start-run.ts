@@ -24,15 +24,19 @@ export async function reserveRun(ctx: AppContext, input: StartInput): Promise<Re
 
 /** Posts the parent message; a channel the bot cannot post in ends the run before it does anything. */
 export async function announceRun(ctx: AppContext, run: RunRecord): Promise<string | undefined> {
+  // Held from before the post until the message is recorded: a worker starting the run meanwhile waits
+  // for the record instead of posting a second parent message.
+  if (ctx.ledger !== undefined && !(await ctx.ledger.hold(run.id, 'parent'))) return undefined;
+  let ts: string;
   try {
     const posted = await ctx.sender.call(
       'chat.postMessage',
       { channel: run.channel, ...runMessage(runViewFromRecord(run)) },
       { deadlineMs: PARENT_DEADLINE_MS, priority: Priority.urgent },
     );
-    await ctx.runs.attachMessage(run.id, { messageTs: String(posted.ts) });
-    return undefined;
+    ts = String(posted.ts);
   } catch (error) {
+    ctx.ledger?.release(run.id, 'parent');
     if (
       error instanceof SlackRefusedError &&
       /not_in_channel|channel_not_found|is_archived/.test(error.slackError)
@@ -46,6 +50,35 @@ export async function announceRun(ctx: AppContext, run: RunRecord): Promise<stri
     );
     return undefined;
   }
+  try {
+    await ctx.runs.attachMessage(run.id, { messageTs: ts });
+    ctx.ledger?.release(run.id, 'parent');
+  } catch (error) {
+    ctx.log.warn({ runId: run.id, err: String(error) }, 'could not record the parent message; trying again');
+    void recordParent(ctx, run.id, ts);
+  }
+  return undefined;
+}
+
+/** How long the app keeps trying to record a posted parent message while Redis is away. */
+const RECORD_FOR_MS = 5 * 60_000;
+
+/** Records the posted parent message, trying again while Redis is away, then lets workers post. */
+async function recordParent(ctx: AppContext, runId: string, ts: string): Promise<void> {
+  const until = Date.now() + RECORD_FOR_MS;
+  for (let attempt = 1; ; attempt += 1) {
+    await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 250 * attempt)));
+    try {
+      await ctx.runs.attachMessage(runId, { messageTs: ts });
+      break;
+    } catch (error) {
+      if (Date.now() > until) {
+        ctx.log.error({ runId, err: String(error) }, 'gave up recording the parent message');
+        break;
+      }
+    }
+  }
+  ctx.ledger?.release(runId, 'parent');
 }
 
 /** Where to look instead: a link to the active run's thread. */
