@@ -38,9 +38,8 @@ export async function serve(
   const stop = stopped(options.signal);
   const closers: (() => Promise<void>)[] = [];
   try {
-    const service = await openRunService(config, {
-      onRedisError: (error) => log.warn({ err: error.message }, 'Redis connection error; reconnecting'),
-    });
+    // Redis errors during an outage are logged at warn, once in a while with a count of the others.
+    const service = await openRunService(config, { log });
     closers.push(() => service.close());
     metrics.setQueueCounts(() => service.queue.getJobCounts());
     metrics.setWaitingApprovals(
