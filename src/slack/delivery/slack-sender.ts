@@ -7,11 +7,10 @@
  * Calls waiting for the same limit go out by priority, never behind an edit that is waiting for its slot.
  * https://docs.slack.dev/apis/web-api/rate-limits
  */
-import { webApi } from '@slack/bolt';
+import { ErrorCode, WebClient } from '@slack/web-api';
 import { boltLogger, type Log } from '../log.js';
 import { createLocalPace, type PaceRule, type SlackPace } from './pace.js';
 
-type WebClient = InstanceType<typeof webApi.WebClient>;
 export type CallResult = Record<string, unknown>;
 
 /** Slack answered `ok: false` for a reason another attempt cannot fix (bad arguments, missing channel…). */
@@ -95,7 +94,7 @@ const TRANSIENT = new Set([
 
 /** Builds the Web API client the sender needs: no built-in retries, 429s thrown, bounded request time. */
 export function createSenderClient(token: string | undefined, slackApiUrl: string, log?: Log): WebClient {
-  return new webApi.WebClient(token, {
+  return new WebClient(token, {
     slackApiUrl,
     ...(log === undefined ? {} : { logger: boltLogger(log) }),
     rejectRateLimitedCalls: true,
@@ -327,15 +326,15 @@ export function createSlackSender(options: SlackSenderOptions): SlackSender {
 }
 
 function isRateLimited(error: unknown): error is { retryAfter: number } {
-  return (error as { code?: string }).code === webApi.ErrorCode.RateLimitedError;
+  return (error as { code?: string }).code === ErrorCode.RateLimitedError;
 }
 
 /** How long to wait before trying again, or undefined when another attempt cannot help. */
 function retryDelay(error: unknown, backoff: number): number | undefined {
   if (isRateLimited(error)) return Math.max(1, error.retryAfter) * 1000;
   const code = (error as { code?: string }).code;
-  if (code === webApi.ErrorCode.RequestError || code === webApi.ErrorCode.HTTPError) return backoff;
-  if (code === webApi.ErrorCode.PlatformError) {
+  if (code === ErrorCode.RequestError || code === ErrorCode.HTTPError) return backoff;
+  if (code === ErrorCode.PlatformError) {
     const slackError = (error as { data?: { error?: string } }).data?.error ?? '';
     return TRANSIENT.has(slackError) ? backoff : undefined;
   }
