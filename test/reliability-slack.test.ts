@@ -70,11 +70,15 @@ it('finishes every run while the Web API answers 500s and 429s in bursts, and th
         .sort(),
     ).toEqual([`${vm}-delegate`, 'vm-runner']);
   }
-  // The closed approval requests say who approved, although their edits met failures too.
+  // The closed approval requests say who approved, although their edits met failures too (an edit that
+  // met a 500 burst is tried again after a backoff, so it may land a little after the run ended).
   for (const id of ids.values()) {
     const run = await bot.record(id);
-    const request = run?.approvalTs === undefined ? undefined : slack.message('C0RUNS', run.approvalTs);
-    expect(JSON.stringify(request?.blocks)).toContain('Approved by <@U0APP>');
+    const closed = () => {
+      const request = run?.approvalTs === undefined ? undefined : slack.message('C0RUNS', run.approvalTs);
+      return JSON.stringify(request?.blocks).includes('Approved by <@U0APP>');
+    };
+    await waitFor('the approval request to say who approved', closed, 30_000);
   }
   const failed = slack.calls.filter((c) => c.status !== 200);
   expect(failed.some((c) => c.status === 429)).toBe(true);
