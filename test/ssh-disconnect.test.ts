@@ -4,9 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectSsh } from '../src/ssh/connect.js';
 import { parsePublicKeyLine } from '../src/ssh/host-key.js';
 import { pinKeys } from '../src/ssh/pins.js';
+import { ed25519KeyPair } from './support/ssh-keys.js';
 
-const hostKey = ssh2.utils.generateKeyPairSync('ed25519');
-const userKey = ssh2.utils.generateKeyPairSync('ed25519');
+const hostKey = ed25519KeyPair();
+const userKey = ed25519KeyPair();
 
 /**
  * An in-process SSH server behind a TCP relay: the relay can cut every connection, as a network drop or

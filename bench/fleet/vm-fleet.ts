@@ -5,6 +5,7 @@
  */
 import ssh2, { type ParsedKey } from 'ssh2';
 import type { HostKey } from '../../src/setup/ports.js';
+import { ed25519KeyPair } from '../../test/support/ssh-keys.js';
 import { startVmServer, type VmServer } from './vm-server.js';
 
 export interface FleetVm {
@@ -33,7 +34,7 @@ export function fleetVmName(index: number): string {
 }
 
 export async function startVmFleet(count: number, delayMs: number): Promise<VmFleet> {
-  const user = ssh2.utils.generateKeyPairSync('ed25519');
+  const user = ed25519KeyPair();
   const userKey = ssh2.utils.parseKey(user.private) as ParsedKey;
   for (let attempt = 1; ; attempt++) {
     const servers: VmServer[] = [];

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import ssh2, { type Connection, type ParsedKey, type SFTPWrapper } from 'ssh2';
 import type { HostKey } from '../../src/setup/ports.js';
 import { parsePublicKeyLine } from '../../src/ssh/host-key.js';
+import { ed25519KeyPair } from '../../test/support/ssh-keys.js';
 import { FakeVm } from './fake-vm.js';
 
 const { OK, FAILURE, OP_UNSUPPORTED } = ssh2.utils.sftp.STATUS_CODE;
@@ -34,7 +35,7 @@ export interface VmServer {
 }
 
 export async function startVmServer(options: VmServerOptions): Promise<VmServer> {
-  const keys = ssh2.utils.generateKeyPairSync('ed25519');
+  const keys = ed25519KeyPair();
   const vm = new FakeVm();
   let connections = 0;
   let delayMs = options.delayMs;
