@@ -4,6 +4,7 @@ import type { ExecOptions, ExecResult, RemoteHost } from '../setup/ports.js';
 import { ChannelLimit } from './channel-limit.js';
 import { collectExec, type Settle } from './collect-exec.js';
 import { sftpWriteError, writeRemoteFile } from './sftp-write.js';
+import { ShellSession } from './shell-session.js';
 import { describeCommand, disconnected, type Target } from './ssh-errors.js';
 
 /** sshd's default MaxSessions is 10; stay below it so a stray session (an agent, a retry) still fits. */
@@ -18,6 +19,10 @@ export class Ssh2RemoteHost implements RemoteHost {
   private readonly channels = new ChannelLimit(MAX_CHANNELS);
   private sftpSession: Promise<SFTPWrapper> | undefined;
   private readonly ended: Promise<void>;
+  /** Where commands run one after another (undefined until opened, or when the server has none). */
+  private shell: ShellSession | undefined;
+  private shellOpening: Promise<ShellSession | undefined> | undefined;
+  private shellRefused = false;
 
   constructor(
     private readonly client: Client,
@@ -62,6 +67,75 @@ export class Ssh2RemoteHost implements RemoteHost {
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
     const during = `"${describeCommand(command)}"`;
     if (this.closed) throw disconnected(this.target, during, this.closeReason);
+    const shell = await this.idleShell();
+    if (shell !== undefined) {
+      try {
+        return await this.whileConnected<ExecResult>(during, (settle) => {
+          const lost = (why: string) => disconnected(this.target, during, this.closeReason ?? why);
+          shell.run(command, options, lost).then(settle.resolve, (error: unknown) =>
+            settle.reject(
+              error instanceof GitspacesError && error.code === 'COMMAND_TIMEOUT'
+                ? new GitspacesError('COMMAND_TIMEOUT', error.message.replace(/^The command/, during), {
+                    retryable: true,
+                  })
+                : error,
+            ),
+          );
+        });
+      } finally {
+        shell.busy = false;
+      }
+    }
+    return this.execOnOwnSession(command, options, during);
+  }
+
+  /**
+   * The shell, taken (busy) for one command, if it is free now; opened first when there is none yet.
+   * Undefined while it runs another command (this one then gets a session of its own) or when the server
+   * does not run it.
+   */
+  private async idleShell(): Promise<ShellSession | undefined> {
+    const take = () => {
+      const shell = this.shell;
+      if (shell === undefined || !shell.usable) return undefined;
+      shell.busy = true;
+      return shell;
+    };
+    if (this.shellRefused) return undefined;
+    const free = take();
+    if (free !== undefined) return free;
+    if (this.shell !== undefined && !this.shell.busy) this.shell = undefined;
+    if (this.shell !== undefined || this.shellOpening !== undefined) return undefined;
+    const opening = this.openShell();
+    this.shellOpening = opening;
+    try {
+      this.shell = await opening;
+      if (this.shell === undefined) this.shellRefused = true;
+    } finally {
+      this.shellOpening = undefined;
+    }
+    return take();
+  }
+
+  private async openShell(): Promise<ShellSession | undefined> {
+    const during = 'starting a shell';
+    const release = await this.channels.acquire();
+    const stream = await this.whileConnected<ClientChannel | undefined>(during, (settle) => {
+      try {
+        this.client.exec('exec sh -s', (error, channel) => settle.resolve(error ? undefined : channel));
+      } catch {
+        settle.resolve(undefined);
+      }
+    }).catch(() => undefined);
+    if (stream === undefined) {
+      release();
+      return undefined;
+    }
+    stream.once('close', release);
+    return ShellSession.start(stream);
+  }
+
+  private async execOnOwnSession(command: string, options: ExecOptions, during: string): Promise<ExecResult> {
     const release = await this.channels.acquire();
     return this.whileConnected<ExecResult>(during, (settle) => {
       const opened = (error: Error | undefined, stream: ClientChannel) => {
