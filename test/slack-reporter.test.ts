@@ -276,6 +276,35 @@ describe('the Slack reporter', () => {
     }
   });
 
+  it('says so in the thread when the queue tries a run again after a failed attempt', async () => {
+    const reporter = reporters.reporterFor(record('r7'));
+    await reporter.runStarted({ runId: 'r7', vm: 'vm-r7', mode: 'setup', resumed: false });
+    await reporter.stepStarted('network');
+    const failed: StepRecord = { id: 'network', state: 'failed', durationMs: 300, summary: 'lost' };
+    await reporter.stepFailed(failed, {
+      code: 'SSH_DISCONNECTED',
+      message: 'The connection to the VM dropped.',
+      detail: undefined,
+      retryable: true,
+    });
+    await reporters.idle();
+    // The attempt crashed; the queue runs it again, which finishes it.
+    const again = reporters.reporterFor(record('r7', { messageTs: attached.get('r7')?.messageTs }));
+    await again.runStarted({ runId: 'r7', vm: 'vm-r7', mode: 'setup', resumed: true });
+    await again.stepStarted('network');
+    await again.stepFinished(done('network'));
+    await again.runFinished(succeeded('r7'));
+    await reporters.idle();
+    const parentTs = attached.get('r7')?.messageTs as string;
+    const thread = slack.thread('C0RUNS', parentTs).map((m) => m.text);
+    expect(thread).toEqual([
+      'network failed: The connection to the VM dropped.',
+      'Trying again from network',
+      expect.stringContaining('Setup finished'),
+    ]);
+    expect(JSON.stringify(slack.message('C0RUNS', parentTs)?.blocks)).toContain('`succeeded`');
+  });
+
   it('shows a failed step with its redacted log tail in the thread', async () => {
     const reporter = reporters.reporterFor(record('r6'));
     await reporter.runStarted({ runId: 'r6', vm: 'vm-r6', mode: 'setup', resumed: false });

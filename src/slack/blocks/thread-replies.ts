@@ -25,6 +25,12 @@ export function stepFailedReply(record: StepRecord, error: ReportedError): Slack
   return { text: truncate(`${record.id} failed: ${error.message}`, LIMITS.messageText), blocks };
 }
 
+/** The queue took the run up again after an attempt failed at `step`: what the thread said was not the end. */
+export function retryingReply(step: string): SlackMessage {
+  const text = `:repeat: *Trying again* from \`${step}\`: the failure above ended that attempt, not the run.`;
+  return { text: `Trying again from ${step}`, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
+}
+
 const HEADLINES: Record<RunResult['state'], string> = {
   succeeded: ':tada: *Setup finished.* The runner and the Harness delegate are up.',
   failed: ':x: *Setup failed.*',

@@ -13,7 +13,7 @@ import {
   closedApprovalSummary,
 } from '../blocks/approval-message.js';
 import type { RunView } from '../blocks/run-view.js';
-import { runSummaryReply, stepFailedReply } from '../blocks/thread-replies.js';
+import { retryingReply, runSummaryReply, stepFailedReply } from '../blocks/thread-replies.js';
 import { Priority } from '../delivery/slack-sender.js';
 import type { Log } from '../log.js';
 import type { RunOutbox } from './run-outbox.js';
@@ -73,6 +73,12 @@ export function createRunReporter(ctx: RunReporterContext): Reporter {
 
   return {
     runStarted(info) {
+      // Resumed after an attempt that failed (the queue's retry): say so under the failure it reported.
+      const failedAt = view.state.startsWith('failed:') ? view.state.slice('failed:'.length) : undefined;
+      if (info.resumed && failedAt !== undefined && view.finishedAt === undefined) {
+        view.state = `running:${failedAt}` as RunView['state'];
+        outbox.push({ kind: 'reply', message: retryingReply(failedAt) });
+      }
       view.mode = info.mode;
       outbox.changed();
       if (info.mode === 'setup') void ledger?.owe(runId, 'summary').catch(warn('summary'));
