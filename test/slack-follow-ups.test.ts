@@ -52,4 +52,24 @@ describe('work after a command’s ack', () => {
     ).rejects.toThrow('Redis unavailable');
     await expect(followUps.run(async () => undefined)).resolves.toBeUndefined();
   });
+
+  it('lets other work start while work that released its turn only waits (a channel’s posting pace)', async () => {
+    const followUps = createFollowUps({ quietMs: 1, concurrency: 1 });
+    const order: string[] = [];
+    let letGo: () => void = () => undefined;
+    const slow = followUps.run(async (release) => {
+      order.push('setup reserved its runs');
+      release();
+      await new Promise<void>((resolve) => {
+        letGo = resolve;
+      });
+      order.push('setup posted its parents');
+    });
+    await followUps.run(async () => {
+      order.push('status answered');
+    });
+    letGo();
+    await slow;
+    expect(order).toEqual(['setup reserved its runs', 'status answered', 'setup posted its parents']);
+  });
 });

@@ -10,6 +10,7 @@ import type { AppContext } from '../app-context.js';
 import { type ApprovalOutcome, closedApprovalBlocks, outcomeLine } from '../blocks/approval-message.js';
 import { slackDate } from '../blocks/format.js';
 import { noticeMessage } from '../blocks/usage-message.js';
+import { Priority } from '../delivery/slack-sender.js';
 import { answering, ephemeral } from '../replies.js';
 import { clickedRequestProblem } from './clicked-request.js';
 
@@ -92,6 +93,8 @@ async function closeRequest(ctx: AppContext, body: BlockAction, outcome: Approva
       text: `Approval to install the Harness delegate: ${outcome.kind}`,
       blocks: closedApprovalBlocks(original, outcome),
     },
-    { deadlineMs: 60_000 },
+    // The person who clicked waits to see the decision; it goes before other edits and is never dropped
+    // for being late (with many runs at once, Slack's edits a minute can hold it back for a while).
+    { priority: Priority.urgent },
   );
 }

@@ -10,8 +10,11 @@ import { performance } from 'node:perf_hooks';
 export interface FollowUps {
   /** A command came in: its ack goes first. */
   arrived(): void;
-  /** Runs `work` once its turn comes; settles as `work` does. */
-  run(work: () => Promise<void>): Promise<void>;
+  /**
+   * Runs `work` once its turn comes; settles as `work` does. `work` may call `release` once what is left
+   * only waits (on Slack's pacing, say), so that other work can start meanwhile.
+   */
+  run(work: (release: () => void) => Promise<void>): Promise<void>;
 }
 
 export interface FollowUpOptions {
@@ -80,12 +83,14 @@ export function createFollowUps(options: FollowUpOptions = {}): FollowUps {
         waiting.push({
           at: performance.now(),
           start: () => {
-            work()
-              .then(resolve, reject)
-              .finally(() => {
-                running--;
-                schedule();
-              });
+            let released = false;
+            const release = () => {
+              if (released) return;
+              released = true;
+              running--;
+              schedule();
+            };
+            work(release).then(resolve, reject).finally(release);
           },
         });
         schedule();

@@ -46,10 +46,10 @@ export function gitspacesCommand(ctx: AppContext, followUpOptions?: FollowUpOpti
     // The modal's trigger id lives 3 s: it cannot wait its turn.
     if (parsed.kind === 'setup-modal') return answering(respond, ctx.log, () => openSetupModal(ctx, args));
     await answering(respond, ctx.log, () =>
-      followUps.run(async () => {
+      followUps.run(async (release) => {
         switch (parsed.kind) {
           case 'setup':
-            return setupCommand(ctx, args, parsed.vms);
+            return setupCommand(ctx, args, parsed.vms, release);
           case 'status':
             return statusCommand(ctx, args, parsed.vm);
           case 'plan':

@@ -1,4 +1,5 @@
 import type { SlackCommandMiddlewareArgs } from '@slack/bolt';
+import type { RunRecord } from '../../queue/types.js';
 import type { VmRef } from '../../setup/ports.js';
 import type { AppContext } from '../app-context.js';
 import { noticeMessage } from '../blocks/usage-message.js';
@@ -7,29 +8,36 @@ import { announceRun, reserveRun } from '../runs/start-run.js';
 
 type Args = Pick<SlackCommandMiddlewareArgs, 'command' | 'respond'>;
 
-/** `/gitspaces setup <vm> [<vm>…]`: one run per VM, each with its own parent message and thread. */
-export async function setupCommand(ctx: AppContext, { command, respond }: Args, vms: VmRef[]): Promise<void> {
+/**
+ * `/gitspaces setup <vm> [<vm>…]`: one run per VM, each with its own parent message and thread. Every run is
+ * reserved first (Redis, quick); the parent messages then go out together, at the channel's pace, which
+ * `whenOnlyWaiting` is told of so that other commands' work need not wait behind it.
+ */
+export async function setupCommand(
+  ctx: AppContext,
+  { command, respond }: Args,
+  vms: VmRef[],
+  whenOnlyWaiting: () => void = () => undefined,
+): Promise<void> {
   const allowed = await ctx.access.start(command.user_id);
   if (!allowed.ok) {
     await respond(ephemeral(noticeMessage(allowed.why)));
     return;
   }
   const refusals: string[] = [];
+  const runs: RunRecord[] = [];
   for (const vm of vms) {
     const reserved = await reserveRun(ctx, {
       target: { vm: vm.name, project: vm.project, zone: vm.zone },
       requester: command.user_id,
       channel: command.channel_id,
     });
-    if (!reserved.ok) {
-      refusals.push(reserved.refusal);
-      continue;
-    }
-    const problem = await announceRun(ctx, reserved.run);
-    if (problem !== undefined) {
-      refusals.push(problem);
-      break;
-    }
+    if (reserved.ok) runs.push(reserved.run);
+    else refusals.push(reserved.refusal);
   }
+  whenOnlyWaiting();
+  // A channel the bot cannot post in refuses every run the same way: said once.
+  const problems = await Promise.all(runs.map((run) => announceRun(ctx, run)));
+  for (const problem of new Set(problems)) if (problem !== undefined) refusals.push(problem);
   if (refusals.length > 0) await respond(ephemeral(noticeMessage(refusals.join('\n'))));
 }
