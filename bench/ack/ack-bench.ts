@@ -13,7 +13,7 @@ import { type Summary, summarize } from '../lib/stats.js';
 import type { BatchRequest, BatchResult } from './ack-load.js';
 
 const SIGNING_SECRET = 'bench-signing-secret-0123456789abcdef';
-const BOT_TOKEN = 'xoxb-bench-token';
+const BOT_TOKEN = 'xoxb-bench';
 const CONCURRENCY = 50;
 
 type Kind = 'bare' | 'status' | 'setup' | 'setup-refused';
