@@ -237,6 +237,8 @@ export function createSlackSender(options: SlackSenderOptions): SlackSender {
       }
     } finally {
       lane.running = false;
+      // One lane a channel: a channel with nothing waiting keeps none (a retried call makes it again).
+      if (lane.waiting.length === 0) lanes.delete(lane.name);
     }
   }
 
