@@ -13,8 +13,12 @@ import { Priority, SlackRefusedError } from '../delivery/slack-sender.js';
 
 export type Reserved = { ok: true; run: RunRecord } | { ok: false; refusal: string };
 
-/** Less than the queue's start grace (10 s), so the app and the worker never both post a parent message. */
-const PARENT_DEADLINE_MS = 8000;
+/**
+ * How long the app keeps a parent message waiting for its channel's turn. Many runs started in one channel
+ * wait their turn a second each; the run itself starts after its grace period meanwhile, and its worker
+ * waits for this message (the app holds the run's parent lease) rather than posting another.
+ */
+const PARENT_DEADLINE_MS = 90_000;
 
 export async function reserveRun(ctx: AppContext, input: StartInput): Promise<Reserved> {
   const outcome = await ctx.runs.start(input);
