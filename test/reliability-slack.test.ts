@@ -89,4 +89,4 @@ it('finishes every run while the Web API answers 500s and 429s in bursts, and th
     runsCompleted: ids.size,
     slackCallsFailed: failed.length,
   });
-});
+}, 180_000);

@@ -50,11 +50,15 @@ describe('what threads are owed', () => {
     await ledger.owe('run-2', 'summary');
     await ledger.owe('run-2', 'approval', request);
     expect(await ledger.owed()).toHaveLength(2);
-    expect(await ledger.owed()).toContainEqual({ runId: 'run-2', kind: 'approval' });
+    expect(await ledger.owed()).toContainEqual({
+      runId: 'run-2',
+      kind: 'approval',
+      since: expect.any(Number),
+    });
     expect(await ledger.request('run-2')).toEqual(request);
     await ledger.delivered('run-2', 'approval');
     expect(await ledger.request('run-2')).toBeUndefined();
-    expect(await ledger.owed()).toEqual([{ runId: 'run-2', kind: 'summary' }]);
+    expect(await ledger.owed()).toEqual([{ runId: 'run-2', kind: 'summary', since: expect.any(Number) }]);
     ledger.close();
   });
 });

@@ -119,7 +119,7 @@ export class FaultBot {
       ledger: createRedisLedger(this.h.queue.redis, config.queuePrefix, { leaseMs: 3000 }),
       getRun: (runId) => this.runs.get(runId),
     });
-    reporters.startSweeping(1000);
+    reporters.startSweeping(1000, 5000);
     const worker = await startWorker(config, {
       reporterFor: (run) => reporters.reporterFor(run),
       engine: this.options.engine === 'google' ? {} : fleetAdapters(this.options.fleet.info),

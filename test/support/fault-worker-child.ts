@@ -39,7 +39,7 @@ const reporters = createSlackReporterFactory({
   ledger: createRedisLedger(service.redis, config.queuePrefix, { leaseMs: 3000 }),
   getRun: (runId) => service.runs.get(runId),
 });
-reporters.startSweeping(1000);
+reporters.startSweeping(1000, 5000);
 const worker = await startWorker(config, {
   reporterFor: (run) => reporters.reporterFor(run),
   engine: fleetAdapters(spec.info),

@@ -38,6 +38,8 @@ export interface RunOutboxOptions {
    * once this process may post (it then holds the right until `parentPosted` returns).
    */
   claimParent?: () => Promise<string | undefined>;
+  /** Told after each edit of the parent that Slack took. */
+  edited?: () => void;
   /** True when another process has moved the run on since this one last reported it: its edits would be stale. */
   superseded?: () => Promise<boolean>;
   updateIntervalMs: number;
@@ -187,7 +189,7 @@ export class RunOutbox {
       return;
     }
     let sent: string | undefined;
-    await this.guard('chat.update', () =>
+    const result = await this.guard('chat.update', () =>
       this.options.sender.callLatest(
         'chat.update',
         () => {
@@ -202,9 +204,10 @@ export class RunOutbox {
         { priority: () => (this.options.settled() ? Priority.normal : Priority.later) },
       ),
     );
-    if (sent !== undefined) {
+    if (sent !== undefined && result !== undefined) {
       this.lastSent = sent;
       this.lastUpdateAt = Date.now();
+      this.options.edited?.();
     }
   }
 

@@ -11,7 +11,8 @@ import { LuaScript } from '../../queue/lua-script.js';
 import type { ApprovalRequest } from '../../setup/ports.js';
 import { withTimeout } from '../with-timeout.js';
 
-export type OwedKind = 'approval' | 'summary';
+/** The approval request, the closing summary, and the parent's edit to the run's final state. */
+export type OwedKind = 'approval' | 'summary' | 'final';
 /** What a lease can be held on: an owed message, or the run's parent message while it is posted and recorded. */
 export type LeaseKind = OwedKind | 'parent';
 
@@ -20,8 +21,10 @@ export interface SlackLedger {
   owe(runId: string, kind: OwedKind, request?: ApprovalRequest): Promise<void>;
   /** Delivered: no longer owed. */
   delivered(runId: string, kind: OwedKind): Promise<void>;
-  /** Everything still owed, oldest first. */
-  owed(): Promise<Array<{ runId: string; kind: OwedKind }>>;
+  /** Everything still owed, oldest first, with when it became owed. */
+  owed(): Promise<Array<{ runId: string; kind: OwedKind; since: number }>>;
+  /** How long Redis has been up: writes a process could not make while it was down may still be on their way. */
+  redisUptimeMs(): Promise<number>;
   /** The approval request recorded for the run. */
   request(runId: string): Promise<ApprovalRequest | undefined>;
   /**
@@ -91,24 +94,37 @@ export function createRedisLedger(
     },
     async owed() {
       await redis.zremrangebyscore(owedKey, '-inf', Date.now() - keepMs);
-      const members = await redis.zrange(owedKey, '0', '499');
-      return members.flatMap((member) => {
+      const members = await redis.zrange(owedKey, '0', '499', 'WITHSCORES');
+      const owed: Array<{ runId: string; kind: OwedKind; since: number }> = [];
+      for (let i = 0; i + 1 < members.length; i += 2) {
+        const member = members[i] as string;
         const at = member.indexOf(':');
         const kind = member.slice(0, at);
-        if (kind !== 'approval' && kind !== 'summary') return [];
-        return [{ runId: member.slice(at + 1), kind }];
-      });
+        if (kind === 'approval' || kind === 'summary' || kind === 'final')
+          owed.push({ runId: member.slice(at + 1), kind, since: Number(members[i + 1]) });
+      }
+      return owed;
+    },
+    async redisUptimeMs() {
+      const info = await redis.info('server');
+      const seconds = /uptime_in_seconds:(\d+)/.exec(info)?.[1];
+      return seconds === undefined ? Number.POSITIVE_INFINITY : Number(seconds) * 1000;
     },
     async request(runId) {
       const text = await redis.get(requestKey(runId));
       return text === null ? undefined : (JSON.parse(text) as ApprovalRequest);
     },
     async hold(runId, kind) {
-      let held: boolean;
-      try {
-        held = Number(await bounded(HOLD.run(redis, [leaseKey(runId, kind)], [owner, leaseMs]))) === 1;
-      } catch {
-        return true;
+      let held = true;
+      for (let attempt = 1; attempt <= 3; attempt += 1) {
+        try {
+          held = Number(await bounded(HOLD.run(redis, [leaseKey(runId, kind)], [owner, leaseMs]))) === 1;
+          break;
+        } catch {
+          // Redis away (a cut connection comes back at once): after a few tries this process delivers,
+          // and its renewals take the lease as soon as Redis is back.
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
       }
       const name = `${kind}:${runId}`;
       if (held && !renewals.has(name)) {

@@ -17,7 +17,7 @@ import { retryingReply, runSummaryReply, stepFailedReply } from '../blocks/threa
 import { Priority } from '../delivery/slack-sender.js';
 import type { Log } from '../log.js';
 import type { RunOutbox } from './run-outbox.js';
-import type { SlackLedger } from './slack-ledger.js';
+import type { OwedKind, SlackLedger } from './slack-ledger.js';
 
 export interface RunReporterContext {
   record: RunRecord;
@@ -32,6 +32,19 @@ export interface RunReporterContext {
   /** What the thread is owed, kept where another worker can deliver it (worker processes only). */
   ledger?: SlackLedger | undefined;
   log?: Log;
+}
+
+/** Tries `write` again (for up to 10 minutes) while Redis is away. */
+async function persist(write: () => Promise<void>): Promise<void> {
+  const until = Date.now() + 10 * 60_000;
+  for (let wait = 250; ; wait = Math.min(wait * 2, 2000)) {
+    try {
+      return await write();
+    } catch (error) {
+      if (Date.now() > until) throw error;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
 }
 
 /** The run's final state as `/gitspaces status` spells it. */
@@ -50,14 +63,14 @@ export function createRunReporter(ctx: RunReporterContext): Reporter {
     ctx.log?.warn({ runId, err: String(error) }, `could not record what the thread is owed: ${what}`);
 
   /** Takes the right to deliver `kind`; without a ledger (or Redis) this process delivers. */
-  async function hold(kind: 'approval' | 'summary'): Promise<boolean> {
+  async function hold(kind: OwedKind): Promise<boolean> {
     return ledger === undefined ? true : ledger.hold(runId, kind);
   }
 
-  function delivered(kind: 'approval' | 'summary'): void {
+  /** Recorded as delivered, trying again while Redis is away: another worker must not deliver it again. */
+  function delivered(kind: OwedKind): void {
     if (ledger === undefined) return;
-    void ledger
-      .delivered(runId, kind)
+    void persist(() => ledger.delivered(runId, kind))
       .catch(warn(kind))
       .finally(() => ledger.release(runId, kind));
   }
@@ -81,7 +94,10 @@ export function createRunReporter(ctx: RunReporterContext): Reporter {
       }
       view.mode = info.mode;
       outbox.changed();
-      if (info.mode === 'setup') void ledger?.owe(runId, 'summary').catch(warn('summary'));
+      if (info.mode === 'setup') {
+        void ledger?.owe(runId, 'summary').catch(warn('summary'));
+        void ledger?.owe(runId, 'final').catch(warn('final'));
+      }
     },
     stepStarted(id: StepId) {
       view.steps[id] = {
@@ -120,7 +136,7 @@ export function createRunReporter(ctx: RunReporterContext): Reporter {
         message: approvalRequestMessage({ request, requester: view.requester, approvers: ctx.approvers }),
         posted: async (ts) => {
           ctx.approval.ts = ts;
-          await ctx.approvalPosted(ts);
+          await persist(() => ctx.approvalPosted(ts));
           delivered('approval');
         },
         gaveUp: () => ledger?.release(runId, 'approval'),

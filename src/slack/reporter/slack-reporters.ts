@@ -19,6 +19,9 @@ import { RunOutbox } from './run-outbox.js';
 import type { SlackLedger } from './slack-ledger.js';
 import { createRunReporter, type RunReporterContext } from './slack-reporter.js';
 
+/** See `startSweeping`. */
+const SWEEP_GRACE_MS = 60_000;
+
 /** How many seconds a worker waits for the app to record a parent message it posted. */
 const PARENT_WAITS = 120;
 
@@ -70,9 +73,12 @@ export interface SlackReporters {
    * Delivers what threads are still owed by processes that died (an approval request never posted, a
    * run's closing summary); runs this process drives itself are left to it. Returns how many it took up.
    */
-  sweep(): Promise<number>;
-  /** Sweeps every `intervalMs` until closed. */
-  startSweeping(intervalMs?: number): void;
+  sweep(graceMs?: number): Promise<number>;
+  /**
+   * Sweeps every `intervalMs` until closed. What became owed less than `graceMs` ago, or while Redis has
+   * been up for less than that, is left to the process that owes it: its writes may still be on their way.
+   */
+  startSweeping(intervalMs?: number, graceMs?: number): void;
   /** Resolves once every message asked for so far was delivered (tests, graceful shutdown). */
   idle(): Promise<void>;
   /** Waits up to `timeoutMs` for pending messages, then stops retrying. */
@@ -123,6 +129,15 @@ export function createSlackReporterFactory(options: SlackReporterFactoryOptions)
           options.attach(run.id, { messageTs: ts }).finally(() => options.ledger?.release(run.id, 'parent')),
         claimParent: () => claimParent(run.id),
         settled: () => view.state === 'awaiting-approval' || view.finishedAt !== undefined,
+        // The parent now shows how the run ended: no other worker needs to edit it.
+        edited: () => {
+          if (view.finishedAt === undefined || options.ledger === undefined) return;
+          const ledger = options.ledger;
+          void ledger
+            .delivered(run.id, 'final')
+            .catch(() => undefined)
+            .finally(() => ledger.release(run.id, 'final'));
+        },
         // A run parked here and resumed by another worker after the click.
         superseded: async () =>
           view.state === 'awaiting-approval' &&
@@ -161,15 +176,17 @@ export function createSlackReporterFactory(options: SlackReporterFactoryOptions)
     return undefined;
   }
 
-  async function sweep(): Promise<number> {
+  async function sweep(graceMs = SWEEP_GRACE_MS): Promise<number> {
     const { ledger, getRun } = options;
     if (ledger === undefined || getRun === undefined) return 0;
+    if ((await ledger.redisUptimeMs()) < graceMs) return 0;
     let taken = 0;
-    for (const { runId, kind } of await ledger.owed()) {
+    for (const { runId, kind, since } of await ledger.owed()) {
+      if (since > Date.now() - graceMs) continue;
       // A run this process drives is its own to report, unless it was resumed here after its request was
       // asked for elsewhere (the engine does not ask twice).
       const local = runs.get(runId);
-      if (local !== undefined && (kind === 'summary' || local.approval.request !== undefined)) continue;
+      if (local !== undefined && (kind !== 'approval' || local.approval.request !== undefined)) continue;
       const run = await getRun(runId);
       if (kind === 'approval') {
         if (run?.state !== 'awaiting-approval' || run.approvalTs !== undefined) {
@@ -191,7 +208,20 @@ export function createSlackReporterFactory(options: SlackReporterFactoryOptions)
         await ledger.delivered(runId, kind);
         continue;
       }
+      if (kind === 'final' && run.messageTs === undefined) {
+        await ledger.delivered(runId, kind);
+        continue;
+      }
       if (run.finishedAt === undefined || !(await ledger.hold(runId, kind))) continue;
+      if (kind === 'final') {
+        log.warn(
+          { runId },
+          'editing a parent message to how its run ended: its worker stopped before it could',
+        );
+        contextFor(run).outbox.changed();
+        taken += 1;
+        continue;
+      }
       log.warn({ runId }, 'telling the thread how a run ended: its worker stopped before it could');
       await createRunReporter(contextFor(run)).runFinished(resultOf(run));
       taken += 1;
@@ -205,13 +235,13 @@ export function createSlackReporterFactory(options: SlackReporterFactoryOptions)
     reporterFor: (run) => createRunReporter(contextFor(run)),
     idle,
     sweep,
-    startSweeping(intervalMs = 10_000) {
+    startSweeping(intervalMs = 10_000, graceMs = SWEEP_GRACE_MS) {
       if (sweeping !== undefined) return;
       let busy = false;
       sweeping = setInterval(() => {
         if (busy) return;
         busy = true;
-        sweep()
+        sweep(graceMs)
           .catch((error: unknown) => log.warn({ err: String(error) }, 'could not sweep owed Slack messages'))
           .finally(() => {
             busy = false;
