@@ -8,9 +8,8 @@ import type { InstancesClient } from '@google-cloud/compute';
 import type { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import type { Config } from '../config.js';
 import { GitspacesError } from '../errors.js';
-import type { InstancesApi } from './compute.js';
+import type { InstancesApi, SecretManagerApi } from './apis.js';
 import { computeRestApi, secretManagerRestApi } from './rest-api.js';
-import type { SecretManagerApi } from './secrets.js';
 
 export { NO_CREDENTIALS_TOKEN } from './rest-api.js';
 

@@ -2,18 +2,16 @@ import type { protos } from '@google-cloud/compute';
 import { systemClock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Clock, LocatedVm, VmLocator, VmRef } from '../setup/ports.js';
+import type { InstancesApi } from './apis.js';
 import { computeClient } from './clients.js';
 import { computeFailure, type VmCoordinates } from './compute-errors.js';
 import { gcpError } from './fail.js';
-import { DEFAULT_HOST_KEY_DELAYS_MS, type GuestAttributesApi, readPublishedHostKeys } from './host-keys.js';
+import { DEFAULT_HOST_KEY_DELAYS_MS, readPublishedHostKeys } from './host-keys.js';
 import { QueryWindow } from './query-window.js';
 
-type Instance = protos.google.cloud.compute.v1.IInstance;
+export type { InstancesApi } from './apis.js';
 
-/** The part of `InstancesClient` the locator uses. */
-export interface InstancesApi extends GuestAttributesApi {
-  get(request: { project: string; zone: string; instance: string }): Promise<[Instance, ...unknown[]]>;
-}
+type Instance = protos.google.cloud.compute.v1.IInstance;
 
 export interface ComputeLocatorOptions {
   /** Defaults to the process-wide client for `config.gcp.computeApiUrl`. */

@@ -9,8 +9,7 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import type { InstancesApi } from './compute.js';
-import type { SecretManagerApi } from './secrets.js';
+import type { InstancesApi, SecretManagerApi } from './apis.js';
 
 /** Stands in for credentials when an API URL is set: the header is sent, but it is no real token. */
 export const NO_CREDENTIALS_TOKEN = 'no-credentials-local-endpoint';

@@ -1,0 +1,27 @@
+/**
+ * The parts of Google's clients the bot uses, apart from the code that uses them, so that the client
+ * factories (library or plain REST) and their users need not import each other.
+ */
+import type { protos } from '@google-cloud/compute';
+import type { GuestAttributesApi } from './host-keys.js';
+
+type Instance = protos.google.cloud.compute.v1.IInstance;
+
+type Crc = number | string | { toString(): string } | null | undefined;
+
+/** The part of `InstancesClient` the locator uses. */
+export interface InstancesApi extends GuestAttributesApi {
+  get(request: { project: string; zone: string; instance: string }): Promise<[Instance, ...unknown[]]>;
+}
+
+/** The part of `SecretManagerServiceClient` this source uses. */
+export interface SecretManagerApi {
+  accessSecretVersion(request: {
+    name: string;
+  }): Promise<
+    [
+      { name?: string | null; payload?: { data?: Uint8Array | string | null; dataCrc32c?: Crc } | null },
+      ...unknown[],
+    ]
+  >;
+}
