@@ -91,6 +91,45 @@ describe('pace shared through Redis', () => {
     expect(await b.take('post:C9', { kind: 'spacing', ms: 1000 })).toBeGreaterThan(4000);
   });
 
+  it('gives a free slot to the best claim any process made, and lets a claim go when its process leaves', async () => {
+    const [a, b, c] = [redis, other, redis].map((r) => createRedisPace(r, prefix));
+    const spacing = { kind: 'spacing', ms: 300 } as const;
+    const since = Date.now();
+    expect(await a?.take('post:C5', spacing)).toBe(0);
+    // Two processes wait: one with a summary (later), one with an approval request (urgent), made after it.
+    expect(await b?.take('post:C5', spacing, { priority: 2, since })).toBeGreaterThan(200);
+    expect(await c?.take('post:C5', spacing, { priority: 0, since: since + 5 })).toBeGreaterThan(200);
+    await new Promise((resolve) => setTimeout(resolve, 320));
+    // The slot is free, but not for the summary while the approval request waits.
+    const held = await b?.take('post:C5', spacing, { priority: 2, since });
+    expect(held).toBeGreaterThan(0);
+    expect(held).toBeLessThan(100);
+    expect(await c?.take('post:C5', spacing, { priority: 0, since: since + 5 })).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 320));
+    // A claim whose process leaves holds nobody back.
+    expect(await c?.take('post:C5', spacing, { priority: 0, since: Date.now() })).toBe(0);
+    expect(await a?.take('post:C5', spacing, { priority: 0, since: Date.now() })).toBeGreaterThan(200);
+    await a?.leave('post:C5');
+    await new Promise((resolve) => setTimeout(resolve, 320));
+    expect(await b?.take('post:C5', spacing, { priority: 2, since })).toBe(0);
+  });
+
+  it('stops honouring the claim of a process that stopped asking (it died) soon after its wait', async () => {
+    const [a, b, c] = [redis, other, redis].map((r) => createRedisPace(r, prefix));
+    const spacing = { kind: 'spacing', ms: 100 } as const;
+    expect(await a?.take('post:C6', spacing)).toBe(0);
+    expect(await b?.take('post:C6', spacing, { priority: 0, since: Date.now() })).toBeGreaterThan(0);
+    const started = Date.now();
+    let wait = 1;
+    while (wait > 0 && Date.now() - started < 5000) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      wait = await (c as SlackPace).take('post:C6', spacing, { priority: 2, since: started });
+    }
+    expect(wait).toBe(0);
+    // Its wait (about 100 ms) and the grace (1.5 s): not at once, and not forever.
+    expect(Date.now() - started).toBeGreaterThan(1000);
+  });
+
   it('paces this process alone when Redis does not answer', async () => {
     const dead = new Redis('redis://127.0.0.1:1', {
       lazyConnect: true,
@@ -180,6 +219,48 @@ describe('Slack sender lanes', () => {
     expect(sent?.ok).toBe(true);
     expect(slack.message('C3', String(parent.ts))?.text).toBe('v3');
     expect(await next.callLatest('chat.update', () => undefined)).toBeUndefined();
+  });
+
+  it('sends an urgent post of one process before the summaries another process had waiting in the channel', async () => {
+    const prefix = `gsb-pace-${randomUUID().slice(0, 8)}`;
+    const a = new Redis(REDIS_URL);
+    const b = new Redis(REDIS_URL);
+    try {
+      const worker = sender(createRedisPace(a, prefix));
+      // The app's answers from Redis come late: the worker always asks first once the channel is free.
+      const shared = createRedisPace(b, prefix);
+      const slow: SlackPace = {
+        ...shared,
+        take: async (...args) => {
+          await new Promise((resolve) => setTimeout(resolve, 150));
+          return shared.take(...args);
+        },
+      };
+      const app = sender(slow);
+      const summaries = [1, 2, 3, 4].map((n) =>
+        worker.call(
+          'chat.postMessage',
+          { channel: 'C7', text: `summary ${n}` },
+          { priority: Priority.later },
+        ),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await app.call('chat.postMessage', { channel: 'C7', text: 'approval' }, { priority: Priority.urgent });
+      await Promise.all(summaries);
+      expect(slack.channelMessages('C7').map((m) => m.text)).toEqual([
+        'summary 1',
+        'approval',
+        'summary 2',
+        'summary 3',
+        'summary 4',
+      ]);
+      expect(slack.calls.filter((c) => c.status === 429)).toEqual([]);
+    } finally {
+      const keys = await scanPrefix(a, prefix);
+      if (keys.length > 0) await a.del(...keys);
+      a.disconnect();
+      b.disconnect();
+    }
   });
 
   it('lets two processes post into one channel without a single 429 when they share Redis', async () => {

@@ -236,6 +236,7 @@ describe('the Slack reporter', () => {
     let editsOpen = false;
     const gate: SlackPace = {
       take: async (lane) => (lane === 'update' && !editsOpen ? 100 : 0),
+      leave: async () => undefined,
       block: async () => undefined,
     };
     const client = createSenderClient('xoxb-test-token', slack.url);

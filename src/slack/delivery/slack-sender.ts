@@ -108,6 +108,8 @@ interface Ticket {
   args: () => Record<string, unknown> | undefined;
   priority: () => Priority;
   seq: number;
+  /** When the call was made (ms since the epoch): across processes, who waited longest goes first. */
+  since: number;
   deadline: number;
   backoff: number;
   attempts: number;
@@ -121,6 +123,8 @@ interface Lane {
   rule: (priority: Priority) => PaceRule;
   waiting: Ticket[];
   running: boolean;
+  /** A claim on the lane's slots is standing in the shared pace. */
+  claimed: boolean;
   wake: (() => void) | undefined;
 }
 
@@ -158,7 +162,7 @@ export function createSlackSender(options: SlackSenderOptions): SlackSender {
     } else return undefined;
     let lane = lanes.get(name);
     if (lane === undefined) {
-      lane = { name, rule, waiting: [], running: false, wake: undefined };
+      lane = { name, rule, waiting: [], running: false, claimed: false, wake: undefined };
       lanes.set(name, lane);
     }
     return lane;
@@ -221,7 +225,9 @@ export function createSlackSender(options: SlackSenderOptions): SlackSender {
           settle(ticket, { result: undefined });
           continue;
         }
-        const wait = await pace.take(lane.name, lane.rule(ticket.priority()));
+        const priority = ticket.priority();
+        lane.claimed = true;
+        const wait = await pace.take(lane.name, lane.rule(priority), { priority, since: ticket.since });
         if (wait > 0) {
           // A better call arriving meanwhile wakes the lane to reconsider.
           await new Promise<void>((resolve) => {
@@ -237,6 +243,10 @@ export function createSlackSender(options: SlackSenderOptions): SlackSender {
       }
     } finally {
       lane.running = false;
+      if (lane.claimed && lane.waiting.length === 0) {
+        lane.claimed = false;
+        void pace.leave(lane.name);
+      }
       // One lane a channel: a channel with nothing waiting keeps none (a retried call makes it again).
       if (lane.waiting.length === 0) lanes.delete(lane.name);
     }
@@ -295,6 +305,7 @@ export function createSlackSender(options: SlackSenderOptions): SlackSender {
         args,
         priority: typeof priority === 'function' ? priority : () => priority,
         seq: seq++,
+        since: Date.now(),
         deadline: send.deadlineMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + send.deadlineMs,
         backoff: 1000,
         attempts: 0,
