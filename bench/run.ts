@@ -52,6 +52,13 @@ for (const bench of BENCHES) {
 }
 
 report.finishedAt = new Date().toISOString();
-const written = writeReport(partial ? mergeReport(report, BENCHES.map((b) => b.name)) : report);
+const written = writeReport(
+  partial
+    ? mergeReport(
+        report,
+        BENCHES.map((b) => b.name),
+      )
+    : report,
+);
 process.stdout.write(`\n${goalsTable(report)}\n\nwrote ${written.join(', ')}\n`);
 process.exit(Object.keys(report.errors).length > 0 ? 1 : 0);

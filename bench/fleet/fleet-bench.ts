@@ -7,7 +7,7 @@ import { startFakeGoogle } from '../../test/support/fake-google.js';
 import { TEST_POOL, TEST_TOKEN } from '../../test/support/secrets-dir.js';
 import { buildProduct } from '../lib/build.js';
 import { fmt, type GoalRow, row } from '../lib/goals.js';
-import { size } from '../lib/mode.js';
+import { phaseSelected, size } from '../lib/mode.js';
 import { median } from '../lib/stats.js';
 import { type PhaseResult, type PhaseSpec, runPhase } from './fleet-phase.js';
 import { startVmFleet } from './vm-fleet.js';
@@ -80,7 +80,7 @@ export async function fleetBench(): Promise<{ results: FleetResults; goals: Goal
   const phases: FleetResults['phases'] = {};
   let singleRunMs = Number.NaN;
   try {
-    for (const spec of specs) {
+    for (const spec of specs.filter((s) => s.name === 'single' || phaseSelected(s.name))) {
       process.stdout.write(
         `  fleet phase ${spec.name}: ${spec.vms} VMs, ${spec.channels} channel(s), ${spec.workers} worker(s)…\n`,
       );

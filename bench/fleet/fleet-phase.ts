@@ -4,7 +4,9 @@
  * of its own, exactly as deployed: one `gitspaces-bot app` and N `gitspaces-bot worker`. Nothing in the bot
  * is hooked: timings come from Slack's side, the run records in Redis, the VMs' open SSH connections, /proc.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { createRunStore } from '../../src/queue/run-store.js';
 import type { RunRecord } from '../../src/queue/types.js';
@@ -21,6 +23,7 @@ import { measureRunRecords, type RecordMemory } from './record-memory.js';
 import { auditRuns, type CallCounts, countCalls } from './slack-audit.js';
 import type { VmFleet } from './vm-fleet.js';
 
+const DUMP_DIR = join(import.meta.dirname, '..', 'tmp');
 const SIGNING_SECRET = 'bench-signing-secret-0123456789abcdef';
 const BOT_TOKEN = 'xoxb-bench';
 /** APPROVAL_TTL's default: the request's expiry minus this is when the engine asked. */
@@ -224,6 +227,7 @@ export async function runPhase(world: FleetWorld, spec: PhaseSpec): Promise<Phas
       ).catch(() => undefined);
     }
     clearInterval(sampler);
+    if (process.env.BENCH_PHASES) dumpPhase(spec.name, t0, runs, watch, clicks, samples);
     const calls = countCalls(slack);
     const succeeded = runs.filter((r) => r.state === 'succeeded').length;
     const perRun = (f: (run: RunRecord) => number) => summarize(runs.map(f).filter(Number.isFinite));
@@ -279,6 +283,35 @@ export async function runPhase(world: FleetWorld, spec: PhaseSpec): Promise<Phas
     redis.disconnect();
     await dropPrefix(prefix);
   }
+}
+
+/** A `BENCH_PHASES` run keeps each run's record and every Slack call, to look into where time went. */
+function dumpPhase(
+  name: string,
+  t0: number,
+  runs: RunRecord[],
+  watch: SlackWatch,
+  clicks: unknown[],
+  samples: unknown[],
+) {
+  mkdirSync(DUMP_DIR, { recursive: true });
+  const file = join(DUMP_DIR, `${name}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify({
+      t0: Date.now() - (now() - t0),
+      runs,
+      calls: watch.calls.map((c) => ({
+        at: c.at - t0,
+        method: c.method,
+        channel: c.args.channel,
+        status: c.status,
+      })),
+      clicks,
+      samples,
+    }),
+  );
+  process.stdout.write(`    runs and calls in ${file}\n`);
 }
 
 function countStates(runs: RunRecord[]): Record<string, number> {

@@ -4,11 +4,12 @@
  * over SFTP (open, fchmod, write, close: what the engine uses) answered at once.
  */
 import type { AddressInfo } from 'node:net';
-import ssh2, { type Connection, type ParsedKey, type SFTPWrapper } from 'ssh2';
+import ssh2, { type Connection, type ParsedKey, type ServerChannel, type SFTPWrapper } from 'ssh2';
 import type { HostKey } from '../../src/setup/ports.js';
 import { parsePublicKeyLine } from '../../src/ssh/host-key.js';
 import { ed25519KeyPair } from '../../test/support/ssh-keys.js';
 import { FakeVm } from './fake-vm.js';
+import { unquote, WORD } from './shell-words.js';
 
 const { OK, FAILURE, OP_UNSUPPORTED } = ssh2.utils.sftp.STATUS_CODE;
 
@@ -61,6 +62,7 @@ export async function startVmServer(options: VmServerOptions): Promise<VmServer>
         const session = acceptSession();
         session.on('exec', (acceptExec, _reject, info) => {
           const stream = acceptExec();
+          if (info.command === 'exec sh -s') return serveShell(stream, vm, () => delayMs);
           const out = vm.exec(info.command);
           setTimeout(() => {
             if (out.stdout !== '') stream.write(out.stdout);
@@ -93,6 +95,57 @@ export async function startVmServer(options: VmServerOptions): Promise<VmServer>
         server.close(() => resolve());
       }),
   };
+}
+
+/** The marker line the bot's shell session starts with, and the line each command goes in. */
+const READY = new RegExp(String.raw`^printf '\\n%s 0\\n' (${WORD}); printf '\\n%s\\n' ${WORD} >&2$`);
+const COMMAND = new RegExp(
+  String.raw`^sh -c (${WORD}) </dev/null; printf '\\n%s %d\\n' (${WORD}) "\$\?"; printf '\\n%s\\n' ${WORD} >&2$`,
+);
+
+/**
+ * `exec sh -s`: a shell reading lines from stdin, one after another, each answered after the delay like an
+ * exec request. It knows the two line shapes the bot's shell session sends; anything else ends the shell
+ * with a syntax error, as a real one would leave the session unusable.
+ */
+function serveShell(stream: ServerChannel, vm: FakeVm, delayMs: () => number): void {
+  let pending = '';
+  let queue = Promise.resolve();
+  let ended = false;
+  const answer = (line: string) => {
+    if (ended) return;
+    const ready = READY.exec(line);
+    const command = ready ? undefined : COMMAND.exec(line);
+    if (!ready && !command) {
+      ended = true;
+      stream.stderr.write(`sh: 1: Syntax error: ${line.slice(0, 40)}\n`);
+      stream.exit(2);
+      stream.end();
+      return;
+    }
+    const out = command ? vm.exec(unquote(command[1] as string)) : { stdout: '', stderr: '', code: 0 };
+    const marker = unquote((ready?.[1] ?? command?.[2]) as string);
+    stream.write(`${out.stdout}\n${marker} ${out.code}\n`);
+    stream.stderr.write(`${out.stderr}\n${marker}\n`);
+  };
+  stream.on('data', (chunk: Buffer) => {
+    pending += chunk.toString('utf8');
+    for (let end = pending.indexOf('\n'); end >= 0; end = pending.indexOf('\n')) {
+      const line = pending.slice(0, end);
+      pending = pending.slice(end + 1);
+      queue = queue
+        .then(() => new Promise<void>((resolve) => setTimeout(resolve, delayMs())))
+        .then(() => answer(line));
+    }
+  });
+  stream.on('end', () => {
+    void queue.then(() => {
+      if (ended) return;
+      ended = true;
+      stream.exit(0);
+      stream.end();
+    });
+  });
 }
 
 function serveSftp(sftp: SFTPWrapper, vm: FakeVm): void {

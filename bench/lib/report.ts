@@ -1,14 +1,14 @@
 /**
  * Writes what a full run measured: bench/results.json (everything) and the goals table in
  * docs/performance.md, between markers, so that the analysis written around it stays. A quick run writes
- * bench/results-quick.json only.
+ * bench/results-quick.json only, a `BENCH_PHASES` run bench/results-phases.json.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { BENCH_DIR } from './child.js';
 import type { GoalRow } from './goals.js';
-import { QUICK } from './mode.js';
+import { PUBLISHED, RESULTS_FILE } from './mode.js';
 
 const DOC = join(BENCH_DIR, '..', 'docs', 'performance.md');
 const START = '<!-- bench:table:start -->';
@@ -71,7 +71,7 @@ function benchOf(goal: GoalRow): string | undefined {
  * ones, the others stay as they were (with the time each was measured kept in its section).
  */
 export function mergeReport(report: BenchReport, order: string[]): BenchReport {
-  const json = join(BENCH_DIR, QUICK ? 'results-quick.json' : 'results.json');
+  const json = join(BENCH_DIR, RESULTS_FILE);
   if (!existsSync(json)) return report;
   const previous = JSON.parse(readFileSync(json, 'utf8')) as BenchReport;
   const ran = new Set(Object.keys(report.sections).concat(Object.keys(report.errors)));
@@ -84,14 +84,17 @@ export function mergeReport(report: BenchReport, order: string[]): BenchReport {
     goals: [...kept, ...report.goals].sort((a, b) => rank(a) - rank(b)),
     sections: { ...previous.sections, ...report.sections },
     errors: { ...errors, ...report.errors },
-    measured: { ...(previous.measured ?? {}), ...Object.fromEntries([...ran].map((n) => [n, report.finishedAt])) },
+    measured: {
+      ...(previous.measured ?? {}),
+      ...Object.fromEntries([...ran].map((n) => [n, report.finishedAt])),
+    },
   };
 }
 
 export function writeReport(report: BenchReport): string[] {
-  const json = join(BENCH_DIR, QUICK ? 'results-quick.json' : 'results.json');
+  const json = join(BENCH_DIR, RESULTS_FILE);
   writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);
-  if (QUICK) return [json];
+  if (!PUBLISHED) return [json];
   const table = `${START}\n${goalsTable(report)}\n${END}`;
   const current = existsSync(DOC) ? readFileSync(DOC, 'utf8') : `# Performance\n\n${START}\n${END}\n`;
   const from = current.indexOf(START);
