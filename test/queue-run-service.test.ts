@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { Worker } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GitspacesError } from '../src/errors.js';
 import { openRunService } from '../src/queue/open-run-service.js';
@@ -11,6 +12,7 @@ import {
   testPrefix,
   vmTarget,
 } from './support/queue-harness.js';
+import { waitUntil } from './support/recording-reporter.js';
 
 let h: QueueHarness;
 beforeEach(async () => {
@@ -153,6 +155,31 @@ describe('deciding on approval', () => {
     const record = await h.runs.get(run.id);
     expect(record?.decision).toEqual({ kind: 'expired' });
     expect(record?.audit.map((e) => e.event)).toContain('expired');
+  });
+
+  it('resumes the decided run before runs that have not started yet', async () => {
+    const parked = await startRun('vm-1');
+    await parkAtApproval(parked.id);
+    const fresh = [];
+    for (const vm of ['vm-2', 'vm-3', 'vm-4']) {
+      const run = await startRun(vm);
+      await h.runs.attachMessage(run.id, { messageTs: '1700000000.000100' });
+      fresh.push(run.id);
+    }
+    await h.runs.decide({ runId: parked.id, userId: 'U0A', decision: 'approve' });
+    // A worker with one slot takes the jobs one after another.
+    const taken: string[] = [];
+    const worker = new Worker(h.queue.name, async (job) => void taken.push(job.id as string), {
+      connection: { host: '127.0.0.1', port: 6379, maxRetriesPerRequest: null },
+      prefix: h.queue.opts.prefix,
+      concurrency: 1,
+    });
+    try {
+      await waitUntil(() => taken.length === 4, 'the worker to take all four jobs');
+      expect(taken).toEqual([parked.id, ...fresh]);
+    } finally {
+      await worker.close();
+    }
   });
 
   it('wakes the parked job of the winning click', async () => {

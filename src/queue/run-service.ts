@@ -13,6 +13,7 @@ import { isRunId, newRunId } from './run-id.js';
 import { createRunStore, type RunStore } from './run-store.js';
 import type { SetupQueue } from './setup-queue.js';
 import type { FinalDecision, RunRecord, RunTarget, SetupJobData } from './types.js';
+import { wakeFirst } from './wake-first.js';
 
 export interface StartInput {
   target: RunTarget;
@@ -84,7 +85,7 @@ export function createRunService(options: RunServiceOptions): RunService {
   async function wake(runId: string): Promise<void> {
     const job = await queue.getJob(runId);
     if (job === undefined || !(await job.isDelayed())) return;
-    await job.promote().catch(() => undefined);
+    await wakeFirst(job);
   }
 
   async function required(runId: string): Promise<RunRecord> {

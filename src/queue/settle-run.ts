@@ -8,15 +8,15 @@ import { asGitspacesError } from '../errors.js';
 import type { Reporter, RunResult } from '../setup/ports.js';
 import type { RunStore } from './run-store.js';
 import type { FinalRunState, RunRecord, SetupJobData } from './types.js';
+import { type WakeableJob, wakeFirst } from './wake-first.js';
 
 /** The part of a BullMQ job settling needs. */
-export interface SettleJob {
+export interface SettleJob extends WakeableJob {
   id?: string | undefined;
   data: SetupJobData;
   attemptsMade: number;
   opts: { attempts?: number };
   moveToDelayed(timestamp: number, token?: string): Promise<void>;
-  promote(): Promise<void>;
 }
 
 export interface SettleContext {
@@ -90,7 +90,7 @@ async function park(ctx: SettleContext): Promise<never> {
   const expiresAt = run?.approvalExpiresAt ?? askedAt + ctx.approvalTtlMs;
   await store.update(runId, { state: 'awaiting-approval', approvalExpiresAt: expiresAt });
   await job.moveToDelayed(expiresAt, ctx.token);
-  if ((await store.get(runId))?.decision !== undefined) await job.promote().catch(() => undefined);
+  if ((await store.get(runId))?.decision !== undefined) await wakeFirst(job);
   throw new DelayedError();
 }
 
