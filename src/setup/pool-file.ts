@@ -9,7 +9,7 @@ export interface PreparedPool {
   /** The pool file exactly as it will be written. */
   content: string;
   /** Pool names, for messages. */
-  pools: string[];
+  pools: readonly string[];
   /** True when json_path values were pointed at the service-account key written beside the pool file. */
   rewroteKeyPath: boolean;
 }
@@ -27,6 +27,21 @@ function invalid(problems: string[]): GitspacesError {
  * path of the machine that ran terraform, which does not exist in the runner container.
  */
 export function preparePool(text: string, options: { hasSaKey: boolean }): PreparedPool {
+  // Every run of a fleet checks the same pool file, twice when it waits for approval: parse it once.
+  const key = `${options.hasSaKey ? 'k' : '-'}${text}`;
+  const known = prepared.get(key);
+  if (known !== undefined) return known;
+  const result = Object.freeze(parsePool(text, options));
+  if (prepared.size >= PREPARED_KEPT) prepared.delete(prepared.keys().next().value as string);
+  prepared.set(key, result);
+  return result;
+}
+
+/** The last pool files found valid, by content (in this process's memory only, like the secret itself). */
+const prepared = new Map<string, PreparedPool>();
+const PREPARED_KEPT = 8;
+
+function parsePool(text: string, options: { hasSaKey: boolean }): PreparedPool {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
