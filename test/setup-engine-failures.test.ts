@@ -134,7 +134,7 @@ describe('interrupted runs', () => {
     };
     const { result, events } = await vm.run({ deps: { connect: racing } });
     expect(raced).toBe(true);
-    expect(result.state).toBe('succeeded');
+    expect(result, JSON.stringify(result.error)).toMatchObject({ state: 'succeeded' });
     expect(events.finished.find((r) => r.id === 'runner')?.summary).toContain('created meanwhile');
     expect(containers().filter((c) => c.name === 'vm-runner')).toHaveLength(1);
   });
@@ -244,7 +244,7 @@ describe('failures on the VM', () => {
   it('says Harness refused the token when the delegate log shows it', async () => {
     await vm.sshd.setDockerEnv({ FAKE_DOCKER_UNHEALTHY: 'vm-1-delegate' });
     const { result } = await vm.run();
-    expect(result).toMatchObject({ state: 'failed', step: 'delegate-health' });
+    expect(result, JSON.stringify(result.error)).toMatchObject({ state: 'failed', step: 'delegate-health' });
     expect(result.error?.message).toContain('refused the delegate token');
   });
 });
