@@ -14,7 +14,7 @@ import { startFakeSlack } from '../../test/support/fake-slack.js';
 import { sendCommand } from '../../test/support/slack-request.js';
 import { type BotProcess, startBot } from '../lib/bot-process.js';
 import { now, until } from '../lib/clock.js';
-import { size } from '../lib/mode.js';
+import { SKIP_SETTLE, size } from '../lib/mode.js';
 import { benchPrefix, dropPrefix, REDIS_URL } from '../lib/redis-prefix.js';
 import { SlackWatch } from '../lib/slack-watch.js';
 import { type Summary, summarize } from '../lib/stats.js';
@@ -211,7 +211,7 @@ export async function runPhase(world: FleetWorld, spec: PhaseSpec): Promise<Phas
     const finished = runs.filter((r) => r.finishedAt !== undefined);
     const wallMs = Math.max(...finished.map((r) => r.finishedAt as number)) - t0;
     let settledMs: number | undefined;
-    if (!spec.untilFull && !spec.skipSettle) {
+    if (!spec.untilFull && !spec.skipSettle && !SKIP_SETTLE) {
       await until(
         'Slack to show every run final, or to go quiet',
         () => {

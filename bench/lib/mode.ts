@@ -38,6 +38,9 @@ export function phaseSelected(name: string): boolean {
   return phases.size === 0 || phases.has(name);
 }
 
+/** `BENCH_SETTLE=0` (with `BENCH_PHASES`): end each fleet phase when its runs end, not when Slack settles. */
+export const SKIP_SETTLE = phases.size > 0 && process.env.BENCH_SETTLE === '0';
+
 /** Where this run's results go: a quick or a phases run never replaces the published ones. */
 export const RESULTS_FILE = QUICK
   ? 'results-quick.json'
