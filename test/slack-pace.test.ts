@@ -221,19 +221,30 @@ describe('Slack sender lanes', () => {
     expect(await next.callLatest('chat.update', () => undefined)).toBeUndefined();
   });
 
-  it('sends an urgent post of one process before the summaries another process had waiting in the channel', async () => {
+  /** Two processes' paces shared through Redis under a prefix of their own, cleaned up after `use`. */
+  async function twoProcesses(use: (a: SlackPace, b: SlackPace) => Promise<void>): Promise<void> {
     const prefix = `gsb-pace-${randomUUID().slice(0, 8)}`;
     const a = new Redis(REDIS_URL);
     const b = new Redis(REDIS_URL);
     try {
-      const worker = sender(createRedisPace(a, prefix));
+      await use(createRedisPace(a, prefix), createRedisPace(b, prefix));
+    } finally {
+      const keys = await scanPrefix(a, prefix);
+      if (keys.length > 0) await a.del(...keys);
+      a.disconnect();
+      b.disconnect();
+    }
+  }
+
+  it('sends an urgent post of one process before the summaries another process had waiting in the channel', async () => {
+    await twoProcesses(async (workerPace, appPace) => {
+      const worker = sender(workerPace);
       // The app's answers from Redis come late: the worker always asks first once the channel is free.
-      const shared = createRedisPace(b, prefix);
       const slow: SlackPace = {
-        ...shared,
+        ...appPace,
         take: async (...args) => {
           await new Promise((resolve) => setTimeout(resolve, 150));
-          return shared.take(...args);
+          return appPace.take(...args);
         },
       };
       const app = sender(slow);
@@ -255,21 +266,13 @@ describe('Slack sender lanes', () => {
         'summary 4',
       ]);
       expect(slack.calls.filter((c) => c.status === 429)).toEqual([]);
-    } finally {
-      const keys = await scanPrefix(a, prefix);
-      if (keys.length > 0) await a.del(...keys);
-      a.disconnect();
-      b.disconnect();
-    }
+    });
   });
 
   it('lets two processes post into one channel without a single 429 when they share Redis', async () => {
-    const prefix = `gsb-pace-${randomUUID().slice(0, 8)}`;
-    const a = new Redis(REDIS_URL);
-    const b = new Redis(REDIS_URL);
-    try {
-      const one = sender(createRedisPace(a, prefix));
-      const two = sender(createRedisPace(b, prefix));
+    await twoProcesses(async (paceOne, paceTwo) => {
+      const one = sender(paceOne);
+      const two = sender(paceTwo);
       const posts = [];
       for (let n = 0; n < 4; n++) {
         posts.push(one.call('chat.postMessage', { channel: 'C4', text: `one ${n}` }));
@@ -278,11 +281,6 @@ describe('Slack sender lanes', () => {
       await Promise.all(posts);
       expect(slack.channelMessages('C4')).toHaveLength(8);
       expect(slack.calls.filter((c) => c.status === 429)).toEqual([]);
-    } finally {
-      const keys = await scanPrefix(a, prefix);
-      if (keys.length > 0) await a.del(...keys);
-      a.disconnect();
-      b.disconnect();
-    }
+    });
   });
 });
