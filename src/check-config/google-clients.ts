@@ -9,9 +9,8 @@ import { InstancesClient } from '@google-cloud/compute';
 import { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import { GoogleAuth } from 'google-auth-library';
 import type { Config } from '../config.js';
-import type { InstancesApi } from '../gcp/compute.js';
+import type { InstancesApi, SecretManagerApi } from '../gcp/apis.js';
 import { endpointOptions } from '../gcp/endpoint-options.js';
-import type { SecretManagerApi } from '../gcp/secrets.js';
 
 const SCOPES = ['https://www.googleapis.com/auth/cloud-platform'];
 

@@ -5,9 +5,10 @@
 import type { protos } from '@google-cloud/compute';
 import type { GuestAttributesApi } from './host-keys.js';
 
-type Instance = protos.google.cloud.compute.v1.IInstance;
+export type Instance = protos.google.cloud.compute.v1.IInstance;
 
-type Crc = number | string | { toString(): string } | null | undefined;
+/** How the APIs give a checksum: a number, a decimal string, or a Long. */
+export type Crc = number | string | { toString(): string } | null | undefined;
 
 /** The part of `InstancesClient` the locator uses. */
 export interface InstancesApi extends GuestAttributesApi {

@@ -1,17 +1,12 @@
-import type { protos } from '@google-cloud/compute';
 import { systemClock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Clock, LocatedVm, VmLocator, VmRef } from '../setup/ports.js';
-import type { InstancesApi } from './apis.js';
+import type { Instance, InstancesApi } from './apis.js';
 import { computeClient } from './clients.js';
 import { computeFailure, type VmCoordinates } from './compute-errors.js';
 import { gcpError } from './fail.js';
 import { DEFAULT_HOST_KEY_DELAYS_MS, readPublishedHostKeys } from './host-keys.js';
 import { QueryWindow } from './query-window.js';
-
-export type { InstancesApi } from './apis.js';
-
-type Instance = protos.google.cloud.compute.v1.IInstance;
 
 export interface ComputeLocatorOptions {
   /** Defaults to the process-wide client for `config.gcp.computeApiUrl`. */

@@ -1,17 +1,14 @@
 import type { Config } from '../config.js';
 import type { GitspacesError } from '../errors.js';
 import type { SecretSource } from '../setup/ports.js';
-import type { SecretManagerApi } from './apis.js';
+import type { Crc, SecretManagerApi } from './apis.js';
 import { secretManagerClient } from './clients.js';
 import { crc32c } from './crc32c.js';
 import { gcpError } from './fail.js';
 import { describeGoogleError } from './google-error.js';
 import { parseSecretRef, type SecretRef } from './secret-ref.js';
 
-export type { SecretManagerApi } from './apis.js';
 export { parseSecretRef, type SecretRef } from './secret-ref.js';
-
-type Crc = number | string | { toString(): string } | null | undefined;
 
 export interface SecretManagerSourceOptions {
   /** Defaults to the process-wide client for `config.gcp.secretManagerApiUrl`. */
