@@ -81,11 +81,10 @@ export function createRunService(options: RunServiceOptions): RunService {
       }
     };
 
-  /** Wakes a parked or waiting job. Not delayed (a worker holds it) is fine: the worker re-reads the record. */
+  /** Wakes a parked job. Not delayed (a worker holds it) is fine: the worker re-reads the record. */
   async function wake(runId: string): Promise<void> {
     const job = await queue.getJob(runId);
-    if (job === undefined || !(await job.isDelayed())) return;
-    await wakeFirst(job);
+    if (job !== undefined) await wakeFirst(job);
   }
 
   async function required(runId: string): Promise<RunRecord> {

@@ -61,6 +61,31 @@ return 0
 
 const ANSWER_MS = 2000;
 
+/** Tries `write` again (for up to 10 minutes) while Redis is away. */
+export async function persist(write: () => Promise<void>): Promise<void> {
+  const until = Date.now() + 10 * 60_000;
+  for (let wait = 250; ; wait = Math.min(wait * 2, 2000)) {
+    try {
+      return await write();
+    } catch (error) {
+      if (Date.now() > until) throw error;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+}
+
+/**
+ * Records `kind` delivered, trying again while Redis is away (another worker must not deliver it again),
+ * then lets go of its lease.
+ */
+export async function markDelivered(ledger: SlackLedger, runId: string, kind: OwedKind): Promise<void> {
+  try {
+    await persist(() => ledger.delivered(runId, kind));
+  } finally {
+    ledger.release(runId, kind);
+  }
+}
+
 export function createRedisLedger(
   redis: Redis,
   prefix: string,

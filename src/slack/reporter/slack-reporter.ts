@@ -17,7 +17,7 @@ import { retryingReply, runSummaryReply, stepFailedReply } from '../blocks/threa
 import { Priority } from '../delivery/slack-sender.js';
 import type { Log } from '../log.js';
 import type { RunOutbox } from './run-outbox.js';
-import type { OwedKind, SlackLedger } from './slack-ledger.js';
+import { markDelivered, type OwedKind, persist, type SlackLedger } from './slack-ledger.js';
 
 export interface RunReporterContext {
   record: RunRecord;
@@ -32,19 +32,6 @@ export interface RunReporterContext {
   /** What the thread is owed, kept where another worker can deliver it (worker processes only). */
   ledger?: SlackLedger | undefined;
   log?: Log;
-}
-
-/** Tries `write` again (for up to 10 minutes) while Redis is away. */
-async function persist(write: () => Promise<void>): Promise<void> {
-  const until = Date.now() + 10 * 60_000;
-  for (let wait = 250; ; wait = Math.min(wait * 2, 2000)) {
-    try {
-      return await write();
-    } catch (error) {
-      if (Date.now() > until) throw error;
-      await new Promise((resolve) => setTimeout(resolve, wait));
-    }
-  }
 }
 
 /** The run's final state as `/gitspaces status` spells it. */
@@ -67,12 +54,8 @@ export function createRunReporter(ctx: RunReporterContext): Reporter {
     return ledger === undefined ? true : ledger.hold(runId, kind);
   }
 
-  /** Recorded as delivered, trying again while Redis is away: another worker must not deliver it again. */
   function delivered(kind: OwedKind): void {
-    if (ledger === undefined) return;
-    void persist(() => ledger.delivered(runId, kind))
-      .catch(warn(kind))
-      .finally(() => ledger.release(runId, kind));
+    if (ledger !== undefined) void markDelivered(ledger, runId, kind).catch(warn(kind));
   }
 
   function closeApproval(outcome: ApprovalOutcome): void {

@@ -16,7 +16,7 @@ import {
 } from '../delivery/slack-sender.js';
 import { type Log, silentLog } from '../log.js';
 import { RunOutbox } from './run-outbox.js';
-import type { SlackLedger } from './slack-ledger.js';
+import { markDelivered, type SlackLedger } from './slack-ledger.js';
 import { createRunReporter, type RunReporterContext } from './slack-reporter.js';
 
 /** See `startSweeping`. */
@@ -132,11 +132,9 @@ export function createSlackReporterFactory(options: SlackReporterFactoryOptions)
         // The parent now shows how the run ended: no other worker needs to edit it.
         edited: () => {
           if (view.finishedAt === undefined || options.ledger === undefined) return;
-          const ledger = options.ledger;
-          void ledger
-            .delivered(run.id, 'final')
-            .catch(() => undefined)
-            .finally(() => ledger.release(run.id, 'final'));
+          void markDelivered(options.ledger, run.id, 'final').catch((error: unknown) =>
+            log.warn({ runId: run.id, err: String(error) }, 'could not record the final edit as delivered'),
+          );
         },
         // A run parked here and resumed by another worker after the click.
         superseded: async () =>
