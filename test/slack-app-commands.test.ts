@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FinalRunState } from '../src/queue/types.js';
+import { messageDigest, runMessage } from '../src/slack/blocks/run-message.js';
+import { runViewFromRecord } from '../src/slack/blocks/run-view.js';
 import { type SlackAppHarness, shown, startSlackAppHarness, until } from './support/slack-app-harness.js';
 
 let h: SlackAppHarness;
@@ -47,6 +49,35 @@ describe('/gitspaces setup <vm>…', () => {
         async () => (await h.queue.queue.getJobState(run.id)) === 'waiting',
       );
     }
+  });
+
+  it('posts a parent that waited for its channel’s turn as the run is then, and records what it shows', async () => {
+    h.slack.rateLimits = true;
+    await h.command('setup vm-1 vm-2 vm-3');
+    const third = await until('the third run recorded', async () =>
+      (await h.queue.runs.recent({ limit: 10 })).find((r) => r.target.vm === 'vm-3'),
+    );
+    // A worker takes the run up after its grace period while its parent still waits behind two others.
+    await h.queue.store.update(third.id, { state: 'running:preflight' });
+    const parents = await h.slack.waitFor('three parent messages', () => {
+      const posted = h.slack.channelMessages('C0RUNS');
+      return posted.length === 3 ? posted : undefined;
+    });
+    expect(parents.map((m) => m.text)).toEqual([
+      'Gitspaces setup of vm-1: queued',
+      'Gitspaces setup of vm-2: queued',
+      'Gitspaces setup of vm-3: running:preflight',
+    ]);
+    const recorded = await until('the parent of vm-3 recorded', async () => {
+      const run = await h.queue.runs.get(third.id);
+      return run?.messageTs === undefined ? undefined : run;
+    });
+    const posted = parents.find((m) => m.ts === recorded.messageTs);
+    // What it shows is what a worker renders for the run as recorded: that worker will not edit it again.
+    const rendered = runMessage(runViewFromRecord(recorded));
+    expect(posted?.blocks).toEqual(rendered.blocks);
+    expect(recorded.messageShows).toBe(messageDigest(rendered));
+    expect(h.slack.calls.filter((c) => c.status === 429)).toEqual([]);
   });
 
   it('refuses a second setup of a VM with an active run, with a link to that run’s thread', async () => {

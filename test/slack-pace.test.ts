@@ -205,6 +205,43 @@ describe('Slack sender lanes', () => {
     expect(slack.calls.filter((c) => c.status === 429)).toEqual([]);
   });
 
+  it('lets the messages of runs already under way go before the parents of runs asked for later', async () => {
+    const s = sender();
+    const order: string[] = [];
+    const post = (text: string, since: number) =>
+      s
+        .call('chat.postMessage', { channel: 'C5', text }, { priority: Priority.urgent, since })
+        .then(() => order.push(text));
+    const asked = Date.now() - 10_000;
+    // Three commands came at once: their parents wait for the channel. The first run's approval request
+    // is asked for after them, yet it goes before the parents of the runs that came after it.
+    const parents = [post('parent 1', asked), post('parent 2', asked + 1), post('parent 3', asked + 2)];
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const approval = post('approval 1', asked);
+    await Promise.all([...parents, approval]);
+    expect(order).toEqual(['parent 1', 'approval 1', 'parent 2', 'parent 3']);
+  });
+
+  it('makes a waiting message from what is known when its turn comes, after fetching it', async () => {
+    const s = sender();
+    await s.call('chat.postMessage', { channel: 'C6', text: 'takes the slot' });
+    let state = 'queued';
+    let fetched = 0;
+    const sent = await s.callLatest('chat.postMessage', () => ({ channel: 'C6', text: state }), {
+      beforeSend: async () => {
+        fetched += 1;
+        state = 'awaiting-approval';
+      },
+    });
+    expect(fetched).toBe(1);
+    expect(slack.message('C6', String(sent?.ts))?.text).toBe('awaiting-approval');
+    // A fetch that hangs holds the message half a second at most; it goes out with what is known.
+    const stuck = await s.callLatest('chat.postMessage', () => ({ channel: 'C6', text: 'as known' }), {
+      beforeSend: () => new Promise(() => undefined),
+    });
+    expect(slack.message('C6', String(stuck?.ts))?.text).toBe('as known');
+  });
+
   it('sends an edit that waited with the state that is latest when its turn comes', async () => {
     const s = sender(undefined, { updatesPerMinute: 1 });
     const parent = await s.call('chat.postMessage', { channel: 'C3', text: 'parent' });

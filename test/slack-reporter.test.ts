@@ -2,9 +2,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../src/queue/types.js';
 import type { ApprovalRequest, Reporter, RunResult, StepRecord } from '../src/setup/ports.js';
 import { STEP_IDS, type StepId } from '../src/setup/steps.js';
+import { messageDigest, runMessage } from '../src/slack/blocks/run-message.js';
+import { runViewFromRecord } from '../src/slack/blocks/run-view.js';
 import type { SlackPace } from '../src/slack/delivery/pace.js';
 import { createSenderClient, createSlackSender } from '../src/slack/delivery/slack-sender.js';
 import { silentLog } from '../src/slack/log.js';
+import { RunOutbox } from '../src/slack/reporter/run-outbox.js';
 import { createSlackReporterFactory, type SlackReporters } from '../src/slack/reporter/slack-reporters.js';
 import { type FakeSlack, startFakeSlack } from './support/fake-slack.js';
 
@@ -337,5 +340,51 @@ describe('the Slack reporter', () => {
     const [error] = slack.thread('C0RUNS', parentTs);
     expect(JSON.stringify(error?.blocks)).toContain('Unable to load pool file');
     expect(slack.calls.filter((c) => !c.ok)).toEqual([]);
+  });
+  it('edits a parent another process posted only when the run has moved on since it went out', async () => {
+    const sender = createSlackSender({
+      client: createSenderClient('xoxb-test-token', slack.url),
+      log: silentLog,
+    });
+    const run = record('r7', { state: 'awaiting-approval', approvalExpiresAt: Date.now() + 3_600_000 });
+    const view = runViewFromRecord(run);
+    const posted = runMessage(view);
+    // The app posted the parent as the run was when the channel's turn came, and recorded what it shows.
+    const ts = slack.seedMessage('C0RUNS', posted);
+    const adopt = (shows: string) =>
+      new RunOutbox({
+        runId: 'r7',
+        sender,
+        channel: 'C0RUNS',
+        since: run.createdAt,
+        parentTs: undefined,
+        render: () => runMessage(view),
+        parentPosted: async () => undefined,
+        claimParent: async () => ({ ts, shows }),
+        settled: () => true,
+        updateIntervalMs: 0,
+        log: silentLog,
+      });
+    const edits = () => slack.calls.filter((c) => c.method === 'chat.update');
+    try {
+      const current = adopt(messageDigest(posted));
+      current.changed();
+      await current.idle();
+      expect(edits()).toEqual([]);
+      expect(slack.channelMessages('C0RUNS')).toHaveLength(1);
+      view.state = 'running:delegate';
+      current.changed();
+      await current.idle();
+      expect(edits()).toHaveLength(1);
+      expect(slack.message('C0RUNS', ts)?.text).toBe('Gitspaces setup of vm-r7: running:delegate');
+      // A parent posted before the run moved on (it shows the queued run) gets the run's state at once.
+      view.state = 'awaiting-approval';
+      const stale = adopt(messageDigest(runMessage(runViewFromRecord(record('r7')))));
+      stale.changed();
+      await stale.idle();
+      expect(edits()).toHaveLength(2);
+    } finally {
+      sender.close();
+    }
   });
 });

@@ -73,6 +73,7 @@ export function decodeRun(fields: Fields, auditRows: string[]): RunRecord | unde
     channel: fields.channel ?? '',
     messageTs: fields.messageTs,
     approvalTs: fields.approvalTs,
+    messageShows: fields.messageShows,
     delegateName: fields.delegateName,
     tags: fields.tags,
     state: (fields.state ?? 'queued') as RunState,

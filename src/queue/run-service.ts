@@ -12,7 +12,7 @@ import { redisUnavailable } from './redis.js';
 import { isRunId, newRunId } from './run-id.js';
 import { createRunStore, type RunStore } from './run-store.js';
 import type { SetupQueue } from './setup-queue.js';
-import type { FinalDecision, RunRecord, RunTarget, SetupJobData } from './types.js';
+import type { AttachedMessages, FinalDecision, RunRecord, RunTarget, SetupJobData } from './types.js';
 import { wakeFirst } from './wake-first.js';
 
 export interface StartInput {
@@ -42,7 +42,7 @@ export interface RunService {
    */
   start(input: StartInput): Promise<StartOutcome>;
   /** Records the parent message (and wakes a queued run) or the approval message of a run. */
-  attachMessage(runId: string, messages: { messageTs?: string; approvalTs?: string }): Promise<void>;
+  attachMessage(runId: string, messages: AttachedMessages): Promise<void>;
   decide(input: { runId: string; userId: string; decision: 'approve' | 'reject' }): Promise<DecideOutcome>;
   /** Ends a queued run, or a run waiting for approval. A run in a step is not interrupted. */
   cancel(input: { vm: string; userId: string }): Promise<CancelOutcome>;
@@ -127,7 +127,7 @@ export function createRunService(options: RunServiceOptions): RunService {
     return created.ok ? created : { ok: false, reason: 'active', active: created.active };
   }
 
-  async function attachMessage(runId: string, messages: { messageTs?: string; approvalTs?: string }) {
+  async function attachMessage(runId: string, messages: AttachedMessages) {
     await store.update(runId, messages);
     if (messages.messageTs === undefined) return;
     const job = await queue.getJob(runId);

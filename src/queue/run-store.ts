@@ -39,6 +39,7 @@ export interface OpenRunFields {
   /** The state is progress news that must not hide a pending approval request (see UPDATE_OPEN_RUN). */
   softState?: boolean;
   messageTs?: string;
+  messageShows?: string;
   approvalTs?: string;
   approvalExpiresAt?: number;
   step?: StepRecord;

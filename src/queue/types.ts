@@ -38,6 +38,11 @@ export interface RunRecord {
   messageTs: string | undefined;
   /** The approval request message in the thread, once posted. */
   approvalTs: string | undefined;
+  /**
+   * What the parent message showed when it was posted (its `messageDigest`), so that the worker that adopts
+   * it edits it only when there is something new to show.
+   */
+  messageShows?: string | undefined;
   delegateName: string | undefined;
   tags: string | undefined;
   state: RunState;
@@ -49,6 +54,13 @@ export interface RunRecord {
   updatedAt: number;
   finishedAt: number | undefined;
   audit: AuditEntry[];
+}
+
+/** Messages of a run to record: its parent (and what it showed when posted) or its approval request. */
+export interface AttachedMessages {
+  messageTs?: string;
+  messageShows?: string;
+  approvalTs?: string;
 }
 
 /** The data of a setup job: references only. */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { types } from '@slack/bolt';
 import { formatDuration } from '../../duration.js';
 import type { StepRecord } from '../../setup/ports.js';
@@ -38,6 +39,14 @@ export function runMessage(view: RunView): SlackMessage {
     { type: 'context', elements: [{ type: 'mrkdwn', text: statusLine(view) }] },
   ];
   return { text: `${title} of ${view.target.vm}: ${view.state}`, blocks };
+}
+
+/**
+ * A short fingerprint of a message as Slack would show it: recorded beside a posted parent so that the
+ * process that edits it next knows what it already shows.
+ */
+export function messageDigest(message: SlackMessage): string {
+  return createHash('sha256').update(JSON.stringify(message)).digest('base64url').slice(0, 22);
 }
 
 export function stepLine(step: StepRecord): string {

@@ -9,6 +9,7 @@
  */
 import { ErrorCode, WebClient } from '@slack/web-api';
 import { boltLogger, type Log } from '../log.js';
+import { withTimeout } from '../with-timeout.js';
 import { createLocalPace, type PaceRule, type SlackPace } from './pace.js';
 
 export type CallResult = Record<string, unknown>;
@@ -67,7 +68,21 @@ export interface SendOptions {
   deadlineMs?: number;
   /** @defaultValue Priority.normal; a function is asked again each time the call waits for its turn. */
   priority?: Priority | (() => Priority);
+  /**
+   * When the work this call belongs to began (ms since the epoch; a run's command): among calls of equal
+   * priority the oldest work goes first, so runs already under way move on before new ones are announced.
+   * @defaultValue the time of the call
+   */
+  since?: number;
+  /**
+   * Awaited once the call's slot is taken, just before its arguments are made (`callLatest`): a chance to
+   * fetch the state the message should show. Bounded to half a second; a failure sends what is known.
+   */
+  beforeSend?: () => Promise<void>;
 }
+
+/** How long `beforeSend` may hold a call whose slot is taken. */
+const BEFORE_SEND_MS = 500;
 
 export interface SlackSender {
   call(method: string, args: Record<string, unknown>, options?: SendOptions): Promise<CallResult>;
@@ -108,8 +123,9 @@ interface Ticket {
   args: () => Record<string, unknown> | undefined;
   priority: () => Priority;
   seq: number;
-  /** When the call was made (ms since the epoch): across processes, who waited longest goes first. */
+  /** When its work began (ms since the epoch): within a priority, in this process and across processes, the oldest goes first. */
   since: number;
+  beforeSend: (() => Promise<void>) | undefined;
   deadline: number;
   backoff: number;
   attempts: number;
@@ -204,7 +220,9 @@ export function createSlackSender(options: SlackSenderOptions): SlackSender {
       if (
         found === undefined ||
         priority < found.priority ||
-        (priority === found.priority && ticket.seq < found.ticket.seq)
+        (priority === found.priority &&
+          (ticket.since < found.ticket.since ||
+            (ticket.since === found.ticket.since && ticket.seq < found.ticket.seq)))
       )
         found = { ticket, priority };
     }
@@ -239,7 +257,7 @@ export function createSlackSender(options: SlackSenderOptions): SlackSender {
         }
         lane.waiting.splice(lane.waiting.indexOf(ticket), 1);
         // The slot is taken: the call goes out now; the lane moves on without waiting for the answer.
-        void attempt(ticket, lane, ticket.args() ?? args);
+        void attempt(ticket, lane, args);
       }
     } finally {
       lane.running = false;
@@ -258,7 +276,13 @@ export function createSlackSender(options: SlackSenderOptions): SlackSender {
     given?: Record<string, unknown>,
   ): Promise<void> {
     if (!live.has(ticket)) return;
-    const args = given ?? ticket.args();
+    if (ticket.beforeSend !== undefined) {
+      await withTimeout(ticket.beforeSend(), BEFORE_SEND_MS, () => new Error('too slow')).catch(
+        () => undefined,
+      );
+      if (!live.has(ticket)) return;
+    }
+    const args = ticket.args() ?? given;
     if (args === undefined) return settle(ticket, { result: undefined });
     ticket.attempts += 1;
     try {
@@ -305,7 +329,8 @@ export function createSlackSender(options: SlackSenderOptions): SlackSender {
         args,
         priority: typeof priority === 'function' ? priority : () => priority,
         seq: seq++,
-        since: Date.now(),
+        since: send.since ?? Date.now(),
+        beforeSend: send.beforeSend,
         deadline: send.deadlineMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + send.deadlineMs,
         backoff: 1000,
         attempts: 0,

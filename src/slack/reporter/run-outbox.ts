@@ -5,7 +5,7 @@
  * limit lets the edit go (intermediate states are skipped, not queued). Nothing here throws to the caller:
  * the run never waits for Slack.
  */
-import type { SlackMessage } from '../blocks/run-message.js';
+import { messageDigest, type SlackMessage } from '../blocks/run-message.js';
 import { Priority, SlackRefusedError, type SlackSender } from '../delivery/slack-sender.js';
 import type { Log } from '../log.js';
 
@@ -22,6 +22,12 @@ export type OutboxItem =
     }
   | { kind: 'edit'; ts: () => string | undefined; message: SlackMessage };
 
+/** A parent message another process posted: its ts and, when recorded, the digest of what it shows. */
+export interface AdoptedParent {
+  ts: string;
+  shows: string | undefined;
+}
+
 export interface RunOutboxOptions {
   runId: string;
   sender: SlackSender;
@@ -29,15 +35,18 @@ export interface RunOutboxOptions {
   parentTs: string | undefined;
   /** The parent message as it should look now. */
   render: () => SlackMessage;
-  /** Records a parent message this outbox posted (so every process edits the same one). */
-  parentPosted: (ts: string) => Promise<void>;
+  /** When the run was asked for: its messages go ahead of younger runs' messages of the same priority. */
+  since: number;
+  /** Records a parent message this outbox posted and what it shows (so every process edits the same one). */
+  parentPosted: (ts: string, shows: string) => Promise<void>;
   /** True once the parent shows what a person must see now (a final state, a wait for approval). */
   settled: () => boolean;
   /**
-   * Before this process posts a parent: the one another process posted meanwhile (to adopt), or undefined
-   * once this process may post (it then holds the right until `parentPosted` returns).
+   * Before this process posts a parent: the one another process posted meanwhile (to adopt, with what it
+   * showed when posted), or undefined once this process may post (it then holds the right until
+   * `parentPosted` returns).
    */
-  claimParent?: () => Promise<string | undefined>;
+  claimParent?: () => Promise<AdoptedParent | undefined>;
   /** Told after each edit of the parent that Slack took. */
   edited?: () => void;
   /** True when another process has moved the run on since this one last reported it: its edits would be stale. */
@@ -52,6 +61,7 @@ export class RunOutbox {
   private parentRefused = false;
   private readonly items: OutboxItem[] = [];
   private dirty = false;
+  /** The `messageDigest` of what the parent shows, when known. */
   private lastSent: string | undefined;
   private lastUpdateAt = 0;
   private running: Promise<void> | undefined;
@@ -70,9 +80,14 @@ export class RunOutbox {
     return this.running !== undefined || this.updating !== undefined;
   }
 
-  /** Adopts a parent message another process posted (learned from the run record). */
-  adoptParent(ts: string | undefined): void {
-    if (this.parentTs === undefined && ts !== undefined) this.parentTs = ts;
+  /**
+   * Adopts a parent message another process posted (learned from the run record). Nobody has edited it
+   * yet (nobody knew it), so it still shows what it was posted with: an edit to the same is not sent.
+   */
+  adoptParent(parent: AdoptedParent | undefined): void {
+    if (this.parentTs !== undefined || parent === undefined) return;
+    this.parentTs = parent.ts;
+    this.lastSent = parent.shows;
   }
 
   /** The parent's checklist changed; it will be edited soon with whatever is latest then. */
@@ -145,23 +160,28 @@ export class RunOutbox {
   private async postParent(): Promise<void> {
     const adopted = await this.options.claimParent?.().catch(() => undefined);
     if (adopted !== undefined) {
-      this.parentTs = adopted;
+      this.adoptParent(adopted);
       return;
     }
-    // Changes that arrive while the post is in flight mark the parent dirty again and are edited in next.
-    this.dirty = false;
-    const message = this.options.render();
+    let shows = '';
     try {
-      const result = await this.options.sender.call(
+      // The parent shows the run as it is when the channel's turn comes, not as it was when asked for.
+      const result = await this.options.sender.callLatest(
         'chat.postMessage',
-        { channel: this.options.channel, ...message },
-        { priority: Priority.urgent },
+        () => {
+          // Changes that arrive while the post is in flight mark the parent dirty again and are edited in next.
+          this.dirty = false;
+          const message = this.options.render();
+          shows = messageDigest(message);
+          return { channel: this.options.channel, ...message };
+        },
+        { priority: Priority.urgent, since: this.options.since },
       );
-      this.parentTs = String(result.ts);
-      this.lastSent = JSON.stringify(message);
+      this.parentTs = String(result?.ts);
+      this.lastSent = shows;
       this.lastUpdateAt = Date.now();
       await this.options
-        .parentPosted(this.parentTs)
+        .parentPosted(this.parentTs, shows)
         .catch((error: unknown) =>
           this.options.log.warn(
             { runId: this.options.runId, err: String(error) },
@@ -195,13 +215,17 @@ export class RunOutbox {
         () => {
           this.dirty = false;
           const message = this.options.render();
-          const json = JSON.stringify(message);
-          // A resumed run replays finished steps: an edit that changes nothing is not worth a call.
-          if (json === this.lastSent) return undefined;
-          sent = json;
+          const shows = messageDigest(message);
+          // A resumed run replays finished steps, and a parent may have been posted with the latest state:
+          // an edit that changes nothing is not worth a call.
+          if (shows === this.lastSent) return undefined;
+          sent = shows;
           return { channel: this.options.channel, ts, ...message };
         },
-        { priority: () => (this.options.settled() ? Priority.normal : Priority.later) },
+        {
+          priority: () => (this.options.settled() ? Priority.normal : Priority.later),
+          since: this.options.since,
+        },
       ),
     );
     if (sent !== undefined && result !== undefined) {
@@ -216,7 +240,11 @@ export class RunOutbox {
       const ts = item.ts();
       if (ts === undefined) return;
       await this.guard('chat.update', () =>
-        this.options.sender.call('chat.update', { channel: this.options.channel, ts, ...item.message }),
+        this.options.sender.call(
+          'chat.update',
+          { channel: this.options.channel, ts, ...item.message },
+          { since: this.options.since },
+        ),
       );
       return;
     }
@@ -227,7 +255,10 @@ export class RunOutbox {
       ...(item.broadcast ? { reply_broadcast: true } : {}),
     };
     const result = await this.guard('chat.postMessage', () =>
-      this.options.sender.call('chat.postMessage', args, { priority: item.priority ?? Priority.normal }),
+      this.options.sender.call('chat.postMessage', args, {
+        priority: item.priority ?? Priority.normal,
+        since: this.options.since,
+      }),
     );
     if (result === undefined) item.gaveUp?.();
     if (result !== undefined && item.posted !== undefined) {

@@ -2,7 +2,7 @@
  * `createSlackReporterFactory(...).reporterFor(run)`: what the worker calls for each run it drives. One
  * outbox per run in this process, so a run resumed here (after an approval) keeps its order and coalescing.
  */
-import type { RunRecord } from '../../queue/types.js';
+import type { AttachedMessages, RunRecord } from '../../queue/types.js';
 import type { Reporter, RunResult } from '../../setup/ports.js';
 import type { StepId } from '../../setup/steps.js';
 import { runMessage } from '../blocks/run-message.js';
@@ -15,7 +15,7 @@ import {
   type SlackSender,
 } from '../delivery/slack-sender.js';
 import { type Log, silentLog } from '../log.js';
-import { RunOutbox } from './run-outbox.js';
+import { type AdoptedParent, RunOutbox } from './run-outbox.js';
 import { markDelivered, type SlackLedger } from './slack-ledger.js';
 import { createRunReporter, type RunReporterContext } from './slack-reporter.js';
 
@@ -24,6 +24,11 @@ const SWEEP_GRACE_MS = 60_000;
 
 /** How many seconds a worker waits for the app to record a parent message it posted. */
 const PARENT_WAITS = 120;
+
+/** The parent message a run's record names, for a process that has not known it. */
+function adoptable(run: RunRecord): AdoptedParent | undefined {
+  return run.messageTs === undefined ? undefined : { ts: run.messageTs, shows: run.messageShows };
+}
 
 /** How a finished run ended, as the engine would have told it, from its record. */
 function resultOf(run: RunRecord): RunResult {
@@ -40,10 +45,7 @@ function resultOf(run: RunRecord): RunResult {
   };
 }
 
-export type AttachMessage = (
-  runId: string,
-  messages: { messageTs?: string; approvalTs?: string },
-) => Promise<void>;
+export type AttachMessage = (runId: string, messages: AttachedMessages) => Promise<void>;
 
 export interface SlackReporterFactoryOptions {
   /** A sender, or the token and API URL to build one with. */
@@ -101,7 +103,7 @@ export function createSlackReporterFactory(options: SlackReporterFactoryOptions)
     const known = runs.get(run.id);
     if (known !== undefined) {
       known.record = run;
-      known.outbox.adoptParent(run.messageTs);
+      known.outbox.adoptParent(adoptable(run));
       return known;
     }
     const view = runViewFromRecord(run);
@@ -123,10 +125,13 @@ export function createSlackReporterFactory(options: SlackReporterFactoryOptions)
         runId: run.id,
         sender,
         channel: run.channel,
+        since: run.createdAt,
         parentTs: run.messageTs,
         render: () => runMessage(view),
-        parentPosted: (ts) =>
-          options.attach(run.id, { messageTs: ts }).finally(() => options.ledger?.release(run.id, 'parent')),
+        parentPosted: (ts, shows) =>
+          options
+            .attach(run.id, { messageTs: ts, messageShows: shows })
+            .finally(() => options.ledger?.release(run.id, 'parent')),
         claimParent: () => claimParent(run.id),
         settled: () => view.state === 'awaiting-approval' || view.finishedAt !== undefined,
         // The parent now shows how the run ended: no other worker needs to edit it.
@@ -161,12 +166,13 @@ export function createSlackReporterFactory(options: SlackReporterFactoryOptions)
    * Waits while the app holds the run's parent (posted, not yet recorded): its message is adopted once
    * recorded. Undefined when this process may post (it holds the right), or has waited long enough.
    */
-  async function claimParent(runId: string): Promise<string | undefined> {
+  async function claimParent(runId: string): Promise<AdoptedParent | undefined> {
     const { ledger, getRun } = options;
     if (ledger === undefined || getRun === undefined) return undefined;
     for (let attempt = 0; attempt < PARENT_WAITS; attempt += 1) {
       const current = await getRun(runId).catch(() => undefined);
-      if (current?.messageTs !== undefined) return current.messageTs;
+      const posted = current === undefined ? undefined : adoptable(current);
+      if (posted !== undefined) return posted;
       if (await ledger.hold(runId, 'parent')) return undefined;
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }

@@ -4,10 +4,10 @@
  * grace period and the worker's reporter posts the parent message itself.
  */
 import type { StartInput } from '../../queue/run-service.js';
-import type { RunRecord } from '../../queue/types.js';
+import type { AttachedMessages, RunRecord } from '../../queue/types.js';
 import type { AppContext } from '../app-context.js';
 import { archiveLink, mention } from '../blocks/format.js';
-import { runMessage } from '../blocks/run-message.js';
+import { messageDigest, runMessage } from '../blocks/run-message.js';
 import { runViewFromRecord } from '../blocks/run-view.js';
 import { Priority, SlackRefusedError } from '../delivery/slack-sender.js';
 
@@ -32,13 +32,28 @@ export async function announceRun(ctx: AppContext, run: RunRecord): Promise<stri
   // for the record instead of posting a second parent message.
   if (ctx.ledger !== undefined && !(await ctx.ledger.hold(run.id, 'parent'))) return undefined;
   let ts: string;
+  // When the channel is busy the run may have moved on (it starts after its grace period) by the time this
+  // message's turn comes: it shows the run as recorded then, so that the worker need not edit it at once.
+  let latest = run;
+  let shows = '';
   try {
-    const posted = await ctx.sender.call(
+    const posted = await ctx.sender.callLatest(
       'chat.postMessage',
-      { channel: run.channel, ...runMessage(runViewFromRecord(run)) },
-      { deadlineMs: PARENT_DEADLINE_MS, priority: Priority.urgent },
+      () => {
+        const message = runMessage(runViewFromRecord(latest));
+        shows = messageDigest(message);
+        return { channel: run.channel, ...message };
+      },
+      {
+        deadlineMs: PARENT_DEADLINE_MS,
+        priority: Priority.urgent,
+        since: run.createdAt,
+        beforeSend: async () => {
+          latest = (await ctx.runs.get(run.id)) ?? latest;
+        },
+      },
     );
-    ts = String(posted.ts);
+    ts = String(posted?.ts);
   } catch (error) {
     ctx.ledger?.release(run.id, 'parent');
     if (
@@ -55,11 +70,11 @@ export async function announceRun(ctx: AppContext, run: RunRecord): Promise<stri
     return undefined;
   }
   try {
-    await ctx.runs.attachMessage(run.id, { messageTs: ts });
+    await ctx.runs.attachMessage(run.id, { messageTs: ts, messageShows: shows });
     ctx.ledger?.release(run.id, 'parent');
   } catch (error) {
     ctx.log.warn({ runId: run.id, err: String(error) }, 'could not record the parent message; trying again');
-    void recordParent(ctx, run.id, ts);
+    void recordParent(ctx, run.id, { messageTs: ts, messageShows: shows });
   }
   return undefined;
 }
@@ -68,12 +83,12 @@ export async function announceRun(ctx: AppContext, run: RunRecord): Promise<stri
 const RECORD_FOR_MS = 5 * 60_000;
 
 /** Records the posted parent message, trying again while Redis is away, then lets workers post. */
-async function recordParent(ctx: AppContext, runId: string, ts: string): Promise<void> {
+async function recordParent(ctx: AppContext, runId: string, parent: AttachedMessages): Promise<void> {
   const until = Date.now() + RECORD_FOR_MS;
   for (let attempt = 1; ; attempt += 1) {
     await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 250 * attempt)));
     try {
-      await ctx.runs.attachMessage(runId, { messageTs: ts });
+      await ctx.runs.attachMessage(runId, parent);
       break;
     } catch (error) {
       if (Date.now() > until) {
