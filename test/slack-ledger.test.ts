@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunRecord } from '../src/queue/types.js';
+import { createSenderClient, createSlackSender } from '../src/slack/delivery/slack-sender.js';
+import { silentLog } from '../src/slack/log.js';
 import { createRedisLedger } from '../src/slack/reporter/slack-ledger.js';
+import { createSlackReporterFactory } from '../src/slack/reporter/slack-reporters.js';
+import { startFakeSlack } from './support/fake-slack.js';
 import { REDIS_URL, scanPrefix } from './support/queue-harness.js';
 
 describe('what threads are owed', () => {
@@ -60,5 +65,70 @@ describe('what threads are owed', () => {
     expect(await ledger.request('run-2')).toBeUndefined();
     expect(await ledger.owed()).toEqual([{ runId: 'run-2', kind: 'summary', since: expect.any(Number) }]);
     ledger.close();
+  });
+  it('adopts the parent the app recorded just as the worker took the right to post one', async () => {
+    const slack = await startFakeSlack();
+    const app = createRedisLedger(redis, prefix);
+    const worker = createRedisLedger(redis, prefix);
+    const sender = createSlackSender({
+      client: createSenderClient('xoxb-test-token', slack.url),
+      log: silentLog,
+    });
+    const run: RunRecord = {
+      id: 'run-3',
+      target: { vm: 'vm-3', project: 'p', zone: 'us-central1-a' },
+      requester: 'U0REQ',
+      channel: 'C0RUNS',
+      messageTs: undefined,
+      approvalTs: undefined,
+      delegateName: undefined,
+      tags: undefined,
+      state: 'queued',
+      steps: [],
+      decision: undefined,
+      approvalExpiresAt: undefined,
+      createdAt: Date.now(),
+      updatedAt: Date.now(),
+      finishedAt: undefined,
+      audit: [],
+    };
+    let record = run;
+    let looks = 0;
+    const reporters = createSlackReporterFactory({
+      sender,
+      approvers: ['U0APP'],
+      ledger: worker,
+      attach: async () => undefined,
+      updateIntervalMs: 0,
+      getRun: async () => {
+        looks += 1;
+        // The app posts its parent, records it and lets go of it between the worker's look and its hold.
+        if (looks === 1) {
+          expect(await app.hold('run-3', 'parent')).toBe(true);
+          const ts = slack.seedMessage('C0RUNS', { text: 'Gitspaces setup of vm-3: queued', blocks: [] });
+          const seen = record;
+          record = { ...record, messageTs: ts };
+          app.release('run-3', 'parent');
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          return seen;
+        }
+        return record;
+      },
+    });
+    try {
+      const reporter = reporters.reporterFor(run);
+      await reporter.runStarted({ runId: 'run-3', vm: 'vm-3', mode: 'setup', resumed: false });
+      await reporter.stepStarted('preflight');
+      await reporters.idle();
+      expect(slack.channelMessages('C0RUNS')).toHaveLength(1);
+      expect(slack.message('C0RUNS', record.messageTs as string)?.text).toBe(
+        'Gitspaces setup of vm-3: running:preflight',
+      );
+    } finally {
+      await reporters.close(1000);
+      app.close();
+      worker.close();
+      await slack.close();
+    }
   });
 });

@@ -257,7 +257,7 @@ describe('the Slack reporter', () => {
     const parked = createSlackReporterFactory({ ...common, sender: senderA });
     const resumed = createSlackReporterFactory({ ...common, sender: senderB });
     try {
-      records.set('r9', record('r9'));
+      records.set('r9', record('r9', { state: 'awaiting-approval' }));
       await runUntilApproval(parked.reporterFor(record('r9')), 'r9');
       await until(() => attached.get('r9')?.approvalTs !== undefined, 5000);
       await parked.reporterFor(record('r9')).runFinished({ ...succeeded('r9'), state: 'awaiting-approval' });

@@ -257,7 +257,7 @@ export function createSlackSender(options: SlackSenderOptions): SlackSender {
         }
         lane.waiting.splice(lane.waiting.indexOf(ticket), 1);
         // The slot is taken: the call goes out now; the lane moves on without waiting for the answer.
-        void attempt(ticket, lane, args);
+        void attempt(ticket, lane);
       }
     } finally {
       lane.running = false;
@@ -270,11 +270,7 @@ export function createSlackSender(options: SlackSenderOptions): SlackSender {
     }
   }
 
-  async function attempt(
-    ticket: Ticket,
-    lane: Lane | undefined,
-    given?: Record<string, unknown>,
-  ): Promise<void> {
+  async function attempt(ticket: Ticket, lane: Lane | undefined): Promise<void> {
     if (!live.has(ticket)) return;
     if (ticket.beforeSend !== undefined) {
       await withTimeout(ticket.beforeSend(), BEFORE_SEND_MS, () => new Error('too slow')).catch(
@@ -282,7 +278,8 @@ export function createSlackSender(options: SlackSenderOptions): SlackSender {
       );
       if (!live.has(ticket)) return;
     }
-    const args = ticket.args() ?? given;
+    // Made again now: what the call should say may have changed while it waited, or become nothing.
+    const args = ticket.args();
     if (args === undefined) return settle(ticket, { result: undefined });
     ticket.attempts += 1;
     try {

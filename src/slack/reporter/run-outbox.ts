@@ -203,17 +203,15 @@ export class RunOutbox {
   private async updateParent(ts: string): Promise<void> {
     const wait = this.lastUpdateAt + this.options.updateIntervalMs - Date.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    if (await this.options.superseded?.().catch(() => false)) {
-      // The run went on in another worker, which edits the parent itself: an edit from here would undo it.
-      this.dirty = false;
-      return;
-    }
     let sent: string | undefined;
+    let superseded = false;
     const result = await this.guard('chat.update', () =>
       this.options.sender.callLatest(
         'chat.update',
         () => {
           this.dirty = false;
+          // The run went on in another worker, which edits the parent itself: an edit from here would undo it.
+          if (superseded) return undefined;
           const message = this.options.render();
           const shows = messageDigest(message);
           // A resumed run replays finished steps, and a parent may have been posted with the latest state:
@@ -225,6 +223,10 @@ export class RunOutbox {
         {
           priority: () => (this.options.settled() ? Priority.normal : Priority.later),
           since: this.options.since,
+          // Asked when the edit's turn comes, which can be minutes later when many runs share the edits.
+          beforeSend: async () => {
+            superseded = (await this.options.superseded?.().catch(() => false)) ?? false;
+          },
         },
       ),
     );

@@ -173,7 +173,14 @@ export function createSlackReporterFactory(options: SlackReporterFactoryOptions)
       const current = await getRun(runId).catch(() => undefined);
       const posted = current === undefined ? undefined : adoptable(current);
       if (posted !== undefined) return posted;
-      if (await ledger.hold(runId, 'parent')) return undefined;
+      if (await ledger.hold(runId, 'parent')) {
+        // The app records its parent before it lets go of it: one recorded since the look above is adopted.
+        const recorded = await getRun(runId).catch(() => undefined);
+        const posted = recorded === undefined ? undefined : adoptable(recorded);
+        if (posted === undefined) return undefined;
+        ledger.release(runId, 'parent');
+        return posted;
+      }
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
     log.warn({ runId }, 'the parent message was not recorded in time; posting one');
