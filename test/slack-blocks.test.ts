@@ -15,27 +15,17 @@ import { setupModal } from '../src/slack/blocks/setup-modal.js';
 import { recentRunsMessage, vmStatusMessage } from '../src/slack/blocks/status-message.js';
 import { runSummaryReply, stepFailedReply } from '../src/slack/blocks/thread-replies.js';
 import { blocksProblems, viewProblems } from './support/fake-slack-checks.js';
+import { runRecord } from './support/run-record.js';
 
 function record(over: Partial<RunRecord> = {}): RunRecord {
-  return {
-    id: 'run_abc123',
+  const at = Date.UTC(2025, 0, 2, 3, 4);
+  return runRecord('run_abc123', {
     target: { vm: 'vm-1', project: 'my-project', zone: 'us-central1-a' },
-    requester: 'U0REQ',
-    channel: 'C0RUNS',
     messageTs: '1700000000.000100',
-    approvalTs: undefined,
-    delegateName: undefined,
-    tags: undefined,
-    state: 'queued',
-    steps: [],
-    decision: undefined,
-    approvalExpiresAt: undefined,
-    createdAt: Date.UTC(2025, 0, 2, 3, 4),
-    updatedAt: Date.UTC(2025, 0, 2, 3, 4),
-    finishedAt: undefined,
-    audit: [],
+    createdAt: at,
+    updatedAt: at,
     ...over,
-  };
+  });
 }
 
 const request: ApprovalRequest = {

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunRecord } from '../src/queue/types.js';
 import { createSenderClient, createSlackSender } from '../src/slack/delivery/slack-sender.js';
 import { silentLog } from '../src/slack/log.js';
 import { createRedisLedger } from '../src/slack/reporter/slack-ledger.js';
 import { createSlackReporterFactory } from '../src/slack/reporter/slack-reporters.js';
 import { startFakeSlack } from './support/fake-slack.js';
 import { REDIS_URL, scanPrefix } from './support/queue-harness.js';
+import { runRecord } from './support/run-record.js';
 
 describe('what threads are owed', () => {
   let redis: Redis;
@@ -74,24 +74,7 @@ describe('what threads are owed', () => {
       client: createSenderClient('xoxb-test-token', slack.url),
       log: silentLog,
     });
-    const run: RunRecord = {
-      id: 'run-3',
-      target: { vm: 'vm-3', project: 'p', zone: 'us-central1-a' },
-      requester: 'U0REQ',
-      channel: 'C0RUNS',
-      messageTs: undefined,
-      approvalTs: undefined,
-      delegateName: undefined,
-      tags: undefined,
-      state: 'queued',
-      steps: [],
-      decision: undefined,
-      approvalExpiresAt: undefined,
-      createdAt: Date.now(),
-      updatedAt: Date.now(),
-      finishedAt: undefined,
-      audit: [],
-    };
+    const run = runRecord('3', { id: 'run-3' });
     let record = run;
     let looks = 0;
     const reporters = createSlackReporterFactory({

@@ -10,6 +10,7 @@ import { silentLog } from '../src/slack/log.js';
 import { RunOutbox } from '../src/slack/reporter/run-outbox.js';
 import { createSlackReporterFactory, type SlackReporters } from '../src/slack/reporter/slack-reporters.js';
 import { type FakeSlack, startFakeSlack } from './support/fake-slack.js';
+import { runRecord } from './support/run-record.js';
 
 async function until(check: () => boolean, ms: number): Promise<void> {
   const end = Date.now() + ms;
@@ -23,27 +24,7 @@ let slack: FakeSlack;
 let reporters: SlackReporters;
 const attached = new Map<string, { messageTs?: string; approvalTs?: string }>();
 
-function record(id: string, over: Partial<RunRecord> = {}): RunRecord {
-  return {
-    id,
-    target: { vm: `vm-${id}`, project: 'my-project', zone: 'us-central1-a' },
-    requester: 'U0REQ',
-    channel: 'C0RUNS',
-    messageTs: undefined,
-    approvalTs: undefined,
-    delegateName: undefined,
-    tags: undefined,
-    state: 'queued',
-    steps: [],
-    decision: undefined,
-    approvalExpiresAt: undefined,
-    createdAt: Date.now(),
-    updatedAt: Date.now(),
-    finishedAt: undefined,
-    audit: [],
-    ...over,
-  };
-}
+const record = runRecord;
 
 const done = (id: StepId): StepRecord => ({ id, state: 'done', durationMs: 1500, summary: `${id} in place` });
 

@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { GitspacesError } from '../errors.js';
 import { isVmName } from '../setup/vm-ref.js';
+import { queuedRun } from './queued-run.js';
 import { redisUnavailable } from './redis.js';
 import { isRunId, newRunId } from './run-id.js';
 import { createRunStore, type RunStore } from './run-store.js';
@@ -101,24 +102,7 @@ export function createRunService(options: RunServiceOptions): RunService {
       );
     }
     const at = now();
-    const run: RunRecord = {
-      id: newRunId(at),
-      target: input.target,
-      requester: input.requester,
-      channel: input.channel,
-      messageTs: undefined,
-      approvalTs: undefined,
-      delegateName: input.delegateName,
-      tags: input.tags,
-      state: 'queued',
-      steps: [],
-      decision: undefined,
-      approvalExpiresAt: undefined,
-      createdAt: at,
-      updatedAt: at,
-      finishedAt: undefined,
-      audit: [],
-    };
+    const run = queuedRun(newRunId(at), at, input);
     // The job goes in first: if this process dies before the record exists, the worker finds no record and
     // drops the job, while a record without a job would hold the VM for ever.
     const job = await queue.add('setup', jobDataFor(run, config.secrets), { jobId: run.id, delay: grace });

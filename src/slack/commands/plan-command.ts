@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { SlackCommandMiddlewareArgs } from '@slack/bolt';
-import type { RunRecord } from '../../queue/types.js';
+import { queuedRun } from '../../queue/queued-run.js';
 import type { VmRef } from '../../setup/ports.js';
 import type { AppContext } from '../app-context.js';
 import { noticeMessage } from '../blocks/usage-message.js';
@@ -26,24 +26,11 @@ export async function planCommand(ctx: AppContext, { command, respond }: Args, v
     return;
   }
   const now = Date.now();
-  const run: RunRecord = {
-    id: `${PLAN_ID_PREFIX}${now.toString(36)}-${randomBytes(6).toString('base64url')}`,
+  const run = queuedRun(`${PLAN_ID_PREFIX}${now.toString(36)}-${randomBytes(6).toString('base64url')}`, now, {
     target: { vm: vm.name, project: vm.project, zone: vm.zone },
     requester: command.user_id,
     channel: command.channel_id,
-    messageTs: undefined,
-    approvalTs: undefined,
-    delegateName: undefined,
-    tags: undefined,
-    state: 'queued',
-    steps: [],
-    decision: undefined,
-    approvalExpiresAt: undefined,
-    createdAt: now,
-    updatedAt: now,
-    finishedAt: undefined,
-    audit: [],
-  };
+  });
   await ctx.planVm(
     { runId: run.id, target: run.target, requester: run.requester },
     ctx.reporters.reporterFor(run),
