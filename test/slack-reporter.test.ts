@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../src/queue/types.js';
 import type { ApprovalRequest, Reporter, RunResult, StepRecord } from '../src/setup/ports.js';
@@ -8,8 +10,10 @@ import type { SlackPace } from '../src/slack/delivery/pace.js';
 import { createSenderClient, createSlackSender } from '../src/slack/delivery/slack-sender.js';
 import { silentLog } from '../src/slack/log.js';
 import { RunOutbox } from '../src/slack/reporter/run-outbox.js';
+import { createRedisLedger } from '../src/slack/reporter/slack-ledger.js';
 import { createSlackReporterFactory, type SlackReporters } from '../src/slack/reporter/slack-reporters.js';
 import { type FakeSlack, startFakeSlack } from './support/fake-slack.js';
+import { REDIS_URL, scanPrefix } from './support/queue-harness.js';
 import { runRecord } from './support/run-record.js';
 
 async function until(check: () => boolean, ms: number): Promise<void> {
@@ -366,6 +370,64 @@ describe('the Slack reporter', () => {
       expect(edits()).toHaveLength(2);
     } finally {
       sender.close();
+    }
+  });
+  it('leaves a final edit waiting for Slack’s limit to the worker that owes it: no other worker sends it too', async () => {
+    const redis = new Redis(REDIS_URL);
+    const prefix = `gsb-final-${randomUUID().slice(0, 8)}`;
+    const records = new Map<string, RunRecord>();
+    let editsOpen = false;
+    const gate: SlackPace = {
+      take: async (lane) => (lane === 'update' && !editsOpen ? 100 : 0),
+      leave: async () => undefined,
+      block: async () => undefined,
+    };
+    const client = createSenderClient('xoxb-test-token', slack.url);
+    const senders = [
+      createSlackSender({ client, log: silentLog, pace: gate }),
+      createSlackSender({ client, log: silentLog }),
+    ];
+    const [owner, other] = senders.map((sender) =>
+      createSlackReporterFactory({
+        sender,
+        approvers: ['U0APP'],
+        ledger: createRedisLedger(redis, prefix),
+        attach: async (runId, messages) => {
+          const run = records.get(runId);
+          if (run !== undefined) records.set(runId, { ...run, ...messages });
+        },
+        updateIntervalMs: 0,
+        getRun: async (id) => records.get(id),
+      }),
+    ) as [SlackReporters, SlackReporters];
+    try {
+      records.set('f1', record('f1'));
+      const reporter = owner.reporterFor(record('f1'));
+      await runUntilApproval(reporter, 'f1');
+      await runAfterApproval(reporter, 'f1');
+      const parentTs = () => records.get('f1')?.messageTs ?? '';
+      // The approval request and the summary are in the thread; the final edit waits for its turn.
+      await until(() => slack.thread('C0RUNS', parentTs()).length === 2, 5000);
+      const ended = records.get('f1') as RunRecord;
+      records.set('f1', { ...ended, state: 'succeeded', finishedAt: Date.now() });
+      // The other worker sweeps while the owner's final edit still waits for the minute's edits.
+      await other.sweep(0);
+      await other.idle();
+      editsOpen = true;
+      await owner.idle();
+      const finals = slack.calls.filter(
+        (c) => c.method === 'chat.update' && String(c.args.text).endsWith(': succeeded'),
+      );
+      expect(finals).toHaveLength(1);
+      expect(slack.message('C0RUNS', ended.messageTs as string)?.text).toBe(
+        'Gitspaces setup of vm-f1: succeeded',
+      );
+    } finally {
+      await owner.close(1000);
+      await other.close(1000);
+      const keys = await scanPrefix(redis, prefix);
+      if (keys.length > 0) await redis.del(...keys);
+      redis.disconnect();
     }
   });
 });

@@ -135,6 +135,9 @@ export function createRunReporter(ctx: RunReporterContext): Reporter {
       }
       view.state = finalState(result);
       view.finishedAt = Date.now();
+      // This process edits the parent to how the run ended, however long the edit waits for Slack's limit:
+      // other workers' sweeps leave it alone while this process lives.
+      void hold('final').catch(warn('final'));
       // A decision by click already closed the approval message; expiry and cancellation close it here.
       if (result.state === 'expired') closeApproval({ kind: 'expired' });
       if (result.state === 'cancelled') {

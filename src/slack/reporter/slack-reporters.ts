@@ -223,7 +223,10 @@ export function createSlackReporterFactory(options: SlackReporterFactoryOptions)
         await ledger.delivered(runId, kind);
         continue;
       }
-      if (run.finishedAt === undefined || !(await ledger.hold(runId, kind))) continue;
+      // The worker that finished the run holds its summary and final edit moments later: a run that
+      // ended less than the grace ago is left to it.
+      if (run.finishedAt === undefined || run.finishedAt > Date.now() - graceMs) continue;
+      if (!(await ledger.hold(runId, kind))) continue;
       if (kind === 'final') {
         log.warn(
           { runId },
