@@ -82,6 +82,19 @@ function stepText(blocks: unknown[], id: StepId): string {
   return JSON.stringify((blocks as Array<{ block_id?: string }>).find((b) => b.block_id === `step-${id}`));
 }
 
+/** A pace that holds every edit back until `open` is set; posts go at once. */
+function editGate(): { pace: SlackPace; open: boolean } {
+  const gate: { pace: SlackPace; open: boolean } = {
+    open: false,
+    pace: {
+      take: async (lane: string) => (lane === 'update' && !gate.open ? 100 : 0),
+      leave: async () => undefined,
+      block: async () => undefined,
+    },
+  };
+  return gate;
+}
+
 beforeEach(async () => {
   slack = await startFakeSlack();
   attached.clear();
@@ -221,14 +234,9 @@ describe('the Slack reporter', () => {
 
   it('leaves a run resumed by another worker to it: a late edit from the worker that parked it is dropped', async () => {
     const records = new Map<string, RunRecord>();
-    let editsOpen = false;
-    const gate: SlackPace = {
-      take: async (lane) => (lane === 'update' && !editsOpen ? 100 : 0),
-      leave: async () => undefined,
-      block: async () => undefined,
-    };
+    const gate = editGate();
     const client = createSenderClient('xoxb-test-token', slack.url);
-    const senderA = createSlackSender({ client, log: silentLog, pace: gate });
+    const senderA = createSlackSender({ client, log: silentLog, pace: gate.pace });
     const senderB = createSlackSender({ client, log: silentLog });
     const attach = async (runId: string, messages: { messageTs?: string; approvalTs?: string }) => {
       attached.set(runId, { ...attached.get(runId), ...messages });
@@ -255,7 +263,7 @@ describe('the Slack reporter', () => {
       );
       await resumed.idle();
       records.set('r9', record('r9', { messageTs, approvalTs, state: 'succeeded', finishedAt: Date.now() }));
-      editsOpen = true;
+      gate.open = true;
       await parked.idle();
       const parent = slack.message('C0RUNS', messageTs as string);
       expect(JSON.stringify(parent?.blocks)).toContain('`succeeded`');
@@ -372,19 +380,15 @@ describe('the Slack reporter', () => {
       sender.close();
     }
   });
+
   it('leaves a final edit waiting for Slack’s limit to the worker that owes it: no other worker sends it too', async () => {
     const redis = new Redis(REDIS_URL);
     const prefix = `gsb-final-${randomUUID().slice(0, 8)}`;
     const records = new Map<string, RunRecord>();
-    let editsOpen = false;
-    const gate: SlackPace = {
-      take: async (lane) => (lane === 'update' && !editsOpen ? 100 : 0),
-      leave: async () => undefined,
-      block: async () => undefined,
-    };
+    const gate = editGate();
     const client = createSenderClient('xoxb-test-token', slack.url);
     const senders = [
-      createSlackSender({ client, log: silentLog, pace: gate }),
+      createSlackSender({ client, log: silentLog, pace: gate.pace }),
       createSlackSender({ client, log: silentLog }),
     ];
     const [owner, other] = senders.map((sender) =>
@@ -413,7 +417,7 @@ describe('the Slack reporter', () => {
       // The other worker sweeps while the owner's final edit still waits for the minute's edits.
       await other.sweep(0);
       await other.idle();
-      editsOpen = true;
+      gate.open = true;
       await owner.idle();
       const finals = slack.calls.filter(
         (c) => c.method === 'chat.update' && String(c.args.text).endsWith(': succeeded'),
