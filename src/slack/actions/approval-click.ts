@@ -69,7 +69,6 @@ export function approvalClick(ctx: AppContext, decision: 'approve' | 'reject') {
       await closeRequest(
         ctx,
         body,
-        outcome.run.createdAt,
         outcome.run.decision ?? {
           kind: decision === 'approve' ? 'approved' : 'rejected',
           by: body.user.id,
@@ -81,12 +80,7 @@ export function approvalClick(ctx: AppContext, decision: 'approve' | 'reject') {
 }
 
 /** Edits the clicked message: the same details, the buttons replaced by the decision. */
-async function closeRequest(
-  ctx: AppContext,
-  body: BlockAction,
-  runCreatedAt: number,
-  outcome: ApprovalOutcome,
-): Promise<void> {
+async function closeRequest(ctx: AppContext, body: BlockAction, outcome: ApprovalOutcome): Promise<void> {
   const channel = body.channel?.id ?? body.container.channel_id;
   const ts = body.message?.ts ?? body.container.message_ts;
   if (channel === undefined || ts === undefined) return;
@@ -101,6 +95,6 @@ async function closeRequest(
     },
     // The person who clicked waits to see the decision; it goes before other edits and is never dropped
     // for being late (with many runs at once, Slack's edits a minute can hold it back for a while).
-    { priority: Priority.urgent, since: runCreatedAt },
+    { priority: Priority.urgent },
   );
 }

@@ -35,7 +35,10 @@ export interface RunOutboxOptions {
   parentTs: string | undefined;
   /** The parent message as it should look now. */
   render: () => SlackMessage;
-  /** When the run was asked for: its messages go ahead of younger runs' messages of the same priority. */
+  /**
+   * When the run was asked for: its parent and approval request go ahead of younger runs' (the rest, edits
+   * included, go in the order they were asked for, so that two processes' edits of one run never swap).
+   */
   since: number;
   /** Records a parent message this outbox posted and what it shows (so every process edits the same one). */
   parentPosted: (ts: string, shows: string) => Promise<void>;
@@ -222,7 +225,6 @@ export class RunOutbox {
         },
         {
           priority: () => (this.options.settled() ? Priority.normal : Priority.later),
-          since: this.options.since,
           // Asked when the edit's turn comes, which can be minutes later when many runs share the edits.
           beforeSend: async () => {
             superseded = (await this.options.superseded?.().catch(() => false)) ?? false;
@@ -242,11 +244,7 @@ export class RunOutbox {
       const ts = item.ts();
       if (ts === undefined) return;
       await this.guard('chat.update', () =>
-        this.options.sender.call(
-          'chat.update',
-          { channel: this.options.channel, ts, ...item.message },
-          { since: this.options.since },
-        ),
+        this.options.sender.call('chat.update', { channel: this.options.channel, ts, ...item.message }),
       );
       return;
     }
@@ -259,7 +257,8 @@ export class RunOutbox {
     const result = await this.guard('chat.postMessage', () =>
       this.options.sender.call('chat.postMessage', args, {
         priority: item.priority ?? Priority.normal,
-        since: this.options.since,
+        // What a person waits for goes in the order the runs were asked for.
+        ...(item.priority === Priority.urgent ? { since: this.options.since } : {}),
       }),
     );
     if (result === undefined) item.gaveUp?.();

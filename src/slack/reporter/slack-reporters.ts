@@ -22,6 +22,9 @@ import { createRunReporter, type RunReporterContext } from './slack-reporter.js'
 /** See `startSweeping`. */
 const SWEEP_GRACE_MS = 60_000;
 
+/** How long a sweep leaves a run that just ended to its worker, which takes its leases moments after. */
+const FINISHED_GRACE_MS = 5_000;
+
 /** How many seconds a worker waits for the app to record a parent message it posted. */
 const PARENT_WAITS = 120;
 
@@ -224,8 +227,9 @@ export function createSlackReporterFactory(options: SlackReporterFactoryOptions)
         continue;
       }
       // The worker that finished the run holds its summary and final edit moments later: a run that
-      // ended less than the grace ago is left to it.
-      if (run.finishedAt === undefined || run.finishedAt > Date.now() - graceMs) continue;
+      // ended just now is left to it.
+      if (run.finishedAt === undefined || run.finishedAt > Date.now() - Math.min(graceMs, FINISHED_GRACE_MS))
+        continue;
       if (!(await ledger.hold(runId, kind))) continue;
       if (kind === 'final') {
         log.warn(
