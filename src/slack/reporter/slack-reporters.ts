@@ -172,17 +172,18 @@ export function createSlackReporterFactory(options: SlackReporterFactoryOptions)
   async function claimParent(runId: string): Promise<AdoptedParent | undefined> {
     const { ledger, getRun } = options;
     if (ledger === undefined || getRun === undefined) return undefined;
+    const recorded = async () => {
+      const run = await getRun(runId).catch(() => undefined);
+      return run === undefined ? undefined : adoptable(run);
+    };
     for (let attempt = 0; attempt < PARENT_WAITS; attempt += 1) {
-      const current = await getRun(runId).catch(() => undefined);
-      const posted = current === undefined ? undefined : adoptable(current);
+      const posted = await recorded();
       if (posted !== undefined) return posted;
       if (await ledger.hold(runId, 'parent')) {
         // The app records its parent before it lets go of it: one recorded since the look above is adopted.
-        const recorded = await getRun(runId).catch(() => undefined);
-        const posted = recorded === undefined ? undefined : adoptable(recorded);
-        if (posted === undefined) return undefined;
-        ledger.release(runId, 'parent');
-        return posted;
+        const meanwhile = await recorded();
+        if (meanwhile !== undefined) ledger.release(runId, 'parent');
+        return meanwhile;
       }
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
