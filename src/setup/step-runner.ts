@@ -78,6 +78,7 @@ export class StepRunner {
     this.pre = pre;
     await this.once('connect', async () => {
       await this.withRetries('connect', () => this.open());
+      await this.withRetries('connect', () => this.context().vm.assertSudo());
       const fp = this.hostKey ? ` (${this.fingerprint()})` : '';
       return {
         found: undefined,

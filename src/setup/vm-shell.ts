@@ -48,6 +48,24 @@ export class VmShell {
     throw this.failure(label, result);
   }
 
+  /**
+   * Every step after `connect` needs root: a user without passwordless sudo is told so before anything on
+   * the VM changes, rather than halfway through a step.
+   */
+  async assertSudo(): Promise<void> {
+    if (this.remote.user === 'root') return;
+    const result = await this.script('sudo -n true', { allowFail: true, timeoutMs: 30_000 }, 'sudo -n true');
+    if (result.code === 0) return;
+    const missing = result.code === 127 || /sudo: (command )?not found/.test(result.stderr);
+    throw new GitspacesError(
+      'SUDO_REQUIRED',
+      missing
+        ? `${this.remote.user} is not root and the VM has no \`sudo\`: install sudo and give ${this.remote.user} passwordless sudo (or SSH as root). Nothing was changed.`
+        : `${this.remote.user} has no passwordless sudo on the VM, which every step needs. Add \`${this.remote.user} ALL=(ALL) NOPASSWD:ALL\` under /etc/sudoers.d/ (GCE's OS Login: roles/compute.osAdminLogin). Nothing was changed.`,
+      { detail: this.redactor.redact(tail(`${result.stderr}\n${result.stdout}`.trim())) },
+    );
+  }
+
   failure(label: string, result: ExecResult): GitspacesError {
     const how =
       result.code === null
