@@ -9,6 +9,8 @@ export interface RunOptions {
   /** Resolve with a non-zero result instead of throwing. */
   allowFail?: boolean;
   timeoutMs?: number;
+  /** This command's output as it arrives (not yet redacted). */
+  onOutput?: (text: string) => void;
 }
 
 const DEFAULT_TIMEOUT_MS = 120_000;
@@ -40,9 +42,10 @@ export class VmShell {
   /** A shell script (already quoted by the caller). */
   async script(script: string, options: RunOptions = {}, label = script.slice(0, 60)): Promise<ExecResult> {
     const wrapped = options.root ? privileged(this.remote.user, script) : script;
+    const onOutput = options.onOutput ?? this.onOutput;
     const result = await this.remote.exec(wrapped, {
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      ...(this.onOutput ? { onOutput: this.onOutput } : {}),
+      ...(onOutput ? { onOutput } : {}),
     });
     if (result.code === 0 || options.allowFail) return result;
     throw this.failure(label, result);
