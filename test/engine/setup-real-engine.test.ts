@@ -26,12 +26,32 @@ afterAll(async () => {
   await tier?.stop();
 }, 60_000);
 
+/** Whether the VM is known to be set up as the bot wants it (so a test may start from there). */
+let healthy = false;
+
 /** Runs setup and expects it to end healthy; returns what the terminal showed. */
 async function setupHealthy(env: Record<string, string> = {}): Promise<string> {
+  healthy = false;
   const run = await tier.cli('setup', ['--yes'], env);
   expect(run.output).toMatch(/✓ delegate-health|= delegate-health/);
   expect(run.code, run.output).toBe(0);
+  healthy = true;
   return run.output;
+}
+
+/** A VM set up and healthy, from bare again when an earlier test left it otherwise; then `change` is done to it. */
+async function healthyThen(change: () => void): Promise<void> {
+  if (!healthy) {
+    bare();
+    await setupHealthy();
+  }
+  healthy = false;
+  change();
+}
+
+function bare(): void {
+  healthy = false;
+  tier.reset();
 }
 
 const running = (name: string) => tier.inspect(name, '{{.State.Status}}');
@@ -52,7 +72,7 @@ function recreateRunnerBy(change: (args: string[]) => string[]): void {
 
 describe.skipIf(missing !== undefined && !inCi)('setup against a real Docker engine as a sudo user', () => {
   it('plans a bare VM as steps that would change, without calling it set up', async () => {
-    tier.reset();
+    bare();
     const run = await tier.cli('plan');
     expect(run.code, run.output).toBe(0);
     expect(run.output).toMatch(/\d+ steps would change/);
@@ -61,7 +81,7 @@ describe.skipIf(missing !== undefined && !inCi)('setup against a real Docker eng
   });
 
   it('goes from bare to healthy, pulling both images from the registry', async () => {
-    tier.reset();
+    bare();
     const output = await setupHealthy();
     expect(output).toContain('vm-engine is set up');
     expect(running(RUNNER)).toBe('running');
@@ -71,7 +91,9 @@ describe.skipIf(missing !== undefined && !inCi)('setup against a real Docker eng
     expect(output).not.toContain(TEST_TOKEN);
   });
 
-  it('keeps the runner database in the runner folder on the VM, so recreating vm-runner keeps it', () => {
+  it('keeps the runner database in the runner folder on the VM, so recreating vm-runner keeps it', async () => {
+    await healthyThen(() => {});
+    healthy = true;
     expect(tier.inspect(RUNNER, '{{json .Config.Env}}')).toContain(
       'DRONE_DATABASE_DATASOURCE=/runner/database.sqlite3',
     );
@@ -79,6 +101,7 @@ describe.skipIf(missing !== undefined && !inCi)('setup against a real Docker eng
   });
 
   it('creates nothing when run again: the same containers, not restarted', async () => {
+    await healthyThen(() => {});
     const ids = tier.containerIds();
     const started = tier.inspect(RUNNER, '{{.State.StartedAt}}');
     const output = await setupHealthy();
@@ -88,9 +111,11 @@ describe.skipIf(missing !== undefined && !inCi)('setup against a real Docker eng
   });
 
   it('recreates stopped containers whose network was removed and made again', async () => {
-    tier.engine.docker(['stop', DELEGATE, RUNNER]);
-    tier.engine.docker(['network', 'rm', NETWORK]);
-    tier.engine.docker(['network', 'create', NETWORK]);
+    await healthyThen(() => {
+      tier.engine.docker(['stop', DELEGATE, RUNNER]);
+      tier.engine.docker(['network', 'rm', NETWORK]);
+      tier.engine.docker(['network', 'create', NETWORK]);
+    });
     const networkId = tier.engine.docker(['network', 'inspect', '-f', '{{.Id}}', NETWORK]).trim();
     await setupHealthy();
     for (const name of [RUNNER, DELEGATE]) {
@@ -102,15 +127,17 @@ describe.skipIf(missing !== undefined && !inCi)('setup against a real Docker eng
   });
 
   it('attaches the runner again when it was disconnected from the network, and says so', async () => {
-    tier.engine.docker(['network', 'disconnect', NETWORK, RUNNER]);
+    await healthyThen(() => tier.engine.docker(['network', 'disconnect', NETWORK, RUNNER]));
     const output = await setupHealthy();
     expect(output).toMatch(/vm-runner.*(network|harness)|(network|harness).*vm-runner/i);
     expect(networkOf(RUNNER).trim()).toBe(NETWORK);
   });
 
   it('recreates the runner when its tag was pulled again with new content', async () => {
-    tier.images.republish('runner', 'second');
-    tier.engine.docker(['pull', '-q', tier.images.runner]);
+    await healthyThen(() => {
+      tier.images.republish('runner', 'second');
+      tier.engine.docker(['pull', '-q', tier.images.runner]);
+    });
     const wanted = tier.engine.docker(['image', 'inspect', '-f', '{{.Id}}', tier.images.runner]).trim();
     expect(tier.inspect(RUNNER, '{{.Image}}')).not.toBe(wanted);
     const output = await setupHealthy();
@@ -119,14 +146,16 @@ describe.skipIf(missing !== undefined && !inCi)('setup against a real Docker eng
   });
 
   it('puts the restart policy back when someone changed it', async () => {
-    tier.engine.docker(['update', '--restart', 'no', RUNNER]);
+    await healthyThen(() => tier.engine.docker(['update', '--restart', 'no', RUNNER]));
     const output = await setupHealthy();
     expect(output).toMatch(/restart/i);
     expect(tier.inspect(RUNNER, '{{.HostConfig.RestartPolicy.Name}}')).toBe('unless-stopped');
   });
 
   it('recreates a runner started by hand on another published port', async () => {
-    recreateRunnerBy((args) => args.map((arg) => (arg === '3000:3000' ? '3001:3000' : arg)));
+    await healthyThen(() =>
+      recreateRunnerBy((args) => args.map((arg) => (arg === '3000:3000' ? '3001:3000' : arg))),
+    );
     const output = await setupHealthy();
     expect(output).toMatch(/port|3000/i);
     expect(tier.inspect(RUNNER, '{{json .HostConfig.PortBindings}}')).toContain('"HostPort":"3000"');
@@ -135,10 +164,12 @@ describe.skipIf(missing !== undefined && !inCi)('setup against a real Docker eng
   it('recreates a runner started by hand with another folder mounted', async () => {
     const other = mkdtempSync(join(tmpdir(), 'gsb-engine-other-'));
     try {
-      copyFileSync(join(tier.runnerDir, 'pool.yml'), join(other, 'pool.yml'));
-      recreateRunnerBy((args) =>
-        args.map((arg) => (arg === `${tier.runnerDir}:/runner` ? `${other}:/runner` : arg)),
-      );
+      await healthyThen(() => {
+        copyFileSync(join(tier.runnerDir, 'pool.yml'), join(other, 'pool.yml'));
+        recreateRunnerBy((args) =>
+          args.map((arg) => (arg === `${tier.runnerDir}:/runner` ? `${other}:/runner` : arg)),
+        );
+      });
       const output = await setupHealthy();
       expect(output).toMatch(/mount|\/runner/i);
       expect(tier.inspect(RUNNER, '{{range .Mounts}}{{.Source}}{{end}}')).toBe(tier.runnerDir);
@@ -149,8 +180,10 @@ describe.skipIf(missing !== undefined && !inCi)('setup against a real Docker eng
 
   it('does not call a delegate healthy on a registration line from an earlier start', async () => {
     // This start waits forever before registering; the log still holds the line of the start before.
-    tier.engine.docker(['exec', DELEGATE, 'touch', '/hold']);
-    tier.engine.docker(['restart', '-t', '1', DELEGATE]);
+    await healthyThen(() => {
+      tier.engine.docker(['exec', DELEGATE, 'touch', '/hold']);
+      tier.engine.docker(['restart', '-t', '1', DELEGATE]);
+    });
     expect(tier.engine.docker(['logs', DELEGATE])).toContain('Delegate registered with id');
     const run = await tier.cli('setup', ['--yes'], { DELEGATE_HEALTH_TIMEOUT: '6s' });
     expect(run.code, run.output).toBe(1);
@@ -159,6 +192,7 @@ describe.skipIf(missing !== undefined && !inCi)('setup against a real Docker eng
   });
 
   it('shows the log of a delegate that never gets healthy, without its token', async () => {
+    healthy = false;
     const run = await tier.cli('setup', ['--yes'], {
       DELEGATE_TAGS: 'never-healthy',
       DELEGATE_HEALTH_TIMEOUT: '6s',
@@ -170,7 +204,7 @@ describe.skipIf(missing !== undefined && !inCi)('setup against a real Docker eng
   });
 
   it('checks the runner on a VM whose login user has no curl', async () => {
-    tier.reset();
+    bare();
     tier.vm.removeCurl();
     try {
       await setupHealthy();
@@ -180,14 +214,14 @@ describe.skipIf(missing !== undefined && !inCi)('setup against a real Docker eng
   });
 
   it('shows image pull progress in the terminal', async () => {
-    tier.reset();
+    bare();
     const output = await setupHealthy();
     expect(output).toContain(tier.images.runner);
     expect(output).toMatch(/\d+\s*\/\s*\d+ layers?/i);
   });
 
   it("fails the step whose image the registry does not have, with Docker's message", async () => {
-    tier.reset();
+    bare();
     const missingImage = tier.images.runner.replace(/:latest$/, ':no-such-tag');
     const run = await tier.cli('setup', ['--yes'], { RUNNER_IMAGE: missingImage });
     expect(run.code, run.output).toBe(1);

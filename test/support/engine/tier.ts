@@ -69,8 +69,9 @@ export async function startEngineTier(): Promise<EngineTier> {
     RUNNER_IMAGE: images.runner,
     DELEGATE_IMAGE: images.delegate,
     DOCKER_NETWORK: NETWORK,
-    RUNNER_HEALTH_TIMEOUT: '30s',
-    DELEGATE_HEALTH_TIMEOUT: '30s',
+    // The stand-ins are up within a second: a check that fails should not hold the tier for long.
+    RUNNER_HEALTH_TIMEOUT: '10s',
+    DELEGATE_HEALTH_TIMEOUT: '10s',
   };
   const target = [
     ...['--host', '127.0.0.1', '--port', String(vm.port), '--user', vm.user],
