@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -52,7 +52,7 @@ export async function startEngineTier(): Promise<EngineTier> {
   const registry = await startRegistry();
   const images = publishImages(engine, registry.address);
   const vm = await startVmLogin(engine.host);
-  const secrets = writeSecrets(readFileSync(vm.privateKeyFile));
+  const secrets = writeSecrets(vm.privateKey);
   const runnerParent = mkdtempSync(join(tmpdir(), 'gsb-engine-runner-'));
   // Like `/` on a VM: anyone may look in; the runner folder itself is made by the bot as root.
   chmodSync(runnerParent, 0o755);
