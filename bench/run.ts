@@ -10,6 +10,7 @@ import { fleetBench } from './fleet/fleet-bench.js';
 import type { GoalRow } from './lib/goals.js';
 import { partial, QUICK, selected } from './lib/mode.js';
 import { type BenchReport, goalsTable, machine, mergeReport, writeReport } from './lib/report.js';
+import { realEngineBench } from './real-engine/real-engine-bench.js';
 
 interface Bench {
   name: string;
@@ -21,6 +22,7 @@ const BENCHES: Bench[] = [
   { name: 'feedback', run: feedbackBench },
   { name: 'engine', run: engineBench },
   { name: 'fleet', run: fleetBench },
+  { name: 'real-engine', run: realEngineBench },
 ];
 
 const report: BenchReport = {

@@ -10,7 +10,7 @@ import { publishImages, type TestImages } from './images.js';
 import { startRegistry, type TestRegistry } from './registry.js';
 import { startVmLogin, type VmLogin } from './vm-login.js';
 
-const CLI = pathToFileURL(resolve(import.meta.dirname, '../../../src/cli.ts')).href;
+const SOURCE_CLI = resolve(import.meta.dirname, '../../../src/cli.ts');
 const TSX = import.meta.resolve('tsx');
 
 export interface CliRun {
@@ -26,6 +26,7 @@ export interface EngineTier {
   images: TestImages;
   vm: VmLogin;
   runnerDir: string;
+  secrets: ReturnType<typeof writeSecrets>;
   /** `gitspaces-bot <command> --host 127.0.0.1 … --name vm-engine` as its own process (no stdin). */
   cli(
     command: 'setup' | 'plan' | 'status',
@@ -45,7 +46,7 @@ export const DELEGATE = 'vm-engine-delegate';
 export const NETWORK = 'harness';
 
 /** Everything the real-engine tests need: dockerd, the loopback registry with the images, the VM's sshd. */
-export async function startEngineTier(): Promise<EngineTier> {
+export async function startEngineTier(options: { compiledCli?: string } = {}): Promise<EngineTier> {
   // The runner publishes 127.0.0.1:3000 on this machine: one test file at a time may hold it.
   const port = await holdRunnerPortLock();
   const engine = await startEngine();
@@ -83,8 +84,9 @@ export async function startEngineTier(): Promise<EngineTier> {
     images,
     vm,
     runnerDir,
+    secrets,
     cli: (command, extraArgs = [], env = {}) =>
-      runCli([command, ...target, ...extraArgs], { ...baseEnv, ...env }, home),
+      runCli(options.compiledCli, [command, ...target, ...extraArgs], { ...baseEnv, ...env }, home),
     containerIds() {
       const out = engine.docker(['ps', '-a', '--format', '{{.Names}} {{.ID}}']);
       return Object.fromEntries(
@@ -113,10 +115,18 @@ export async function startEngineTier(): Promise<EngineTier> {
   };
 }
 
-function runCli(argv: string[], env: Record<string, string>, cwd: string): Promise<CliRun> {
+/** The CLI from source through tsx, or the compiled one (`dist/src/cli.js`) as the binary runs it. */
+function runCli(
+  compiled: string | undefined,
+  argv: string[],
+  env: Record<string, string>,
+  cwd: string,
+): Promise<CliRun> {
   const started = Date.now();
-  const script = `const { main } = await import(${JSON.stringify(CLI)}); process.exitCode = await main(${JSON.stringify(argv)});`;
-  const child = spawn(process.execPath, ['--import', TSX, '--input-type=module', '-e', script], {
+  const cli = pathToFileURL(compiled ?? SOURCE_CLI).href;
+  const script = `const { main } = await import(${JSON.stringify(cli)}); process.exitCode = await main(${JSON.stringify(argv)});`;
+  const loader = compiled ? [] : ['--import', TSX];
+  const child = spawn(process.execPath, [...loader, '--input-type=module', '-e', script], {
     cwd,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
