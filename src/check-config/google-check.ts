@@ -59,7 +59,7 @@ async function checkKnownHosts(config: Config): Promise<ConfigCheckRow[]> {
           failRow(
             check,
             `${file} holds no host keys`,
-            "Add the VM's keys (`ssh-keyscan -H <address> >> FILE`, then check their fingerprints).",
+            `Add the VM's key: \`ssh-keyscan -t ed25519 <host> >> ${file}\`, then check its fingerprint (\`ssh-keygen -lf ${file}\`) against the one the VM's console shows (\`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub\`).`,
           ),
         ];
   } catch (error) {
@@ -84,9 +84,16 @@ export async function checkGoogleSide(
   timeoutMs: number,
 ): Promise<ConfigCheckRow[]> {
   const clients = createPromptClients(config, timeoutMs);
-  const secretManager = createSecretManagerSource(config, { client: clients.secrets });
+  const secretManager = createSecretManagerSource(config, {
+    client: clients.secrets,
+    callPolicy: clients.policy,
+  });
   const secrets = createSecretSource({ env: config.env, secretManager });
-  const vms = createComputeLocator(config, { client: clients.compute, hostKeyRetryDelaysMs: [] });
+  const vms = createComputeLocator(config, {
+    client: clients.compute,
+    callPolicy: clients.policy,
+    hostKeyRetryDelaysMs: [],
+  });
   try {
     const rows = await checkGoogle(config, {
       secrets: boundedSecrets(secrets, config, timeoutMs),
