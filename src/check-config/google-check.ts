@@ -74,16 +74,27 @@ async function checkKnownHosts(config: Config): Promise<ConfigCheckRow[]> {
   }
 }
 
+/** The checks of the Google side, their clients built (see `prepareGoogleSide`). */
+export interface GoogleSide {
+  check(): Promise<ConfigCheckRow[]>;
+}
+
 /**
- * Secrets (each reference resolves; never a value), the VM given on the command line, and the known_hosts
- * file: each Google call bounded by `timeoutMs`, and nothing left open afterwards so the command can exit.
+ * Builds the Google clients the checks need, before any check runs: secrets (each reference resolves;
+ * never a value), the VM given on the command line, and the known_hosts file; each Google call bounded by
+ * `timeoutMs`, and nothing left open afterwards so the command can exit.
  */
-export async function checkGoogleSide(
+export async function prepareGoogleSide(
   config: Config,
   vm: string | undefined,
   timeoutMs: number,
-): Promise<ConfigCheckRow[]> {
+): Promise<GoogleSide> {
   const clients = createPromptClients(config, timeoutMs);
+  const references = Object.values(config.secrets).filter((r): r is string => r !== undefined);
+  await clients.prepare({
+    compute: vm !== undefined,
+    secrets: references.some((r) => !/^(file|env):/.test(r.trim())),
+  });
   const secretManager = createSecretManagerSource(config, {
     client: clients.secrets,
     callPolicy: clients.policy,
@@ -94,24 +105,39 @@ export async function checkGoogleSide(
     callPolicy: clients.policy,
     hostKeyRetryDelaysMs: [],
   });
-  try {
-    const rows = await checkGoogle(config, {
-      secrets: boundedSecrets(secrets, config, timeoutMs),
-      vms: boundedVms(vms, config, timeoutMs),
-      vm,
-    });
-    const converted = rows.map((r) => (r.ok ? okRow(r.check, r.detail) : failRow(r.check, r.detail, r.fix)));
-    const vmHint =
-      vm === undefined
-        ? [
-            skipRow(
-              'VM',
-              'no VM given: `check-config <vm>` also checks that the Compute API finds it with its address and host keys',
-            ),
-          ]
-        : [];
-    return [...converted, ...vmHint, ...(await checkKnownHosts(config))];
-  } finally {
-    await clients.close();
-  }
+  return {
+    async check() {
+      try {
+        const rows = await checkGoogle(config, {
+          secrets: boundedSecrets(secrets, config, timeoutMs),
+          vms: boundedVms(vms, config, timeoutMs),
+          vm,
+        });
+        const converted = rows.map((r) =>
+          r.ok ? okRow(r.check, r.detail) : failRow(r.check, r.detail, r.fix),
+        );
+        return [...converted, ...vmHint(vm), ...(await checkKnownHosts(config))];
+      } finally {
+        await clients.close();
+      }
+    },
+  };
+}
+
+function vmHint(vm: string | undefined): ConfigCheckRow[] {
+  if (vm !== undefined) return [];
+  return [
+    skipRow(
+      'VM',
+      'no VM given: `check-config <vm>` also checks that the Compute API finds it with its address and host keys',
+    ),
+  ];
+}
+
+export async function checkGoogleSide(
+  config: Config,
+  vm: string | undefined,
+  timeoutMs: number,
+): Promise<ConfigCheckRow[]> {
+  return (await prepareGoogleSide(config, vm, timeoutMs)).check();
 }

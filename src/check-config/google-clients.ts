@@ -1,9 +1,13 @@
 /**
  * Google clients of `check-config`'s own: the same generated clients the bot runs with, made for one
  * command whose every call must end within its check's bound, and closed when it is done so the command
- * can exit. They are made on the first call only, so a configuration without Google secrets and without a
- * VM never loads them.
+ * can exit.
  */
+// Loaded with the command, before any check's clock starts: parsing Google's packages blocks the event loop
+// for seconds, which, done lazily during the checks, would run every other check (Redis, Slack) out of time.
+import '@google-cloud/compute';
+import '@google-cloud/secret-manager';
+import 'google-auth-library';
 import type { Config } from '../config.js';
 import type { InstancesApi, SecretManagerApi } from '../gcp/apis.js';
 import type { CallPolicy } from '../gcp/call-policy.js';
@@ -14,6 +18,11 @@ export interface PromptClients {
   compute: InstancesApi;
   /** One attempt per call, bounded by the check's timeout: a check reports, the user runs it again. */
   policy: CallPolicy;
+  /**
+   * Builds the clients the checks will use now, not during them: building Compute's is seconds of
+   * synchronous work, which would run every check that is under way out of its time.
+   */
+  prepare(needs: { compute: boolean; secrets: boolean }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -36,6 +45,9 @@ export function createPromptClients(config: Pick<Config, 'gcp'>, timeoutMs: numb
       getProject: async (request) => (await compute()).getProject(request),
     },
     policy: { deadlineMs: timeoutMs, retryDelaysMs: [], budgetMs: timeoutMs },
+    async prepare(needs) {
+      await Promise.all([needs.compute ? compute() : undefined, needs.secrets ? secrets() : undefined]);
+    },
     async close() {
       const clients = await Promise.allSettled([secretClient, computeClient]);
       await Promise.allSettled(clients.map((c) => (c.status === 'fulfilled' ? c.value?.close() : undefined)));

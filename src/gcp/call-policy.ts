@@ -14,6 +14,7 @@
  *   30 s at most, and the queue's own retry of the run takes it from there;
  * - every other answer (4xx other than 429) is final at once: asking again gets the same answer.
  */
+import { GitspacesError } from '../errors.js';
 import { describeGoogleError, type GoogleFailure } from './google-error.js';
 
 export interface CallPolicy {
@@ -73,6 +74,8 @@ export async function callGoogle<T>(call: () => Promise<T>, policy: CallPolicy):
     try {
       return await withDeadline(call(), deadlineMs);
     } catch (thrown) {
+      // Already said in the bot's words (no credentials): nothing to retry or map.
+      if (thrown instanceof GitspacesError) throw thrown;
       const failure = describeGoogleError(thrown);
       const elapsed = Date.now() - started;
       const wait = retryWait(failure, policy, attempt);

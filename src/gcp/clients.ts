@@ -6,10 +6,10 @@
  * package alone costs about 170 MB of memory, which a process that never calls it should not pay.
  */
 import type { Config } from '../config.js';
-import { GitspacesError } from '../errors.js';
 import type { InstancesApi, SecretManagerApi } from './apis.js';
 import { DEFAULT_CALL_POLICY } from './call-policy.js';
 import { clientOptions } from './client-options.js';
+import { gcpError } from './fail.js';
 
 export { NO_CREDENTIALS_TOKEN } from './client-options.js';
 
@@ -38,63 +38,93 @@ function callOptions(deadlineMs: number) {
 
 const NO_CREDENTIALS_FIX = {
   compute:
-    "or run setup with --host <address> (and --known-hosts <file>): then the Compute API is not asked for the VM's address and keys.",
+    "or give the VM's address with --host <address> (and its host key with --known-hosts <file>): then the Compute API is not asked at all.",
   secrets: 'or use file:/env: secret references.',
 };
 
 /**
- * The client once its credentials are found. A generated client whose `initialize()` failed rethrows that
+ * Looks up the clients' credentials, once. A generated client whose `initialize()` failed rethrows that
  * failure from every later call as an unhandled rejection, which would end the process: so no call is made
- * on it, and the failure comes back as what it is.
+ * on it, it is closed, and the failure comes back as what it is.
  */
-async function ready<T extends { initialize(): Promise<unknown>; close(): Promise<unknown> }>(
-  client: T,
+function initializer(
+  clients: { initialize(): Promise<unknown>; close(): Promise<unknown> }[],
   api: keyof typeof NO_CREDENTIALS_FIX,
-): Promise<T> {
-  try {
-    await client.initialize();
-    return client;
-  } catch (error) {
-    await client.close().catch(() => undefined);
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new GitspacesError(
-      'GCP_NO_CREDENTIALS',
-      `No Google credentials were found (${reason}). Run the bot with a service account (Application Default Credentials: GOOGLE_APPLICATION_CREDENTIALS, or the VM's attached service account), ${NO_CREDENTIALS_FIX[api]}`,
-      { cause: error },
-    );
-  }
+): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  const initialize = async () => {
+    try {
+      for (const client of clients) await client.initialize();
+    } catch (error) {
+      await Promise.allSettled(clients.map((client) => client.close()));
+      // google-auth-library's message ends with a link to a general guide; the fix below is specific.
+      const reason = (error instanceof Error ? error.message : String(error)).replace(
+        /\s*Browse to .*$/s,
+        '',
+      );
+      throw gcpError(
+        'GCP_NO_CREDENTIALS',
+        `No Google credentials were found (${reason.replace(/\.$/, '')}).`,
+        `Run the bot with a service account (Application Default Credentials: GOOGLE_APPLICATION_CREDENTIALS, or the VM's attached service account), ${NO_CREDENTIALS_FIX[api]}`,
+        { cause: error },
+      );
+    }
+  };
+  return () => {
+    done ??= initialize();
+    return done;
+  };
 }
 
-/** A new Compute client (instances and projects) at `url`, or Google's with ADC. */
+export interface GoogleApi extends Closable {
+  /** Resolves once credentials are found; rejects with GCP_NO_CREDENTIALS (and so does every call) if not. */
+  ready(): Promise<void>;
+}
+
+/**
+ * A new Compute client (instances and projects) at `url`, or Google's with ADC. Building it is seconds of
+ * synchronous work (Compute's descriptors); credentials are looked up on `ready()` or the first call.
+ */
 export async function createComputeApi(
   url: string | undefined,
   deadlineMs: number,
-): Promise<InstancesApi & Closable> {
+): Promise<InstancesApi & GoogleApi> {
   const { InstancesClient, ProjectsClient } = await import('@google-cloud/compute');
   const options = await clientOptions(url, deadlineMs);
-  const instances = await ready(new InstancesClient(options), 'compute');
-  const projects = await ready(new ProjectsClient(options), 'compute');
+  const instances = new InstancesClient(options);
+  const projects = new ProjectsClient(options);
+  const ready = initializer([instances, projects], 'compute');
   const call = callOptions(deadlineMs);
   return {
-    get: (request) => instances.get(request, call),
-    getGuestAttributes: (request) => instances.getGuestAttributes(request, call),
-    getProject: (request) => projects.get(request, call),
+    ready,
+    get: (request) => ready().then(() => instances.get(request, call)),
+    getGuestAttributes: (request) => ready().then(() => instances.getGuestAttributes(request, call)),
+    getProject: (request) => ready().then(() => projects.get(request, call)),
     close: () => Promise.allSettled([instances.close(), projects.close()]),
   };
 }
 
-/** A new Secret Manager client at `url`, or Google's with ADC. */
+/** A new Secret Manager client at `url`, or Google's with ADC; credentials are looked up as for Compute. */
 export async function createSecretManagerApi(
   url: string | undefined,
   deadlineMs: number,
-): Promise<SecretManagerApi & Closable> {
+): Promise<SecretManagerApi & GoogleApi> {
   const { SecretManagerServiceClient } = await import('@google-cloud/secret-manager');
-  const client = await ready(new SecretManagerServiceClient(await clientOptions(url, deadlineMs)), 'secrets');
+  const client = new SecretManagerServiceClient(await clientOptions(url, deadlineMs));
+  const ready = initializer([client], 'secrets');
   const call = callOptions(deadlineMs);
   return {
-    accessSecretVersion: (request) => client.accessSecretVersion(request, call),
+    ready,
+    accessSecretVersion: (request) => ready().then(() => client.accessSecretVersion(request, call)),
     close: () => client.close(),
   };
+}
+
+/** A process-wide client is kept only once its credentials are found, so that a failed lookup is retried. */
+async function readyClient<T extends GoogleApi>(client: Promise<T>): Promise<T> {
+  const api = await client;
+  await api.ready();
+  return api;
 }
 
 /** The process's Compute client: `COMPUTE_API_URL` when set, otherwise Application Default Credentials. */
@@ -103,7 +133,9 @@ export function computeClient(
   deadlineMs = DEFAULT_CALL_POLICY.deadlineMs,
 ): Promise<InstancesApi & Closable> {
   const url = config.gcp.computeApiUrl;
-  return cached(`compute ${url ?? 'google'} ${deadlineMs}`, () => createComputeApi(url, deadlineMs));
+  return cached(`compute ${url ?? 'google'} ${deadlineMs}`, () =>
+    readyClient(createComputeApi(url, deadlineMs)),
+  );
 }
 
 /** The process's Secret Manager client: `SECRET_MANAGER_API_URL` when set, otherwise ADC. */
@@ -112,7 +144,9 @@ export function secretManagerClient(
   deadlineMs = DEFAULT_CALL_POLICY.deadlineMs,
 ): Promise<SecretManagerApi & Closable> {
   const url = config.gcp.secretManagerApiUrl;
-  return cached(`secrets ${url ?? 'google'} ${deadlineMs}`, () => createSecretManagerApi(url, deadlineMs));
+  return cached(`secrets ${url ?? 'google'} ${deadlineMs}`, () =>
+    readyClient(createSecretManagerApi(url, deadlineMs)),
+  );
 }
 
 /** Closes every client this process made (on shutdown). */

@@ -1,4 +1,4 @@
-import type { GitspacesError } from '../errors.js';
+import { GitspacesError } from '../errors.js';
 import { deadlineText, failedCall, triesText } from './call-policy.js';
 import { gcpError } from './fail.js';
 
@@ -21,6 +21,7 @@ export function computeFailure(
   permission: ComputePermission,
   vm: VmCoordinates,
 ): GitspacesError {
+  if (thrown instanceof GitspacesError) return thrown;
   const call = failedCall(thrown);
   const { failure } = call;
   const where = `VM ${vm.name} (project ${vm.project}, zone ${vm.zone})`;

@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import type { GitspacesError } from '../errors.js';
+import { GitspacesError } from '../errors.js';
 import type { SecretSource } from '../setup/ports.js';
 import type { Crc, SecretManagerApi } from './apis.js';
 import {
@@ -27,6 +27,7 @@ export interface SecretManagerSourceOptions {
 const REACH = 'check network access to secretmanager.googleapis.com (or SECRET_MANAGER_API_URL)';
 
 function failure(thrown: unknown, ref: string, secret: SecretRef): GitspacesError {
+  if (thrown instanceof GitspacesError) return thrown;
   const call = failedCall(thrown);
   const google = call.failure;
   const tries = triesText(call);
