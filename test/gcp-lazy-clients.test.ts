@@ -66,5 +66,5 @@ describe('Google clients', () => {
       expect.stringMatching(/^gax\/.*-fallback$/),
       expect.stringMatching(/^gax\/.*-fallback$/),
     ]);
-  }, 60_000);
+  }, 150_000);
 });

@@ -11,7 +11,7 @@ import 'google-auth-library';
 import type { Config } from '../config.js';
 import type { InstancesApi, SecretManagerApi } from '../gcp/apis.js';
 import type { CallPolicy } from '../gcp/call-policy.js';
-import { type Closable, createComputeApi, createSecretManagerApi } from '../gcp/clients.js';
+import { createComputeApi, createSecretManagerApi, type GoogleApi } from '../gcp/clients.js';
 
 export interface PromptClients {
   secrets: SecretManagerApi;
@@ -27,8 +27,8 @@ export interface PromptClients {
 }
 
 export function createPromptClients(config: Pick<Config, 'gcp'>, timeoutMs: number): PromptClients {
-  let secretClient: Promise<SecretManagerApi & Closable> | undefined;
-  let computeClient: Promise<InstancesApi & Closable> | undefined;
+  let secretClient: Promise<SecretManagerApi & GoogleApi> | undefined;
+  let computeClient: Promise<InstancesApi & GoogleApi> | undefined;
   const secrets = () => {
     secretClient ??= createSecretManagerApi(config.gcp.secretManagerApiUrl, timeoutMs);
     return secretClient;
@@ -46,7 +46,10 @@ export function createPromptClients(config: Pick<Config, 'gcp'>, timeoutMs: numb
     },
     policy: { deadlineMs: timeoutMs, retryDelaysMs: [], budgetMs: timeoutMs },
     async prepare(needs) {
-      await Promise.all([needs.compute ? compute() : undefined, needs.secrets ? secrets() : undefined]);
+      const wanted = [needs.compute ? compute() : undefined, needs.secrets ? secrets() : undefined];
+      // Credentials too (bounded by google-auth-library's own lookup timeouts): a missing one then fails
+      // each check that needs it at once, with GCP_NO_CREDENTIALS.
+      await Promise.all(wanted.map(async (client) => (await client)?.ready().catch(() => undefined)));
     },
     async close() {
       const clients = await Promise.allSettled([secretClient, computeClient]);
