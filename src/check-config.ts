@@ -5,7 +5,7 @@
  * seconds even when everything is down.
  */
 
-import { checkGoogleSide } from './check-config/google-check.js';
+import { prepareGoogleSide } from './check-config/google-check.js';
 import { checkRedis } from './check-config/redis-check.js';
 import type { ConfigCheckRow } from './check-config/rows.js';
 import { checkSettings } from './check-config/settings.js';
@@ -86,10 +86,12 @@ export async function checkConfig(
   const timeoutMs = options.timeoutMs ?? 3000;
   const settings = checkSettings(env, options.dotEnv ?? '.env');
   const { config } = settings;
+  // Before any check's clock starts: building Google's clients blocks the process for seconds.
+  const googleSide = await prepareGoogleSide(config, vm, timeoutMs);
   const [redis, slack, google] = await Promise.all([
     checkRedis(config, timeoutMs),
     checkSlack(config, timeoutMs),
-    checkGoogleSide(config, vm, timeoutMs),
+    googleSide.check(),
   ]);
   const rows = [...settings.rows, redis, slack, ...google];
   const redactor = redactorFor(config);
