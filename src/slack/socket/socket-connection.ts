@@ -1,0 +1,169 @@
+/**
+ * Socket Mode's connection, kept by us rather than by the client's own reconnect loop: that loop retries
+ * `apps.connections.open` about a hundred times a few seconds apart (logging each), keeps going after
+ * `disconnect()` once a call is in flight, and never says when the app token itself is refused. Here each
+ * attempt is one call with a deadline, failures back off up to a minute, a refused token ends the
+ * connection for good with a message naming SLACK_APP_TOKEN, and after `stop()` nothing is opened again.
+ * https://docs.slack.dev/apis/events-api/using-socket-mode
+ */
+import { type Logger, SocketModeReceiver } from '@slack/bolt';
+import type { GitspacesError } from '../../errors.js';
+import type { Log } from '../log.js';
+import { networkReason, refusedAppToken } from './refused-token.js';
+
+export interface SocketConnectionOptions {
+  appToken: string;
+  apiUrl: string;
+  logger: Logger;
+  log: Log;
+  /** Bound of one `apps.connections.open` and of the wait for `hello`. @defaultValue 10 s */
+  attemptTimeoutMs?: number;
+  /** @defaultValue 1 s */
+  firstBackoffMs?: number;
+  /** @defaultValue 60 s */
+  maxBackoffMs?: number;
+}
+
+export interface SocketConnection {
+  receiver: SocketModeReceiver;
+  /** Resolves after the first attempt: connected, or retrying in the background. Rejects on a refused token. */
+  start(): Promise<void>;
+  /** Rejects once the app token is refused (at start or on any later reconnect); never resolves. */
+  failed: Promise<never>;
+  /** For /readyz: whether a socket is open and Slack said `hello` on it. */
+  state(): { ok: boolean; detail: string };
+  stop(): Promise<void>;
+}
+
+type Attempt = 'connected' | 'retry' | 'stopped';
+
+export function createSocketConnection(options: SocketConnectionOptions): SocketConnection {
+  const attemptMs = options.attemptTimeoutMs ?? 10_000;
+  const firstBackoff = options.firstBackoffMs ?? 1000;
+  const maxBackoff = options.maxBackoffMs ?? 60_000;
+  const stopping = new AbortController();
+  const receiver = new SocketModeReceiver({
+    appToken: options.appToken,
+    logger: options.logger,
+    autoReconnectEnabled: false,
+    installerOptions: {
+      clientOptions: {
+        slackApiUrl: options.apiUrl,
+        retryConfig: { retries: 0 },
+        timeout: attemptMs,
+        // Every call is cut short by stop(), and none is made after it.
+        fetch: (url, init) =>
+          fetch(url, {
+            ...init,
+            signal: init?.signal ? AbortSignal.any([init.signal, stopping.signal]) : stopping.signal,
+          }),
+      },
+    },
+  });
+  const client = receiver.client;
+  let connected = false;
+  let detail = 'not connected yet';
+  let connecting = false;
+  let backoff = firstBackoff;
+  let timer: NodeJS.Timeout | undefined;
+  let fail: (error: GitspacesError) => void = () => undefined;
+  const failed = new Promise<never>((_, reject) => {
+    fail = reject;
+  });
+  failed.catch(() => undefined);
+
+  client.on('connected', () => {
+    if (stopping.signal.aborted) return void client.disconnect();
+    connected = true;
+    backoff = firstBackoff;
+    detail = 'ok (socket connected)';
+  });
+  client.on('disconnected', () => {
+    const wasConnected = connected;
+    connected = false;
+    if (stopping.signal.aborted || connecting) return;
+    detail = 'socket closed; reconnecting';
+    options.log.info({ wasConnected }, 'Socket Mode connection closed; reconnecting');
+    void reconnect(0);
+  });
+
+  async function attempt(): Promise<Attempt> {
+    let hello: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        client.start(),
+        new Promise((_, reject) => {
+          hello = setTimeout(() => reject(new Error(`no hello within ${attemptMs} ms`)), attemptMs);
+        }),
+      ]);
+      return 'connected';
+    } catch (error) {
+      if (stopping.signal.aborted) return 'stopped';
+      const refused = refusedAppToken(error);
+      if (refused !== undefined) {
+        detail = refused.message;
+        fail(refused);
+        return 'stopped';
+      }
+      const reason = networkReason(error);
+      detail = `cannot reach Slack's Socket Mode (${reason}); retrying in ${Math.round(backoff / 1000)} s`;
+      options.log.warn(
+        { err: reason, retryInMs: backoff },
+        'Socket Mode: cannot reach Slack (not a token problem): check network access to slack.com or SLACK_API_URL; retrying',
+      );
+      // A socket half-open after a timeout must not linger beside the next one.
+      await client.disconnect().catch(() => undefined);
+      return 'retry';
+    } finally {
+      clearTimeout(hello);
+    }
+  }
+
+  /** Tries again until connected, refused or stopped; the first try waits `firstDelayMs`, later ones back off. */
+  async function reconnect(firstDelayMs: number): Promise<void> {
+    if (connecting) return;
+    connecting = true;
+    try {
+      let wait = firstDelayMs;
+      for (;;) {
+        if (wait > 0) {
+          await new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, wait);
+            stopping.signal.addEventListener('abort', () => resolve(), { once: true });
+          });
+        }
+        if (stopping.signal.aborted) return;
+        if ((await attempt()) !== 'retry') return;
+        wait = backoff;
+        backoff = Math.min(maxBackoff, backoff * 2);
+      }
+    } finally {
+      connecting = false;
+    }
+  }
+
+  return {
+    receiver,
+    failed,
+    state: () => ({ ok: connected, detail }),
+    async start() {
+      connecting = true;
+      const first = await attempt().finally(() => {
+        connecting = false;
+      });
+      if (first === 'stopped' && !stopping.signal.aborted) await failed;
+      if (first === 'retry') {
+        const wait = backoff;
+        backoff = Math.min(maxBackoff, backoff * 2);
+        void reconnect(wait);
+      }
+    },
+    async stop() {
+      stopping.abort();
+      clearTimeout(timer);
+      connected = false;
+      detail = 'stopped';
+      await client.disconnect().catch(() => undefined);
+    },
+  };
+}
