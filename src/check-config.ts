@@ -64,9 +64,9 @@ export function verdict(rows: readonly ConfigCheckRow[]): string {
   const failed = rows.filter((r) => r.status === 'FAIL').length;
   const skipped = rows.filter((r) => r.status === 'skip').length;
   const passed = rows.length - failed - skipped;
-  const rest = skipped === 0 ? '' : ` (${passed} passed, ${skipped} skipped)`;
-  if (failed === 0) return skipped === 0 ? `All ${passed} checks passed.` : `No check failed${rest}.`;
-  return `${failed} of ${rows.length} checks failed${rest}: fix the FAIL rows and run \`gitspaces-bot check-config\` again.`;
+  const counts = skipped === 0 ? '' : ` (${passed} passed, ${skipped} skipped)`;
+  if (failed === 0) return skipped === 0 ? `All ${passed} checks passed.` : `No check failed${counts}.`;
+  return `${failed} of ${rows.length} checks failed: fix the FAIL rows and run \`gitspaces-bot check-config\` again${counts}.`;
 }
 
 export async function checkConfig(
