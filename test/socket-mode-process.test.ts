@@ -188,9 +188,9 @@ describe('gitspaces-bot serve in Socket Mode', () => {
     bot.child.kill('SIGTERM');
     expect(await exitWithin(bot, 15_000)).toBe(0);
     expect(Date.now() - signalled).toBeLessThan(15_000);
-    const opens = socket.opens;
+    const opens = slack.callsTo('apps.connections.open').length;
     await new Promise((r) => setTimeout(r, 1500));
-    expect(socket.opens).toBe(opens);
+    expect(slack.callsTo('apps.connections.open').length).toBe(opens);
     expect(bot.output()).toContain('"msg":"stopped"');
   }, 20_000);
 });
