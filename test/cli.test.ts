@@ -91,6 +91,7 @@ describe('gitspaces-bot in a terminal', () => {
     expect(await main(['plan', ...target()], env, t.io)).toBe(0);
     const during = sshd.calls().slice(before);
     expect(during.some((argv) => ['run', 'rm', 'start', 'stop'].includes(argv[0] ?? ''))).toBe(false);
+    expect(t.out()).toContain('vm-cli is set up: nothing would change.');
   });
 
   it('refuses --host without a pinned key source with exit code 2', async () => {

@@ -1,4 +1,5 @@
 import { formatDuration } from '../duration.js';
+import { planVerdict } from '../setup/plan-outcome.js';
 import type { ApprovalRequest, ReportedError, Reporter, RunResult, StepRecord } from '../setup/ports.js';
 import { STEP_IDS, type StepId, type StepState } from '../setup/steps.js';
 
@@ -53,9 +54,11 @@ export function terminalReporter(
   const stepLine = (r: StepRecord) =>
     `${MARK[r.state]} ${r.id.padEnd(WIDTH)}  ${r.state.padEnd(9)} ${r.durationMs === undefined ? '' : formatDuration(r.durationMs).padStart(6)}  ${r.summary ?? ''}`.trimEnd();
 
+  let mode: 'setup' | 'plan' = 'setup';
   return {
-    runStarted({ vm, mode, resumed }) {
-      line(`${mode === 'plan' ? 'Plan for' : 'Setting up'} ${vm}${resumed ? ' (resuming)' : ''}`);
+    runStarted({ vm, mode: started, resumed }) {
+      mode = started;
+      line(`${started === 'plan' ? 'Plan for' : 'Setting up'} ${vm}${resumed ? ' (resuming)' : ''}`);
     },
     stepStarted(id) {
       endLive();
@@ -84,7 +87,7 @@ export function terminalReporter(
     },
     runFinished(result: RunResult) {
       endLive();
-      line(summary(result));
+      line(mode === 'plan' && result.state === 'succeeded' ? planVerdict(result) : summary(result));
     },
     stop: endLive,
   };

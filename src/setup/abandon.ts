@@ -19,6 +19,7 @@ export function throwIfAbandoned(signal: AbortSignal | undefined): void {
 /** The run's connection, refusing every command and file once the signal has fired. */
 export function guardRemote(remote: RemoteHost, signal: AbortSignal | undefined): RemoteHost {
   if (signal === undefined) return remote;
+  const httpGet = remote.httpGet?.bind(remote);
   return {
     get user() {
       return remote.user;
@@ -31,6 +32,14 @@ export function guardRemote(remote: RemoteHost, signal: AbortSignal | undefined)
       throwIfAbandoned(signal);
       return remote.putFile(path, content, mode);
     },
+    ...(httpGet
+      ? {
+          async httpGet(port: number, path: string, timeoutMs: number) {
+            throwIfAbandoned(signal);
+            return httpGet(port, path, timeoutMs);
+          },
+        }
+      : {}),
     close: () => remote.close(),
   };
 }

@@ -14,12 +14,32 @@ export interface ContainerSpec {
   image: string;
   /** The hash that identifies these settings (label SPEC_LABEL). */
   specHash: string;
-  /** `docker run` arguments after `run`, without the labels. */
+  /** `docker run` arguments after `run`. */
   args: string[];
+  /** sha256 of the pool file the runner was started with (label POOL_LABEL); runner only. */
+  poolHash?: string;
+  /**
+   * What Docker must still show for the container to be the wanted one: things that change without the
+   * labels changing (`docker network rm`, `docker update`, a container made by hand under the name).
+   */
+  network: string;
+  restartPolicy: string;
+  /** `3000/tcp=3000` per published port, sorted. */
+  ports: string[];
+  /** `<source>:<destination>` per mount, sorted. */
+  mounts: string[];
 }
 
+const RESTART_POLICY = 'unless-stopped';
+/**
+ * The runner keeps the Gitspace VMs it manages in a SQLite file whose default path is relative to an
+ * image without WORKDIR, i.e. inside the container (drone-runner-aws command/config/config.go): in the
+ * mounted runner directory it outlives a recreated container.
+ */
+export const RUNNER_DATABASE = `${CONTAINER_DIR}/database.sqlite3`;
+
 /** The runner exactly as the Harness guide starts it, plus a restart policy and the labels. */
-export function runnerSpec(s: SetupSettings, poolHash: string): ContainerSpec & { poolHash: string } {
+export function runnerSpec(s: SetupSettings, poolHash: string): ContainerSpec {
   const args = [
     '-d',
     '--name',
@@ -35,7 +55,9 @@ export function runnerSpec(s: SetupSettings, poolHash: string): ContainerSpec & 
     '--platform',
     'linux/amd64',
     '--restart',
-    'unless-stopped',
+    RESTART_POLICY,
+    '-e',
+    `DRONE_DATABASE_DATASOURCE=${RUNNER_DATABASE}`,
   ];
   const tail = [s.runnerImage, 'delegate', '--pool', `${CONTAINER_DIR}/pool.yml`];
   const specHash = sha256(JSON.stringify([...args, ...tail, poolHash])).slice(0, 32);
@@ -45,6 +67,10 @@ export function runnerSpec(s: SetupSettings, poolHash: string): ContainerSpec & 
     specHash,
     poolHash,
     args: [...args, '--label', `${SPEC_LABEL}=${specHash}`, '--label', `${POOL_LABEL}=${poolHash}`, ...tail],
+    network: s.dockerNetwork,
+    restartPolicy: RESTART_POLICY,
+    ports: ['3000/tcp=3000'],
+    mounts: [`${s.runnerDir}:${CONTAINER_DIR}`],
   };
 }
 
@@ -85,28 +111,16 @@ export function delegateSpec(s: SetupSettings, token: string, envFile: string): 
     args: [
       ...base,
       '--restart',
-      'unless-stopped',
+      RESTART_POLICY,
       '--env-file',
       envFile,
       '--label',
       `${SPEC_LABEL}=${specHash}`,
       s.delegateImage,
     ],
+    network: s.dockerNetwork,
+    restartPolicy: RESTART_POLICY,
+    ports: [],
+    mounts: [],
   };
-}
-
-/** What `docker inspect` tells about a container the bot manages. */
-export interface ContainerState {
-  status: string;
-  image: string;
-  specHash: string;
-  poolHash: string;
-}
-
-export const INSPECT_FORMAT = `{{.State.Status}}|{{.Config.Image}}|{{index .Config.Labels "${SPEC_LABEL}"}}|{{index .Config.Labels "${POOL_LABEL}"}}`;
-
-export function parseInspect(stdout: string): ContainerState | undefined {
-  const [status, image, specHash, poolHash] = stdout.trim().split('|');
-  if (!status || image === undefined) return undefined;
-  return { status, image, specHash: specHash ?? '', poolHash: poolHash ?? '' };
 }

@@ -1,7 +1,7 @@
 import { asGitspacesError } from '../errors.js';
 import { RunAbandoned, throwIfAbandoned } from './abandon.js';
 import { fingerprint } from './fingerprint.js';
-import type { ApprovalRequest, JournalState, RunResult } from './ports.js';
+import type { ApprovalDecision, ApprovalRequest, JournalState, RunResult } from './ports.js';
 import { type Preflight, preflight } from './preflight.js';
 import { Redactor } from './redactor.js';
 import type { EngineDeps, RunInput } from './run-input.js';
@@ -50,7 +50,11 @@ export async function runSetup(input: RunInput, deps: EngineDeps): Promise<RunRe
       return { found, summary: found.summary };
     });
     await runner.connect(pre);
-    for (const step of BEFORE_APPROVAL) await runner.vmStep(step);
+    for (const step of BEFORE_APPROVAL) {
+      await runner.vmStep(step);
+      // Pulled while the pool file and the network are seen to, the runner image costs its step no wait.
+      if (step.id === 'docker' && input.mode === 'setup') runner.pulls.ahead(input.settings.runnerImage);
+    }
     await approve(runner, input, deps, pre);
     for (const step of AFTER_APPROVAL) await runner.vmStep(step);
     ended = { state: 'succeeded', step: undefined, error: undefined };
@@ -68,14 +72,40 @@ export async function runSetup(input: RunInput, deps: EngineDeps): Promise<RunRe
   return result;
 }
 
+/**
+ * The delegate image is pulled while the approvers read the request, so that approving costs no pull. A
+ * click that lands during the pull is seen when it ends; a pull that fails is said, and the delegate step
+ * tries again (and fails with Docker's message) after approval.
+ */
+async function decideWhilePulling(
+  runner: StepRunner,
+  input: RunInput,
+  deps: EngineDeps,
+  request: ApprovalRequest,
+): Promise<ApprovalDecision> {
+  const pulled = runner.pulls.ensure(input.settings.delegateImage).then(
+    () => undefined,
+    (error: unknown) => asGitspacesError(error).message,
+  );
+  const decision = await deps.gate.decide(request);
+  if (decision.kind !== 'pending' && decision.kind !== 'approved') return decision;
+  const failed = await pulled;
+  if (failed !== undefined)
+    await deps.reporter.stepOutput?.('approval', `${failed} The delegate step tries again after approval.`);
+  return decision.kind === 'pending' ? deps.gate.decide(request) : decision;
+}
+
 async function approve(runner: StepRunner, input: RunInput, deps: EngineDeps, pre: Preflight): Promise<void> {
   if (runner.isDone('approval')) return;
   if (input.mode === 'plan') {
+    const installed = await runner.alreadyInstalled();
     runner.record({
       id: 'approval',
-      state: 'pending',
+      state: installed ? 'unchanged' : 'pending',
       durationMs: undefined,
-      summary: 'would ask the approvers',
+      summary: installed
+        ? 'the delegate is installed as wanted: nothing to approve'
+        : 'would ask the approvers',
     });
     return;
   }
@@ -112,7 +142,7 @@ async function approve(runner: StepRunner, input: RunInput, deps: EngineDeps, pr
     journal.step = 'approval';
     await deps.journal.save(journal);
   }
-  const decision = await deps.gate.decide(request);
+  const decision = await decideWhilePulling(runner, input, deps, request);
   const waited = deps.clock.now() - askedAt;
   switch (decision.kind) {
     case 'approved':

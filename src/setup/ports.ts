@@ -19,10 +19,22 @@ export interface ExecResult {
   stderr: string;
 }
 
+/** What an HTTP GET on the VM's loopback answered. */
+export interface HttpAnswer {
+  status: number;
+  body: string;
+}
+
 /** One SSH session to a VM. Commands run through the user's login shell (`sh -c`). */
 export interface RemoteHost {
   readonly user: string;
   exec(command: string, options?: ExecOptions): Promise<ExecResult>;
+  /**
+   * `GET http://127.0.0.1:<port><path>` as the VM sees it, through the SSH connection itself (no tool on
+   * the VM needed). Undefined when nothing answers there; throws FORWARDING_REFUSED when the VM's sshd
+   * does not forward (`AllowTcpForwarding no`). Hosts that cannot forward leave it out.
+   */
+  httpGet?(port: number, path: string, timeoutMs: number): Promise<HttpAnswer | undefined>;
   /** Writes a file over SFTP with the given mode (the file is created with that mode, never wider). */
   putFile(path: string, content: string | Buffer, mode: number): Promise<void>;
   close(): Promise<void>;

@@ -1,4 +1,6 @@
-import { type ContainerState, RUNNER_NAME } from './container-specs.js';
+import { RUNNER_NAME } from './container-specs.js';
+import type { ContainerState } from './container-state.js';
+import { answersOnVm, delegateHealth } from './health-probes.js';
 import type { RemoteHost } from './ports.js';
 import type { Redactor } from './redactor.js';
 import type { SetupSettings } from './settings.js';
@@ -11,7 +13,7 @@ export interface ContainerStatus {
   healthy: boolean;
 }
 
-/** What is live on a VM right now, as `status` shows it. Read-only. */
+/** What is live on a VM right now, as `status` shows it. Read-only: the same checks the steps use. */
 export interface VmStatus {
   docker: string | undefined;
   network: boolean;
@@ -25,7 +27,7 @@ export async function probeVm(
   redactor: Redactor,
 ): Promise<VmStatus> {
   const vm = new VmShell(remote, redactor);
-  const ctx = { vm };
+  const ctx = { vm, remote, redactor };
   const info = await vm.run(['docker', 'info', '--format', '{{.ServerVersion}}'], {
     root: true,
     allowFail: true,
@@ -35,33 +37,25 @@ export async function probeVm(
     const none = (name: string): ContainerStatus => ({ name, state: undefined, healthy: false });
     return { docker, network: false, runner: none(RUNNER_NAME), delegate: none(settings.delegateName) };
   }
-  const network = await vm.run(
-    ['docker', 'network', 'inspect', settings.dockerNetwork, '--format', '{{.Name}}'],
-    {
-      root: true,
-      allowFail: true,
-    },
-  );
-  const runnerState = await inspectContainer(ctx, RUNNER_NAME);
-  const runnerHealth = await vm.run(
-    ['curl', '-fsS', '--max-time', '5', `http://127.0.0.1:${settings.runnerHealthPort}/healthz`],
-    {
-      allowFail: true,
-    },
-  );
-  const delegateState = await inspectContainer(ctx, settings.delegateName);
-  const delegateHealth =
-    delegateState?.status === 'running'
-      ? await vm.run(['docker', 'exec', settings.delegateName, 'curl', '-fs', 'localhost:3460/api/health'], {
-          root: true,
-          allowFail: true,
-        })
-      : undefined;
+  const network = settings.dockerNetwork;
+  const runner = await inspectContainer(ctx, { name: RUNNER_NAME, network, image: settings.runnerImage });
+  const runnerHealthy = await answersOnVm(ctx, settings.runnerHealthPort, '/healthz').catch(() => false);
+  const delegate = await inspectContainer(ctx, {
+    name: settings.delegateName,
+    network,
+    image: settings.delegateImage,
+  });
+  const delegateHealthy =
+    delegate?.status === 'running' && (await delegateHealth(ctx, settings.delegateName)).health === 'healthy';
+  const networkFound = await vm.run(['docker', 'network', 'inspect', network, '--format', '{{.Name}}'], {
+    root: true,
+    allowFail: true,
+  });
   return {
     docker,
-    network: network.code === 0,
-    runner: { name: RUNNER_NAME, state: runnerState, healthy: runnerHealth.code === 0 },
-    delegate: { name: settings.delegateName, state: delegateState, healthy: delegateHealth?.code === 0 },
+    network: networkFound.code === 0,
+    runner: { name: RUNNER_NAME, state: runner, healthy: runnerHealthy },
+    delegate: { name: settings.delegateName, state: delegate, healthy: delegateHealthy },
   };
 }
 

@@ -9,7 +9,11 @@ export function command(...argv: string[]): string {
   return argv.map(quote).join(' ');
 }
 
-/** Prefixes `sudo -n` (never prompts) when the SSH user is not root. */
-export function privileged(user: string, cmd: string): string {
-  return user === 'root' ? cmd : `sudo -n ${cmd}`;
+/**
+ * A command or whole script that needs root: as is for root, otherwise all of it under `sudo -n sh -c`
+ * (never prompts). Prefixing only `sudo -n` would cover the first command of `a && b` alone, and turn
+ * `(a || b)` into a syntax error.
+ */
+export function privileged(user: string, script: string): string {
+  return user === 'root' ? script : `sudo -n sh -c ${quote(script)}`;
 }

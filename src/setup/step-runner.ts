@@ -1,6 +1,7 @@
 import { GitspacesError } from '../errors.js';
 import { guardRemote, throwIfAbandoned } from './abandon.js';
 import { fingerprint } from './fingerprint.js';
+import { RunPulls } from './image-pull.js';
 import type { HostKey, JournalState, RemoteHost, ReportedError, RunResult, StepRecord } from './ports.js';
 import type { Preflight } from './preflight.js';
 import type { Redactor } from './redactor.js';
@@ -19,13 +20,22 @@ export class StepRunner {
   private pre: Preflight | undefined;
   private readonly changed = new Set<StepId>();
   hostKey: HostKey | undefined;
+  /** Progress of a pull goes to the step that is running when it comes. */
+  private current: StepId = 'preflight';
+  readonly pulls: RunPulls;
 
   constructor(
     private readonly input: RunInput,
     private readonly deps: EngineDeps,
     private readonly redactor: Redactor,
     readonly journal: JournalState,
-  ) {}
+  ) {
+    this.pulls = new RunPulls(
+      () => this.context().vm,
+      deps.clock,
+      (text) => void this.deps.reporter.stepOutput?.(this.current, this.redactor.redact(text)),
+    );
+  }
 
   isDone(id: StepId): boolean {
     const state = this.journal.steps[id]?.state;
@@ -62,6 +72,7 @@ export class StepRunner {
     const moved = this.journal.step !== id;
     this.journal.step = id;
     if (this.input.mode === 'setup' && moved) await this.deps.journal.save(this.journal);
+    this.current = id;
     await this.deps.reporter.stepStarted(id);
     return this.deps.clock.now();
   }
@@ -78,6 +89,7 @@ export class StepRunner {
     this.pre = pre;
     await this.once('connect', async () => {
       await this.withRetries('connect', () => this.open());
+      await this.withRetries('connect', () => this.context().vm.assertSudo());
       const fp = this.hostKey ? ` (${this.fingerprint()})` : '';
       return {
         found: undefined,
@@ -117,6 +129,7 @@ export class StepRunner {
       clock: this.deps.clock,
       redactor: this.redactor,
       signal: this.deps.signal,
+      pulls: this.pulls,
     };
   }
 

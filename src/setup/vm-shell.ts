@@ -9,6 +9,8 @@ export interface RunOptions {
   /** Resolve with a non-zero result instead of throwing. */
   allowFail?: boolean;
   timeoutMs?: number;
+  /** This command's output as it arrives (not yet redacted). */
+  onOutput?: (text: string) => void;
 }
 
 const DEFAULT_TIMEOUT_MS = 120_000;
@@ -40,12 +42,31 @@ export class VmShell {
   /** A shell script (already quoted by the caller). */
   async script(script: string, options: RunOptions = {}, label = script.slice(0, 60)): Promise<ExecResult> {
     const wrapped = options.root ? privileged(this.remote.user, script) : script;
+    const onOutput = options.onOutput ?? this.onOutput;
     const result = await this.remote.exec(wrapped, {
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      ...(this.onOutput ? { onOutput: this.onOutput } : {}),
+      ...(onOutput ? { onOutput } : {}),
     });
     if (result.code === 0 || options.allowFail) return result;
     throw this.failure(label, result);
+  }
+
+  /**
+   * Every step after `connect` needs root: a user without passwordless sudo is told so before anything on
+   * the VM changes, rather than halfway through a step.
+   */
+  async assertSudo(): Promise<void> {
+    if (this.remote.user === 'root') return;
+    const result = await this.script('sudo -n true', { allowFail: true, timeoutMs: 30_000 }, 'sudo -n true');
+    if (result.code === 0) return;
+    const missing = result.code === 127 || /sudo: (command )?not found/.test(result.stderr);
+    throw new GitspacesError(
+      'SUDO_REQUIRED',
+      missing
+        ? `${this.remote.user} is not root and the VM has no \`sudo\`: install sudo and give ${this.remote.user} passwordless sudo (or SSH as root). Nothing was changed.`
+        : `${this.remote.user} has no passwordless sudo on the VM, which every step needs. Add \`${this.remote.user} ALL=(ALL) NOPASSWD:ALL\` under /etc/sudoers.d/ (GCE's OS Login: roles/compute.osAdminLogin). Nothing was changed.`,
+      { detail: this.redactor.redact(tail(`${result.stderr}\n${result.stdout}`.trim())) },
+    );
   }
 
   failure(label: string, result: ExecResult): GitspacesError {

@@ -1,8 +1,9 @@
 import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
 import { GitspacesError } from '../errors.js';
-import type { ExecOptions, ExecResult, RemoteHost } from '../setup/ports.js';
+import type { ExecOptions, ExecResult, HttpAnswer, RemoteHost } from '../setup/ports.js';
 import { ChannelLimit } from './channel-limit.js';
 import { collectExec, type Settle } from './collect-exec.js';
+import { httpGetThrough } from './forward-http.js';
 import { sftpWriteError, writeRemoteFile } from './sftp-write.js';
 import { ShellSession } from './shell-session.js';
 import { describeCommand, disconnected, type Target } from './ssh-errors.js';
@@ -168,6 +169,18 @@ export class Ssh2RemoteHost implements RemoteHost {
       `The VM refused to open an SSH session for ${during}: ${error.message}. Check sshd's MaxSessions on the VM.`,
       { retryable: true, cause: error },
     );
+  }
+
+  async httpGet(port: number, path: string, timeoutMs: number): Promise<HttpAnswer | undefined> {
+    const during = `GET 127.0.0.1:${port}${path}`;
+    const release = await this.channels.acquire();
+    try {
+      return await this.whileConnected<HttpAnswer | undefined>(during, (settle) => {
+        httpGetThrough(this.client, port, path, timeoutMs).then(settle.resolve, settle.reject);
+      });
+    } finally {
+      release();
+    }
   }
 
   async putFile(path: string, content: string | Buffer, mode: number): Promise<void> {

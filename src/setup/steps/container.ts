@@ -1,80 +1,130 @@
 import { GitspacesError } from '../../errors.js';
-import { type ContainerSpec, type ContainerState, INSPECT_FORMAT, parseInspect } from '../container-specs.js';
+import type { ContainerSpec } from '../container-specs.js';
+import { type ContainerState, type Observed, observeScript, parseObserved } from '../container-state.js';
 import type { Check, StepContext } from './step.js';
+
+type Wanted = Pick<ContainerSpec, 'name' | 'network' | 'image'>;
+
+export async function observe(ctx: Pick<StepContext, 'vm'>, spec: Wanted): Promise<Observed> {
+  const result = await ctx.vm.script(
+    observeScript(spec.name, spec.network, spec.image),
+    { root: true, allowFail: true },
+    `docker inspect ${spec.name}`,
+  );
+  return parseObserved(result.stdout);
+}
 
 export async function inspectContainer(
   ctx: Pick<StepContext, 'vm'>,
-  name: string,
+  spec: Wanted,
 ): Promise<ContainerState | undefined> {
-  const result = await ctx.vm.run(
-    ['docker', 'inspect', '--type', 'container', '--format', INSPECT_FORMAT, name],
-    {
-      root: true,
-      allowFail: true,
-    },
-  );
-  return result.code === 0 ? parseInspect(result.stdout) : undefined;
+  return (await observe(ctx, spec)).container;
 }
 
-export type Drift = 'missing' | 'settings' | 'stopped' | 'none';
+export type Drift =
+  | { kind: 'missing' }
+  | { kind: 'recreate'; reasons: string[] }
+  | { kind: 'stopped'; status: string }
+  | { kind: 'none' };
 
-/** How a container differs from the wanted one. A container left `created` by a failed start counts as drift. */
-export function driftOf(found: ContainerState | undefined, spec: ContainerSpec): Drift {
-  if (!found) return 'missing';
-  if (found.image !== spec.image || found.specHash !== spec.specHash || found.status === 'created')
-    return 'settings';
-  if (found.status !== 'running') return 'stopped';
-  return 'none';
+const same = (a: string[], b: string[]) => a.join(',') === b.join(',');
+const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
+
+/** Why the container found is not the wanted one and must be made again; empty when it is. */
+export function recreateReasons(found: ContainerState, spec: ContainerSpec, seen: Observed): string[] {
+  const reasons: string[] = [];
+  if (found.status === 'created') reasons.push('it was created but never started');
+  if (found.image !== spec.image) reasons.push(`image ${found.image} → ${spec.image}`);
+  else if (seen.imageId !== '' && found.imageId !== seen.imageId)
+    reasons.push(
+      `${spec.image} on the VM is ${short(seen.imageId)}, the container runs ${short(found.imageId)}`,
+    );
+  if (spec.poolHash !== undefined && found.poolHash !== spec.poolHash) reasons.push('the pool file changed');
+  const network = found.networks[spec.network];
+  if (network === undefined) reasons.push(`it is not attached to network ${spec.network}`);
+  else if (seen.networkId !== '' && network !== seen.networkId)
+    reasons.push(`network ${spec.network} was removed and created again since it was made`);
+  if (found.restartPolicy !== spec.restartPolicy)
+    reasons.push(`restart policy ${found.restartPolicy || 'none'} → ${spec.restartPolicy}`);
+  if (!same(found.ports, spec.ports))
+    reasons.push(`published ports ${found.ports.join(' ') || 'none'} → ${spec.ports.join(' ') || 'none'}`);
+  if (!same(found.mounts, spec.mounts))
+    reasons.push(`mounts ${found.mounts.join(' ') || 'none'} → ${spec.mounts.join(' ') || 'none'}`);
+  if (reasons.length === 0 && found.specHash !== spec.specHash) reasons.push('its settings differ');
+  return reasons;
 }
 
-export function describeDrift(name: string, drift: Drift, found: ContainerState | undefined): string {
-  switch (drift) {
+/** How a container differs from the wanted one. */
+export function driftOf(seen: Observed, spec: ContainerSpec): Drift {
+  const found = seen.container;
+  if (!found) return { kind: 'missing' };
+  const reasons = recreateReasons(found, spec, seen);
+  if (reasons.length > 0) return { kind: 'recreate', reasons };
+  if (found.status !== 'running') return { kind: 'stopped', status: found.status };
+  return { kind: 'none' };
+}
+
+export function describeDrift(spec: ContainerSpec, drift: Drift, found: ContainerState | undefined): string {
+  switch (drift.kind) {
     case 'missing':
-      return `${name} does not exist`;
-    case 'settings':
-      return `${name} has other settings (${found?.image ?? '?'}, ${found?.status ?? '?'})`;
+      return `${spec.name} does not exist`;
+    case 'recreate':
+      return `${spec.name} will be recreated: ${drift.reasons.join('; ')}`;
     case 'stopped':
-      return `${name} is ${found?.status ?? 'stopped'}`;
+      return `${spec.name} is ${drift.status}`;
     case 'none':
-      return `${name} is running ${found?.image ?? ''}`.trim();
+      return `${spec.name} is running ${found?.image ?? ''}`.trim();
   }
 }
 
 export async function checkContainer(ctx: StepContext, spec: ContainerSpec): Promise<Check> {
-  const found = await inspectContainer(ctx, spec.name);
-  const drift = driftOf(found, spec);
-  return { ok: drift === 'none', summary: describeDrift(spec.name, drift, found) };
+  const seen = await observe(ctx, spec);
+  return {
+    ok: driftOf(seen, spec).kind === 'none',
+    summary: describeDrift(spec, driftOf(seen, spec), seen.container),
+  };
 }
 
 /**
- * Brings a container to the wanted spec: starts a stopped one, replaces one with other settings. Names are
- * unique in Docker, so however often this runs (or resumes after a crash) there is never a second one.
+ * Brings a container to the wanted spec: starts a stopped one, replaces one that differs or cannot start
+ * as it is. Names are unique in Docker, so however often this runs (or resumes after a crash) there is
+ * never a second one.
  */
 export async function ensureContainer(
   ctx: StepContext,
   spec: ContainerSpec,
   create: () => Promise<void>,
 ): Promise<string> {
-  const found = await inspectContainer(ctx, spec.name);
-  const drift = driftOf(found, spec);
+  const seen = await observe(ctx, spec);
+  const drift = driftOf(seen, spec);
   // A retried apply (after a dropped connection) may find the work already done.
-  if (drift === 'none') return `${spec.name} is running with the wanted settings`;
-  if (drift === 'stopped') {
-    await ctx.vm.run(['docker', 'start', spec.name], { root: true });
-    return `started ${spec.name}`;
+  if (drift.kind === 'none') return `${spec.name} is running with the wanted settings`;
+  let why = drift.kind === 'recreate' ? drift.reasons.join('; ') : '';
+  if (drift.kind === 'stopped') {
+    const started = await ctx.vm.run(['docker', 'start', spec.name], { root: true, allowFail: true });
+    if (started.code === 0) return `started ${spec.name} (it was ${drift.status})`;
+    // Docker keeps a container's network by id, its mounts and image as made: when one is gone, only a
+    // new container helps.
+    why = `it could not start as it was (${firstLine(started.stderr) || `exit ${started.code}`})`;
   }
-  if (found) await ctx.vm.run(['docker', 'rm', '-f', spec.name], { root: true });
+  await ctx.pulls.ensure(spec.image);
+  if (seen.container) await ctx.vm.run(['docker', 'rm', '-f', spec.name], { root: true });
   try {
     await create();
   } catch (error) {
     // Another attempt of this run (a worker that lost its lock, say) created it meanwhile: the name is
     // taken. If what holds it is exactly the wanted container, the step is done; anything else fails.
-    if (!isNameConflict(error) || driftOf(await inspectContainer(ctx, spec.name), spec) !== 'none')
-      throw error;
+    if (!isNameConflict(error) || driftOf(await observe(ctx, spec), spec).kind !== 'none') throw error;
     return `${spec.name} was created meanwhile with the wanted settings`;
   }
-  return found ? `recreated ${spec.name} with the wanted settings` : `created ${spec.name}`;
+  return seen.container ? `recreated ${spec.name}: ${why}` : `created ${spec.name}`;
 }
+
+const firstLine = (text: string) =>
+  text
+    .trim()
+    .split('\n')[0]
+    ?.replace(/^Error response from daemon: /, '') ?? '';
 
 const isNameConflict = (error: unknown) =>
   error instanceof GitspacesError && /is already in use by container/.test(error.detail ?? '');

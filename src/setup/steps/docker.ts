@@ -57,15 +57,7 @@ export const dockerStep: VmStep = {
         `Docker is not installed and the VM runs "${id || 'an unknown OS'}": the bot installs Docker on Debian and Ubuntu only. Install Docker Engine on the VM (https://docs.docker.com/engine/install/) and run setup again.`,
       );
     }
-    await ctx.vm.script(
-      `sh -c ${shellQuoteScript(INSTALL_APT)}`,
-      { root: true, timeoutMs: 15 * 60_000 },
-      'install Docker',
-    );
+    await ctx.vm.script(INSTALL_APT, { root: true, timeoutMs: 15 * 60_000 }, 'install Docker');
     return `installed Docker Engine from Docker's apt repository (${id})`;
   },
 };
-
-function shellQuoteScript(script: string): string {
-  return `'${script.replace(/'/g, `'\\''`)}'`;
-}

@@ -1,5 +1,6 @@
 import { GitspacesError } from '../../errors.js';
-import { RUNNER_NAME } from '../container-specs.js';
+import { delegateSpec, RUNNER_NAME, runnerSpec } from '../container-specs.js';
+import { answersOnVm, delegateHealth } from '../health-probes.js';
 import type { StepId } from '../steps.js';
 import { tail } from '../vm-shell.js';
 import { inspectContainer } from './container.js';
@@ -12,6 +13,7 @@ interface HealthProbe {
   /** The container step whose change means this health check verifies something new. */
   after: StepId;
   container(ctx: StepContext): string;
+  state(ctx: StepContext): ReturnType<typeof inspectContainer>;
   timeoutMs(ctx: StepContext): number;
   probe(ctx: StepContext): Promise<boolean>;
 }
@@ -38,14 +40,12 @@ function healthStep(p: HealthProbe): VmStep {
       for (;;) {
         if (await p.probe(ctx))
           return `${name} healthy after ${Math.round((ctx.clock.now() - started) / 1000)}s`;
-        const state = await inspectContainer(ctx, name);
+        const state = await p.state(ctx);
         if (!state || state.status === 'exited' || state.status === 'dead') {
           throw new GitspacesError(
             'HEALTH_TIMEOUT',
             `${name} is ${state?.status ?? 'gone'}: it stopped instead of becoming healthy.`,
-            {
-              detail: await logTail(ctx, name),
-            },
+            { detail: await logTail(ctx, name) },
           );
         }
         if (ctx.clock.now() >= deadline) {
@@ -66,41 +66,28 @@ export const runnerHealthStep = healthStep({
   id: 'runner-health',
   after: 'runner',
   container: () => RUNNER_NAME,
+  state: (ctx) => inspectContainer(ctx, runnerSpec(ctx.settings, ctx.material.poolHash)),
   timeoutMs: (ctx) => ctx.settings.runnerHealthTimeoutMs,
-  async probe(ctx) {
-    const url = `http://127.0.0.1:${ctx.settings.runnerHealthPort}/healthz`;
-    const result = await ctx.vm.run(['curl', '-fsS', '--max-time', '5', url], {
-      allowFail: true,
-      timeoutMs: 15_000,
-    });
-    return result.code === 0;
-  },
+  probe: (ctx) => answersOnVm(ctx, ctx.settings.runnerHealthPort, '/healthz'),
 });
 
-/** The delegate's port 3460 is not published: ask inside the container, or find the registration line. */
 export const delegateHealthStep = healthStep({
   id: 'delegate-health',
   after: 'delegate',
   container: (ctx) => ctx.settings.delegateName,
+  state: (ctx) => inspectContainer(ctx, delegateSpec(ctx.settings, ctx.material.token, '')),
   timeoutMs: (ctx) => ctx.settings.delegateHealthTimeoutMs,
   async probe(ctx) {
     const name = ctx.settings.delegateName;
-    const health = await ctx.vm.run(['docker', 'exec', name, 'curl', '-fs', 'localhost:3460/api/health'], {
-      root: true,
-      allowFail: true,
-      timeoutMs: 15_000,
-    });
-    if (health.code === 0) return true;
-    const logs = await ctx.vm.run(['docker', 'logs', '--tail', '200', name], { root: true, allowFail: true });
-    const text = `${logs.stdout}${logs.stderr}`;
-    if (/Delegate used invalid token/.test(text)) {
+    const { health, log } = await delegateHealth(ctx, name);
+    if (health === 'token-refused') {
       // Waiting longer cannot help: Harness refused the token.
       throw new GitspacesError(
         'HEALTH_TIMEOUT',
         `Harness refused the delegate token of ${name}: check DELEGATE_TOKEN_SECRET (a token of this account, not revoked) and run setup again.`,
-        { detail: ctx.redactor.redact(tail(text, 20)) },
+        { detail: log },
       );
     }
-    return /Delegate registered with id/.test(text);
+    return health === 'healthy';
   },
 });

@@ -1,3 +1,4 @@
+import type { RunPulls } from '../image-pull.js';
 import type { PreparedPool } from '../pool-file.js';
 import type { Clock, RemoteHost } from '../ports.js';
 import type { Redactor } from '../redactor.js';
@@ -23,6 +24,8 @@ export interface StepContext {
   clock: Clock;
   redactor: Redactor;
   signal: AbortSignal | undefined;
+  /** The run's image pulls: one started ahead is the one a step waits for. */
+  pulls: RunPulls;
 }
 
 export interface Check {

@@ -1,5 +1,6 @@
 import type { types } from '@slack/bolt';
 import { formatDuration } from '../../duration.js';
+import { planVerdict } from '../../setup/plan-outcome.js';
 import type { ReportedError, RunResult, StepRecord } from '../../setup/ports.js';
 import { STEP_EMOJI } from './format.js';
 import { codeBlock, escapeKeepingMentions, LIMITS, truncate } from './limits.js';
@@ -64,7 +65,7 @@ function summaryHeadline(result: RunResult, mode: 'setup' | 'plan'): string {
   if (mode === 'plan') {
     return result.state === 'failed'
       ? `:x: *Plan stopped at \`${result.step ?? 'preflight'}\`.* Nothing was changed.`
-      : ':mag: *Plan finished.* Nothing was changed; steps not already in place would run on setup.';
+      : `:mag: *${escapeKeepingMentions(planVerdict(result))}*`;
   }
   if (result.state === 'succeeded' && result.unchanged) {
     return ':white_check_mark: *Everything was already in place.* Nothing was changed.';

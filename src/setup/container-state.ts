@@ -1,0 +1,92 @@
+import { POOL_LABEL, SPEC_LABEL } from './container-specs.js';
+import { command } from './shell.js';
+
+/** What `docker inspect` tells about a container the bot manages. */
+export interface ContainerState {
+  status: string;
+  /** When the current start began (RFC 3339), as Docker records it. */
+  startedAt: string;
+  /** The image reference the container was created from. */
+  image: string;
+  /** The id (`sha256:…`) of the image it runs. */
+  imageId: string;
+  specHash: string;
+  poolHash: string;
+  /** Network name → network id, for every network it is attached to. */
+  networks: Record<string, string>;
+  restartPolicy: string;
+  /** `3000/tcp=3000` per published port. */
+  ports: string[];
+  /** `<source>:<destination>` per mount. */
+  mounts: string[];
+}
+
+/** The container, the network and the image as the VM has them now, read in one command. */
+export interface Observed {
+  container: ContainerState | undefined;
+  /** Id of the wanted network, '' when it does not exist. */
+  networkId: string;
+  /** Id of the local image of the wanted reference, '' when it is not on the VM. */
+  imageId: string;
+}
+
+// Only these fields: the container's environment (which holds the delegate token) never leaves the VM.
+const FORMAT = `{"status":{{json .State.Status}},"startedAt":{{json .State.StartedAt}},"image":{{json .Config.Image}},"imageId":{{json .Image}},"labels":{{json .Config.Labels}},"networks":{{json .NetworkSettings.Networks}},"restart":{{json .HostConfig.RestartPolicy.Name}},"ports":{{json .HostConfig.PortBindings}},"mounts":{{json .Mounts}}}`;
+
+/** A script printing three lines: the container as JSON (or nothing), the network's id, the image's id. */
+export function observeScript(name: string, network: string, image: string): string {
+  const quiet = (argv: string[]) => `${command(...argv)} 2>/dev/null || echo`;
+  return [
+    quiet(['docker', 'inspect', '--type', 'container', '--format', FORMAT, name]),
+    quiet(['docker', 'network', 'inspect', '--format', '{{.Id}}', network]),
+    quiet(['docker', 'image', 'inspect', '--format', '{{.Id}}', image]),
+  ].join('; ');
+}
+
+interface Inspected {
+  status?: string;
+  startedAt?: string;
+  image?: string;
+  imageId?: string;
+  labels?: Record<string, string> | null;
+  networks?: Record<string, { NetworkID?: string }> | null;
+  restart?: string;
+  ports?: Record<string, { HostIp?: string; HostPort?: string }[] | null> | null;
+  mounts?: { Source?: string; Destination?: string }[] | null;
+}
+
+export function parseContainer(line: string): ContainerState | undefined {
+  let found: Inspected;
+  try {
+    found = JSON.parse(line) as Inspected;
+  } catch {
+    return undefined;
+  }
+  if (typeof found.status !== 'string') return undefined;
+  const labels = found.labels ?? {};
+  return {
+    status: found.status,
+    startedAt: found.startedAt ?? '',
+    image: found.image ?? '',
+    imageId: found.imageId ?? '',
+    specHash: labels[SPEC_LABEL] ?? '',
+    poolHash: labels[POOL_LABEL] ?? '',
+    networks: Object.fromEntries(
+      Object.entries(found.networks ?? {}).map(([net, info]) => [net, info.NetworkID ?? '']),
+    ),
+    restartPolicy: found.restart ?? '',
+    ports: Object.entries(found.ports ?? {})
+      .flatMap(([port, bindings]) => (bindings ?? []).map((b) => `${port}=${b.HostPort ?? ''}`))
+      .sort(),
+    mounts: (found.mounts ?? []).map((m) => `${m.Source ?? ''}:${m.Destination ?? ''}`).sort(),
+  };
+}
+
+export function parseObserved(stdout: string): Observed {
+  const [container = '', networkId = '', imageId = ''] = stdout.split('\n');
+  return {
+    container: container.trim() === '' ? undefined : parseContainer(container.trim()),
+    networkId: networkId.trim(),
+    imageId: imageId.trim(),
+  };
+}

@@ -1,0 +1,68 @@
+import { GitspacesError } from '../errors.js';
+import { command, quote } from './shell.js';
+import type { StepContext } from './steps/step.js';
+import { tail } from './vm-shell.js';
+
+type ProbeContext = Pick<StepContext, 'vm' | 'remote' | 'redactor'>;
+
+/** curl, else wget; exit 127 with a word of our own when the VM has neither. */
+const fetchScript = (url: string) =>
+  [
+    `if command -v curl >/dev/null 2>&1; then curl -fsS --max-time 5 ${quote(url)}`,
+    `elif command -v wget >/dev/null 2>&1; then wget -q -T 5 -O - ${quote(url)}`,
+    "else echo 'gitspaces-bot: neither curl nor wget' >&2; exit 127; fi",
+  ].join('; ');
+
+/**
+ * Whether `http://127.0.0.1:<port><path>` answers 2xx on the VM. Asked through the SSH connection
+ * (direct-tcpip), so it needs no tool on the VM; where the VM's sshd does not forward, curl or wget on the
+ * VM asks instead, and a VM with neither is told what to install.
+ */
+export async function answersOnVm(ctx: ProbeContext, port: number, path: string): Promise<boolean> {
+  if (ctx.remote.httpGet) {
+    try {
+      const answer = await ctx.remote.httpGet(port, path, 5_000);
+      return answer !== undefined && answer.status >= 200 && answer.status < 300;
+    } catch (error) {
+      if (!(error instanceof GitspacesError && error.code === 'FORWARDING_REFUSED')) throw error;
+    }
+  }
+  const url = `http://127.0.0.1:${port}${path}`;
+  const result = await ctx.vm.script(fetchScript(url), { allowFail: true, timeoutMs: 15_000 }, `GET ${url}`);
+  if (result.code === 127) {
+    throw new GitspacesError(
+      'TOOL_MISSING',
+      `Cannot check ${url} on the VM: its sshd does not forward ports (AllowTcpForwarding) and it has neither curl nor wget. Install curl on the VM (\`apt-get install curl\`) or allow TCP forwarding for ${ctx.vm.user}, then run setup again.`,
+    );
+  }
+  return result.code === 0;
+}
+
+export type DelegateHealth = 'healthy' | 'not-yet' | 'token-refused';
+
+const HEALTHY_MARK = 'gitspaces-bot: healthy';
+
+/**
+ * The delegate's own health endpoint (port 3460 is not published: asked inside the container), or else
+ * its registration logged since the container's current start: a line left by an earlier start says
+ * nothing about now. One command per probe.
+ */
+export async function delegateHealth(
+  ctx: ProbeContext,
+  name: string,
+): Promise<{ health: DelegateHealth; log: string }> {
+  const script = [
+    `${command('docker', 'exec', name, 'curl', '-fs', '--max-time', '5', 'localhost:3460/api/health')} >/dev/null 2>&1 && { echo ${quote(HEALTHY_MARK)}; exit 0; }`,
+    `started=$(${command('docker', 'inspect', '--type', 'container', '--format', '{{.State.StartedAt}}', name)}) || exit 1`,
+    `docker logs --tail 200 --since "$started" ${quote(name)} 2>&1`,
+  ].join('\n');
+  const result = await ctx.vm.script(
+    script,
+    { root: true, allowFail: true, timeoutMs: 20_000 },
+    `health of ${name}`,
+  );
+  if (result.stdout.includes(HEALTHY_MARK)) return { health: 'healthy', log: '' };
+  const log = ctx.redactor.redact(tail(result.stdout, 20));
+  if (/Delegate used invalid token/.test(result.stdout)) return { health: 'token-refused', log };
+  return { health: /Delegate registered with id/.test(result.stdout) ? 'healthy' : 'not-yet', log };
+}

@@ -1,0 +1,129 @@
+import { GitspacesError } from '../errors.js';
+import type { Clock } from './ports.js';
+import type { VmShell } from './vm-shell.js';
+
+/** Pulling a large image over a slow link takes a while; a stalled one ends with the step. */
+const PULL_TIMEOUT_MS = 30 * 60_000;
+const PROGRESS_EVERY_MS = 5_000;
+
+/** Counts layers in `docker pull`'s plain (non-terminal) output: one `<layer>: <status>` line per change. */
+export class PullProgress {
+  private readonly layers = new Map<string, boolean>();
+
+  add(text: string): void {
+    for (const line of text.split('\n')) {
+      const found = /^([0-9a-f]{12}): (.+)$/.exec(line.trim());
+      if (!found?.[1] || !found[2]) continue;
+      const done = /^(Pull complete|Already exists)/.test(found[2]);
+      this.layers.set(found[1], done || (this.layers.get(found[1]) ?? false));
+    }
+  }
+
+  get total(): number {
+    return this.layers.size;
+  }
+
+  get done(): number {
+    return [...this.layers.values()].filter(Boolean).length;
+  }
+}
+
+/** What to do about a failed pull, from Docker's own message. */
+function pullFix(output: string, image: string): string {
+  if (/no space left on device/i.test(output))
+    return 'The VM is out of disk space: free some (`docker system prune`) or grow its disk, then run setup again.';
+  if (/manifest unknown|not found|does not exist|pull access denied|unauthorized|denied/i.test(output))
+    return `Check the image reference ${image} (RUNNER_IMAGE / DELEGATE_IMAGE), and that the VM may read it (Artifact Registry: the VM's service account needs roles/artifactregistry.reader).`;
+  if (
+    /dial tcp|i\/o timeout|no such host|TLS handshake|connection refused|network is unreachable/i.test(output)
+  )
+    return "The VM cannot reach the image's registry: check its route to the internet (Cloud NAT) or a registry mirror.";
+  return 'Run `docker pull` on the VM to see more, fix what it says, and run setup again.';
+}
+
+const megabytes = (bytes: number) => `${(bytes / 1_000_000).toFixed(1)} MB`;
+
+/**
+ * `docker pull`, with progress as "layers done / total" every few seconds, then the image's size. A failed
+ * pull fails with Docker's message and what to do about it.
+ */
+export async function pullImage(
+  vm: VmShell,
+  image: string,
+  clock: Pick<Clock, 'now'>,
+  say: (text: string) => void,
+): Promise<string> {
+  const progress = new PullProgress();
+  const started = clock.now();
+  let last = started;
+  const result = await vm.run(['docker', 'pull', image], {
+    root: true,
+    allowFail: true,
+    timeoutMs: PULL_TIMEOUT_MS,
+    onOutput: (text) => {
+      progress.add(text);
+      if (clock.now() - last < PROGRESS_EVERY_MS || progress.total === 0) return;
+      last = clock.now();
+      say(`pulling ${image}: ${progress.done}/${progress.total} layers`);
+    },
+  });
+  if (result.code !== 0) {
+    const failure = vm.failure(`docker pull ${image}`, result);
+    const message = /Error response from daemon: (.+)/.exec(`${result.stderr}\n${result.stdout}`)?.[1];
+    throw new GitspacesError(
+      'IMAGE_PULL_FAILED',
+      `Docker could not pull ${image}${message ? `: ${message.trim()}` : ''}. ${pullFix(`${result.stderr}${result.stdout}`, image)}`,
+      { detail: failure.detail },
+    );
+  }
+  const size = await vm.run(['docker', 'image', 'inspect', '--format', '{{.Size}}', image], {
+    root: true,
+    allowFail: true,
+  });
+  const bytes = Number(size.stdout.trim());
+  const layers = progress.total > 0 ? `${progress.total} layers` : 'up to date';
+  const seconds = ((clock.now() - started) / 1000).toFixed(1);
+  return `pulled ${image} (${layers}${Number.isFinite(bytes) && bytes > 0 ? `, ${megabytes(bytes)}` : ''}) in ${seconds}s`;
+}
+
+/**
+ * A run's pulls, so that one started ahead (the runner image as soon as Docker answers, the delegate image
+ * while the run waits for approval) is what the step that needs the image waits for, not a second pull.
+ */
+export class RunPulls {
+  private readonly pulls = new Map<string, Promise<string>>();
+
+  constructor(
+    private readonly shell: () => VmShell,
+    private readonly clock: Pick<Clock, 'now'>,
+    private readonly say: (text: string) => void,
+  ) {}
+
+  /** Pulls `image` unless it is on the VM already; resolves with what happened, rejects as `pullImage`. */
+  ensure(image: string): Promise<string> {
+    const running = this.pulls.get(image);
+    if (running) return running;
+    const pull = (async () => {
+      const local = await this.shell().run(['docker', 'image', 'inspect', '--format', '{{.Id}}', image], {
+        root: true,
+        allowFail: true,
+      });
+      if (local.code === 0 && local.stdout.trim() !== '') return `${image} is on the VM already`;
+      return pullImage(this.shell(), image, this.clock, this.say);
+    })();
+    this.pulls.set(image, pull);
+    // A failed pull is tried afresh by the next caller (after a reconnect, say).
+    pull.catch(() => {
+      if (this.pulls.get(image) === pull) this.pulls.delete(image);
+    });
+    return pull;
+  }
+
+  /** Starts `ensure` in the background; its outcome reaches whoever calls `ensure` next. */
+  ahead(image: string): void {
+    this.ensure(image).then(
+      (what) => this.say(what),
+      () => undefined,
+    );
+  }
+}
