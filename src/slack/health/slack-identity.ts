@@ -4,7 +4,7 @@
  * probe, the pause doubling while it keeps failing. A token Slack refused and a Slack that cannot be reached
  * are told apart: only the first is the token's fault. https://docs.slack.dev/reference/methods/auth.test
  */
-import { SlackRefusedError, type SlackSender } from '../delivery/slack-sender.js';
+import { SlackRefusedError, type SlackSender, SlackUnavailableError } from '../delivery/slack-sender.js';
 import type { Log } from '../log.js';
 
 export interface SlackIdentity {
@@ -25,6 +25,8 @@ export interface SlackIdentityOptions {
   maxRetryMs?: number;
 }
 
+const DEADLINE_MS = 3000;
+
 /** auth.test errors that mean the token itself is wrong. */
 const TOKEN_ERRORS = new Set([
   'invalid_auth',
@@ -41,7 +43,12 @@ function failureMessage(error: unknown, apiUrl: string): string {
       ? `Slack refused SLACK_BOT_TOKEN (${error.slackError}): copy the Bot User OAuth Token (xoxb-…) from the app's OAuth & Permissions page`
       : `Slack answered auth.test with ${error.slackError}`;
   }
-  const reason = error instanceof Error ? error.message : String(error);
+  const reason =
+    error instanceof SlackUnavailableError
+      ? `no answer within ${DEADLINE_MS / 1000} s`
+      : error instanceof Error
+        ? error.message
+        : String(error);
   return `Slack's Web API at ${apiUrl} cannot be reached (${reason}): check network access to slack.com (proxy, firewall, DNS) or SLACK_API_URL; the bot token was not checked`;
 }
 
@@ -56,7 +63,7 @@ export function createSlackIdentity(options: SlackIdentityOptions): SlackIdentit
 
   async function verify(): Promise<{ ok: boolean; detail: string }> {
     try {
-      const result = await options.sender.call('auth.test', {}, { deadlineMs: 3000 });
+      const result = await options.sender.call('auth.test', {}, { deadlineMs: DEADLINE_MS });
       const detail = `ok (${String(result.user_id ?? 'bot')} in ${String(result.team ?? 'workspace')})`;
       if (last?.ok !== true)
         options.log.info({ user: result.user_id, team: result.team_id }, 'Slack accepted the bot token');
