@@ -148,24 +148,48 @@ export function createApp(config: Config, deps: SlackAppDeps): SlackApp {
   registerActions(app, context);
   registerViews(app, context);
 
-  let healthServer: Server | undefined;
   return {
     app,
     context,
     identity,
+    ...lifecycle({ app, socket, health, port: config.port, log }, async () => {
+      await reporters.close(5000);
+      sender.close();
+    }),
+  };
+}
+
+interface LifecycleParts {
+  app: App;
+  socket: SocketConnection | undefined;
+  health: HealthOptions;
+  port: number;
+  log: Log;
+}
+
+/**
+ * Start and stop: HTTP mode is Bolt's receiver on `port`; Socket Mode is the health routes on `port` and
+ * the socket. `closeRest` runs once the receiver no longer takes requests.
+ */
+function lifecycle(
+  { app, socket, health, port, log }: LifecycleParts,
+  closeRest: () => Promise<void>,
+): Pick<SlackApp, 'start' | 'close' | 'failed'> {
+  let healthServer: Server | undefined;
+  return {
     failed: socket?.failed ?? new Promise<never>(() => undefined),
     async start() {
-      void identity.check();
+      void health.identity.check();
       if (socket === undefined) {
-        const server = (await app.start(config.port).catch((e: unknown) => {
-          throw portProblem(e, config.port);
+        const server = (await app.start(port).catch((e: unknown) => {
+          throw portProblem(e, port);
         })) as Server;
         return { port: (server.address() as AddressInfo).port };
       }
       healthServer = createServer(healthListener(health));
-      const port = await listen(healthServer, config.port);
+      const listening = await listen(healthServer, port);
       await socket.start();
-      return { port };
+      return { port: listening };
     },
     async close() {
       const stopping = socket === undefined ? app.stop() : socket.stop();
@@ -177,8 +201,7 @@ export function createApp(config: Config, deps: SlackAppDeps): SlackApp {
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
       }
-      await reporters.close(5000);
-      sender.close();
+      await closeRest();
     },
   };
 }

@@ -37,12 +37,9 @@ export interface SocketConnection {
 
 type Attempt = 'connected' | 'retry' | 'stopped';
 
-export function createSocketConnection(options: SocketConnectionOptions): SocketConnection {
-  const attemptMs = options.attemptTimeoutMs ?? 10_000;
-  const firstBackoff = options.firstBackoffMs ?? 1000;
-  const maxBackoff = options.maxBackoffMs ?? 60_000;
-  const stopping = new AbortController();
-  const receiver = new SocketModeReceiver({
+/** The SocketModeReceiver for Bolt, its client held to one `apps.connections.open` per attempt, cut by `stopping`. */
+function socketReceiver(options: SocketConnectionOptions, attemptMs: number, stopping: AbortSignal) {
+  return new SocketModeReceiver({
     appToken: options.appToken,
     logger: options.logger,
     autoReconnectEnabled: false,
@@ -53,117 +50,148 @@ export function createSocketConnection(options: SocketConnectionOptions): Socket
         timeout: attemptMs,
         // Every call is cut short by stop(), and none is made after it.
         fetch: (url, init) =>
-          fetch(url, {
-            ...init,
-            signal: init?.signal ? AbortSignal.any([init.signal, stopping.signal]) : stopping.signal,
-          }),
+          fetch(url, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, stopping]) : stopping }),
       },
     },
   });
-  const client = receiver.client;
-  let connected = false;
-  let detail = 'not connected yet';
-  let connecting = false;
-  let backoff = firstBackoff;
-  let timer: NodeJS.Timeout | undefined;
-  let fail: (error: GitspacesError) => void = () => undefined;
-  const failed = new Promise<never>((_, reject) => {
-    fail = reject;
-  });
-  failed.catch(() => undefined);
+}
 
-  client.on('connected', () => {
-    if (stopping.signal.aborted) return void client.disconnect();
-    connected = true;
-    backoff = firstBackoff;
-    detail = 'ok (socket connected)';
-  });
-  client.on('disconnected', () => {
-    const wasConnected = connected;
-    connected = false;
-    if (stopping.signal.aborted || connecting) return;
-    detail = 'socket closed; reconnecting';
-    options.log.info({ wasConnected }, 'Socket Mode connection closed; reconnecting');
-    void reconnect(0);
-  });
+class KeptConnection implements SocketConnection {
+  readonly receiver: SocketModeReceiver;
+  readonly failed: Promise<never>;
+  private readonly attemptMs: number;
+  private readonly firstBackoff: number;
+  private readonly maxBackoff: number;
+  private readonly stopping = new AbortController();
+  private connected = false;
+  private detail = 'not connected yet';
+  private connecting = false;
+  private backoff: number;
+  private timer: NodeJS.Timeout | undefined;
+  private fail: (error: GitspacesError) => void = () => undefined;
 
-  async function attempt(): Promise<Attempt> {
+  constructor(private readonly options: SocketConnectionOptions) {
+    this.attemptMs = options.attemptTimeoutMs ?? 10_000;
+    this.firstBackoff = options.firstBackoffMs ?? 1000;
+    this.maxBackoff = options.maxBackoffMs ?? 60_000;
+    this.backoff = this.firstBackoff;
+    this.receiver = socketReceiver(options, this.attemptMs, this.stopping.signal);
+    this.failed = new Promise<never>((_, reject) => {
+      this.fail = reject;
+    });
+    this.failed.catch(() => undefined);
+    const client = this.receiver.client;
+    client.on('connected', () => this.onConnected());
+    client.on('disconnected', () => this.onDisconnected());
+  }
+
+  state(): { ok: boolean; detail: string } {
+    return { ok: this.connected, detail: this.detail };
+  }
+
+  async start(): Promise<void> {
+    this.connecting = true;
+    const first = await this.attempt().finally(() => {
+      this.connecting = false;
+    });
+    if (first === 'stopped' && !this.stopping.signal.aborted) await this.failed;
+    if (first === 'retry') void this.reconnect(this.nextBackoff());
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    clearTimeout(this.timer);
+    this.connected = false;
+    this.detail = 'stopped';
+    await this.receiver.client.disconnect().catch(() => undefined);
+  }
+
+  private onConnected(): void {
+    if (this.stopping.signal.aborted) return void this.receiver.client.disconnect();
+    this.connected = true;
+    this.backoff = this.firstBackoff;
+    this.detail = 'ok (socket connected)';
+  }
+
+  private onDisconnected(): void {
+    const wasConnected = this.connected;
+    this.connected = false;
+    if (this.stopping.signal.aborted || this.connecting) return;
+    this.detail = 'socket closed; reconnecting';
+    this.options.log.info({ wasConnected }, 'Socket Mode connection closed; reconnecting');
+    void this.reconnect(0);
+  }
+
+  private nextBackoff(): number {
+    const wait = this.backoff;
+    this.backoff = Math.min(this.maxBackoff, this.backoff * 2);
+    return wait;
+  }
+
+  private async attempt(): Promise<Attempt> {
     let hello: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        client.start(),
+        this.receiver.client.start(),
         new Promise((_, reject) => {
-          hello = setTimeout(() => reject(new Error(`no hello within ${attemptMs} ms`)), attemptMs);
+          hello = setTimeout(() => reject(new Error(`no hello within ${this.attemptMs} ms`)), this.attemptMs);
         }),
       ]);
       return 'connected';
     } catch (error) {
-      if (stopping.signal.aborted) return 'stopped';
-      const refused = refusedAppToken(error);
-      if (refused !== undefined) {
-        detail = refused.message;
-        fail(refused);
-        return 'stopped';
-      }
-      const reason = networkReason(error);
-      detail = `cannot reach Slack's Socket Mode (${reason}); retrying in ${Math.round(backoff / 1000)} s`;
-      options.log.warn(
-        { err: reason, retryInMs: backoff },
-        'Socket Mode: cannot reach Slack (not a token problem): check network access to slack.com or SLACK_API_URL; retrying',
-      );
-      // A socket half-open after a timeout must not linger beside the next one.
-      await client.disconnect().catch(() => undefined);
-      return 'retry';
+      return await this.failedAttempt(error);
     } finally {
       clearTimeout(hello);
     }
   }
 
+  private async failedAttempt(error: unknown): Promise<Attempt> {
+    if (this.stopping.signal.aborted) return 'stopped';
+    const refused = refusedAppToken(error);
+    if (refused !== undefined) {
+      this.detail = refused.message;
+      this.fail(refused);
+      return 'stopped';
+    }
+    const reason = networkReason(error);
+    this.detail = `cannot reach Slack's Socket Mode (${reason}); retrying in ${Math.round(this.backoff / 1000)} s`;
+    this.options.log.warn(
+      { err: reason, retryInMs: this.backoff },
+      'Socket Mode: cannot reach Slack (not a token problem): check network access to slack.com or SLACK_API_URL; retrying',
+    );
+    // A socket half-open after a timeout must not linger beside the next one.
+    await this.receiver.client.disconnect().catch(() => undefined);
+    return 'retry';
+  }
+
   /** Tries again until connected, refused or stopped; the first try waits `firstDelayMs`, later ones back off. */
-  async function reconnect(firstDelayMs: number): Promise<void> {
-    if (connecting) return;
-    connecting = true;
+  private async reconnect(firstDelayMs: number): Promise<void> {
+    if (this.connecting) return;
+    this.connecting = true;
     try {
-      let wait = firstDelayMs;
-      for (;;) {
-        if (wait > 0) {
-          await new Promise<void>((resolve) => {
-            timer = setTimeout(resolve, wait);
-            stopping.signal.addEventListener('abort', () => resolve(), { once: true });
-          });
-        }
-        if (stopping.signal.aborted) return;
-        if ((await attempt()) !== 'retry') return;
-        wait = backoff;
-        backoff = Math.min(maxBackoff, backoff * 2);
+      for (let wait = firstDelayMs; ; wait = this.nextBackoff()) {
+        if (wait > 0) await this.pause(wait);
+        if (this.stopping.signal.aborted) return;
+        if ((await this.attempt()) !== 'retry') return;
       }
     } finally {
-      connecting = false;
+      this.connecting = false;
     }
   }
 
-  return {
-    receiver,
-    failed,
-    state: () => ({ ok: connected, detail }),
-    async start() {
-      connecting = true;
-      const first = await attempt().finally(() => {
-        connecting = false;
-      });
-      if (first === 'stopped' && !stopping.signal.aborted) await failed;
-      if (first === 'retry') {
-        const wait = backoff;
-        backoff = Math.min(maxBackoff, backoff * 2);
-        void reconnect(wait);
-      }
-    },
-    async stop() {
-      stopping.abort();
-      clearTimeout(timer);
-      connected = false;
-      detail = 'stopped';
-      await client.disconnect().catch(() => undefined);
-    },
-  };
+  private pause(ms: number): Promise<void> {
+    const { signal } = this.stopping;
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      this.timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+}
+
+export function createSocketConnection(options: SocketConnectionOptions): SocketConnection {
+  return new KeptConnection(options);
 }
