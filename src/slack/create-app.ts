@@ -125,7 +125,7 @@ export function createApp(config: Config, deps: SlackAppDeps): SlackApp {
     config.slack.appToken === undefined
       ? undefined
       : createSocketConnection({ appToken: config.slack.appToken, apiUrl: config.slack.apiUrl, logger, log });
-  if (socket !== undefined) health.socket = socket.state;
+  if (socket !== undefined) health.socket = () => socket.state();
   const receiver: Receiver = socket?.receiver ?? httpReceiver(config, health, logger, log);
   const app = new App({
     receiver,
