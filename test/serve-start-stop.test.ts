@@ -92,15 +92,14 @@ beforeAll(async () => {
   socket = await startFakeSocketMode(slack, APP_TOKEN);
   silent = createServer((s) => silentSockets.push(s));
   await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-}, 120_000);
+}, 240_000);
 
 afterAll(async () => {
   for (const bot of bots) if (bot.child.exitCode === null) bot.child.kill('SIGKILL');
   for (const s of silentSockets) s.destroy();
-  await new Promise((resolve) => silent?.close(resolve));
+  await new Promise<void>((resolve) => (silent ? silent.close(() => resolve()) : resolve()));
   await socket?.close();
   await slack?.close();
-  build?.remove();
 });
 
 describe('a bot that cannot start', () => {

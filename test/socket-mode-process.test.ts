@@ -93,7 +93,6 @@ afterAll(async () => {
   await google?.close();
   await slack?.close();
   await sshd?.stop();
-  build?.remove();
 });
 
 describe('gitspaces-bot serve in Socket Mode', () => {

@@ -1,36 +1,69 @@
 /**
  * The bot as a user starts it: `node bin/gitspaces-bot.js serve` (or `npm start`) in a directory of its own
- * holding this checkout's build (compiled once per test file into a temporary directory, so the checkout's
- * dist/ is neither needed nor touched), configured only through its environment.
+ * holding this checkout's build (compiled into a temporary directory, so the checkout's dist/ is neither
+ * needed nor touched), configured only through its environment.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
-/** Compiles the CLI's import graph (types are the typecheck's job) beside a copy of bin/ and package.json. */
-export async function buildBot(): Promise<{ dir: string; remove(): void }> {
-  const dir = mkdtempSync(join(tmpdir(), 'gsb-bot-'));
-  mkdirSync(join(dir, 'bin'));
-  copyFileSync(join(ROOT, 'bin/gitspaces-bot.js'), join(dir, 'bin/gitspaces-bot.js'));
-  copyFileSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
-  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+/** A digest of everything the build reads, so test files (and runs) with the same sources share one build. */
+function sourceDigest(): string {
+  const hash = createHash('sha256');
+  const files = ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'bin/gitspaces-bot.js'];
+  for (const entry of readdirSync(join(ROOT, 'src'), { recursive: true, withFileTypes: true }))
+    if (entry.isFile()) files.push(relative(ROOT, join(entry.parentPath, entry.name)));
+  for (const file of files.sort()) hash.update(file).update(readFileSync(join(ROOT, file)));
+  return hash.digest('hex').slice(0, 16);
+}
+
+/**
+ * Compiles the CLI's import graph (types are the typecheck's job) beside a copy of bin/ and package.json,
+ * once per version of the sources: a build another test file made of the same sources is used as it is.
+ */
+export async function buildBot(): Promise<{ dir: string }> {
+  const dir = join(tmpdir(), `gsb-bot-${sourceDigest()}`);
+  if (existsSync(join(dir, 'dist/src/cli.js'))) return { dir };
+  const work = mkdtempSync(`${dir}-building-`);
+  mkdirSync(join(work, 'bin'));
+  copyFileSync(join(ROOT, 'bin/gitspaces-bot.js'), join(work, 'bin/gitspaces-bot.js'));
+  copyFileSync(join(ROOT, 'package.json'), join(work, 'package.json'));
+  symlinkSync(join(ROOT, 'node_modules'), join(work, 'node_modules'));
   const tsconfig = {
     extends: join(ROOT, 'tsconfig.build.json'),
-    compilerOptions: { outDir: join(dir, 'dist'), rootDir: ROOT, sourceMap: false, noCheck: true },
+    compilerOptions: { outDir: join(work, 'dist'), rootDir: ROOT, sourceMap: false, noCheck: true },
     files: [join(ROOT, 'src/cli.ts')],
     include: [],
   };
-  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(tsconfig));
+  writeFileSync(join(work, 'tsconfig.json'), JSON.stringify(tsconfig));
   await promisify(execFile)(process.execPath, [
     join(ROOT, 'node_modules/typescript/bin/tsc'),
     '-p',
-    join(dir, 'tsconfig.json'),
+    join(work, 'tsconfig.json'),
   ]);
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  try {
+    renameSync(work, dir);
+  } catch {
+    // Another test file finished the same build first: use that one.
+    rmSync(work, { recursive: true, force: true });
+  }
+  return { dir };
 }
 
 export interface BotProcess {
