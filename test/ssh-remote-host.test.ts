@@ -50,8 +50,17 @@ describe('commands over SSH', () => {
     expect(sshd.calls()).toContainEqual(['--version']);
   });
 
+  it('logs in as a user outside the docker group, who reaches the engine only through sudo', async () => {
+    const plain = await session.remote.exec('id -u; docker ps');
+    expect(plain.stdout.trim()).not.toBe('0');
+    expect(plain.code).toBe(1);
+    expect(plain.stderr).toContain('permission denied while trying to connect to the Docker daemon socket');
+    const viaSudo = await session.remote.exec(`sudo -n sh -c 'docker ps --format "{{.Names}}"; id -u'`);
+    expect(viaSudo).toMatchObject({ code: 0, stdout: '0\n' });
+  });
+
   it('stops a command that outlives its timeout and says which command and how long', async () => {
-    const pidFile = `${sshd.dir}/slow.pid`;
+    const pidFile = `${sshd.userDir}/slow.pid`;
     const error = await session.remote
       .exec(`echo $$ > ${pidFile}; while :; do echo tick; sleep 0.1; done`, { timeoutMs: 1500 })
       .catch((e: unknown) => e);
@@ -73,14 +82,14 @@ describe('commands over SSH', () => {
 
 describe('files over SFTP', () => {
   it('writes a file with mode 0600 and the exact content', async () => {
-    const path = `${sshd.dir}/pool.yml`;
+    const path = `${sshd.userDir}/pool.yml`;
     await session.remote.putFile(path, 'version: "1"\ninstances: []\n', 0o600);
     const stat = await session.remote.exec(`stat -c %a ${path}; cat ${path}`);
     expect(stat.stdout).toBe('600\nversion: "1"\ninstances: []\n');
   });
 
   it('narrows an existing wider file to the requested mode and replaces its content', async () => {
-    const path = `${sshd.dir}/existing`;
+    const path = `${sshd.userDir}/existing`;
     await session.remote.exec(`printf 'old old old content' > ${path}; chmod 0644 ${path}`);
     await session.remote.putFile(path, Buffer.from('new'), 0o600);
     const stat = await session.remote.exec(`stat -c %a ${path}; cat ${path}`);
@@ -89,16 +98,16 @@ describe('files over SFTP', () => {
 
   it('writes large files whole, several at once', async () => {
     const big = Buffer.alloc(300_000, 'x');
-    const paths = [1, 2, 3].map((i) => `${sshd.dir}/big-${i}`);
+    const paths = [1, 2, 3].map((i) => `${sshd.userDir}/big-${i}`);
     await Promise.all(paths.map((p) => session.remote.putFile(p, big, 0o600)));
     const sizes = await session.remote.exec(`stat -c %s ${paths.join(' ')}`);
     expect(sizes.stdout).toBe('300000\n300000\n300000\n');
   });
 
   it('says which path could not be written and why', async () => {
-    const error = await session.remote.putFile(`${sshd.dir}/no/such/dir/file`, 'x', 0o600).catch((e) => e);
+    const error = await session.remote.putFile(`${sshd.userDir}/no/such/dir/file`, 'x', 0o600).catch((e) => e);
     expect(error).toMatchObject({ code: 'COMMAND_FAILED' });
-    expect((error as Error).message).toContain(`${sshd.dir}/no/such/dir/file`);
+    expect((error as Error).message).toContain(`${sshd.userDir}/no/such/dir/file`);
     expect((error as Error).message).toMatch(/directory does not exist/);
   });
 });
@@ -115,14 +124,14 @@ describe('the test VM', () => {
       });
     await sshd.setDockerEnv({ FAKE_DOCKER_NO_DAEMON: '1', FAKE_DOCKER_FAIL: 'network create,pull' });
     const stopped = await connect();
-    const info = await stopped.remote.exec('docker version');
+    const info = await stopped.remote.exec('sudo -n docker version');
     await stopped.remote.close();
     expect(info.code).toBe(1);
     expect(info.stderr).toContain('Cannot connect to the Docker daemon');
 
     await sshd.setDockerEnv({});
     const running = await connect();
-    const again = await running.remote.exec('docker version');
+    const again = await running.remote.exec('sudo -n docker version');
     await running.remote.close();
     expect(again.code).toBe(0);
   });

@@ -10,6 +10,8 @@ import { describeCommand, disconnected, type Target } from './ssh-errors.js';
 
 /** sshd's default MaxSessions is 10; stay below it so a stray session (an agent, a retry) still fits. */
 const MAX_CHANNELS = 8;
+/** How often a session refused at sshd's cap is asked for again (25 ms more each time) before failing. */
+const OPEN_RETRIES = 6;
 
 /** One ready ssh2 connection: commands on session channels, files over one reused SFTP session. */
 export class Ssh2RemoteHost implements RemoteHost {
@@ -139,7 +141,15 @@ export class Ssh2RemoteHost implements RemoteHost {
   private async execOnOwnSession(command: string, options: ExecOptions, during: string): Promise<ExecResult> {
     const release = await this.channels.acquire();
     return this.whileConnected<ExecResult>(during, (settle) => {
+      let refusals = 0;
       const opened = (error: Error | undefined, stream: ClientChannel) => {
+        // sshd frees a closed session's slot a moment after the close reaches us (it does so in a later
+        // pass of its loop, slower for a non-root login), so a refusal at the cap is retried briefly.
+        if (error && !this.closed && refusals < OPEN_RETRIES) {
+          refusals += 1;
+          setTimeout(open, 25 * refusals);
+          return;
+        }
         if (error) {
           release();
           settle.reject(this.openFailure(error, during));
@@ -153,12 +163,15 @@ export class Ssh2RemoteHost implements RemoteHost {
           lost: (why) => disconnected(this.target, during, this.closeReason ?? why),
         });
       };
-      try {
-        this.client.exec(command, opened);
-      } catch (error) {
-        release();
-        settle.reject(this.openFailure(error as Error, during));
-      }
+      const open = () => {
+        try {
+          this.client.exec(command, opened);
+        } catch (error) {
+          release();
+          settle.reject(this.openFailure(error as Error, during));
+        }
+      };
+      open();
     });
   }
 

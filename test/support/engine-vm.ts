@@ -13,7 +13,7 @@ import { connectSsh } from '../../src/ssh/connect.js';
 import { pinKeys } from '../../src/ssh/pins.js';
 import { eventLog } from './engine-events.js';
 import { writeSecrets } from './secrets-dir.js';
-import { startSshd, TESTKIT } from './sshd.js';
+import { startSshd } from './sshd.js';
 import { startHealthServer } from './vm-health-server.js';
 
 /** A "VM": real sshd on loopback with the Docker stand-in, a runner health endpoint, secrets in files. */
@@ -90,12 +90,12 @@ export async function startTestVm() {
     health,
     /** A bare VM again: no containers, no networks, no recorded calls, no runner files. */
     resetDocker() {
-      rmSync(sshd.dockerStateDir, { recursive: true, force: true });
+      sshd.resetDocker();
       rmSync(runnerDir, { recursive: true, force: true });
     },
-    /** Runs the Docker stand-in directly, as someone on the VM would. */
+    /** Runs the Docker stand-in directly, as root on the VM would. */
     docker(argv: string[]) {
-      const out = spawnSync(process.execPath, ['--', join(TESTKIT, 'docker'), ...argv], {
+      const out = spawnSync(process.execPath, ['--', sshd.docker, ...argv], {
         env: { ...process.env, FAKE_DOCKER_STATE: sshd.dockerStateDir },
         encoding: 'utf8',
       });

@@ -4,7 +4,7 @@
  * each its own address (127.0.0.2, 127.0.0.3, …), and its connector reaches that address through the
  * VM's relay. One SSH key (the first VM's) is authorised on all of them, as SSH_KEY_SECRET is one secret.
  */
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { settingsFor } from '../../src/compose.js';
@@ -65,6 +65,8 @@ export async function startFleet(
 ): Promise<Fleet> {
   const health = await startHealthServer();
   const base = mkdtempSync(join(tmpdir(), 'gsb-fleet-'));
+  // The login user (not root) makes its env files in each VM's own /tmp.
+  chmodSync(base, 0o755);
   const vms: FleetVm[] = [];
   try {
     for (const [index, name] of names.entries()) {
@@ -73,6 +75,8 @@ export async function startFleet(
       const runnerDir = join(base, name, 'runner');
       const tmpDir = join(base, name, 'vm-tmp');
       mkdirSync(tmpDir, { recursive: true });
+      chmodSync(join(base, name), 0o755);
+      chmodSync(tmpDir, 0o1777);
       vms.push({
         name,
         tmpDir,
@@ -86,7 +90,7 @@ export async function startFleet(
           Object.values(sshd.dockerState().containers ?? {}).map((c) => ({ name: c.name, status: c.status })),
         state: () => sshd.dockerState(),
         reset() {
-          rmSync(sshd.dockerStateDir, { recursive: true, force: true });
+          sshd.resetDocker();
           rmSync(runnerDir, { recursive: true, force: true });
         },
       });

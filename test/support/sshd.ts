@@ -1,16 +1,28 @@
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { HostKey } from '../../src/setup/ports.js';
 import { parsePublicKeyLine } from '../../src/ssh/host-key.js';
+import { ensureVmUsers, idsOf, SIM_USER } from './vm-users.js';
 
 const SSHD = '/usr/sbin/sshd';
 
-import { TESTKIT } from './testkit.js';
-
-export { TESTKIT };
+/** The project's Docker CLI stand-in (test/support/docker-stand-in/docker). */
+export const STAND_IN_DIR = fileURLToPath(new URL('./docker-stand-in/', import.meta.url));
 
 export interface FakeDockerContainer {
   id: string;
@@ -33,8 +45,12 @@ export interface FakeDockerState {
 export interface TestSshd {
   host: '127.0.0.1';
   port: number;
-  /** root when the tests run as root (sudo would reset PATH and hide the Docker stand-in). */
+  /** The login user: `gitspaces-sim` (a sudo user) when the tests run as root, else the current user. */
   user: string;
+  /** A directory the login user owns, for files a test writes over SSH. */
+  userDir: string;
+  /** The stand-in's `docker` as copied for this sshd (readable by the login user), when it has one. */
+  docker: string;
   privateKey: Buffer;
   /** The server's host keys (ed25519 and rsa). */
   hostKeys: HostKey[];
@@ -46,6 +62,10 @@ export interface TestSshd {
   /** argv of every docker call made on the "VM", in order. */
   calls(): string[][];
   dockerState(): FakeDockerState;
+  /** A bare engine again: no containers, networks, images or recorded calls. */
+  resetDocker(): void;
+  /** What the registry serves for `ref` from now on: new content (a new image id on pull), or none. */
+  publishImage(ref: string, content: string | null): void;
   /** Sets docker knobs (FAKE_DOCKER_FAIL, …) for connections opened from now on (replacing earlier ones). */
   setDockerEnv(vars: Record<string, string>): Promise<void>;
   /** sshd's own log so far (it runs with -e). */
@@ -54,7 +74,14 @@ export interface TestSshd {
 }
 
 export interface SshdOptions {
+  /** Knobs for the Docker stand-in (FAKE_DOCKER_*), as setDockerEnv sets them later. */
   dockerEnv?: Record<string, string>;
+  /** Who logs in; default `gitspaces-sim` as root (see vm-users.ts), else the current user. */
+  user?: string;
+  /** More SetEnv variables for every session (they win over the stand-in's PATH). */
+  sessionEnv?: Record<string, string>;
+  /** Put the Docker stand-in first on the session PATH (default true). */
+  dockerStandIn?: boolean;
 }
 
 function keygen(args: string[]): void {
@@ -87,35 +114,76 @@ function setEnvLine(vars: Record<string, string>): string {
   return `SetEnv ${parts.join(' ')}`;
 }
 
-/** Starts a real OpenSSH sshd on a free loopback port whose users find the Docker stand-in on PATH. */
+/** The state directory is written by root (through sudo) and by the login user alike. */
+function emptyStateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  for (const entry of readdirSync(dir)) rmSync(join(dir, entry), { recursive: true, force: true });
+  chmodSync(dir, 0o1777);
+}
+
+/**
+ * A copy of the stand-in inside the sshd's own directory: the checkout may sit in a directory only root can
+ * enter (/root), which the login user could not run it from.
+ */
+function copyStandIn(dir: string): string {
+  const bin = join(dir, 'bin');
+  cpSync(STAND_IN_DIR, bin, { recursive: true, filter: (source) => !source.endsWith('.md') });
+  chmodSync(bin, 0o755);
+  for (const entry of readdirSync(bin)) chmodSync(join(bin, entry), entry === 'docker' ? 0o755 : 0o644);
+  return bin;
+}
+
+/** The user the sessions run as, and what the stand-in must allow when that user is not root. */
+function loginUser(options: SshdOptions): { user: string; dockerUsers: Record<string, string> } {
+  const root = ensureVmUsers();
+  if (root) return { user: options.user ?? SIM_USER, dockerUsers: {} };
+  const me = userInfo().username;
+  if (options.user !== undefined && options.user !== me)
+    throw new Error(`only root can start an sshd that logs in as ${options.user}; the tests run as ${me}`);
+  // Not root: the current user stands for a member of the docker group (see README, Tests).
+  return { user: me, dockerUsers: { FAKE_DOCKER_USERS: String(process.getuid?.() ?? '') } };
+}
+
+/** Starts a real OpenSSH sshd on a free loopback port that lets a sudo user in, with the Docker stand-in. */
 export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
   if (!existsSync(SSHD)) throw new Error(`${SSHD} is missing: apt-get install openssh-server`);
-  if (!existsSync(join(TESTKIT, 'docker')))
-    throw new Error(`no docker stand-in in ${TESTKIT}: set GITSPACES_TESTKIT`);
+  const { user, dockerUsers } = loginUser(options);
+  const ids = idsOf(user);
+  if (!ids) throw new Error(`no Unix user ${user} on this machine`);
   // sshd's privilege separation needs its chroot directory when started as root.
   if (process.getuid?.() === 0) mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
   const dir = mkdtempSync(join(tmpdir(), 'gsb-sshd-'));
+  // sshd reads authorized_keys with the login user's rights; the stand-in's copy must be reachable too.
+  chmodSync(dir, 0o755);
   const dockerStateDir = join(dir, 'docker');
-  mkdirSync(dockerStateDir);
+  emptyStateDir(dockerStateDir);
+  const standIn = options.dockerStandIn === false ? undefined : copyStandIn(dir);
+  const userDir = join(dir, 'home');
+  mkdirSync(userDir, { mode: 0o700 });
+  if (process.getuid?.() === 0) chownSync(userDir, ids.uid, ids.gid);
   const hostKeyFiles = ['ed25519', 'rsa'].map((type) => join(dir, `ssh_host_${type}_key`));
   keygen(['-t', 'ed25519', '-f', hostKeyFiles[0]!]);
   keygen(['-t', 'rsa', '-b', '2048', '-f', hostKeyFiles[1]!]);
   keygen(['-t', 'ed25519', '-f', join(dir, 'id_ed25519')]);
-  writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'id_ed25519.pub')));
+  writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'id_ed25519.pub')), { mode: 0o644 });
   const hostKeys = hostKeyFiles.map((file) => parsePublicKeyLine(readFileSync(`${file}.pub`, 'utf8')));
   const configFile = join(dir, 'sshd_config');
   const extra = penaltiesOption();
   let dockerEnv = { ...options.dockerEnv };
 
   const writeConfig = (port: number) => {
-    const env = { PATH: `${TESTKIT}:/usr/bin:/bin`, FAKE_DOCKER_STATE: dockerStateDir, ...dockerEnv };
+    const standInEnv = standIn
+      ? { PATH: `${standIn}:/usr/bin:/bin`, FAKE_DOCKER_STATE: dockerStateDir, ...dockerUsers, ...dockerEnv }
+      : {};
+    const env = { ...standInEnv, ...options.sessionEnv };
     const lines = [
       `Port ${port}`,
       'ListenAddress 127.0.0.1',
       ...hostKeyFiles.map((file) => `HostKey ${file}`),
       `PidFile ${join(dir, 'sshd.pid')}`,
       `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
-      'PermitRootLogin yes',
+      `AllowUsers ${user}`,
+      'PermitRootLogin no',
       'PubkeyAuthentication yes',
       'PasswordAuthentication no',
       'KbdInteractiveAuthentication no',
@@ -127,7 +195,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
       'MaxStartups 100',
       'Subsystem sftp internal-sftp',
       ...extra,
-      setEnvLine(env),
+      ...(Object.keys(env).length > 0 ? [setEnvLine(env)] : []),
     ];
     writeFileSync(configFile, `${lines.join('\n')}\n`);
   };
@@ -141,7 +209,9 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
   return {
     host: '127.0.0.1',
     port,
-    user: userInfo().username,
+    user,
+    userDir,
+    docker: standIn ? join(standIn, 'docker') : '',
     privateKey: readFileSync(join(dir, 'id_ed25519')),
     hostKeys,
     hostKeyFiles,
@@ -150,6 +220,14 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
     dockerStateDir,
     calls: () => readCalls(dockerStateDir),
     dockerState: () => readDockerState(dockerStateDir),
+    resetDocker: () => emptyStateDir(dockerStateDir),
+    publishImage(ref, content) {
+      const file = join(dockerStateDir, 'registry.json');
+      const registry = existsSync(file)
+        ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>)
+        : {};
+      writeFileSync(file, JSON.stringify({ ...registry, [ref]: content }));
+    },
     async setDockerEnv(vars) {
       dockerEnv = { ...vars };
       writeConfig(port);
