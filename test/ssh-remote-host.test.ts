@@ -105,7 +105,9 @@ describe('files over SFTP', () => {
   });
 
   it('says which path could not be written and why', async () => {
-    const error = await session.remote.putFile(`${sshd.userDir}/no/such/dir/file`, 'x', 0o600).catch((e) => e);
+    const error = await session.remote
+      .putFile(`${sshd.userDir}/no/such/dir/file`, 'x', 0o600)
+      .catch((e) => e);
     expect(error).toMatchObject({ code: 'COMMAND_FAILED' });
     expect((error as Error).message).toContain(`${sshd.userDir}/no/such/dir/file`);
     expect((error as Error).message).toMatch(/directory does not exist/);
