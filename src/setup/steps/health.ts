@@ -35,7 +35,12 @@ function healthStep(p: HealthProbe): VmStep {
     id: p.id,
     after: p.after,
     async check(ctx): Promise<Check> {
-      return (await p.probe(ctx))
+      // A probe that knows waiting cannot help (a refused token) fails in `apply`, where a rollback can follow.
+      const healthy = await p.probe(ctx).catch((error: unknown) => {
+        if (error instanceof GitspacesError && !error.retryable) return false;
+        throw error;
+      });
+      return healthy
         ? { ok: true, summary: `${p.container(ctx)} is healthy` }
         : { ok: false, summary: `${p.container(ctx)} is not healthy yet` };
     },

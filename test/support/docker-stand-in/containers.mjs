@@ -37,7 +37,11 @@ export function nameConflict(state, name) {
     );
 }
 
-const unhealthy = (env, c) => (env.FAKE_DOCKER_UNHEALTHY ?? '').split(',').includes(c.name);
+// By container name or by image: an image that never gets healthy leaves a rolled-back old one healthy.
+const unhealthy = (env, c) => {
+  const list = (env.FAKE_DOCKER_UNHEALTHY ?? '').split(',');
+  return list.includes(c.name) || list.includes(c.image);
+};
 
 function log(state, c, stream, line) {
   c.logs.push({ time: nextTime(state), stream, line });
