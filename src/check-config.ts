@@ -5,6 +5,7 @@
  * seconds even when everything is down.
  */
 
+import { checkDelegateImage } from './check-config/delegate-check.js';
 import { checkGoogleSide } from './check-config/google-check.js';
 import { checkRedis } from './check-config/redis-check.js';
 import type { ConfigCheckRow } from './check-config/rows.js';
@@ -29,6 +30,8 @@ export interface CheckConfigOptions {
   dotEnv?: string | false;
   /** Bound of each network check. @defaultValue 3000 */
   timeoutMs?: number;
+  /** The time the delegate image's age is told from. @defaultValue Date.now */
+  now?: () => number;
 }
 
 function parseArgs(argv: readonly string[]): { vm: string | undefined; help: boolean } {
@@ -86,12 +89,13 @@ export async function checkConfig(
   const timeoutMs = options.timeoutMs ?? 3000;
   const settings = checkSettings(env, options.dotEnv ?? '.env');
   const { config } = settings;
-  const [redis, slack, google] = await Promise.all([
+  const [redis, slack, google, delegate] = await Promise.all([
     checkRedis(config, timeoutMs),
     checkSlack(config, timeoutMs),
     checkGoogleSide(config, vm, timeoutMs),
+    checkDelegateImage(config, (options.now ?? Date.now)(), timeoutMs),
   ]);
-  const rows = [...settings.rows, redis, slack, ...google];
+  const rows = [...settings.rows, ...delegate, redis, slack, ...google];
   const redactor = redactorFor(config);
   io.stdout.write(`${redactor.redact(formatTable(rows))}\n\n${verdict(rows)}\n`);
   return rows.some((r) => r.status === 'FAIL') ? 1 : 0;

@@ -1,9 +1,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createSecretSource } from '../src/secrets/index.js';
 import { memoryJournal } from '../src/setup/memory-journal.js';
 import type { ExecOptions } from '../src/setup/ports.js';
+import { describeStatus } from '../src/setup/probe.js';
+import { Redactor } from '../src/setup/redactor.js';
+import { vmStatus } from '../src/setup/status.js';
 import { connectSsh } from '../src/ssh/connect.js';
+import { pinKeys } from '../src/ssh/pins.js';
 import { startTestVm, type TestVm } from './support/engine-vm.js';
 import { TEST_POOL, TEST_TOKEN } from './support/secrets-dir.js';
 
@@ -156,6 +161,26 @@ describe('a change to a VM that Gitspaces depend on', () => {
     expect(result.state).toBe('succeeded');
     expect(running('vm-1-delegate').map((c) => c.image)).toEqual([NEW_DELEGATE]);
     expect(named('vm-1-delegate-previous')).toEqual([]);
+  });
+
+  it('status tells the running delegate image age from the clock it is given', async () => {
+    const status = await vmStatus(
+      { kind: 'host', host: vm.sshd.host, port: vm.sshd.port, name: 'vm-1' },
+      vm.settings(),
+      { port: vm.sshd.port, address: 'internal' },
+      {
+        secrets: createSecretSource({ env: {} }),
+        vms: undefined,
+        connect: connectSsh,
+        pinFor: async () => pinKeys(vm.sshd.hostKeys, 'the test sshd'),
+        needsPublishedKeys: false,
+        clock: { now: () => Date.UTC(2025, 11, 15), sleep: async () => undefined },
+      },
+      new Redactor(),
+    );
+    expect(describeStatus(status)).toContain(
+      "warning: delegate 25.03.85504 is 9 months old: Harness ends support at 6 months and the image's life at 8 — `/gitspaces upgrade vm-1 delegate=<tag>` (the latest supported tag is in Harness under Account Settings → Delegates → Delegate version, or set HARNESS_API_KEY_SECRET and the bot asks Harness)",
+    );
   });
 
   it('repairs a stopped delegate without asking again', async () => {
