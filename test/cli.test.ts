@@ -29,7 +29,7 @@ const target = () => [
   '--port',
   String(sshd.port),
   '--user',
-  'root',
+  sshd.user,
   '--known-hosts',
   sshd.knownHostsFile,
   '--name',
