@@ -6,9 +6,9 @@ import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
+import { holdRunnerPort } from './support/runner-port.js';
 import { writeSecrets } from './support/secrets-dir.js';
 import { startSshd, type TestSshd } from './support/sshd.js';
-import { holdRunnerPort } from './support/runner-port.js';
 
 const CHILD = fileURLToPath(new URL('./support/cli-child.ts', import.meta.url));
 const REPO = 'us-west1-docker.pkg.dev/gar-setup/docker/delegate';
