@@ -58,7 +58,11 @@ describe('file: secrets', () => {
   });
 });
 
-/** Root reads any file, so as root the read runs in a child process as nobody. */
+/**
+ * Root reads any file, so as root the read runs in a child process without the capabilities that let root
+ * ignore file modes (as any other user would be). It stays uid 0 rather than becoming nobody: the checkout
+ * it loads the code from may sit in a directory only root can enter (/root, mode 0700).
+ */
 async function readAsUnprivileged(reference: string): Promise<{ code: string; message: string }> {
   if (process.getuid?.() !== 0) return failure(createSecretSource({ env: {} }), reference);
   const source = fileURLToPath(new URL('../src/secrets/index.ts', import.meta.url));
@@ -66,11 +70,20 @@ async function readAsUnprivileged(reference: string): Promise<{ code: string; me
     `import { createSecretSource } from ${JSON.stringify(source)};\n` +
     `createSecretSource({ env: {} }).read(${JSON.stringify(reference)}).then(` +
     '() => console.log("{}"), (e) => console.log(JSON.stringify({ code: e.code, message: e.message })));';
-  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-    uid: 65534,
-    gid: 65534,
-    encoding: 'utf8',
-  });
+  const child = spawnSync(
+    'setpriv',
+    [
+      '--bounding-set=-dac_override,-dac_read_search',
+      '--',
+      process.execPath,
+      '--import',
+      'tsx',
+      '--input-type=module',
+      '-e',
+      script,
+    ],
+    { encoding: 'utf8' },
+  );
   expect(child.stderr).toBe('');
   return JSON.parse(child.stdout) as { code: string; message: string };
 }

@@ -11,6 +11,7 @@ import { pinKeys } from '../src/ssh/pins.js';
 import { eventLog } from './support/engine-events.js';
 import { startTestVm, type TestVm } from './support/engine-vm.js';
 import { TEST_POOL } from './support/secrets-dir.js';
+import { shellText } from './support/shell-text.js';
 
 let vm: TestVm;
 type Container = { name: string; status: string };
@@ -42,7 +43,7 @@ function droppingAfter(pattern: RegExp, error: () => GitspacesError): Connector 
         close: () => remote.close(),
         async exec(command, opts) {
           const result = await remote.exec(command, opts);
-          if (!dropped && pattern.test(command)) {
+          if (!dropped && pattern.test(shellText(command))) {
             dropped = true;
             throw error();
           }
@@ -97,7 +98,7 @@ describe('interrupted runs', () => {
           putFile: (...a) => remote.putFile(...a),
           close: () => remote.close(),
           exec: async (command, opts) => {
-            if (/network' 'inspect/.test(command)) {
+            if (/network' 'inspect/.test(shellText(command))) {
               throw new GitspacesError('SSH_DISCONNECTED', 'The SSH connection closed during a command.', {
                 retryable: true,
               });
@@ -123,7 +124,7 @@ describe('interrupted runs', () => {
           putFile: (...args) => remote.putFile(...args),
           close: () => remote.close(),
           async exec(command, opts) {
-            if (!raced && /'docker' 'run'.*'vm-runner'/.test(command)) {
+            if (!raced && /'docker' 'run'.*'vm-runner'/.test(shellText(command))) {
               raced = true;
               await remote.exec(command, opts); // the other attempt gets there first
             }
@@ -157,7 +158,7 @@ describe('a run lost to another worker', () => {
             if (lost.signal.aborted) after.push(command);
             const result = await remote.exec(command, opts);
             // The lock lapses while `network create` runs on the VM.
-            if (/docker' 'network' 'create/.test(command)) lost.abort('lock lost');
+            if (/docker' 'network' 'create/.test(shellText(command))) lost.abort('lock lost');
             return result;
           },
         },

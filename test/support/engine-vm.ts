@@ -13,12 +13,12 @@ import { connectSsh } from '../../src/ssh/connect.js';
 import { pinKeys } from '../../src/ssh/pins.js';
 import { eventLog } from './engine-events.js';
 import { writeSecrets } from './secrets-dir.js';
-import { startSshd } from './sshd.js';
+import { type SshdOptions, startSshd } from './sshd.js';
 import { startHealthServer } from './vm-health-server.js';
 
 /** A "VM": real sshd on loopback with the Docker stand-in, a runner health endpoint, secrets in files. */
-export async function startTestVm() {
-  const sshd = await startSshd();
+export async function startTestVm(sshdOptions: SshdOptions = {}) {
+  const sshd = await startSshd(sshdOptions);
   const health = await startHealthServer();
   const secrets = writeSecrets(sshd.privateKey);
   const runnerDir = join(mkdtempSync(join(tmpdir(), 'gsb-runner-')), 'runner dir');
@@ -97,9 +97,9 @@ export async function startTestVm() {
       rmSync(runnerDir, { recursive: true, force: true });
     },
     /** Runs the Docker stand-in directly, as root on the VM would. */
-    docker(argv: string[]) {
+    docker(argv: string[], knobs: Record<string, string> = {}) {
       const out = spawnSync(process.execPath, ['--', sshd.docker, ...argv], {
-        env: { ...process.env, FAKE_DOCKER_STATE: sshd.dockerStateDir },
+        env: { ...process.env, FAKE_DOCKER_STATE: sshd.dockerStateDir, ...knobs },
         encoding: 'utf8',
       });
       if (out.status !== 0) throw new Error(`docker ${argv.join(' ')} failed: ${out.stderr}`);

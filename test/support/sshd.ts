@@ -125,7 +125,7 @@ function emptyStateDir(dir: string): void {
  * A copy of the stand-in inside the sshd's own directory: the checkout may sit in a directory only root can
  * enter (/root), which the login user could not run it from.
  */
-function copyStandIn(dir: string): string {
+export function copyStandIn(dir: string): string {
   const bin = join(dir, 'bin');
   cpSync(STAND_IN_DIR, bin, { recursive: true, filter: (source) => !source.endsWith('.md') });
   chmodSync(bin, 0o755);

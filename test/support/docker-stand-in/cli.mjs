@@ -1,7 +1,8 @@
 /**
  * The Docker CLI stand-in: answers like the docker 27.x CLI (stdout, stderr, exit codes) for the commands
  * the bot runs, keeping state in FAKE_DOCKER_STATE instead of running containers. Knobs (environment):
- * FAKE_DOCKER_FAIL, FAKE_DOCKER_DELAY_MS, FAKE_DOCKER_NO_DAEMON, FAKE_DOCKER_UNHEALTHY, FAKE_DOCKER_USERS.
+ * FAKE_DOCKER_FAIL, FAKE_DOCKER_DELAY_MS, FAKE_DOCKER_NO_DAEMON, FAKE_DOCKER_UNHEALTHY, FAKE_DOCKER_STARTING,
+ * FAKE_DOCKER_USERS.
  * See README.md beside this file.
  */
 import { writeSync } from 'node:fs';

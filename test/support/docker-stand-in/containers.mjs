@@ -38,10 +38,11 @@ export function nameConflict(state, name) {
 }
 
 // By container name or by image: an image that never gets healthy leaves a rolled-back old one healthy.
-const unhealthy = (env, c) => {
-  const list = (env.FAKE_DOCKER_UNHEALTHY ?? '').split(',');
-  return list.includes(c.name) || list.includes(c.image);
-};
+const named = (list, c) => (list ?? '').split(',').some((entry) => entry === c.name || entry === c.image);
+const unhealthy = (env, c) => named(env.FAKE_DOCKER_UNHEALTHY, c);
+/** Still coming up: started, but not answering and nothing conclusive logged yet. */
+const starting = (env, c) => named(env.FAKE_DOCKER_STARTING, c);
+const answering = (env, c) => c.status === 'running' && !unhealthy(env, c) && !starting(env, c);
 
 function log(state, c, stream, line) {
   c.logs.push({ time: nextTime(state), stream, line });
@@ -82,6 +83,7 @@ function startRunner(env, state, c) {
     return false;
   }
   log(state, c, 'stderr', logfmt('info', `Parsing pool file ${pool}`));
+  if (starting(env, c)) return true;
   if (unhealthy(env, c)) {
     log(
       state,
@@ -99,6 +101,7 @@ function startRunner(env, state, c) {
 
 function startDelegate(env, state, c) {
   log(state, c, 'stdout', 'Delegate process started');
+  if (starting(env, c)) return true;
   if (unhealthy(env, c)) {
     log(state, c, 'stdout', 'Delegate used invalid token. Please check the token and restart the delegate.');
     return true;
@@ -295,7 +298,7 @@ export function execIn(env, state, c, argv) {
   const fail = (code, message) => ({ code, stderr: silent ? '' : `curl: (${code}) ${message}\n` });
   const { host, port, path } = splitUrl(url);
   if (host === 'localhost' || host === '127.0.0.1') {
-    if (kind === 'delegate' && port === '3460' && !unhealthy(env, c))
+    if (kind === 'delegate' && port === '3460' && answering(env, c))
       return path === '/api/health'
         ? { code: 0, stdout: '{"metaData":{},"resource":"healthy","responseMessages":[]}' }
         : fail(22, 'The requested URL returned error: 404');
@@ -307,7 +310,7 @@ export function execIn(env, state, c, argv) {
     peer &&
     Object.keys(peer.networks).some((n) => n !== 'bridge' && c.networks[n]?.id === peer.networks[n]?.id);
   if (!shared) return fail(6, `Could not resolve host: ${host}`);
-  const up = peer.status === 'running' && !unhealthy(env, peer);
+  const up = answering(env, peer);
   if (!up || imageKind(peer.image) !== 'runner' || port !== '3000')
     return fail(7, `Failed to connect to ${host} port ${port} after 0 ms: Couldn't connect to server`);
   return path === '/healthz' ? { code: 0, stdout: 'OK' } : fail(22, 'The requested URL returned error: 404');

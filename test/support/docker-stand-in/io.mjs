@@ -6,7 +6,7 @@ export class Answer {
     this.code = 0;
   }
   out(text) {
-    this.stdout += text.endsWith('\n') || text === '' ? text : `${text}\n`;
+    this.stdout += text.endsWith('\n') ? text : `${text}\n`;
   }
   err(text) {
     this.stderr += text.endsWith('\n') ? text : `${text}\n`;

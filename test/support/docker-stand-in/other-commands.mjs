@@ -30,7 +30,9 @@ function show(answer, format, views) {
     answer.out(JSON.stringify(plain(views), null, 4));
     return;
   }
-  for (const view of views) answer.out(render(format === 'json' ? '{{json .}}' : format, view));
+  // Docker ends each object's output with a newline, whatever the template printed.
+  for (const view of views)
+    answer.raw('stdout', `${render(format === 'json' ? '{{json .}}' : format, view)}\n`);
 }
 
 /** The daemon's answer for `info`; its error goes to stderr by the caller. */

@@ -46,7 +46,9 @@ function tokenize(body) {
     ];
     const match = patterns.map(([kind, re]) => [kind, re.exec(rest)]).find(([, m]) => m);
     if (!match) throw new TemplateError(`unexpected "${rest[0]}" in command`);
-    tokens.push({ kind: match[0], text: match[1][0] });
+    // `(pipeline).Field`: a field right after `)` (no space) applies to the pipeline's value.
+    const chained = match[0] === 'field' && tokens.at(-1)?.text === ')' && body[i - 1] === ')';
+    tokens.push({ kind: chained ? 'chain' : match[0], text: match[1][0] });
     i += match[1][0].length;
   }
   return tokens;
@@ -106,7 +108,11 @@ function parsePipeline(tokens) {
       if (token.text === '|' && token.kind === 'punct') commands.push([]);
       else if (token.text === '(' && token.kind === 'punct')
         commands.at(-1).push({ kind: 'pipe', commands: parseCommands(true) });
-      else commands.at(-1).push(token);
+      else if (token.kind === 'chain') {
+        const last = commands.at(-1).at(-1);
+        if (last?.kind !== 'pipe') throw new TemplateError(`unexpected ${token.text}`);
+        last.chain = token.text;
+      } else commands.at(-1).push(token);
     }
     if (stopAtParen) throw new TemplateError('unclosed left paren');
     return commands;
@@ -237,8 +243,14 @@ function evalPipeline(pipe, dot, vars) {
 
 function evalOperand(token, dot, vars) {
   switch (token.kind) {
-    case 'pipe':
-      return evalPipeline(token, dot, vars);
+    case 'pipe': {
+      const value = evalPipeline(token, dot, vars);
+      if (!token.chain) return value;
+      return token.chain
+        .slice(1)
+        .split('.')
+        .reduce((acc, name) => field(acc, name, token.chain), value);
+    }
     case 'string':
       return JSON.parse(token.text);
     case 'raw':
