@@ -52,8 +52,10 @@ export async function runSetup(input: RunInput, deps: EngineDeps): Promise<RunRe
       const upgrade = input.kind === 'upgrade' ? (input.upgrade ?? {}) : undefined;
       await runner.chooseImages((ctx) => chooseImages(ctx, upgrade));
       assertValidSettings(runner.settings);
-      // Pulled while the pool file and the network are seen to, the runner image costs its step no wait.
-      if (input.mode === 'setup') runner.pulls.ahead(runner.settings.runnerImage);
+      // Pulled while the pool file and the network are seen to, the runner image costs its step no wait;
+      // the delegate image follows, so that approving costs no pull either.
+      if (input.mode === 'setup')
+        runner.pulls.ahead(runner.settings.runnerImage, runner.settings.delegateImage);
       changes = await approveChanges(approval);
     }
     await approveInstall(approval, changes);
