@@ -6,7 +6,7 @@
  */
 
 import { checkDelegateImage } from './check-config/delegate-check.js';
-import { checkGoogleSide } from './check-config/google-check.js';
+import { prepareGoogleSide } from './check-config/google-check.js';
 import { checkRedis } from './check-config/redis-check.js';
 import type { ConfigCheckRow } from './check-config/rows.js';
 import { checkSettings } from './check-config/settings.js';
@@ -89,10 +89,12 @@ export async function checkConfig(
   const timeoutMs = options.timeoutMs ?? 3000;
   const settings = checkSettings(env, options.dotEnv ?? '.env');
   const { config } = settings;
+  // Before any check's clock starts: building Google's clients blocks the process for seconds.
+  const googleSide = await prepareGoogleSide(config, vm, timeoutMs);
   const [redis, slack, google, delegate] = await Promise.all([
     checkRedis(config, timeoutMs),
     checkSlack(config, timeoutMs),
-    checkGoogleSide(config, vm, timeoutMs),
+    googleSide.check(),
     checkDelegateImage(config, (options.now ?? Date.now)(), timeoutMs),
   ]);
   const rows = [...settings.rows, ...delegate, redis, slack, ...google];

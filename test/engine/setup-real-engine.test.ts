@@ -15,6 +15,8 @@ const inCi = process.env.CI === 'true' || process.env.CI === '1';
 if (missing && !inCi) console.warn(`real-engine tests skipped: ${missing}`);
 
 let tier: EngineTier;
+/** What the terminal showed for the setup from bare (the pull lines are checked on their own). */
+let fromBare = '';
 const RUNNER = 'vm-runner';
 
 beforeAll(async () => {
@@ -83,12 +85,23 @@ describe.skipIf(missing !== undefined && !inCi)('setup against a real Docker eng
   it('goes from bare to healthy, pulling both images from the registry', async () => {
     bare();
     const output = await setupHealthy();
+    fromBare = output;
     expect(output).toContain('vm-engine is set up');
     expect(running(RUNNER)).toBe('running');
     expect(running(DELEGATE)).toBe('running');
     expect(networkOf(RUNNER).trim()).toBe(NETWORK);
     expect(tier.engine.docker(['image', 'ls', '-q', tier.images.delegate]).trim()).not.toBe('');
     expect(output).not.toContain(TEST_TOKEN);
+  });
+
+  it('shows each image pull in the terminal with its layers and size', () => {
+    const output = fromBare;
+    expect(output).toContain('vm-engine is set up');
+    // These images are small: the pull is over before a progress line is due, so only its summary shows.
+    for (const image of [tier.images.runner, tier.images.delegate])
+      expect(output).toMatch(
+        new RegExp(`pulled ${image.replace(/[.]/g, '\\.')} \\(\\d+ layers?, [\\d.]+ MB\\)`),
+      );
   });
 
   it('keeps the runner database in the runner folder on the VM, so recreating vm-runner keeps it', async () => {
@@ -186,7 +199,7 @@ describe.skipIf(missing !== undefined && !inCi)('setup against a real Docker eng
       tier.engine.docker(['restart', '-t', '1', DELEGATE]);
     });
     expect(tier.engine.docker(['logs', DELEGATE])).toContain('Delegate registered with id');
-    const run = await tier.cli('setup', ['--yes'], { DELEGATE_HEALTH_TIMEOUT: '6s' });
+    const run = await tier.cli('setup', ['--yes'], { DELEGATE_HEALTH_TIMEOUT: '4s' });
     expect(run.code, run.output).toBe(1);
     expect(run.output).toContain('failed at delegate-health');
     expect(run.output).not.toContain(TEST_TOKEN);
@@ -196,7 +209,7 @@ describe.skipIf(missing !== undefined && !inCi)('setup against a real Docker eng
     healthy = false;
     const run = await tier.cli('setup', ['--yes'], {
       DELEGATE_TAGS: 'never-healthy',
-      DELEGATE_HEALTH_TIMEOUT: '6s',
+      DELEGATE_HEALTH_TIMEOUT: '4s',
     });
     expect(run.code, run.output).toBe(1);
     expect(run.output).toContain('failed at delegate-health');
@@ -212,16 +225,6 @@ describe.skipIf(missing !== undefined && !inCi)('setup against a real Docker eng
     } finally {
       tier.vm.restoreCurl();
     }
-  });
-
-  it('shows each image pull in the terminal with its layers and size', async () => {
-    bare();
-    const output = await setupHealthy();
-    // These images are small: the pull is over before a progress line is due, so only its summary shows.
-    for (const image of [tier.images.runner, tier.images.delegate])
-      expect(output).toMatch(
-        new RegExp(`pulled ${image.replace(/[.]/g, '\\.')} \\(\\d+ layers?, [\\d.]+ MB\\)`),
-      );
   });
 
   it("fails the step whose image the registry does not have, with Docker's message", async () => {
