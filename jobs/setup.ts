@@ -14,8 +14,19 @@ import { settleCrash, settleRun } from '../src/queue/settle-run.js';
 import type { RunOutcome } from '../src/queue/setup-queue.js';
 import type { RunRecord, SetupJobData } from '../src/queue/types.js';
 import type { EngineDeps, RunInput } from '../src/setup/engine.js';
+import { imageFor } from '../src/setup/image-ref.js';
 import type { Clock, HostKeyStore, Reporter, RunResult } from '../src/setup/ports.js';
 import type { SetupSettings } from '../src/setup/settings.js';
+
+/** An upgrade's images as typed, made whole against the configured ones (a bare tag keeps the repository). */
+function upgradeImages(config: Config, images: RunRecord['images']) {
+  const given = (configured: string, value: string | undefined) =>
+    value === undefined ? undefined : imageFor(configured, value);
+  return {
+    delegate: given(config.delegateImage, images?.delegate),
+    runner: given(config.runnerImage, images?.runner),
+  };
+}
 
 export type RunSetup = (input: RunInput, deps: EngineDeps) => Promise<RunResult>;
 
@@ -95,14 +106,16 @@ export function setupProcessor(ctx: SetupProcessorContext) {
       ref: { project: run.target.project, zone: run.target.zone, name: run.target.vm },
     };
 
+    const input = runInputFor(ctx.config, runId, 'setup', target, settings);
+    if (run.kind === 'upgrade') {
+      input.kind = 'upgrade';
+      input.upgrade = upgradeImages(ctx.config, run.images);
+    }
     let result: RunResult;
     try {
       // Lost to another worker: return at once (the engine stops by itself before its next command), so that
       // this worker is free to take the run up again without an old processing of it still going.
-      result = await untilAborted(
-        ctx.runSetup(runInputFor(ctx.config, runId, 'setup', target, settings), deps),
-        signal,
-      );
+      result = await untilAborted(ctx.runSetup(input, deps), signal);
     } catch (error) {
       if (signal?.aborted) throw takenOver(runId);
       return settleCrash(settle, run, error);

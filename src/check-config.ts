@@ -5,6 +5,7 @@
  * seconds even when everything is down.
  */
 
+import { checkDelegateImage } from './check-config/delegate-check.js';
 import { prepareGoogleSide } from './check-config/google-check.js';
 import { checkRedis } from './check-config/redis-check.js';
 import type { ConfigCheckRow } from './check-config/rows.js';
@@ -30,6 +31,8 @@ export interface CheckConfigOptions {
   dotEnv?: string | false;
   /** Bound of each network check. @defaultValue 3000 */
   timeoutMs?: number;
+  /** The time the delegate image's age is told from. @defaultValue Date.now */
+  now?: () => number;
 }
 
 function parseArgs(argv: readonly string[]): { vm: string | undefined; help: boolean } {
@@ -92,13 +95,15 @@ export async function checkConfig(
   const { config } = settings;
   // Before any check's clock starts: building Google's clients blocks the process for seconds.
   const googleSide = await prepareGoogleSide(config, vm, timeoutMs);
-  const [redis, slack, appToken, google] = await Promise.all([
+  const [redis, slack, appToken, google, delegate] = await Promise.all([
     checkRedis(config, timeoutMs),
     checkSlack(config, timeoutMs),
     checkSlackAppToken(config, timeoutMs),
     googleSide.check(),
+    checkDelegateImage(config, (options.now ?? Date.now)(), timeoutMs),
   ]);
-  const rows = [...settings.rows, redis, slack, ...(appToken === undefined ? [] : [appToken]), ...google];
+  const appTokenRows = appToken === undefined ? [] : [appToken];
+  const rows = [...settings.rows, ...delegate, redis, slack, ...appTokenRows, ...google];
   const redactor = redactorFor(config);
   io.stdout.write(`${redactor.redact(formatTable(rows))}\n\n${verdict(rows)}\n`);
   return rows.some((r) => r.status === 'FAIL') ? 1 : 0;

@@ -6,6 +6,7 @@ import { asGitspacesError, GitspacesError } from './errors.js';
 const NEEDS: Record<string, Need[]> = {
   setup: ['secrets', 'harness'],
   plan: ['secrets', 'harness'],
+  upgrade: ['secrets', 'harness'],
   status: [],
   serve: ['slack', 'approvers', 'secrets', 'harness'],
   app: ['slack', 'approvers', 'secrets', 'harness'],
@@ -43,12 +44,15 @@ export async function main(
         return command === undefined ? EXIT.usage : EXIT.ok;
       case 'setup':
       case 'plan':
+      case 'upgrade':
       case 'status': {
         if (wantsHelp(rest)) {
           io.stdout.write(`${commandUsage(command)}\n`);
           return EXIT.ok;
         }
         const args = parseTargetArgs(rest);
+        if (command !== 'upgrade' && (args.delegate !== undefined || args.runner !== undefined))
+          throw new GitspacesError('USAGE', `--delegate and --runner belong to upgrade.\n\n${USAGE}`);
         const config = applyTargetArgs(loadConfig(env, { needs: NEEDS[command] ?? [] }), args);
         return command === 'status'
           ? await terminalStatus(config, args, io)

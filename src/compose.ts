@@ -6,12 +6,14 @@ import { systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { createComputeLocator } from './gcp/compute.js';
 import { createSecretManagerSource } from './gcp/secrets.js';
+import { createDelegateVersions } from './harness/delegate-versions.js';
 import { createSecretSource } from './secrets/index.js';
 import type { EngineDeps, RunInput, SetupTarget } from './setup/engine.js';
 import type {
   ApprovalGate,
   Clock,
   Connector,
+  DelegateVersions,
   HostKeyStore,
   Journal,
   Reporter,
@@ -47,6 +49,8 @@ export function settingsFor(
     delegateHealthTimeoutMs: config.delegateHealthTimeoutMs,
     runnerHealthPort: 3000,
     approvalTtlMs: config.approvalTtlMs,
+    delegateStopTimeoutMs: config.delegateStopTimeoutMs,
+    runnerStopTimeoutMs: config.runnerStopTimeoutMs,
     secretRefs: {
       pool: config.secrets.pool ?? '',
       delegateToken: config.secrets.delegateToken ?? '',
@@ -105,6 +109,25 @@ export interface EngineParts {
 /** The engine's adapters beyond a run's own reporter, gate and journal (tests pass ones for their VMs). */
 export type EngineAdapters = Omit<EngineParts, 'reporter' | 'gate' | 'journal' | 'hostKeyStore' | 'signal'>;
 
+/** With HARNESS_API_KEY_SECRET, the engine can name Harness's latest supported delegate. */
+function delegateVersionsFor(config: Config, secrets: SecretSource) {
+  const { apiKeySecret, accountId, managerUrl } = config.harness;
+  if (apiKeySecret === undefined || accountId === undefined) return {};
+  const key = `${managerUrl}\0${accountId}\0${apiKeySecret}`;
+  let versions = versionsCache.get(key);
+  if (!versions) {
+    versions = createDelegateVersions({
+      managerUrl,
+      accountId: accountId.trim(),
+      apiKeyRef: apiKeySecret,
+      secrets,
+    });
+    versionsCache.set(key, versions);
+  }
+  return { delegateVersions: versions };
+}
+const versionsCache = new Map<string, DelegateVersions>();
+
 export function createEngineDeps(config: Config, parts: EngineParts): EngineDeps {
   const needsShared = parts.secrets === undefined || parts.vms === undefined;
   const adapters = needsShared ? sharedAdapters(config) : undefined;
@@ -120,6 +143,7 @@ export function createEngineDeps(config: Config, parts: EngineParts): EngineDeps
     journal: parts.journal,
     clock: parts.clock ?? systemClock,
     ...(parts.signal ? { signal: parts.signal } : {}),
+    ...delegateVersionsFor(config, parts.secrets ?? (adapters as NonNullable<typeof adapters>).secrets),
     ...(parts.redactor ? { redactor: parts.redactor } : {}),
   };
 }

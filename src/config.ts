@@ -36,7 +36,12 @@ export interface Config {
     knownHosts: string | undefined;
     address: SshAddress;
   };
-  harness: { accountId: string | undefined; managerUrl: string };
+  harness: {
+    accountId: string | undefined;
+    managerUrl: string;
+    /** Optional: an API key (delegate view) that lets the bot ask Harness for the latest supported delegate. */
+    apiKeySecret: string | undefined;
+  };
   runnerImage: string;
   delegateImage: string;
   /** `{vm}` is replaced by the VM name. */
@@ -46,6 +51,9 @@ export interface Config {
   dockerNetwork: string;
   runnerHealthTimeoutMs: number;
   delegateHealthTimeoutMs: number;
+  /** `docker stop -t` before a container is replaced: the delegate finishes its tasks, the runner its calls. */
+  delegateStopTimeoutMs: number;
+  runnerStopTimeoutMs: number;
   approvers: string[];
   /** `'*'` lets anyone start a run. */
   setupAllowed: '*' | string[];
@@ -193,6 +201,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     harness: {
       accountId: r.str('HARNESS_ACCOUNT_ID'),
       managerUrl: r.url('HARNESS_MANAGER_URL', 'https://app.harness.io') ?? 'https://app.harness.io',
+      apiKeySecret: r.str('HARNESS_API_KEY_SECRET'),
     },
     runnerImage: r.def('RUNNER_IMAGE', 'drone/drone-runner-aws:latest'),
     delegateImage: r.def('DELEGATE_IMAGE', DEFAULT_DELEGATE_IMAGE),
@@ -202,6 +211,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     dockerNetwork: r.def('DOCKER_NETWORK', 'harness'),
     runnerHealthTimeoutMs: r.duration('RUNNER_HEALTH_TIMEOUT', '120s'),
     delegateHealthTimeoutMs: r.duration('DELEGATE_HEALTH_TIMEOUT', '300s'),
+    delegateStopTimeoutMs: r.duration('DELEGATE_STOP_TIMEOUT', '10m'),
+    runnerStopTimeoutMs: r.duration('RUNNER_STOP_TIMEOUT', '1m'),
     approvers: r.ids('APPROVERS', ID_LIST, userIds) ?? [],
     setupAllowed:
       setupAllowedText === '*' || setupAllowedText === undefined

@@ -116,7 +116,7 @@ describe('gitspaces-bot check-config', () => {
     expect(r.row('DELEGATE_TOKEN_SECRET delegate-token')?.status).toBe('ok');
     expect(r.row('SSH_KEY_SECRET ssh-key')?.status).toBe('ok');
     expect(r.row('VM runner-1')?.text).toContain('RUNNING at 10.128.0.7');
-    expect(r.out).toContain('All 7 checks passed.');
+    expect(r.out).toContain('All 8 checks passed.');
     for (const secret of [
       BOT_TOKEN,
       DELEGATE_TOKEN,
@@ -138,7 +138,7 @@ describe('gitspaces-bot check-config', () => {
     expect(r.row('Redis')?.status).toBe('ok');
     expect(r.row('Slack auth.test')?.status).toBe('ok');
     expect(r.row('POOL_SECRET pool')?.status).toBe('ok');
-    expect(r.out).toMatch(/3 of 9 checks failed: .* again \(5 passed, 1 skipped\)\./);
+    expect(r.out).toMatch(/3 of 10 checks failed: .* again \(6 passed, 1 skipped\)\./);
   });
 
   it('says to fix the token when Slack refuses it, without printing it', async () => {

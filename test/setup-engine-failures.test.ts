@@ -98,7 +98,8 @@ describe('interrupted runs', () => {
           putFile: (...a) => remote.putFile(...a),
           close: () => remote.close(),
           exec: async (command, opts) => {
-            if (/network' 'inspect/.test(shellText(command))) {
+            // The network step's own check (the change plan inspects the network too, with another format).
+            if (/network' 'inspect' 'harness' '--format' '\{\{\.Name\}\}/.test(shellText(command))) {
               throw new GitspacesError('SSH_DISCONNECTED', 'The SSH connection closed during a command.', {
                 retryable: true,
               });

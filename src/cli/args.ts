@@ -8,9 +8,20 @@ export interface TargetArgs {
   knownHosts: string | undefined;
   name: string | undefined;
   yes: boolean;
+  /** `upgrade --delegate/--runner <image-or-tag>`. */
+  delegate?: string | undefined;
+  runner?: string | undefined;
 }
 
-const VALUE_FLAGS = new Set(['--host', '--port', '--user', '--known-hosts', '--name']);
+const VALUE_FLAGS = new Set([
+  '--host',
+  '--port',
+  '--user',
+  '--known-hosts',
+  '--name',
+  '--delegate',
+  '--runner',
+]);
 
 export const USAGE = `Usage: gitspaces-bot <command> [options]
 
@@ -21,6 +32,9 @@ Commands:
   check-config [<vm>]   check every setting, Redis, Slack and Google; non-zero exit when anything is wrong
   setup  <vm> | --host <addr> [--port <n>] [--user <u>] [--known-hosts <file>] [--name <vm>] [--yes]
                         set up the runner and delegate on a VM, in this terminal
+  upgrade <target> [--delegate <image-or-tag>] [--runner <image-or-tag>] [--yes]
+                        replace the containers with these images (a bare tag keeps the repository),
+                        after showing old → new; the old container comes back if the new one is not healthy
   plan   <target>       the checks alone: what setup would change (nothing is changed)
   status <target>       what is live on the VM
 
@@ -103,6 +117,8 @@ export function parseTargetArgs(argv: string[]): TargetArgs {
       if (flag === '--user') out.user = value;
       if (flag === '--known-hosts') out.knownHosts = value;
       if (flag === '--name') out.name = value;
+      if (flag === '--delegate') out.delegate = value;
+      if (flag === '--runner') out.runner = value;
       if (flag === '--port') {
         const port = Number(value);
         if (!Number.isInteger(port) || port < 1 || port > 65535)

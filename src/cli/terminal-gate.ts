@@ -16,12 +16,14 @@ export interface TerminalGateOptions {
 export function terminalGate(options: TerminalGateOptions): ApprovalGate {
   const now = options.now ?? Date.now;
   return {
-    async decide(): Promise<ApprovalDecision> {
+    async decide(request): Promise<ApprovalDecision> {
       if (options.yes) return { kind: 'approved', by: options.user, at: now() };
       if (!options.input.isTTY) return { kind: 'pending' };
       const rl = createInterface({ input: options.input, output: options.output });
       try {
-        const answer = (await rl.question('Install the delegate now? [y/N] ')).trim().toLowerCase();
+        const ask =
+          (request.changes ?? []).length > 0 ? 'Make these changes now?' : 'Install the delegate now?';
+        const answer = (await rl.question(`${ask} [y/N] `)).trim().toLowerCase();
         return answer === 'y' || answer === 'yes'
           ? { kind: 'approved', by: options.user, at: now() }
           : { kind: 'rejected', by: options.user, at: now() };

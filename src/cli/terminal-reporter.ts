@@ -81,8 +81,14 @@ export function terminalReporter(
     },
     approvalRequested(request: ApprovalRequest) {
       endLive();
+      const changes = request.changes ?? [];
       line(
-        `Approval needed to install the delegate ${request.delegateName} (${request.delegateImage}) on ${request.vm}\n  account ${request.accountId}, tags "${request.tags}", host key ${request.hostKeyFingerprint}`,
+        changes.length > 0
+          ? `Approval needed to change ${request.vm}:\n${changes.map((c) => `  ${c}`).join('\n')}`
+          : `Approval needed to install the delegate ${request.delegateName} (${request.delegateImage}) on ${request.vm}`,
+      );
+      line(
+        `  account ${request.accountId}, tags "${request.tags}", host key ${request.hostKeyFingerprint}${request.delegateAge ? `\n  ${request.delegateAge}` : ''}`,
       );
     },
     runFinished(result: RunResult) {

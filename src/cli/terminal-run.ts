@@ -5,6 +5,7 @@ import { createEngineDeps, runInputFor, settingsFor } from '../compose.js';
 import type { Config } from '../config.js';
 import { GitspacesError } from '../errors.js';
 import { runSetup, type SetupTarget } from '../setup/engine.js';
+import { imageFor } from '../setup/image-ref.js';
 import { memoryJournal } from '../setup/memory-journal.js';
 import type { HostKeyStore } from '../setup/ports.js';
 import { describeStatus } from '../setup/probe.js';
@@ -58,9 +59,9 @@ function hostKeyStore(config: Config): HostKeyStore | undefined {
   return createFileHostKeyStore(join(dir, 'gitspaces-bot', 'known-hosts.json'));
 }
 
-/** `setup` and `plan` in the terminal: no Slack, no Redis. */
+/** `setup`, `upgrade` and `plan` in the terminal: no Slack, no Redis. */
 export async function terminalRun(
-  mode: 'setup' | 'plan',
+  command: 'setup' | 'plan' | 'upgrade',
   config: Config,
   args: TargetArgs,
   io: Io,
@@ -75,11 +76,20 @@ export async function terminalRun(
     journal: memoryJournal(),
     ...(store ? { hostKeyStore: store } : {}),
   });
-  const result = await runSetup(runInputFor(config, `cli-${randomUUID()}`, mode, target, settings), deps);
+  const mode = command === 'plan' ? 'plan' : 'setup';
+  const input = runInputFor(config, `cli-${randomUUID()}`, mode, target, settings);
+  if (command === 'upgrade') {
+    input.kind = 'upgrade';
+    input.upgrade = {
+      delegate: args.delegate === undefined ? undefined : imageFor(config.delegateImage, args.delegate),
+      runner: args.runner === undefined ? undefined : imageFor(config.runnerImage, args.runner),
+    };
+  }
+  const result = await runSetup(input, deps);
   reporter.stop();
   if (result.state === 'awaiting-approval') {
     io.stdout.write(
-      `${summary(result)}\nNo terminal to ask on: run again with --yes to approve installing the delegate.\n`,
+      `${summary(result)}\nNo terminal to ask on: run again with --yes to approve what changes.\n`,
     );
     return EXIT.approval;
   }

@@ -50,6 +50,9 @@ export function encodeNewRun(run: RunRecord): string[] {
     approvalTs: run.approvalTs,
     delegateName: run.delegateName,
     tags: run.tags,
+    kind: run.kind,
+    upgradeDelegate: run.images?.delegate,
+    upgradeRunner: run.images?.runner,
     state: run.state,
     createdAt: run.createdAt,
     updatedAt: run.updatedAt,
@@ -76,6 +79,10 @@ export function decodeRun(fields: Fields, auditRows: string[]): RunRecord | unde
     messageShows: fields.messageShows,
     delegateName: fields.delegateName,
     tags: fields.tags,
+    kind: fields.kind === 'upgrade' ? 'upgrade' : 'setup',
+    ...(fields.upgradeDelegate !== undefined || fields.upgradeRunner !== undefined
+      ? { images: { delegate: fields.upgradeDelegate, runner: fields.upgradeRunner } }
+      : {}),
     state: (fields.state ?? 'queued') as RunState,
     steps,
     decision: fields.decision === undefined ? undefined : (JSON.parse(fields.decision) as FinalDecision),

@@ -13,7 +13,15 @@ import { redisUnavailable } from './redis.js';
 import { isRunId, newRunId } from './run-id.js';
 import { createRunStore, type RunStore } from './run-store.js';
 import type { SetupQueue } from './setup-queue.js';
-import type { AttachedMessages, FinalDecision, RunRecord, RunTarget, SetupJobData } from './types.js';
+import type {
+  AttachedMessages,
+  FinalDecision,
+  RunImages,
+  RunKind,
+  RunRecord,
+  RunTarget,
+  SetupJobData,
+} from './types.js';
 import { wakeFirst } from './wake-first.js';
 
 export interface StartInput {
@@ -23,6 +31,8 @@ export interface StartInput {
   channel: string;
   delegateName?: string;
   tags?: string;
+  kind?: RunKind;
+  images?: RunImages;
 }
 
 export type StartOutcome = { ok: true; run: RunRecord } | { ok: false; reason: 'active'; active: RunRecord };
@@ -188,6 +198,8 @@ export function jobDataFor(run: RunRecord, secrets: Config['secrets']): SetupJob
     messageTs: run.messageTs,
     delegateName: run.delegateName,
     tags: run.tags,
+    kind: run.kind ?? 'setup',
+    ...(run.images ? { images: run.images } : {}),
     secretRefs: { ...secrets },
   };
 }

@@ -45,6 +45,10 @@ export interface RunRecord {
   messageShows?: string | undefined;
   delegateName: string | undefined;
   tags: string | undefined;
+  /** `setup` (absent in records older than upgrades) or `upgrade`, as `/gitspaces status` shows it. */
+  kind?: RunKind;
+  /** What an upgrade asked for, as typed (`delegate=<image-or-tag>`); resolved against the config by the worker. */
+  images?: RunImages;
   state: RunState;
   steps: StepRecord[];
   decision: FinalDecision | undefined;
@@ -54,6 +58,13 @@ export interface RunRecord {
   updatedAt: number;
   finishedAt: number | undefined;
   audit: AuditEntry[];
+}
+
+export type RunKind = 'setup' | 'upgrade';
+
+export interface RunImages {
+  delegate?: string | undefined;
+  runner?: string | undefined;
 }
 
 /** Messages of a run to record: its parent (and what it showed when posted) or its approval request. */
@@ -72,6 +83,8 @@ export interface SetupJobData {
   messageTs: string | undefined;
   delegateName: string | undefined;
   tags: string | undefined;
+  kind?: RunKind;
+  images?: RunImages;
   /**
    * Secret references (names, never values) as the enqueuing process knew them, for the audit. The worker
    * reads secrets through its own configuration.

@@ -6,6 +6,14 @@ export const RUNNER_NAME = 'vm-runner';
 /** Labels the bot puts on its containers, so a later run can tell whether one has the wanted settings. */
 export const SPEC_LABEL = 'io.harness.gitspaces.spec';
 export const POOL_LABEL = 'io.harness.gitspaces.pool-sha256';
+/** The image an upgrade chose (absent for the configured one): a later setup keeps it. */
+export const IMAGE_LABEL = 'io.harness.gitspaces.image';
+/** The delegate's settings that are not secret, so that a change can be named ("DELEGATE_TAGS: a → b"). */
+export const SETTINGS_LABEL = 'io.harness.gitspaces.settings';
+/** A salted hash of the token: tells "rotated" without holding anything a token could be found from. */
+export const TOKEN_LABEL = 'io.harness.gitspaces.token';
+/** The container kept while its replacement proves healthy. */
+export const previousName = (name: string) => `${name}-previous`;
 
 export const sha256 = (text: string | Buffer): string => createHash('sha256').update(text).digest('hex');
 
@@ -31,6 +39,9 @@ export interface ContainerSpec {
 }
 
 const RESTART_POLICY = 'unless-stopped';
+
+/** `--label` for an image an upgrade chose (or a setup kept from one); none for the configured image. */
+const imageLabel = (image: string, pinned: boolean) => (pinned ? ['--label', `${IMAGE_LABEL}=${image}`] : []);
 /**
  * The runner keeps the Gitspace VMs it manages in a SQLite file whose default path is relative to an
  * image without WORKDIR, i.e. inside the container (drone-runner-aws command/config/config.go): in the
@@ -66,7 +77,15 @@ export function runnerSpec(s: SetupSettings, poolHash: string): ContainerSpec {
     image: s.runnerImage,
     specHash,
     poolHash,
-    args: [...args, '--label', `${SPEC_LABEL}=${specHash}`, '--label', `${POOL_LABEL}=${poolHash}`, ...tail],
+    args: [
+      ...args,
+      '--label',
+      `${SPEC_LABEL}=${specHash}`,
+      '--label',
+      `${POOL_LABEL}=${poolHash}`,
+      ...imageLabel(s.runnerImage, s.pinnedImages?.runner === true),
+      ...tail,
+    ],
     network: s.dockerNetwork,
     restartPolicy: RESTART_POLICY,
     ports: ['3000/tcp=3000'],
@@ -88,6 +107,14 @@ export function delegateEnv(s: SetupSettings, token: string): [string, string][]
     ['MANAGER_HOST_AND_PORT', s.managerUrl],
   ];
 }
+
+/** The delegate's environment without its token: what a label may show. */
+export const publicEnv = (s: SetupSettings): [string, string][] =>
+  delegateEnv(s, '').filter(([key]) => key !== 'DELEGATE_TOKEN');
+
+/** Salted with the account and delegate name, and cut short: equal tokens match, nothing more is learnt. */
+export const tokenMark = (s: SetupSettings, token: string): string =>
+  sha256(`gitspaces-bot token mark\0${s.accountId}\0${s.delegateName}\0${token}`).slice(0, 16);
 
 /** `KEY=value` lines for `--env-file` (Docker keeps quotes literally, so none are added). */
 export function envFileContent(env: [string, string][]): string {
@@ -116,6 +143,11 @@ export function delegateSpec(s: SetupSettings, token: string, envFile: string): 
       envFile,
       '--label',
       `${SPEC_LABEL}=${specHash}`,
+      '--label',
+      `${SETTINGS_LABEL}=${JSON.stringify(Object.fromEntries(publicEnv(s)))}`,
+      '--label',
+      `${TOKEN_LABEL}=${tokenMark(s, token)}`,
+      ...imageLabel(s.delegateImage, s.pinnedImages?.delegate === true),
       s.delegateImage,
     ],
     network: s.dockerNetwork,

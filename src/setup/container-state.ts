@@ -12,6 +12,8 @@ export interface ContainerState {
   imageId: string;
   specHash: string;
   poolHash: string;
+  /** Every label, for the labels the change plan reads (settings, token mark, chosen image). */
+  labels?: Record<string, string>;
   /** Network name → network id, for every network it is attached to. */
   networks: Record<string, string>;
   restartPolicy: string;
@@ -71,6 +73,7 @@ export function parseContainer(line: string): ContainerState | undefined {
     imageId: found.imageId ?? '',
     specHash: labels[SPEC_LABEL] ?? '',
     poolHash: labels[POOL_LABEL] ?? '',
+    labels,
     networks: Object.fromEntries(
       Object.entries(found.networks ?? {}).map(([net, info]) => [net, info.NetworkID ?? '']),
     ),

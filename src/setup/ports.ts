@@ -123,6 +123,15 @@ export interface ApprovalRequest {
   accountId: string;
   tags: string;
   expiresAt: number;
+  /** Old → new per container (`vm-runner: image a → b`), when the run would stop or replace one. */
+  changes?: string[];
+  /** "delegate 25.03.85504 is 21 months old: …", for the image being installed. */
+  delegateAge?: string;
+}
+
+/** Harness's latest supported delegate version for the account (`YY.MM.build`), undefined when unknown. */
+export interface DelegateVersions {
+  latestSupported(): Promise<string | undefined>;
 }
 
 export type ApprovalDecision =

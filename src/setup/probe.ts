@@ -1,5 +1,6 @@
 import { RUNNER_NAME } from './container-specs.js';
 import type { ContainerState } from './container-state.js';
+import type { AgeAdvice } from './delegate-age.js';
 import { answersOnVm, delegateHealth } from './health-probes.js';
 import type { RemoteHost } from './ports.js';
 import type { Redactor } from './redactor.js';
@@ -19,6 +20,8 @@ export interface VmStatus {
   network: boolean;
   runner: ContainerStatus;
   delegate: ContainerStatus;
+  /** How old the running delegate's image is, and what to do when it is past support. */
+  delegateAge?: AgeAdvice;
 }
 
 export async function probeVm(
@@ -70,5 +73,6 @@ export function describeStatus(s: VmStatus): string[] {
     `network: ${s.network ? 'present' : 'absent'}`,
     `runner: ${container(s.runner)}`,
     `delegate: ${container(s.delegate)}`,
+    ...(s.delegateAge ? [`${s.delegateAge.stale ? 'warning: ' : ''}${s.delegateAge.text}`] : []),
   ];
 }

@@ -1,4 +1,5 @@
-import type { ApprovalGate, Clock, Connector, Journal, Reporter } from './ports.js';
+import type { UpgradeImages } from './change/choose-images.js';
+import type { ApprovalGate, Clock, Connector, DelegateVersions, Journal, Reporter } from './ports.js';
 import type { PreflightDeps, SetupTarget } from './preflight.js';
 import type { Redactor } from './redactor.js';
 import type { SetupSettings } from './settings.js';
@@ -6,6 +7,9 @@ import type { SetupSettings } from './settings.js';
 export interface RunInput {
   runId: string;
   mode: 'setup' | 'plan';
+  /** An upgrade installs the images it names (or the configured ones) and labels them so setup keeps them. */
+  kind?: 'setup' | 'upgrade';
+  upgrade?: UpgradeImages;
   target: SetupTarget;
   settings: SetupSettings;
   /** SSH port for VMs found through the Compute API. */
@@ -22,6 +26,8 @@ export interface EngineDeps extends Omit<PreflightDeps, 'redactor'> {
   signal?: AbortSignal;
   /** Attempts per step when the connection drops or times out (reconnecting in between). */
   attempts?: number;
+  /** Asks Harness for the latest supported delegate version (with HARNESS_API_KEY_SECRET). */
+  delegateVersions?: DelegateVersions;
   /** Shared with the caller so that it can redact its own logs too. */
   redactor?: Redactor;
 }

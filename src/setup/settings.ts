@@ -18,6 +18,11 @@ export interface SetupSettings {
   /** Where the runner answers `/healthz` on the VM. The runner publishes 3000 (`-p 3000:3000`). */
   runnerHealthPort: number;
   approvalTtlMs: number;
+  /** `docker stop -t` before a running container is replaced; defaults 10m (delegate) and 1m (runner). */
+  delegateStopTimeoutMs?: number;
+  runnerStopTimeoutMs?: number;
+  /** Images an upgrade chose, kept as a label on the container so that a later setup keeps them. */
+  pinnedImages?: { runner?: boolean; delegate?: boolean };
   secretRefs: { pool: string; delegateToken: string; sshKey: string; runnerSaKey: string | undefined };
 }
 

@@ -1,4 +1,5 @@
 import { GitspacesError } from '../errors.js';
+import { delegateAdvice } from './delegate-age.js';
 import type { HostKey } from './ports.js';
 import type { SetupTarget } from './preflight.js';
 import { probeVm, type VmStatus } from './probe.js';
@@ -6,7 +7,8 @@ import type { Redactor } from './redactor.js';
 import type { EngineDeps } from './run-input.js';
 import type { SetupSettings } from './settings.js';
 
-export type StatusDeps = Pick<EngineDeps, 'secrets' | 'vms' | 'pinFor' | 'needsPublishedKeys' | 'connect'>;
+export type StatusDeps = Pick<EngineDeps, 'secrets' | 'vms' | 'pinFor' | 'needsPublishedKeys' | 'connect'> &
+  Partial<Pick<EngineDeps, 'clock' | 'delegateVersions'>>;
 
 /** Connects with the pinned host key and reports what is live on the VM. Needs only the SSH key. */
 export async function vmStatus(
@@ -36,9 +38,14 @@ export async function vmStatus(
   redactor.add(privateKey);
   const pin = await deps.pinFor({ vm: settings.vm, host, port, published });
   const { remote } = await deps.connect({ host, port, user: settings.sshUser, privateKey, pin });
+  let status: VmStatus;
   try {
-    return await probeVm(remote, settings, redactor);
+    status = await probeVm(remote, settings, redactor);
   } finally {
     await remote.close();
   }
+  const image = status.delegate.state?.image;
+  if (image === undefined || !deps.clock) return status;
+  const latest = await deps.delegateVersions?.latestSupported().catch(() => undefined);
+  return { ...status, delegateAge: delegateAdvice(image, deps.clock.now(), settings.vm, latest) };
 }

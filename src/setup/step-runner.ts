@@ -1,11 +1,13 @@
 import { GitspacesError } from '../errors.js';
 import { guardRemote, throwIfAbandoned } from './abandon.js';
+import { type ContainerChange, changePlan } from './change/change-plan.js';
 import { fingerprint } from './fingerprint.js';
 import { RunPulls } from './image-pull.js';
 import type { HostKey, JournalState, RemoteHost, ReportedError, RunResult, StepRecord } from './ports.js';
 import type { Preflight } from './preflight.js';
 import type { Redactor } from './redactor.js';
 import type { EngineDeps, RunInput } from './run-input.js';
+import type { SetupSettings } from './settings.js';
 import { delegateStep } from './steps/delegate.js';
 import { delegateHealthStep } from './steps/health.js';
 import type { StepContext, VmStep } from './steps/index.js';
@@ -23,6 +25,7 @@ export class StepRunner {
   /** Progress of a pull goes to the step that is running when it comes. */
   private current: StepId = 'preflight';
   readonly pulls: RunPulls;
+  settings: SetupSettings;
 
   constructor(
     private readonly input: RunInput,
@@ -30,6 +33,7 @@ export class StepRunner {
     private readonly redactor: Redactor,
     readonly journal: JournalState,
   ) {
+    this.settings = input.settings;
     this.pulls = new RunPulls(
       () => this.context().vm,
       deps.clock,
@@ -124,7 +128,7 @@ export class StepRunner {
       vm: new VmShell(remote, this.redactor),
       remote,
       runId: this.input.runId,
-      settings: this.input.settings,
+      settings: this.settings,
       material: pre.material,
       clock: this.deps.clock,
       redactor: this.redactor,
@@ -161,7 +165,8 @@ export class StepRunner {
     if (found.ok) {
       // Right after its container was (re)created, a passing health check is news, not "already in place".
       const fresh = step.after !== undefined && this.changed.has(step.after);
-      return this.finish(step.id, fresh ? 'done' : 'unchanged', found.summary, elapsed());
+      const summary = await this.settle(step, found.summary);
+      return this.finish(step.id, fresh ? 'done' : 'unchanged', summary, elapsed());
     }
     if (this.input.mode === 'plan')
       return this.finish(step.id, 'pending', `would change: ${found.summary}`, elapsed());
@@ -177,13 +182,31 @@ export class StepRunner {
         `${step.id} was applied (${did}) but its check still fails: ${after.summary}.`,
       );
     }
-    return this.finish(step.id, 'done', did, elapsed());
+    return this.finish(step.id, 'done', await this.settle(step, did), elapsed());
+  }
+
+  /** A step's tidying up once it passed (a replaced container's kept predecessor goes), in setup only. */
+  private async settle(step: VmStep, summary: string): Promise<string> {
+    if (this.input.mode !== 'setup' || !step.settle) return summary;
+    const settle = step.settle.bind(step);
+    const note = await this.withRetries(step.id, () => settle(this.context()));
+    return note === undefined ? summary : `${summary}; ${note}`;
   }
 
   /** The delegate already runs with the wanted settings and is healthy: a re-run needs no approval. */
   async alreadyInstalled(): Promise<boolean> {
     const ctx = this.context();
     return (await delegateStep.check(ctx)).ok && (await delegateHealthStep.check(ctx)).ok;
+  }
+
+  /** Old → new per container as the VM is now; read before any step changes anything. */
+  changes(): Promise<ContainerChange[]> {
+    return this.withRetries(this.current, () => changePlan(this.context()));
+  }
+
+  /** The run's settings with the images it installs (an upgrade's, or those a container was labelled with). */
+  async chooseImages(choose: (ctx: StepContext) => Promise<SetupSettings>): Promise<void> {
+    this.settings = await this.withRetries(this.current, () => choose(this.context()));
   }
 
   async failed(error: GitspacesError): Promise<Omit<RunResult, 'runId' | 'vm' | 'steps' | 'unchanged'>> {

@@ -48,6 +48,8 @@ export async function startTestVm(sshdOptions: SshdOptions = {}) {
       journal?: Journal;
       settings?: Partial<SetupSettings>;
       deps?: Partial<EngineDeps>;
+      /** An upgrade's kind and images, or another run id. */
+      input?: Partial<RunInput>;
     } = {},
   ) {
     const events = eventLog();
@@ -60,6 +62,7 @@ export async function startTestVm(sshdOptions: SshdOptions = {}) {
       settings: settings(options.settings),
       sshPort: sshd.port,
       address: 'internal',
+      ...options.input,
     };
     const redactor = new Redactor();
     const result = await runSetup(input, {

@@ -1,5 +1,5 @@
-import { GitspacesError } from '../../errors.js';
-import type { ContainerSpec } from '../container-specs.js';
+import { isNameConflict, replaceContainer } from '../change/replace-container.js';
+import { type ContainerSpec, previousName } from '../container-specs.js';
 import { type ContainerState, type Observed, observeScript, parseObserved } from '../container-state.js';
 import type { Check, StepContext } from './step.js';
 
@@ -107,17 +107,22 @@ export async function ensureContainer(
     // new container helps.
     why = `it could not start as it was (${firstLine(started.stderr) || `exit ${started.code}`})`;
   }
-  await ctx.pulls.ensure(spec.image);
-  if (seen.container) await ctx.vm.run(['docker', 'rm', '-f', spec.name], { root: true });
   try {
-    await create();
+    if (seen.container) await replaceContainer(ctx, spec, create);
+    else {
+      await ctx.pulls.ensure(spec.image);
+      await create();
+    }
   } catch (error) {
     // Another attempt of this run (a worker that lost its lock, say) created it meanwhile: the name is
     // taken. If what holds it is exactly the wanted container, the step is done; anything else fails.
     if (!isNameConflict(error) || driftOf(await observe(ctx, spec), spec).kind !== 'none') throw error;
     return `${spec.name} was created meanwhile with the wanted settings`;
   }
-  return seen.container ? `recreated ${spec.name}: ${why}` : `created ${spec.name}`;
+  const kept = seen.container
+    ? `; the old one waits as ${previousName(spec.name)} until the new one is healthy`
+    : '';
+  return seen.container ? `recreated ${spec.name}: ${why}${kept}` : `created ${spec.name}`;
 }
 
 const firstLine = (text: string) =>
@@ -125,6 +130,3 @@ const firstLine = (text: string) =>
     .trim()
     .split('\n')[0]
     ?.replace(/^Error response from daemon: /, '') ?? '';
-
-const isNameConflict = (error: unknown) =>
-  error instanceof GitspacesError && /is already in use by container/.test(error.detail ?? '');

@@ -1,9 +1,11 @@
 import { GitspacesError } from '../../errors.js';
+import { dropPrevious, rollBack } from '../change/replace-container.js';
 import { delegateSpec, RUNNER_NAME, runnerSpec } from '../container-specs.js';
 import { answersOnVm, delegateHealth } from '../health-probes.js';
 import type { StepId } from '../steps.js';
 import { tail } from '../vm-shell.js';
 import { inspectContainer } from './container.js';
+import { dropPreviousPool, restorePreviousPool } from './pool-file.js';
 import type { Check, StepContext, VmStep } from './step.js';
 
 const POLL_MS = 2000;
@@ -16,6 +18,10 @@ interface HealthProbe {
   state(ctx: StepContext): ReturnType<typeof inspectContainer>;
   timeoutMs(ctx: StepContext): number;
   probe(ctx: StepContext): Promise<boolean>;
+  /** Undoes what went with the container's replacement (the runner's pool file) once it is rolled back. */
+  undo?(ctx: StepContext): Promise<void>;
+  /** Drops what was kept for a rollback once the container is healthy. */
+  tidy?(ctx: StepContext): Promise<void>;
 }
 
 /** The last log lines of a container, redacted: what a person needs to see when it does not come up. */
@@ -29,36 +35,61 @@ function healthStep(p: HealthProbe): VmStep {
     id: p.id,
     after: p.after,
     async check(ctx): Promise<Check> {
-      return (await p.probe(ctx))
+      // A probe that knows waiting cannot help (a refused token) fails in `apply`, where a rollback can follow.
+      const healthy = await p.probe(ctx).catch((error: unknown) => {
+        if (error instanceof GitspacesError && !error.retryable) return false;
+        throw error;
+      });
+      return healthy
         ? { ok: true, summary: `${p.container(ctx)} is healthy` }
         : { ok: false, summary: `${p.container(ctx)} is not healthy yet` };
     },
     async apply(ctx): Promise<string> {
-      const name = p.container(ctx);
-      const started = ctx.clock.now();
-      const deadline = started + p.timeoutMs(ctx);
-      for (;;) {
-        if (await p.probe(ctx))
-          return `${name} healthy after ${Math.round((ctx.clock.now() - started) / 1000)}s`;
-        const state = await p.state(ctx);
-        if (!state || state.status === 'exited' || state.status === 'dead') {
-          throw new GitspacesError(
-            'HEALTH_TIMEOUT',
-            `${name} is ${state?.status ?? 'gone'}: it stopped instead of becoming healthy.`,
-            { detail: await logTail(ctx, name) },
-          );
-        }
-        if (ctx.clock.now() >= deadline) {
-          throw new GitspacesError(
-            'HEALTH_TIMEOUT',
-            `${name} was not healthy within ${Math.round(p.timeoutMs(ctx) / 1000)}s (it is ${state.status}). Its last log lines are below.`,
-            { detail: await logTail(ctx, name) },
-          );
-        }
-        await ctx.clock.sleep(POLL_MS, ctx.signal);
+      try {
+        return await waitHealthy(p, ctx);
+      } catch (error) {
+        // A dropped connection is retried by the step; a worker that lost the run leaves it to the other.
+        if (!(error instanceof GitspacesError) || error.retryable || ctx.signal?.aborted) throw error;
+        const name = p.container(ctx);
+        const rolled = await rollBack(ctx, name, error, {
+          healthy: () => p.probe(ctx).catch(() => false),
+          timeoutMs: p.timeoutMs(ctx),
+        });
+        if (rolled !== error) await p.undo?.(ctx);
+        throw rolled;
       }
     },
+    async settle(ctx): Promise<string | undefined> {
+      const dropped = await dropPrevious(ctx, p.container(ctx));
+      await p.tidy?.(ctx);
+      return dropped;
+    },
   };
+}
+
+async function waitHealthy(p: HealthProbe, ctx: StepContext): Promise<string> {
+  const name = p.container(ctx);
+  const started = ctx.clock.now();
+  const deadline = started + p.timeoutMs(ctx);
+  for (;;) {
+    if (await p.probe(ctx)) return `${name} healthy after ${Math.round((ctx.clock.now() - started) / 1000)}s`;
+    const state = await p.state(ctx);
+    if (!state || state.status === 'exited' || state.status === 'dead') {
+      throw new GitspacesError(
+        'HEALTH_TIMEOUT',
+        `${name} is ${state?.status ?? 'gone'}: it stopped instead of becoming healthy.`,
+        { detail: await logTail(ctx, name) },
+      );
+    }
+    if (ctx.clock.now() >= deadline) {
+      throw new GitspacesError(
+        'HEALTH_TIMEOUT',
+        `${name} was not healthy within ${Math.round(p.timeoutMs(ctx) / 1000)}s (it is ${state.status}). Its last log lines are below.`,
+        { detail: await logTail(ctx, name) },
+      );
+    }
+    await ctx.clock.sleep(POLL_MS, ctx.signal);
+  }
 }
 
 /** The runner answers `/healthz` only after its pools are built (FACTS: start order). */
@@ -69,6 +100,8 @@ export const runnerHealthStep = healthStep({
   state: (ctx) => inspectContainer(ctx, runnerSpec(ctx.settings, ctx.material.poolHash)),
   timeoutMs: (ctx) => ctx.settings.runnerHealthTimeoutMs,
   probe: (ctx) => answersOnVm(ctx, ctx.settings.runnerHealthPort, '/healthz'),
+  undo: restorePreviousPool,
+  tidy: dropPreviousPool,
 });
 
 export const delegateHealthStep = healthStep({

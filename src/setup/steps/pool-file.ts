@@ -33,6 +33,28 @@ export async function placeFile(ctx: StepContext, dest: string, content: string 
   }
 }
 
+const previousPool = (ctx: StepContext) => `${poolPath(ctx)}.previous`;
+
+/** The pool file a replaced runner was started with, kept until the new runner is healthy. */
+async function keepPreviousPool(ctx: StepContext): Promise<void> {
+  const [from, to] = [quote(poolPath(ctx)), quote(previousPool(ctx))];
+  await ctx.vm.script(
+    `if [ -f ${from} ] && [ ! -f ${to} ]; then cp -p ${from} ${to}; fi`,
+    { root: true },
+    'keep pool.yml',
+  );
+}
+
+/** A runner rolled back reads the pool file it ran with. */
+export async function restorePreviousPool(ctx: StepContext): Promise<void> {
+  const [from, to] = [quote(previousPool(ctx)), quote(poolPath(ctx))];
+  await ctx.vm.script(`if [ -f ${from} ]; then mv -f ${from} ${to}; fi`, { root: true }, 'restore pool.yml');
+}
+
+export async function dropPreviousPool(ctx: StepContext): Promise<void> {
+  await ctx.vm.run(['rm', '-f', previousPool(ctx)], { root: true, allowFail: true });
+}
+
 export const poolFileStep: VmStep = {
   id: 'pool-file',
   async check(ctx): Promise<Check> {
@@ -48,6 +70,7 @@ export const poolFileStep: VmStep = {
     return { ok: true, summary: `${poolPath(ctx)} is current (${material.pool.pools.join(', ')})` };
   },
   async apply(ctx): Promise<string> {
+    await keepPreviousPool(ctx);
     if (ctx.material.saKey) await placeFile(ctx, keyPath(ctx), ctx.material.saKey);
     await placeFile(ctx, poolPath(ctx), ctx.material.pool.content);
     const extra = ctx.material.pool.rewroteKeyPath ? ', json_path pointed at the key in /runner' : '';

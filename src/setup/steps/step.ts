@@ -42,4 +42,6 @@ export interface VmStep {
   check(ctx: StepContext): Promise<Check>;
   /** Returns what it did, in a few words. */
   apply(ctx: StepContext, found: Check): Promise<string>;
+  /** After the step passed in a run that changes things: tidies up (a kept `<name>-previous`); says what. */
+  settle?(ctx: StepContext): Promise<string | undefined>;
 }

@@ -25,6 +25,11 @@ export interface ApprovalMessageInput {
 export function approvalRequestMessage(input: ApprovalMessageInput): SlackMessage {
   const { request } = input;
   const who = input.approvers.map(mention).join(' ');
+  const changes = request.changes ?? [];
+  const what =
+    changes.length > 0
+      ? `to change *${escapeMrkdwn(request.vm)}*: a running container would be stopped or replaced`
+      : `to install the Harness delegate on *${escapeMrkdwn(request.vm)}*`;
   const blocks: types.KnownBlock[] = [
     {
       type: 'section',
@@ -32,15 +37,35 @@ export function approvalRequestMessage(input: ApprovalMessageInput): SlackMessag
       text: {
         type: 'mrkdwn',
         text: truncate(
-          `:raised_hand: *Approval needed* to install the Harness delegate on *${escapeMrkdwn(request.vm)}*.${who ? `\n${who}, please review.` : ''}`,
+          `:raised_hand: *Approval needed* ${what}.${who ? `\n${who}, please review.` : ''}`,
           LIMITS.sectionText,
         ),
       },
     },
+    ...changesBlocks(request),
     { type: 'section', block_id: 'approval-details', fields: detailFields(input) },
     actionsBlock(request),
   ];
-  return { text: `Approval needed: install the Harness delegate on ${request.vm}`, blocks };
+  const text =
+    changes.length > 0
+      ? `Approval needed: change ${request.vm}`
+      : `Approval needed: install the Harness delegate on ${request.vm}`;
+  return { text, blocks };
+}
+
+/** Old → new per container, one line each (names only for secrets), and the delegate image's age. */
+function changesBlocks(request: ApprovalRequest): types.KnownBlock[] {
+  const lines = (request.changes ?? []).map((line) => `• ${escapeMrkdwn(line)}`);
+  if (request.delegateAge) lines.push(`:calendar: ${escapeMrkdwn(request.delegateAge)}`);
+  if (lines.length === 0) return [];
+  const heading = (request.changes ?? []).length > 0 ? '*What changes* (old → new)\n' : '';
+  return [
+    {
+      type: 'section',
+      block_id: 'approval-changes',
+      text: { type: 'mrkdwn', text: truncate(`${heading}${lines.join('\n')}`, LIMITS.sectionText) },
+    },
+  ];
 }
 
 function field(label: string, value: string): types.MrkdwnElement {
@@ -63,6 +88,7 @@ function detailFields({ request, requester }: ApprovalMessageInput): types.Mrkdw
 
 function actionsBlock(request: ApprovalRequest): types.ActionsBlock {
   const value = truncate(request.runId, LIMITS.buttonValue);
+  const changing = (request.changes ?? []).length > 0;
   return {
     type: 'actions',
     block_id: APPROVAL_ACTIONS_BLOCK,
@@ -74,10 +100,12 @@ function actionsBlock(request: ApprovalRequest): types.ActionsBlock {
         text: { type: 'plain_text', text: 'Approve' },
         value,
         confirm: {
-          title: { type: 'plain_text', text: 'Install the delegate?' },
+          title: { type: 'plain_text', text: changing ? 'Make these changes?' : 'Install the delegate?' },
           text: {
             type: 'mrkdwn',
-            text: `The Harness delegate \`${escapeMrkdwn(request.delegateName)}\` will be installed on \`${escapeMrkdwn(request.vm)}\`.`,
+            text: changing
+              ? `The containers on \`${escapeMrkdwn(request.vm)}\` will be replaced as listed; each old one comes back if its replacement is not healthy.`
+              : `The Harness delegate \`${escapeMrkdwn(request.delegateName)}\` will be installed on \`${escapeMrkdwn(request.vm)}\`.`,
           },
           confirm: { type: 'plain_text', text: 'Approve' },
           deny: { type: 'plain_text', text: 'Back' },

@@ -40,5 +40,15 @@ export function probeChecks(status: VmStatus): ProbeCheck[] {
       ok: status.delegate.healthy,
       detail: status.delegate.healthy ? '/api/health answers' : 'not healthy',
     },
+    ...(status.delegateAge
+      ? [
+          {
+            id: 'delegate-age',
+            title: 'Harness delegate image age',
+            ok: !status.delegateAge.stale,
+            detail: status.delegateAge.text,
+          },
+        ]
+      : []),
   ];
 }

@@ -9,7 +9,7 @@ import { chunkLines } from './thread-replies.js';
 export function runLine(record: RunRecord): string {
   const link =
     record.messageTs === undefined ? '' : ` · <${archiveLink(record.channel, record.messageTs)}|thread>`;
-  return `\`${record.state}\` · *${escapeMrkdwn(record.target.vm)}* · ${mention(record.requester)} · ${slackDate(record.createdAt)}${link}`;
+  return `\`${record.state}\` · ${record.kind ?? 'setup'} · *${escapeMrkdwn(record.target.vm)}* · ${mention(record.requester)} · ${slackDate(record.createdAt)}${link}`;
 }
 
 /** `/gitspaces status`: the recent runs, newest first, within one message's limits. */

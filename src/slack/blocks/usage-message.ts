@@ -5,6 +5,7 @@ import type { SlackMessage } from './run-message.js';
 export const USAGE = [
   '`/gitspaces setup <vm> [<vm>…]`: set up the Harness runner and delegate on each VM (`vm`, `zone/vm` or `project/zone/vm`)',
   '`/gitspaces setup`: the same, from a form',
+  '`/gitspaces upgrade <vm> [<vm>…] [delegate=<image-or-tag>] [runner=<image-or-tag>]`: replace the containers with these images (the configured ones when none are given), after an approval; the old container comes back if the new one is not healthy',
   '`/gitspaces status [<vm>]`: recent runs, or what is live on one VM',
   '`/gitspaces plan <vm>`: what setup would do, changing nothing',
   '`/gitspaces cancel <vm>`: stop a queued or waiting run (its requester or an approver)',

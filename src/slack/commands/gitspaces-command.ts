@@ -50,6 +50,8 @@ export function gitspacesCommand(ctx: AppContext, followUpOptions?: FollowUpOpti
         switch (parsed.kind) {
           case 'setup':
             return setupCommand(ctx, args, parsed.vms, release);
+          case 'upgrade':
+            return setupCommand(ctx, args, parsed.vms, release, { kind: 'upgrade', images: parsed.images });
           case 'status':
             return statusCommand(ctx, args, parsed.vm);
           case 'plan':

@@ -4,6 +4,8 @@ import { parseVmRef } from '../../setup/vm-ref.js';
 
 export type Command =
   | { kind: 'setup'; vms: VmRef[] }
+  /** Images as typed: a bare tag keeps the configured repository (the worker resolves it). */
+  | { kind: 'upgrade'; vms: VmRef[]; images: { delegate?: string; runner?: string } }
   | { kind: 'setup-modal' }
   | { kind: 'status'; vm: VmRef | undefined }
   | { kind: 'plan'; vm: VmRef }
@@ -50,6 +52,35 @@ function oneVm(verb: string, args: string[], defaults: VmDefaults): VmRef | stri
   return typeof refs === 'string' ? refs : (refs[0] as VmRef);
 }
 
+const IMAGE = /^[A-Za-z0-9][A-Za-z0-9._\-/:@]{0,254}$/;
+
+/** `upgrade <vm> [<vm>…] [delegate=<image-or-tag>] [runner=<image-or-tag>]`. */
+function parseUpgrade(args: string[], defaults: VmDefaults): Command {
+  const images: { delegate?: string; runner?: string } = {};
+  const vmArgs: string[] = [];
+  for (const arg of args) {
+    const found = /^(delegate|runner)=(.*)$/i.exec(arg);
+    if (!found) {
+      vmArgs.push(arg);
+      continue;
+    }
+    const [, which = '', value = ''] = found;
+    if (!IMAGE.test(value))
+      return {
+        kind: 'invalid',
+        problem: `\`${arg.slice(0, 80).replace(/`/g, '')}\` is not an image or tag: use e.g. \`delegate=26.11.87100\` or \`runner=drone/drone-runner-aws:1.0.0\`. Nothing was started.`,
+      };
+    images[which.toLowerCase() as 'delegate' | 'runner'] = value;
+  }
+  if (vmArgs.length === 0)
+    return {
+      kind: 'invalid',
+      problem: 'Which VM? e.g. `/gitspaces upgrade gitspaces-runner delegate=26.11.87100`.',
+    };
+  const vms = parseVms(vmArgs, defaults);
+  return typeof vms === 'string' ? { kind: 'invalid', problem: vms } : { kind: 'upgrade', vms, images };
+}
+
 /** `/gitspaces <text>` → what to do. Pure: validates every VM before anything happens. */
 export function parseCommand(text: string, defaults: VmDefaults): Command {
   const [verb = 'help', ...args] = words(text);
@@ -59,6 +90,8 @@ export function parseCommand(text: string, defaults: VmDefaults): Command {
       const vms = parseVms(args, defaults);
       return typeof vms === 'string' ? { kind: 'invalid', problem: vms } : { kind: 'setup', vms };
     }
+    case 'upgrade':
+      return parseUpgrade(args, defaults);
     case 'status': {
       if (args.length === 0) return { kind: 'status', vm: undefined };
       const vm = oneVm('status', args, defaults);

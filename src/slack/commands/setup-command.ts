@@ -1,5 +1,5 @@
 import type { SlackCommandMiddlewareArgs } from '@slack/bolt';
-import type { RunRecord } from '../../queue/types.js';
+import type { RunImages, RunRecord } from '../../queue/types.js';
 import type { VmRef } from '../../setup/ports.js';
 import type { AppContext } from '../app-context.js';
 import { noticeMessage } from '../blocks/usage-message.js';
@@ -9,7 +9,7 @@ import { announceRun, reserveRun } from '../runs/start-run.js';
 type Args = Pick<SlackCommandMiddlewareArgs, 'command' | 'respond'>;
 
 /**
- * `/gitspaces setup <vm> [<vm>…]`: one run per VM, each with its own parent message and thread. Every run is
+ * `/gitspaces setup <vm> [<vm>…]` (and `upgrade`, a setup run with the images given): one run per VM, each with its own parent message and thread. Every run is
  * reserved first (Redis, quick); the parent messages then go out together, at the channel's pace, which
  * `whenOnlyWaiting` is told of so that other commands' work need not wait behind it.
  */
@@ -18,6 +18,7 @@ export async function setupCommand(
   { command, respond }: Args,
   vms: VmRef[],
   whenOnlyWaiting: () => void = () => undefined,
+  upgrade?: { kind: 'upgrade'; images: RunImages },
 ): Promise<void> {
   const allowed = await ctx.access.start(command.user_id);
   if (!allowed.ok) {
@@ -31,6 +32,7 @@ export async function setupCommand(
       target: { vm: vm.name, project: vm.project, zone: vm.zone },
       requester: command.user_id,
       channel: command.channel_id,
+      ...(upgrade ?? {}),
     });
     if (reserved.ok) runs.push(reserved.run);
     else refusals.push(reserved.refusal);

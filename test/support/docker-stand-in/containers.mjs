@@ -37,7 +37,8 @@ export function nameConflict(state, name) {
     );
 }
 
-const named = (list, c) => (list ?? '').split(',').includes(c.name);
+// By container name or by image: an image that never gets healthy leaves a rolled-back old one healthy.
+const named = (list, c) => (list ?? '').split(',').some((entry) => entry === c.name || entry === c.image);
 const unhealthy = (env, c) => named(env.FAKE_DOCKER_UNHEALTHY, c);
 /** Still coming up: started, but not answering and nothing conclusive logged yet. */
 const starting = (env, c) => named(env.FAKE_DOCKER_STARTING, c);

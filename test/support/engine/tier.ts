@@ -29,7 +29,7 @@ export interface EngineTier {
   secrets: ReturnType<typeof writeSecrets>;
   /** `gitspaces-bot <command> --host 127.0.0.1 … --name vm-engine` as its own process (no stdin). */
   cli(
-    command: 'setup' | 'plan' | 'status',
+    command: 'setup' | 'plan' | 'status' | 'upgrade',
     extraArgs?: string[],
     env?: Record<string, string>,
   ): Promise<CliRun>;
