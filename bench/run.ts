@@ -1,7 +1,9 @@
 /**
  * `npm run bench`: every benchmark in one run on this machine, then bench/results.json and the goals table
  * in docs/performance.md. `BENCH_QUICK=1` for a smoke run with small samples, `BENCH_ONLY=ack,engine` for
- * some of them (their sections and rows replace the same ones of the last full run; the rest stay). Needs Redis on 127.0.0.1:6379 and OpenSSH (sshd and ssh), like the tests.
+ * some of them (their sections and rows replace the same ones of the last full run; the rest stay). Needs
+ * Redis on 127.0.0.1:6379 and OpenSSH (sshd and ssh), like the tests; `real-engine` also needs root,
+ * docker.io, busybox-static and docker-registry (as the real-engine test tier).
  */
 import { ackBench } from './ack/ack-bench.js';
 import { engineBench } from './engine/engine-bench.js';
@@ -10,6 +12,7 @@ import { fleetBench } from './fleet/fleet-bench.js';
 import type { GoalRow } from './lib/goals.js';
 import { partial, QUICK, selected } from './lib/mode.js';
 import { type BenchReport, goalsTable, machine, mergeReport, writeReport } from './lib/report.js';
+import { realEngineBench } from './real-engine/real-engine-bench.js';
 
 interface Bench {
   name: string;
@@ -21,6 +24,7 @@ const BENCHES: Bench[] = [
   { name: 'feedback', run: feedbackBench },
   { name: 'engine', run: engineBench },
   { name: 'fleet', run: fleetBench },
+  { name: 'real-engine', run: realEngineBench },
 ];
 
 const report: BenchReport = {

@@ -119,11 +119,20 @@ export class RunPulls {
     return pull;
   }
 
-  /** Starts `ensure` in the background; its outcome reaches whoever calls `ensure` next. */
-  ahead(image: string): void {
-    this.ensure(image).then(
-      (what) => this.say(what),
-      () => undefined,
+  /**
+   * Pulls these images one after another in the background (one at a time, so the first one needed is not
+   * slowed by the others); each outcome reaches whoever calls `ensure` for it.
+   */
+  ahead(...images: string[]): void {
+    void images.reduce<Promise<unknown>>(
+      (before, image) =>
+        before.then(() =>
+          this.ensure(image).then(
+            (what) => this.say(what),
+            () => undefined,
+          ),
+        ),
+      Promise.resolve(),
     );
   }
 }
