@@ -12,7 +12,7 @@ import { type FakeGoogle, startFakeGoogle } from './support/fake-google.js';
 
 let google: FakeGoogle;
 /** Retried failures end in well under a second. */
-const FAST = { callPolicy: { deadlineMs: 1_000, retryDelaysMs: [100], budgetMs: 1_500 } };
+const FAST = { callPolicy: { deadlineMs: 5_000, retryDelaysMs: [100], budgetMs: 8_000 } };
 const TOKEN = 'hx-delegate-token-7f3a9c';
 
 function configFor(env: Record<string, string> = {}) {
