@@ -1,4 +1,4 @@
-import { parseTargetArgs, USAGE } from './cli/args.js';
+import { commandUsage, parseTargetArgs, USAGE, wantsHelp } from './cli/args.js';
 import { applyTargetArgs, EXIT, type Io, terminalRun, terminalStatus } from './cli/terminal-run.js';
 import { loadConfig, type Need } from './config.js';
 import { asGitspacesError, GitspacesError } from './errors.js';
@@ -11,6 +11,20 @@ const NEEDS: Record<string, Need[]> = {
   app: ['slack', 'approvers', 'secrets', 'harness'],
   worker: ['slack', 'approvers', 'secrets', 'harness'],
 };
+
+/** Settings missing at `serve`/`app`/`worker` (often a first `npm start`): where to look next. */
+function withStartHint<T>(load: () => T): T {
+  try {
+    return load();
+  } catch (error) {
+    if (error instanceof GitspacesError && error.code === 'CONFIG_INVALID')
+      throw new GitspacesError(
+        'CONFIG_INVALID',
+        `${error.message}\nRun \`gitspaces-bot check-config\` (npx gitspaces-bot check-config) to check every setting and whether Redis, Slack and Google answer.\nNo public URL? Set SLACK_APP_TOKEN (an app-level token, xapp-…) for Socket Mode: the bot connects out to Slack and needs no public URL or SLACK_SIGNING_SECRET.`,
+      );
+    throw error;
+  }
+}
 
 /** The `gitspaces-bot` command. Returns the exit code. */
 export async function main(
@@ -30,6 +44,10 @@ export async function main(
       case 'setup':
       case 'plan':
       case 'status': {
+        if (wantsHelp(rest)) {
+          io.stdout.write(`${commandUsage(command)}\n`);
+          return EXIT.ok;
+        }
         const args = parseTargetArgs(rest);
         const config = applyTargetArgs(loadConfig(env, { needs: NEEDS[command] ?? [] }), args);
         return command === 'status'
@@ -39,8 +57,14 @@ export async function main(
       case 'serve':
       case 'app':
       case 'worker': {
+        if (wantsHelp(rest)) {
+          io.stdout.write(`${USAGE}\n`);
+          return EXIT.ok;
+        }
+        const config = withStartHint(() => loadConfig(env, { needs: NEEDS[command] ?? [] }));
         const { serve } = await import('./serve.js');
-        return await serve(command, loadConfig(env, { needs: NEEDS[command] ?? [] }), io);
+        // npm runs the script through `sh -c`: if npm is killed, only noticing it can stop the bot.
+        return await serve(command, config, io, { watchParent: env.npm_lifecycle_event !== undefined });
       }
       case 'check-config': {
         const { checkConfig } = await import('./check-config.js');

@@ -15,112 +15,198 @@ import { planVmWith, probeVmWith } from './vm-actions.js';
 
 type Kind = 'serve' | 'app' | 'worker';
 
-/** How long shutdown may take before the process exits anyway (the worker gets most of it). */
-const SHUTDOWN_BOUND_MS = 30_000;
+/**
+ * How long shutdown may take before the process exits anyway: a service manager's stop (systemd's
+ * TimeoutStopSec, Docker's 10 s + grace) must see it go. Active steps get most of it, then are left to
+ * another worker.
+ */
+const SHUTDOWN_BOUND_MS = 12_000;
+const WORKER_CLOSE_MS = 8000;
+const REPORTERS_CLOSE_MS = 2500;
+
+export interface ServeOptions {
+  /** Aborting it stops the process as SIGTERM does (for embedding). */
+  signal?: AbortSignal;
+  /**
+   * Stop when the parent process goes away (`npm start` killed without passing the signal on): set when
+   * started by npm, whose script shell would otherwise leave the bot running with nobody to stop it.
+   */
+  watchParent?: boolean;
+}
+
+type Log = ReturnType<typeof createLogger>;
+
+/** What must be closed at the end: the parts that take work first (together), then their connections. */
+interface Closers {
+  front: (() => Promise<void>)[];
+  back: (() => Promise<void>)[];
+}
 
 /**
- * `serve` (app and worker in one process), `app` or `worker`. Runs until SIGTERM/SIGINT, then stops taking
- * jobs, lets active steps finish (or leaves them to another worker), closes Redis and HTTP, and exits 0.
+ * `serve` (app and worker in one process), `app` or `worker`. Runs until SIGTERM/SIGINT (at any time,
+ * start-up included), then stops taking jobs, lets active steps finish (or leaves them to another worker),
+ * closes Redis and HTTP, and returns 0. Returns 1 with one line on stderr when it cannot start, or when
+ * Slack refuses the app token later.
  */
-export async function serve(
-  kind: Kind,
-  config: Config,
-  io: Io,
-  options: { signal?: AbortSignal } = {},
-): Promise<number> {
+export async function serve(kind: Kind, config: Config, io: Io, options: ServeOptions = {}): Promise<number> {
   const secrets = new Redactor()
     .add(config.slack.botToken)
     .add(config.slack.signingSecret)
     .add(config.slack.appToken);
   const log = createLogger({ redactor: secrets }).child({ process: kind });
-  const metrics = createMetrics();
   // Listen for signals before starting anything: a SIGTERM during start-up still stops cleanly.
-  const stop = stopped(options.signal);
-  const closers: (() => Promise<void>)[] = [];
-  try {
-    // Redis errors during an outage are logged at warn, once in a while with a count of the others.
-    const service = await openRunService(config, { log });
-    closers.push(() => service.close());
-    metrics.setQueueCounts(() => service.queue.getJobCounts());
-    metrics.setWaitingApprovals(
-      async () =>
-        (await service.runs.recent({ limit: 500 })).filter((r) => r.state === 'awaiting-approval').length,
-    );
-    const slackObserver = { call: metrics.slackCall, rateLimited: metrics.slackRateLimited };
-    // Slack's limits are the workspace's: every process of this deployment takes its slots from Redis.
-    const slackPace = createRedisPace(service.redis, config.queuePrefix);
-    if (kind !== 'app') {
-      const reporters = createSlackReporterFactory({
-        botToken: config.slack.botToken,
-        slackApiUrl: config.slack.apiUrl,
-        approvers: config.approvers,
-        attach: (runId, messages) => service.runs.attachMessage(runId, messages),
-        log,
-        observer: slackObserver,
-        pace: slackPace,
-        ledger: createRedisLedger(service.redis, config.queuePrefix),
-        getRun: (runId) => service.runs.get(runId),
-      });
-      reporters.startSweeping();
-      const worker = await startWorker(config, {
-        reporterFor: (run) =>
-          observedReporter(reporters.reporterFor(run), { runId: run.id, vm: run.target.vm }, log, metrics),
-        log,
-      });
-      // Worker first: it must stop taking jobs before anything it reports through goes away.
-      closers.unshift(async () => {
-        await worker.close();
-        await reporters.close(5000);
-      });
-    }
-    if (kind !== 'worker') {
-      // A worker process has no use for the Bolt app and its receivers: loaded only where it runs.
-      const { startApp } = await import('./slack/create-app.js');
-      const app = await startApp(config, {
-        runService: service.runs,
-        redis: service.redis,
-        log,
-        probeVm: probeVmWith(config),
-        planVm: planVmWith(config),
-        metrics: metrics.registry,
-        slackObserver,
-        slackPace,
-      });
-      closers.unshift(() => app.close());
-      log.info({ port: app.port, mode: config.slack.appToken ? 'socket' : 'http' }, 'Slack app listening');
-    }
-    log.info({ concurrency: config.workerConcurrency, prefix: config.queuePrefix }, `${kind} started`);
-  } catch (error) {
-    const e = asGitspacesError(error);
-    io.stderr.write(`${kind} could not start: ${e.message}\n`);
-    await Promise.allSettled(closers.map((close) => close()));
+  const stop = stopped(log, options);
+  const closers: Closers = { front: [], back: [] };
+  const starting = startParts(kind, config, log, closers);
+  const first = await Promise.race([
+    starting.then(
+      (started) => started,
+      (error: unknown) => ({ error }),
+    ),
+    stop.then(() => ({ stopped: true as const })),
+  ]);
+  if ('error' in first) {
+    io.stderr.write(`${kind} could not start: ${oneLine(first.error)}\n`);
+    await shutdown(closers, log);
     return 1;
   }
-  await stop;
+  if ('stopped' in first) {
+    log.info({}, 'stopping during start-up');
+    // Close what is up (that also ends a start still waiting on Slack or Redis), then what came up since.
+    await shutdown(closers, log);
+    await Promise.race([starting.catch(() => undefined), delay(SHUTDOWN_BOUND_MS / 2)]);
+    await shutdown(closers, log);
+    log.info({}, 'stopped');
+    return 0;
+  }
+  log.info({ concurrency: config.workerConcurrency, prefix: config.queuePrefix }, `${kind} started`);
+  const refused = await Promise.race([stop.then(() => undefined), first.failed.catch((e: unknown) => e)]);
+  if (refused !== undefined) {
+    io.stderr.write(`${kind} stopped: ${oneLine(refused)}\n`);
+    log.error({}, `stopping: ${oneLine(refused)}`);
+    await shutdown(closers, log);
+    return 1;
+  }
   log.info({}, 'stopping: no new jobs; letting active steps finish');
-  const bound = new Promise<void>((resolve) => setTimeout(resolve, SHUTDOWN_BOUND_MS).unref());
-  await Promise.race([
-    (async () => {
-      for (const close of closers)
-        await close().catch((e: unknown) => log.warn({ err: String(e) }, 'while stopping'));
-      await closeGoogleClients().catch(() => undefined);
-    })(),
-    bound,
-  ]);
+  await shutdown(closers, log);
   log.info({}, 'stopped');
   return 0;
 }
 
-/** Resolves on SIGTERM or SIGINT (or when `signal` aborts, for embedding). */
-function stopped(signal?: AbortSignal): Promise<void> {
+/** Starts Redis, the worker and the app, registering each closer as soon as there is something to close. */
+async function startParts(
+  kind: Kind,
+  config: Config,
+  log: Log,
+  closers: Closers,
+): Promise<{ failed: Promise<never> }> {
+  const metrics = createMetrics();
+  // Redis errors during an outage are logged at warn, once in a while with a count of the others.
+  const service = await openRunService(config, { log });
+  closers.back.push(() => service.close());
+  metrics.setQueueCounts(() => service.queue.getJobCounts());
+  metrics.setWaitingApprovals(
+    async () =>
+      (await service.runs.recent({ limit: 500 })).filter((r) => r.state === 'awaiting-approval').length,
+  );
+  const slackObserver = { call: metrics.slackCall, rateLimited: metrics.slackRateLimited };
+  // Slack's limits are the workspace's: every process of this deployment takes its slots from Redis.
+  const slackPace = createRedisPace(service.redis, config.queuePrefix);
+  if (kind !== 'app') {
+    const reporters = createSlackReporterFactory({
+      botToken: config.slack.botToken,
+      slackApiUrl: config.slack.apiUrl,
+      approvers: config.approvers,
+      attach: (runId, messages) => service.runs.attachMessage(runId, messages),
+      log,
+      observer: slackObserver,
+      pace: slackPace,
+      ledger: createRedisLedger(service.redis, config.queuePrefix),
+      getRun: (runId) => service.runs.get(runId),
+    });
+    reporters.startSweeping();
+    const closeReporters = () => reporters.close(REPORTERS_CLOSE_MS);
+    closers.front.push(closeReporters);
+    const worker = await startWorker(config, {
+      reporterFor: (run) =>
+        observedReporter(reporters.reporterFor(run), { runId: run.id, vm: run.target.vm }, log, metrics),
+      log,
+      closeTimeoutMs: WORKER_CLOSE_MS,
+    });
+    // The worker must stop taking jobs before anything it reports through goes away.
+    const at = closers.front.indexOf(closeReporters);
+    if (at === -1) closers.front.push(() => worker.close());
+    else
+      closers.front.splice(at, 1, async () => {
+        await worker.close();
+        await closeReporters();
+      });
+  }
+  if (kind === 'worker') return { failed: new Promise<never>(() => undefined) };
+  // A worker process has no use for the Bolt app and its receivers: loaded only where it runs.
+  const { createApp } = await import('./slack/create-app.js');
+  const app = createApp(config, {
+    runService: service.runs,
+    redis: service.redis,
+    log,
+    probeVm: probeVmWith(config),
+    planVm: planVmWith(config),
+    metrics: metrics.registry,
+    slackObserver,
+    slackPace,
+  });
+  closers.front.push(() => app.close());
+  const { port } = await app.start();
+  log.info({ port, mode: config.slack.appToken ? 'socket' : 'http' }, 'Slack app listening');
+  return { failed: app.failed };
+}
+
+/** Runs (once each) the closers registered so far, within the shutdown bound. */
+async function shutdown(closers: Closers, log: Log): Promise<void> {
+  const front = closers.front.splice(0);
+  const back = closers.back.splice(0);
+  const run = (close: () => Promise<void>) =>
+    close().catch((e: unknown) => log.warn({ err: String(e) }, 'while stopping'));
+  await Promise.race([
+    (async () => {
+      await Promise.all(front.map(run));
+      await Promise.all(back.map(run));
+      await closeGoogleClients().catch(() => undefined);
+    })(),
+    delay(SHUTDOWN_BOUND_MS),
+  ]);
+}
+
+function oneLine(error: unknown): string {
+  return asGitspacesError(error).message.replace(/\s*\n\s*/g, ' ');
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/**
+ * Resolves on SIGTERM or SIGINT, when `signal` aborts, or (with `watchParent`) once the parent process is
+ * gone: an orphan's parent id changes to its new reaper's.
+ */
+function stopped(log: Log, options: ServeOptions): Promise<void> {
   return new Promise((resolve) => {
-    const done = () => {
+    const parent = process.ppid;
+    const watch = options.watchParent
+      ? setInterval(() => {
+          if (process.ppid === parent) return;
+          log.warn({ parent }, 'the process that started this one is gone: stopping');
+          done();
+        }, 500).unref()
+      : undefined;
+    function done() {
+      clearInterval(watch);
       process.off('SIGTERM', done);
       process.off('SIGINT', done);
       resolve();
-    };
+    }
     process.once('SIGTERM', done);
     process.once('SIGINT', done);
-    signal?.addEventListener('abort', done, { once: true });
+    options.signal?.addEventListener('abort', done, { once: true });
   });
 }

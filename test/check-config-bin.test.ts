@@ -90,8 +90,12 @@ describe('the gitspaces-bot binary', () => {
       // Killed by the 30 s limit it would have a signal: the command must exit once its table is printed.
       expect(r.signal).toBeNull();
       expect(r.code).toBe(1);
-      expect(r.stdout).toMatch(/^POOL_SECRET pool +FAIL +Reading the secret pool did not answer within 3 s/m);
-      expect(r.stdout).toMatch(/^VM runner-1 +FAIL +The Compute API \(VM runner-1\) did not answer/m);
+      expect(r.stdout).toMatch(
+        /^POOL_SECRET pool +FAIL +Secret Manager did not answer within 3 s while reading/m,
+      );
+      expect(r.stdout).toMatch(
+        /^VM runner-1 +FAIL +The Compute API did not answer within 3 s while reading/m,
+      );
     } finally {
       for (const socket of sockets) socket.destroy();
       await new Promise((r) => silent.close(r));

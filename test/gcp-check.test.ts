@@ -18,7 +18,8 @@ beforeAll(async () => {
     .addSecret('acme-prod', 'token', { data: TOKEN, checksum: 'wrong' })
     .addSecret('acme-prod', 'ssh-key', KEY)
     .addVm('acme-prod/us-central1-a/runner-1', { internalIp: '10.128.0.7', hostKeys: [ed25519HostKey()] })
-    .addVm('acme-prod/us-central1-a/fresh', {});
+    .addVm('acme-prod/us-central1-a/fresh', {})
+    .addVm('acme-prod/us-central1-a/closed', { metadata: { 'enable-guest-attributes': 'FALSE' } });
 });
 afterAll(async () => {
   await closeGoogleClients();
@@ -77,9 +78,17 @@ describe('checkGoogle', () => {
     const rows = await checkGoogle(config, { ...deps, vm: 'fresh' });
     const vm = rows.at(-1);
     expect(vm?.ok).toBe(false);
-    expect(vm?.detail).toContain('has published no SSH host keys');
-    expect(vm?.fix).toContain('enable-guest-attributes=TRUE');
+    expect(vm?.detail).toContain(
+      'has guest attributes enabled but its guest agent has published no SSH host keys',
+    );
+    expect(vm?.fix).toContain('google-guest-agent');
     expect(google.guestAttributeRequests('acme-prod/us-central1-a/fresh')).toHaveLength(1);
+    const closed = (await checkGoogle(config, { ...deps, vm: 'closed' })).at(-1);
+    expect(closed?.detail).toBe(
+      'Guest attributes are disabled on closed: gcloud compute instances add-metadata closed --zone us-central1-a --metadata enable-guest-attributes=TRUE --project acme-prod',
+    );
+    expect(closed?.fix).toContain('SSH_HOST_KEY_POLICY=known-hosts');
+    expect(google.guestAttributeRequests('acme-prod/us-central1-a/closed')).toHaveLength(0);
     const missing = (await checkGoogle(config, { ...deps, vm: 'Not_A_VM' })).at(-1);
     expect(missing?.ok).toBe(false);
     expect(missing?.detail).toContain('is not a valid VM name');

@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { GitspacesError } from '../src/errors.js';
-import { closeGoogleClients } from '../src/gcp/clients.js';
+import { closeGoogleClients, NO_CREDENTIALS_TOKEN } from '../src/gcp/clients.js';
 import { createComputeLocator } from '../src/gcp/compute.js';
 import type { VmRef } from '../src/setup/ports.js';
 import { ed25519HostKey, type FakeGoogle, manualClock, startFakeGoogle } from './support/fake-google.js';
@@ -15,13 +15,19 @@ const P = 'acme-prod';
 const Z = 'us-central1-a';
 const vm = (name: string): VmRef => ({ project: undefined, zone: undefined, name });
 const both = { address: 'internal' as const, hostKeys: true };
+/** Production's policy scaled down, so that retried failures end in about a second. */
+const FAST = { deadlineMs: 1_000, retryDelaysMs: [100, 200], budgetMs: 2_000 };
 
 function locator(env: Record<string, string> = {}, delays?: number[]) {
   const config = loadConfig(
     { GCP_PROJECT: P, GCP_ZONE: Z, COMPUTE_API_URL: google.url, ...env },
     { dotEnv: false },
   );
-  return createComputeLocator(config, { clock, ...(delays ? { hostKeyRetryDelaysMs: delays } : {}) });
+  return createComputeLocator(config, {
+    clock,
+    callPolicy: FAST,
+    ...(delays ? { hostKeyRetryDelaysMs: delays } : {}),
+  });
 }
 
 async function failure(promise: Promise<unknown>): Promise<GitspacesError> {
@@ -87,6 +93,16 @@ describe('Compute VM locator', () => {
       both,
     );
     expect(other.address).toBe('10.132.0.9');
+  });
+
+  it('asks through Google’s generated Compute client over REST, with no real credential', async () => {
+    await locator().locate(vm('runner-1'), both);
+    const sent = google.requests.filter((r) => r.path.startsWith('/compute/'));
+    expect(sent.length).toBeGreaterThan(0);
+    for (const request of sent) {
+      expect(request.apiClient).toMatch(/^gax\/\S+-fallback gapic\/\S+ gl-node\/\S+ rest\//);
+      expect(request.authorization).toBe(`Bearer ${NO_CREDENTIALS_TOKEN}`);
+    }
   });
 
   it('reads guest attributes once when the keys are there, and not at all when not needed', async () => {
@@ -168,14 +184,15 @@ describe('Compute VM locator', () => {
     ]);
   });
 
-  it('gives up after a bounded number of queries, saying how to enable guest attributes or pin another way', async () => {
+  it('gives up after a bounded number of queries when the guest agent publishes nothing, saying what to check', async () => {
     const error = await failure(
       locator({}, [6_000, 10_000, 15_000, 20_000, 30_000]).locate(vm('no-agent'), both),
     );
     expect(error.code).toBe('HOST_KEYS_UNPUBLISHED');
     expect(error.message).toContain(
-      `gcloud compute instances add-metadata no-agent --project ${P} --zone ${Z} --metadata enable-guest-attributes=TRUE`,
+      'has guest attributes enabled but its guest agent has published no SSH host keys',
     );
+    expect(error.message).toContain('google-guest-agent');
     expect(error.message).toContain('SSH_HOST_KEY_POLICY=known-hosts');
     expect(error.message).toContain('SSH_HOST_KEY_POLICY=tofu');
     expect(google.guestAttributeRequests(`${P}/${Z}/no-agent`)).toHaveLength(6);
@@ -191,7 +208,9 @@ describe('Compute VM locator', () => {
 
   it('says what is missing when neither the reference nor the configuration names a zone', async () => {
     const config = loadConfig({ GCP_PROJECT: P, COMPUTE_API_URL: google.url }, { dotEnv: false });
-    const error = await failure(createComputeLocator(config, { clock }).locate(vm('runner-1'), both));
+    const error = await failure(
+      createComputeLocator(config, { clock, callPolicy: FAST }).locate(vm('runner-1'), both),
+    );
     expect(error.code).toBe('VM_NAME_INVALID');
     expect(error.message).toContain('zone');
     expect(error.message).toContain('GCP_ZONE');

@@ -4,7 +4,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../src/clock.js';
 import { createEngineDeps } from '../src/compose.js';
 import { type Config, loadConfig } from '../src/config.js';
-import { closeGoogleClients, NO_CREDENTIALS_TOKEN } from '../src/gcp/clients.js';
+import {
+  closeGoogleClients,
+  computeClient,
+  NO_CREDENTIALS_TOKEN,
+  secretManagerClient,
+} from '../src/gcp/clients.js';
 import { runSetup } from '../src/setup/engine.js';
 import { memoryJournal } from '../src/setup/memory-journal.js';
 import type { SetupSettings } from '../src/setup/settings.js';
@@ -47,6 +52,8 @@ beforeAll(async () => {
     },
     { dotEnv: false },
   );
+  // Google's packages take seconds to load on a busy machine: paid here, not inside a test's time.
+  await Promise.all([computeClient(config), secretManagerClient(config)]);
 });
 afterAll(async () => {
   await closeGoogleClients();

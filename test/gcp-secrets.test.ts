@@ -11,6 +11,8 @@ import { createSecretManagerSource, parseSecretRef } from '../src/gcp/secrets.js
 import { type FakeGoogle, startFakeGoogle } from './support/fake-google.js';
 
 let google: FakeGoogle;
+/** Retried failures end in well under a second. */
+const FAST = { callPolicy: { deadlineMs: 1_000, retryDelaysMs: [100], budgetMs: 1_500 } };
 const TOKEN = 'hx-delegate-token-7f3a9c';
 
 function configFor(env: Record<string, string> = {}) {
@@ -62,14 +64,14 @@ afterAll(async () => {
 
 describe('Secret Manager source', () => {
   it('reads the latest version of a bare name from GCP_PROJECT, with the trailing newline kept for the caller', async () => {
-    const value = await createSecretManagerSource(configFor()).read('delegate-token');
+    const value = await createSecretManagerSource(configFor(), FAST).read('delegate-token');
     expect(value.toString()).toBe(`${TOKEN}\n`);
     const last = google.requests.at(-1);
     expect(last?.path).toBe('/v1/projects/acme-prod/secrets/delegate-token/versions/latest:access');
   });
 
   it('reads name@version, a full secret name and a full version name', async () => {
-    const source = createSecretManagerSource(configFor());
+    const source = createSecretManagerSource(configFor(), FAST);
     expect((await source.read('delegate-token@1')).toString()).toBe('old-token\n');
     expect((await source.read('projects/other-proj/secrets/pool-yaml')).toString()).toBe('version: "1"\n');
     expect((await source.read('projects/acme-prod/secrets/delegate-token/versions/2')).toString()).toBe(
@@ -79,13 +81,13 @@ describe('Secret Manager source', () => {
   });
 
   it('sends no real credential, only the placeholder token', async () => {
-    await createSecretManagerSource(configFor()).read('delegate-token');
+    await createSecretManagerSource(configFor(), FAST).read('delegate-token');
     const auth = new Set(google.requests.map((r) => r.authorization));
     expect([...auth]).toEqual([`Bearer ${NO_CREDENTIALS_TOKEN}`]);
   });
 
   it('refuses a payload whose CRC32C does not match, without showing the value', async () => {
-    const error = await failure(createSecretManagerSource(configFor()).read('corrupted'));
+    const error = await failure(createSecretManagerSource(configFor(), FAST).read('corrupted'));
     expect(error.code).toBe('SECRET_CHECKSUM');
     expect(error.retryable).toBe(false);
     expect(error.message).toContain('corrupted');
@@ -94,22 +96,22 @@ describe('Secret Manager source', () => {
   });
 
   it('accepts a payload sent without a checksum', async () => {
-    expect((await createSecretManagerSource(configFor()).read('unchecked')).toString()).toBe(
+    expect((await createSecretManagerSource(configFor(), FAST).read('unchecked')).toString()).toBe(
       'no checksum here',
     );
   });
 
   it('says a missing secret does not exist and how to create it', async () => {
-    const error = await failure(createSecretManagerSource(configFor()).read('nope'));
+    const error = await failure(createSecretManagerSource(configFor(), FAST).read('nope'));
     expect(error.code).toBe('SECRET_NOT_FOUND');
     expect(error.message).toContain('projects/acme-prod/secrets/nope/versions/latest');
     expect(error.message).toContain('gcloud secrets create nope --project acme-prod');
-    const version = await failure(createSecretManagerSource(configFor()).read('delegate-token@9'));
+    const version = await failure(createSecretManagerSource(configFor(), FAST).read('delegate-token@9'));
     expect(version.code).toBe('SECRET_NOT_FOUND');
   });
 
   it('names the missing permission and the reference when access is denied', async () => {
-    const error = await failure(createSecretManagerSource(configFor()).read('forbidden'));
+    const error = await failure(createSecretManagerSource(configFor(), FAST).read('forbidden'));
     expect(error.code).toBe('SECRET_PERMISSION_DENIED');
     expect(error.message).toContain('secretmanager.versions.access');
     expect(error.message).toContain('projects/acme-prod/secrets/forbidden/versions/latest');
@@ -117,7 +119,7 @@ describe('Secret Manager source', () => {
   });
 
   it('explains disabled and destroyed versions and how to fix them', async () => {
-    const source = createSecretManagerSource(configFor());
+    const source = createSecretManagerSource(configFor(), FAST);
     const disabled = await failure(source.read('rotated@1'));
     expect(disabled.code).toBe('SECRET_DISABLED');
     expect(disabled.message).toContain('rotated@1');
@@ -130,14 +132,14 @@ describe('Secret Manager source', () => {
   });
 
   it('tells how to give the bot credentials when Google rejects them', async () => {
-    const error = await failure(createSecretManagerSource(configFor()).read('expired-login'));
+    const error = await failure(createSecretManagerSource(configFor(), FAST).read('expired-login'));
     expect(error.code).toBe('SECRET_PERMISSION_DENIED');
     expect(error.message).toContain('expired-login');
     expect(error.message).toContain('Application Default Credentials');
   });
 
   it('marks an unavailable Secret Manager as worth retrying', async () => {
-    const error = await failure(createSecretManagerSource(configFor()).read('flaky'));
+    const error = await failure(createSecretManagerSource(configFor(), FAST).read('flaky'));
     expect(error.code).toBe('SECRET_UNREADABLE');
     expect(error.retryable).toBe(true);
   });
@@ -145,7 +147,7 @@ describe('Secret Manager source', () => {
   it('refuses a bare name when GCP_PROJECT is not set, saying what to set', async () => {
     const config = loadConfig({ SECRET_MANAGER_API_URL: google.url }, { dotEnv: false });
     const before = google.requests.length;
-    const error = await failure(createSecretManagerSource(config).read('delegate-token'));
+    const error = await failure(createSecretManagerSource(config, FAST).read('delegate-token'));
     expect(error.code).toBe('SECRET_INVALID_REF');
     expect(error.message).toContain('GCP_PROJECT');
     expect(error.message).toContain('projects/PROJECT/secrets/delegate-token');

@@ -8,7 +8,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { copyStandIn } from './support/sshd.js';
+import { copyStandIn } from './support/stand-in-files.js';
 
 const base = mkdtempSync(join(tmpdir(), 'gsb-stand-in-'));
 chmodSync(base, 0o755);

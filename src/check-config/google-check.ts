@@ -59,7 +59,7 @@ async function checkKnownHosts(config: Config): Promise<ConfigCheckRow[]> {
           failRow(
             check,
             `${file} holds no host keys`,
-            "Add the VM's keys (`ssh-keyscan -H <address> >> FILE`, then check their fingerprints).",
+            `Add the VM's key: \`ssh-keyscan -t ed25519 <host> >> ${file}\`, then check its fingerprint (\`ssh-keygen -lf ${file}\`) against the one the VM's console shows (\`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub\`).`,
           ),
         ];
   } catch (error) {
@@ -74,37 +74,70 @@ async function checkKnownHosts(config: Config): Promise<ConfigCheckRow[]> {
   }
 }
 
+/** The checks of the Google side, their clients built (see `prepareGoogleSide`). */
+export interface GoogleSide {
+  check(): Promise<ConfigCheckRow[]>;
+}
+
 /**
- * Secrets (each reference resolves; never a value), the VM given on the command line, and the known_hosts
- * file: each Google call bounded by `timeoutMs`, and nothing left open afterwards so the command can exit.
+ * Builds the Google clients the checks need, before any check runs: secrets (each reference resolves;
+ * never a value), the VM given on the command line, and the known_hosts file; each Google call bounded by
+ * `timeoutMs`, and nothing left open afterwards so the command can exit.
  */
+export async function prepareGoogleSide(
+  config: Config,
+  vm: string | undefined,
+  timeoutMs: number,
+): Promise<GoogleSide> {
+  const clients = createPromptClients(config, timeoutMs);
+  const references = Object.values(config.secrets).filter((r): r is string => r !== undefined);
+  await clients.prepare({
+    compute: vm !== undefined,
+    secrets: references.some((r) => !/^(file|env):/.test(r.trim())),
+  });
+  const secretManager = createSecretManagerSource(config, {
+    client: clients.secrets,
+    callPolicy: clients.policy,
+  });
+  const secrets = createSecretSource({ env: config.env, secretManager });
+  const vms = createComputeLocator(config, {
+    client: clients.compute,
+    callPolicy: clients.policy,
+    hostKeyRetryDelaysMs: [],
+  });
+  return {
+    async check() {
+      try {
+        const rows = await checkGoogle(config, {
+          secrets: boundedSecrets(secrets, config, timeoutMs),
+          vms: boundedVms(vms, config, timeoutMs),
+          vm,
+        });
+        const converted = rows.map((r) =>
+          r.ok ? okRow(r.check, r.detail) : failRow(r.check, r.detail, r.fix),
+        );
+        return [...converted, ...vmHint(vm), ...(await checkKnownHosts(config))];
+      } finally {
+        await clients.close();
+      }
+    },
+  };
+}
+
+function vmHint(vm: string | undefined): ConfigCheckRow[] {
+  if (vm !== undefined) return [];
+  return [
+    skipRow(
+      'VM',
+      'no VM given: `check-config <vm>` also checks that the Compute API finds it with its address and host keys',
+    ),
+  ];
+}
+
 export async function checkGoogleSide(
   config: Config,
   vm: string | undefined,
   timeoutMs: number,
 ): Promise<ConfigCheckRow[]> {
-  const clients = createPromptClients(config, timeoutMs);
-  const secretManager = createSecretManagerSource(config, { client: clients.secrets });
-  const secrets = createSecretSource({ env: config.env, secretManager });
-  const vms = createComputeLocator(config, { client: clients.compute, hostKeyRetryDelaysMs: [] });
-  try {
-    const rows = await checkGoogle(config, {
-      secrets: boundedSecrets(secrets, config, timeoutMs),
-      vms: boundedVms(vms, config, timeoutMs),
-      vm,
-    });
-    const converted = rows.map((r) => (r.ok ? okRow(r.check, r.detail) : failRow(r.check, r.detail, r.fix)));
-    const vmHint =
-      vm === undefined
-        ? [
-            skipRow(
-              'VM',
-              'no VM given: `check-config <vm>` also checks that the Compute API finds it with its address and host keys',
-            ),
-          ]
-        : [];
-    return [...converted, ...vmHint, ...(await checkKnownHosts(config))];
-  } finally {
-    await clients.close();
-  }
+  return (await prepareGoogleSide(config, vm, timeoutMs)).check();
 }

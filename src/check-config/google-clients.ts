@@ -1,87 +1,57 @@
 /**
- * Google clients of their own for `check-config`, whose calls end on time. Over REST (Compute always, both
- * APIs when an API URL is set) a call's `timeout` option is not applied and a request to an address that
- * never answers stays open for minutes, keeping the command from exiting after it printed its table. So
- * every request made through these clients' credentials carries an abort signal: its own timeout, and
- * `close()`, which ends whatever is still open.
+ * Google clients of `check-config`'s own: the same generated clients the bot runs with, made for one
+ * command whose every call must end within its check's bound, and closed when it is done so the command
+ * can exit.
  */
-import { InstancesClient } from '@google-cloud/compute';
-import { SecretManagerServiceClient } from '@google-cloud/secret-manager';
-import { GoogleAuth } from 'google-auth-library';
+// Loaded with the command, before any check's clock starts: parsing Google's packages blocks the event loop
+// for seconds, which, done lazily during the checks, would run every other check (Redis, Slack) out of time.
+import '@google-cloud/compute';
+import '@google-cloud/secret-manager';
+import 'google-auth-library';
 import type { Config } from '../config.js';
 import type { InstancesApi, SecretManagerApi } from '../gcp/apis.js';
-import { endpointOptions } from '../gcp/endpoint-options.js';
-
-const SCOPES = ['https://www.googleapis.com/auth/cloud-platform'];
+import type { CallPolicy } from '../gcp/call-policy.js';
+import { createComputeApi, createSecretManagerApi, type GoogleApi } from '../gcp/clients.js';
 
 export interface PromptClients {
   secrets: SecretManagerApi;
   compute: InstancesApi;
-  /** Aborts requests still open and closes the clients. */
+  /** One attempt per call, bounded by the check's timeout: a check reports, the user runs it again. */
+  policy: CallPolicy;
+  /**
+   * Builds the clients the checks will use now, not during them: building Compute's is seconds of
+   * synchronous work, which would run every check that is under way out of its time.
+   */
+  prepare(needs: { compute: boolean; secrets: boolean }): Promise<void>;
   close(): Promise<void>;
 }
 
-type Fetch = (
-  input: unknown,
-  init?: { signal?: AbortSignal | null } & Record<string, unknown>,
-) => Promise<unknown>;
-
-/** Makes every `fetch` of `auth` abortable by timeout and by `done`. */
-function bounded<T extends object>(auth: T, timeoutMs: number, done: AbortSignal): T {
-  const holder = auth as unknown as { fetch: Fetch };
-  const original = holder.fetch.bind(auth);
-  holder.fetch = (input, init = {}) => {
-    const signals = [AbortSignal.timeout(timeoutMs), done, ...(init.signal ? [init.signal] : [])];
-    return original(input, { ...init, signal: AbortSignal.any(signals) });
-  };
-  return auth;
-}
-
-function options(url: string | undefined, timeoutMs: number, done: AbortSignal) {
-  if (url === undefined) return { auth: bounded(new GoogleAuth({ scopes: SCOPES }), timeoutMs, done) };
-  const local = endpointOptions(url);
-  return { ...local, authClient: bounded(local.authClient, timeoutMs, done) };
-}
-
-/**
- * The client once its credentials are found. A generated client whose `initialize()` failed rethrows that
- * failure from every call as an unhandled rejection, which ends the process: so no call is made on it, and
- * the failure comes back as what it is, a credentials problem (gRPC UNAUTHENTICATED).
- */
-async function ready<T extends { initialize(): Promise<unknown> }>(client: T): Promise<T> {
-  try {
-    await client.initialize();
-    return client;
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw Object.assign(new Error(`no Google credentials: ${reason}`), { code: 16 });
-  }
-}
-
 export function createPromptClients(config: Pick<Config, 'gcp'>, timeoutMs: number): PromptClients {
-  const done = new AbortController();
-  let secretClient: Promise<SecretManagerServiceClient> | undefined;
-  let computeClient: Promise<InstancesClient> | undefined;
-  // Over gRPC (Secret Manager without an API URL) the timeout becomes the call's deadline.
-  const call = { timeout: timeoutMs, maxRetries: 0 };
+  let secretClient: Promise<SecretManagerApi & GoogleApi> | undefined;
+  let computeClient: Promise<InstancesApi & GoogleApi> | undefined;
   const secrets = () => {
-    secretClient ??= ready(
-      new SecretManagerServiceClient(options(config.gcp.secretManagerApiUrl, timeoutMs, done.signal)),
-    );
+    secretClient ??= createSecretManagerApi(config.gcp.secretManagerApiUrl, timeoutMs);
     return secretClient;
   };
   const compute = () => {
-    computeClient ??= ready(new InstancesClient(options(config.gcp.computeApiUrl, timeoutMs, done.signal)));
+    computeClient ??= createComputeApi(config.gcp.computeApiUrl, timeoutMs);
     return computeClient;
   };
   return {
-    secrets: { accessSecretVersion: async (request) => (await secrets()).accessSecretVersion(request, call) },
+    secrets: { accessSecretVersion: async (request) => (await secrets()).accessSecretVersion(request) },
     compute: {
-      get: async (request) => (await compute()).get(request, call),
-      getGuestAttributes: async (request) => (await compute()).getGuestAttributes(request, call),
+      get: async (request) => (await compute()).get(request),
+      getGuestAttributes: async (request) => (await compute()).getGuestAttributes(request),
+      getProject: async (request) => (await compute()).getProject(request),
+    },
+    policy: { deadlineMs: timeoutMs, retryDelaysMs: [], budgetMs: timeoutMs },
+    async prepare(needs) {
+      const wanted = [needs.compute ? compute() : undefined, needs.secrets ? secrets() : undefined];
+      // Credentials too (bounded by google-auth-library's own lookup timeouts): a missing one then fails
+      // each check that needs it at once, with GCP_NO_CREDENTIALS.
+      await Promise.all(wanted.map(async (client) => (await client)?.ready().catch(() => undefined)));
     },
     async close() {
-      done.abort();
       const clients = await Promise.allSettled([secretClient, computeClient]);
       await Promise.allSettled(clients.map((c) => (c.status === 'fulfilled' ? c.value?.close() : undefined)));
     },

@@ -3,6 +3,7 @@ import { seconds } from './deadline.js';
 import { type ConfigCheckRow, failRow, okRow, skipRow } from './rows.js';
 
 const CHECK = 'Slack auth.test';
+const APP_CHECK = 'SLACK_APP_TOKEN (Socket Mode)';
 
 /** Errors that mean the token itself is wrong. https://docs.slack.dev/reference/methods/auth.test */
 const TOKEN_ERRORS = new Set([
@@ -12,6 +13,10 @@ const TOKEN_ERRORS = new Set([
   'token_expired',
   'account_inactive',
 ]);
+/** apps.connections.open's refusals of the token. https://docs.slack.dev/reference/methods/apps.connections.open */
+const APP_TOKEN_ERRORS = new Set([...TOKEN_ERRORS, 'not_allowed_token_type', 'missing_scope']);
+const APP_TOKEN_FIX =
+  "On the app's Basic Information page, under App-Level Tokens, create a token (xapp-…) with the connections:write scope and put it in SLACK_APP_TOKEN; or leave SLACK_APP_TOKEN empty for HTTP mode.";
 
 interface AuthTestReply {
   ok?: boolean;
@@ -21,9 +26,9 @@ interface AuthTestReply {
   team_id?: string;
 }
 
-function unreachable(apiUrl: string, reason: string): ConfigCheckRow {
+function unreachable(apiUrl: string, reason: string, check = CHECK): ConfigCheckRow {
   return failRow(
-    CHECK,
+    check,
     `Slack's Web API at ${apiUrl} cannot be reached (${reason}).`,
     'Check network access to slack.com (proxies, firewall), or SLACK_API_URL when it is set.',
   );
@@ -60,18 +65,18 @@ function judge(reply: AuthTestReply): ConfigCheckRow {
   );
 }
 
-/**
- * Calls `auth.test` with SLACK_BOT_TOKEN at SLACK_API_URL, within `timeoutMs`. The token travels only in the
- * Authorization header and is never shown.
- */
-export async function checkSlack(config: Pick<Config, 'slack'>, timeoutMs: number): Promise<ConfigCheckRow> {
-  const token = config.slack.botToken;
-  if (token === undefined) return skipRow(CHECK, 'not tried: SLACK_BOT_TOKEN is not set');
-  const url = new URL('auth.test', config.slack.apiUrl).toString();
+/** Calls a Web API method with `token`: Slack's reply, or the failing row when no Web API answer came. */
+async function callSlack(
+  apiUrl: string,
+  method: string,
+  token: string,
+  timeoutMs: number,
+  check: string,
+): Promise<{ reply: AuthTestReply } | { row: ConfigCheckRow }> {
   let response: Response;
   let body: string;
   try {
-    response = await fetch(url, {
+    response = await fetch(new URL(method, apiUrl).toString(), {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' },
       body: '',
@@ -79,24 +84,73 @@ export async function checkSlack(config: Pick<Config, 'slack'>, timeoutMs: numbe
     });
     body = await response.text();
   } catch (error) {
-    return unreachable(config.slack.apiUrl, networkReason(error, timeoutMs));
+    return { row: unreachable(apiUrl, networkReason(error, timeoutMs), check) };
   }
   if (response.status === 429) {
     const after = response.headers.get('retry-after');
-    return failRow(
-      CHECK,
-      `Slack is rate limiting this token (HTTP 429${after ? `, retry after ${after} s` : ''}).`,
-      'Run check-config again in a minute.',
-    );
+    return {
+      row: failRow(
+        check,
+        `Slack is rate limiting this token (HTTP 429${after ? `, retry after ${after} s` : ''}).`,
+        'Run check-config again in a minute.',
+      ),
+    };
   }
   let reply: AuthTestReply;
   try {
     reply = JSON.parse(body) as AuthTestReply;
   } catch {
-    return unreachable(config.slack.apiUrl, `HTTP ${response.status}, not a Web API answer`);
+    return { row: unreachable(apiUrl, `HTTP ${response.status}, not a Web API answer`, check) };
   }
-  if (!response.ok && reply.ok !== true && !TOKEN_ERRORS.has(reply.error ?? '')) {
-    return unreachable(config.slack.apiUrl, `HTTP ${response.status}${reply.error ? ` ${reply.error}` : ''}`);
+  if (!response.ok && reply.ok !== true && !APP_TOKEN_ERRORS.has(reply.error ?? '')) {
+    return {
+      row: unreachable(apiUrl, `HTTP ${response.status}${reply.error ? ` ${reply.error}` : ''}`, check),
+    };
   }
-  return judge(reply);
+  return { reply };
+}
+
+/**
+ * Calls `auth.test` with SLACK_BOT_TOKEN at SLACK_API_URL, within `timeoutMs`. The token travels only in the
+ * Authorization header and is never shown.
+ */
+export async function checkSlack(config: Pick<Config, 'slack'>, timeoutMs: number): Promise<ConfigCheckRow> {
+  const token = config.slack.botToken;
+  if (token === undefined) return skipRow(CHECK, 'not tried: SLACK_BOT_TOKEN is not set');
+  const answer = await callSlack(config.slack.apiUrl, 'auth.test', token, timeoutMs, CHECK);
+  return 'row' in answer ? answer.row : judge(answer.reply);
+}
+
+/**
+ * With SLACK_APP_TOKEN set (Socket Mode): whether Slack hands that token a Socket Mode URL
+ * (`apps.connections.open`). No socket is opened, so a running bot's connections are left alone.
+ * Undefined in HTTP mode.
+ */
+export async function checkSlackAppToken(
+  config: Pick<Config, 'slack'>,
+  timeoutMs: number,
+): Promise<ConfigCheckRow | undefined> {
+  const token = config.slack.appToken;
+  if (token === undefined) return undefined;
+  if (/^xox[bp]-/.test(token)) {
+    const kind = token.startsWith('xoxb-') ? 'a bot token (xoxb-…)' : 'a user token (xoxp-…)';
+    return failRow(
+      APP_CHECK,
+      `SLACK_APP_TOKEN holds ${kind}, not an app-level token (xapp-…).`,
+      APP_TOKEN_FIX,
+    );
+  }
+  const answer = await callSlack(config.slack.apiUrl, 'apps.connections.open', token, timeoutMs, APP_CHECK);
+  if ('row' in answer) return answer.row;
+  const { reply } = answer;
+  if (reply.ok === true)
+    return okRow(APP_CHECK, 'Slack accepts the app token: Socket Mode can connect (no socket was opened)');
+  const error = reply.error ?? 'unknown_error';
+  if (APP_TOKEN_ERRORS.has(error))
+    return failRow(APP_CHECK, `Slack refused SLACK_APP_TOKEN (${error}).`, APP_TOKEN_FIX);
+  return failRow(
+    APP_CHECK,
+    `Slack answered ${error}.`,
+    'See https://docs.slack.dev/reference/methods/apps.connections.open for what it means.',
+  );
 }

@@ -29,6 +29,50 @@ then pin the host key with --known-hosts (or SSH_HOST_KEY_POLICY=known-hosts|tof
 Exit codes: 0 success, 1 a step failed or was refused, 2 bad usage or configuration,
 3 stopped at approval (no terminal and no --yes).`;
 
+const TARGET_OPTIONS = `Target: <vm> (vm, zone/vm or project/zone/vm, found through the Compute API), or
+  --host <addr>         skip the Compute API and connect to this address
+  --port <n>            SSH port (default SSH_PORT, 22)
+  --user <u>            SSH user (default SSH_USER, gitspaces)
+  --known-hosts <file>  pinned host keys for --host (fill it with ssh-keyscan -t ed25519 <host> >> <file>,
+                        checked against the VM's console)
+  --name <vm>           the VM's name for DELEGATE_NAME (default: the host)`;
+
+const COMMAND_USAGE: Record<string, string> = {
+  setup: `Usage: gitspaces-bot setup <vm> | --host <addr> [--port <n>] [--user <u>] [--known-hosts <file>] [--name <vm>] [--yes]
+
+Sets up the Harness runner and delegate on the VM, in this terminal, with live progress (no Slack, no Redis).
+At approval it asks y/N on a terminal; --yes (-y) approves in advance; with no terminal and no --yes it stops
+there (exit 3).
+
+${TARGET_OPTIONS}
+
+Exit codes: 0 success, 1 a step failed or was refused, 2 bad usage or configuration, 3 stopped at approval.`,
+  plan: `Usage: gitspaces-bot plan <vm> | --host <addr> [--port <n>] [--user <u>] [--known-hosts <file>] [--name <vm>]
+
+Runs the checks of every step and says what setup would change; nothing is changed.
+
+${TARGET_OPTIONS}
+
+Exit codes: 0 every check passed, 1 a check failed, 2 bad usage or configuration.`,
+  status: `Usage: gitspaces-bot status <vm> | --host <addr> [--port <n>] [--user <u>] [--known-hosts <file>] [--name <vm>]
+
+Shows what is live on the VM: Docker, the network, the runner and its health, the delegate and its health.
+
+${TARGET_OPTIONS}
+
+Exit codes: 0 runner and delegate healthy, 1 otherwise, 2 bad usage or configuration.`,
+};
+
+/** The usage of `setup`, `plan` or `status` (the general usage for anything else). */
+export function commandUsage(command: string): string {
+  return COMMAND_USAGE[command] ?? USAGE;
+}
+
+/** `--help` or `-h` anywhere among a command's arguments. */
+export function wantsHelp(argv: readonly string[]): boolean {
+  return argv.some((a) => a === '--help' || a === '-h');
+}
+
 function usage(message: string): GitspacesError {
   return new GitspacesError('USAGE', `${message}\n\n${USAGE}`);
 }

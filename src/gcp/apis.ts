@@ -1,18 +1,21 @@
 /**
  * The parts of Google's clients the bot uses, apart from the code that uses them, so that the client
- * factories (library or plain REST) and their users need not import each other.
+ * factories and their users need not import each other.
  */
 import type { protos } from '@google-cloud/compute';
 import type { GuestAttributesApi } from './host-keys.js';
 
 export type Instance = protos.google.cloud.compute.v1.IInstance;
+export type Project = protos.google.cloud.compute.v1.IProject;
 
 /** How the APIs give a checksum: a number, a decimal string, or a Long. */
 export type Crc = number | string | { toString(): string } | null | undefined;
 
-/** The part of `InstancesClient` the locator uses. */
+/** The parts of `InstancesClient` and `ProjectsClient` the locator uses. */
 export interface InstancesApi extends GuestAttributesApi {
   get(request: { project: string; zone: string; instance: string }): Promise<[Instance, ...unknown[]]>;
+  /** `projects.get`: the project's common instance metadata. */
+  getProject(request: { project: string }): Promise<[Project, ...unknown[]]>;
 }
 
 /** The part of `SecretManagerServiceClient` this source uses. */

@@ -1,6 +1,6 @@
-import type { GitspacesError } from '../errors.js';
+import { GitspacesError } from '../errors.js';
+import { deadlineText, failedCall, triesText } from './call-policy.js';
 import { gcpError } from './fail.js';
-import { describeGoogleError } from './google-error.js';
 
 export interface VmCoordinates {
   project: string;
@@ -8,7 +8,12 @@ export interface VmCoordinates {
   name: string;
 }
 
-export type ComputePermission = 'compute.instances.get' | 'compute.instances.getGuestAttributes';
+export type ComputePermission =
+  | 'compute.instances.get'
+  | 'compute.instances.getGuestAttributes'
+  | 'compute.projects.get';
+
+const REACH = 'check network access to compute.googleapis.com (or COMPUTE_API_URL)';
 
 /** A failed Compute API call as a message naming the VM, the project and (for 403) the missing permission. */
 export function computeFailure(
@@ -16,8 +21,11 @@ export function computeFailure(
   permission: ComputePermission,
   vm: VmCoordinates,
 ): GitspacesError {
-  const failure = describeGoogleError(thrown);
+  if (thrown instanceof GitspacesError) return thrown;
+  const call = failedCall(thrown);
+  const { failure } = call;
   const where = `VM ${vm.name} (project ${vm.project}, zone ${vm.zone})`;
+  const tries = triesText(call);
   const options = { cause: thrown, detail: `Google said: ${failure.message}` };
   switch (failure.status) {
     case 'NOT_FOUND':
@@ -44,16 +52,31 @@ export function computeFailure(
     case 'RESOURCE_EXHAUSTED':
       return gcpError(
         'GCP_QUOTA',
-        `The Compute API quota or rate limit of project ${vm.project} was reached while reading ${where}.`,
-        'The run is retried later; if this keeps happening, raise the quota or query the VM less often.',
+        `The Compute API quota or rate limit of project ${vm.project} was reached while reading ${where}${tries}.`,
+        `The run is retried later; if this keeps happening, raise the Compute API quota of project ${vm.project} (Google Cloud console, IAM & Admin, Quotas) or run fewer setups at once.`,
+        { ...options, retryable: true },
+      );
+    case 'DEADLINE_EXCEEDED':
+      return gcpError(
+        'GCP_UNAVAILABLE',
+        `The Compute API did not answer ${deadlineText(call)} while reading ${where}.`,
+        `Try again; if it persists, ${REACH}.`,
         { ...options, retryable: true },
       );
     case 'UNAVAILABLE':
+      return gcpError(
+        'GCP_UNAVAILABLE',
+        failure.network
+          ? `The Compute API could not be reached while reading ${where} (${failure.message})${tries}.`
+          : `The Compute API is unavailable (HTTP ${failure.httpStatus ?? '5xx'}) while reading ${where}${tries}.`,
+        `Try again later; if it persists, ${REACH}, and https://status.cloud.google.com.`,
+        { ...options, retryable: true },
+      );
     case 'UNKNOWN':
       return gcpError(
         'GCP_UNAVAILABLE',
-        `The Compute API did not answer for ${where}${failure.network ? ` (${failure.message})` : ''}.`,
-        'Try again; if it persists, check network access to compute.googleapis.com (or COMPUTE_API_URL).',
+        `The Compute API failed while reading ${where}: ${failure.message}`,
+        `Try again; if it persists, ${REACH}.`,
         { ...options, retryable: true },
       );
     case 'INVALID_ARGUMENT':

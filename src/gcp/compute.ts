@@ -2,6 +2,7 @@ import { systemClock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Clock, LocatedVm, VmLocator, VmRef } from '../setup/ports.js';
 import type { Instance, InstancesApi } from './apis.js';
+import { type CallPolicy, callGoogle, DEFAULT_CALL_POLICY } from './call-policy.js';
 import { computeClient } from './clients.js';
 import { computeFailure, type VmCoordinates } from './compute-errors.js';
 import { gcpError } from './fail.js';
@@ -14,6 +15,8 @@ export interface ComputeLocatorOptions {
   clock?: Clock;
   /** Waits between guest-attribute queries while a VM has published no host keys; `[]` asks once. */
   hostKeyRetryDelaysMs?: readonly number[];
+  /** Deadline and retries of each Compute API call (tests shorten them). */
+  callPolicy?: CallPolicy;
 }
 
 function coordinates(ref: VmRef, config: Pick<Config, 'gcp'>): VmCoordinates {
@@ -89,21 +92,26 @@ export function createComputeLocator(
   const clock = options.clock ?? systemClock;
   const window = new QueryWindow(clock);
   const delaysMs = options.hostKeyRetryDelaysMs ?? DEFAULT_HOST_KEY_DELAYS_MS;
+  const policy = options.callPolicy ?? DEFAULT_CALL_POLICY;
   let client = options.client;
   return {
     async locate(ref, wanted): Promise<LocatedVm> {
       const vm = coordinates(ref, config);
-      client ??= await computeClient(config);
+      client ??= await computeClient(config, policy.deadlineMs);
+      const api = client;
       let instance: Instance;
       try {
-        [instance] = await client.get({ project: vm.project, zone: vm.zone, instance: vm.name });
+        [instance] = await callGoogle(
+          () => api.get({ project: vm.project, zone: vm.zone, instance: vm.name }),
+          policy,
+        );
       } catch (thrown) {
         throw computeFailure(thrown, 'compute.instances.get', vm);
       }
       assertRunning(instance, vm);
       const address = addressOf(instance, vm, wanted.address);
       const hostKeys = wanted.hostKeys
-        ? await readPublishedHostKeys(client, vm, { clock, window, delaysMs })
+        ? await readPublishedHostKeys(api, instance, vm, { clock, window, delaysMs, policy })
         : [];
       return { ...vm, address, hostKeys };
     },

@@ -1,8 +1,9 @@
 /**
- * What went wrong in a Google API call, whatever the transport. In REST ("fallback") mode the clients
- * throw gaxios errors carrying the HTTP status and Google's JSON body
- * (`{"error":{"code","message","status","errors":[{reason}]}}`); in gRPC mode they throw errors with a
- * numeric gRPC `code` and `details`; network failures carry a Node error code (ECONNREFUSED, …).
+ * What went wrong in a Google API call. Google's generated clients over REST ("fallback") throw gaxios
+ * errors: the HTTP status in `status`, Google's JSON body (`{"error":{"code","message","status",
+ * "errors":[{reason}],"details"}}`) as the message, the response's headers in `response.headers`; network
+ * failures carry a Node error code (ECONNREFUSED, …); an aborted request (a deadline) is an AbortError.
+ * Numeric gRPC codes are still read, for errors gax makes itself.
  */
 export type GoogleStatus =
   | 'NOT_FOUND'
@@ -12,6 +13,7 @@ export type GoogleStatus =
   | 'INVALID_ARGUMENT'
   | 'RESOURCE_EXHAUSTED'
   | 'UNAVAILABLE'
+  | 'DEADLINE_EXCEEDED'
   | 'UNKNOWN';
 
 export interface GoogleFailure {
@@ -20,14 +22,18 @@ export interface GoogleFailure {
   httpStatus: number | undefined;
   /** Google's own message (names resources and permissions; never secret payloads). */
   message: string;
-  /** No answer at all (connection refused, DNS, reset, timeout). */
+  /** Google's `errors[].reason`s, e.g. `conditionNotMet`, `rateLimitExceeded`. */
+  reasons: string[];
+  /** No answer at all (connection refused, DNS, reset). */
   network: boolean;
+  /** How long Google asked to wait (`Retry-After`, or `google.rpc.RetryInfo` in the body). */
+  retryAfterMs: number | undefined;
 }
 
 // https://github.com/grpc/grpc/blob/master/doc/statuscodes.md
 const GRPC: Record<number, GoogleStatus> = {
   3: 'INVALID_ARGUMENT',
-  4: 'UNAVAILABLE',
+  4: 'DEADLINE_EXCEEDED',
   5: 'NOT_FOUND',
   7: 'PERMISSION_DENIED',
   8: 'RESOURCE_EXHAUSTED',
@@ -46,7 +52,13 @@ const QUOTA_REASONS = new Set([
 ]);
 
 interface GoogleBody {
-  error?: { code?: number; message?: string; status?: string; errors?: { reason?: string }[] };
+  error?: {
+    code?: number;
+    message?: string;
+    status?: string;
+    errors?: { reason?: string }[];
+    details?: { '@type'?: string; retryDelay?: string }[];
+  };
 }
 
 function bodyOf(error: Record<string, unknown>): GoogleBody | undefined {
@@ -62,9 +74,8 @@ function bodyOf(error: Record<string, unknown>): GoogleBody | undefined {
   return undefined;
 }
 
-function fromHttp(http: number, body: GoogleBody | undefined): GoogleStatus {
+function fromHttp(http: number, body: GoogleBody | undefined, reasons: string[]): GoogleStatus {
   const named = body?.error?.status;
-  const reasons = (body?.error?.errors ?? []).map((e) => e.reason ?? '');
   if (reasons.some((r) => QUOTA_REASONS.has(r))) return 'RESOURCE_EXHAUSTED';
   if (named !== undefined && KNOWN.has(named)) return named as GoogleStatus;
   if (http === 400) return 'INVALID_ARGUMENT';
@@ -73,35 +84,66 @@ function fromHttp(http: number, body: GoogleBody | undefined): GoogleStatus {
   if (http === 404) return 'NOT_FOUND';
   if (http === 412) return 'FAILED_PRECONDITION';
   if (http === 429) return 'RESOURCE_EXHAUSTED';
+  if (http === 504) return 'DEADLINE_EXCEEDED';
   if (http >= 500) return 'UNAVAILABLE';
   return 'UNKNOWN';
+}
+
+/** `Retry-After` in seconds or as an HTTP date, else RetryInfo's `retryDelay` ("4s", "0.5s"). */
+function retryAfterOf(error: Record<string, unknown>, body: GoogleBody | undefined): number | undefined {
+  const headers = (error.response as { headers?: { get?(name: string): string | null } } | undefined)
+    ?.headers;
+  const header = typeof headers?.get === 'function' ? headers.get('retry-after') : null;
+  if (header) {
+    const seconds = Number(header);
+    if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+    const at = Date.parse(header);
+    if (!Number.isNaN(at)) return Math.max(0, at - Date.now());
+  }
+  const info = body?.error?.details?.find((d) => d['@type']?.endsWith('google.rpc.RetryInfo'));
+  const delay = /^(\d+(?:\.\d+)?)s$/.exec(info?.retryDelay ?? '');
+  return delay ? Number(delay[1]) * 1000 : undefined;
 }
 
 const NETWORK_CODES =
   /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|UND_ERR_\w+)$/;
 
+function isAbort(error: Record<string, unknown>): boolean {
+  const cause = error.cause as { name?: unknown } | undefined;
+  return [error.name, cause?.name].some((n) => n === 'AbortError' || n === 'TimeoutError');
+}
+
 export function describeGoogleError(thrown: unknown): GoogleFailure {
-  if (!thrown || typeof thrown !== 'object') {
-    return { status: 'UNKNOWN', httpStatus: undefined, message: String(thrown), network: false };
-  }
+  const none = { httpStatus: undefined, reasons: [], network: false, retryAfterMs: undefined };
+  if (!thrown || typeof thrown !== 'object') return { ...none, status: 'UNKNOWN', message: String(thrown) };
   const error = thrown as Record<string, unknown>;
   const body = bodyOf(error);
   const rawMessage = typeof error.message === 'string' ? error.message : String(thrown);
   const details = typeof error.details === 'string' && error.details !== '' ? error.details : undefined;
   const message = body?.error?.message ?? details ?? rawMessage;
+  const reasons = (body?.error?.errors ?? []).map((e) => e.reason ?? '').filter((r) => r !== '');
   const http = typeof error.status === 'number' ? error.status : body?.error?.code;
   if (typeof http === 'number' && http >= 100) {
-    return { status: fromHttp(http, body), httpStatus: http, message, network: false };
+    const retryAfterMs = retryAfterOf(error, body);
+    return {
+      ...none,
+      status: fromHttp(http, body, reasons),
+      httpStatus: http,
+      message,
+      reasons,
+      retryAfterMs,
+    };
   }
+  if (isAbort(error)) return { ...none, status: 'DEADLINE_EXCEEDED', message };
   if (typeof error.code === 'number' && GRPC[error.code] !== undefined) {
-    return { status: GRPC[error.code] as GoogleStatus, httpStatus: undefined, message, network: false };
+    return { ...none, status: GRPC[error.code] as GoogleStatus, message };
   }
   if (typeof error.code === 'string' && NETWORK_CODES.test(error.code)) {
-    return { status: 'UNAVAILABLE', httpStatus: undefined, message, network: true };
+    return { ...none, status: 'UNAVAILABLE', message, network: true };
   }
   // google-auth-library, when Application Default Credentials are missing.
   if (/default credentials|could not load the default/i.test(rawMessage)) {
-    return { status: 'UNAUTHENTICATED', httpStatus: undefined, message, network: false };
+    return { ...none, status: 'UNAUTHENTICATED', message };
   }
-  return { status: 'UNKNOWN', httpStatus: undefined, message, network: false };
+  return { ...none, status: 'UNKNOWN', message };
 }

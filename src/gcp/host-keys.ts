@@ -1,8 +1,15 @@
 import type { protos } from '@google-cloud/compute';
 import type { Clock, HostKey } from '../setup/ports.js';
+import type { Instance, InstancesApi } from './apis.js';
+import { type CallPolicy, callGoogle, failedCall } from './call-policy.js';
 import { type ComputePermission, computeFailure, type VmCoordinates } from './compute-errors.js';
 import { gcpError } from './fail.js';
-import { describeGoogleError } from './google-error.js';
+import {
+  guestAttributesDisabled,
+  guestAttributesEnabled,
+  guestAttributesForbidden,
+  hostKeysUnpublished,
+} from './guest-attributes.js';
 import type { QueryWindow } from './query-window.js';
 
 type GuestAttributes = protos.google.cloud.compute.v1.IGuestAttributes;
@@ -21,6 +28,7 @@ export interface HostKeyPolling {
   window: QueryWindow;
   /** Waits between queries while the VM has published no keys yet; one query more than delays. */
   delaysMs: readonly number[];
+  policy: CallPolicy;
 }
 
 /**
@@ -56,53 +64,53 @@ export function hostKeysFrom(attributes: GuestAttributes, vm: VmCoordinates): Ho
   });
 }
 
-type Answer = { keys: HostKey[] } | { keys: undefined; disabled: boolean };
+type Answer = { keys: HostKey[] } | { keys: undefined };
 
-async function queryOnce(api: GuestAttributesApi, vm: VmCoordinates): Promise<Answer> {
+async function queryOnce(api: GuestAttributesApi, vm: VmCoordinates, policy: CallPolicy): Promise<Answer> {
   try {
-    const [attributes] = await api.getGuestAttributes({
-      project: vm.project,
-      zone: vm.zone,
-      instance: vm.name,
-      queryPath: 'hostkeys/',
-    });
+    const [attributes] = await callGoogle(
+      () =>
+        api.getGuestAttributes({
+          project: vm.project,
+          zone: vm.zone,
+          instance: vm.name,
+          queryPath: 'hostkeys/',
+        }),
+      policy,
+    );
     const keys = hostKeysFrom(attributes, vm);
-    return keys.length > 0 ? { keys } : { keys: undefined, disabled: false };
+    return keys.length > 0 ? { keys } : { keys: undefined };
   } catch (thrown) {
-    const failure = describeGoogleError(thrown);
-    // Nothing under hostkeys/ yet is a 404 for the query path, not for the VM (the VM was just read).
-    if (failure.status === 'NOT_FOUND') return { keys: undefined, disabled: false };
-    if (/guest attributes? (are|is) (not enabled|disabled)/i.test(failure.message)) {
-      return { keys: undefined, disabled: true };
+    const { failure } = failedCall(thrown);
+    // "The resource 'hostkeys/' of type 'Guest Attribute' was not found.": nothing published yet (the VM
+    // itself was just read, and its guest attributes are on).
+    if (failure.status === 'NOT_FOUND') return { keys: undefined };
+    if (failure.httpStatus === 412 || failure.reasons.includes('conditionNotMet')) {
+      throw guestAttributesForbidden(vm, failure.message);
     }
     throw computeFailure(thrown, PERMISSION, vm);
   }
 }
 
-function unpublished(vm: VmCoordinates, queries: number, disabled: boolean) {
-  const state = disabled
-    ? `VM ${vm.name} (project ${vm.project}, zone ${vm.zone}) has guest attributes disabled, so it publishes no SSH host keys to pin.`
-    : `VM ${vm.name} (project ${vm.project}, zone ${vm.zone}) has published no SSH host keys in its guest attributes (asked ${queries} time${queries === 1 ? '' : 's'}).`;
-  return gcpError(
-    'HOST_KEYS_UNPUBLISHED',
-    state,
-    `Enable guest attributes with \`gcloud compute instances add-metadata ${vm.name} --project ${vm.project} --zone ${vm.zone} --metadata enable-guest-attributes=TRUE\` (the guest agent then publishes the keys within a minute), or pin the key another way: SSH_HOST_KEY_POLICY=known-hosts with SSH_KNOWN_HOSTS, or SSH_HOST_KEY_POLICY=tofu.`,
-  );
-}
-
-/** Every host key the VM publishes, waiting a bounded time for a booting VM's guest agent to publish them. */
+/**
+ * Every host key the VM publishes. A VM whose metadata turns guest attributes off is told so at once;
+ * otherwise a booting VM's guest agent is given a bounded time to publish them.
+ */
 export async function readPublishedHostKeys(
-  api: GuestAttributesApi,
+  api: InstancesApi,
+  instance: Instance,
   vm: VmCoordinates,
   polling: HostKeyPolling,
 ): Promise<HostKey[]> {
+  const enabled = await guestAttributesEnabled(api, instance, vm, polling.policy);
+  if (enabled === false) throw guestAttributesDisabled(vm);
   const windowKey = `${vm.project}/${vm.zone}/${vm.name}`;
   for (let query = 1; ; query++) {
     await polling.window.take(windowKey);
-    const answer = await queryOnce(api, vm);
+    const answer = await queryOnce(api, vm, polling.policy);
     if (answer.keys) return answer.keys;
     const delay = polling.delaysMs[query - 1];
-    if (answer.disabled || delay === undefined) throw unpublished(vm, query, answer.disabled);
+    if (delay === undefined) throw hostKeysUnpublished(vm, query, enabled);
     await polling.clock.sleep(delay);
   }
 }

@@ -1,11 +1,18 @@
 import type { Config } from '../config.js';
-import type { GitspacesError } from '../errors.js';
+import { GitspacesError } from '../errors.js';
 import type { SecretSource } from '../setup/ports.js';
 import type { Crc, SecretManagerApi } from './apis.js';
+import {
+  type CallPolicy,
+  callGoogle,
+  DEFAULT_CALL_POLICY,
+  deadlineText,
+  failedCall,
+  triesText,
+} from './call-policy.js';
 import { secretManagerClient } from './clients.js';
 import { crc32c } from './crc32c.js';
 import { gcpError } from './fail.js';
-import { describeGoogleError } from './google-error.js';
 import { parseSecretRef, type SecretRef } from './secret-ref.js';
 
 export { parseSecretRef, type SecretRef } from './secret-ref.js';
@@ -13,10 +20,17 @@ export { parseSecretRef, type SecretRef } from './secret-ref.js';
 export interface SecretManagerSourceOptions {
   /** Defaults to the process-wide client for `config.gcp.secretManagerApiUrl`. */
   client?: SecretManagerApi;
+  /** Deadline and retries of each Secret Manager call (tests shorten them). */
+  callPolicy?: CallPolicy;
 }
 
+const REACH = 'check network access to secretmanager.googleapis.com (or SECRET_MANAGER_API_URL)';
+
 function failure(thrown: unknown, ref: string, secret: SecretRef): GitspacesError {
-  const google = describeGoogleError(thrown);
+  if (thrown instanceof GitspacesError) return thrown;
+  const call = failedCall(thrown);
+  const google = call.failure;
+  const tries = triesText(call);
   const named = ref.trim() === secret.name ? secret.name : `${ref.trim()} (${secret.name})`;
   const options = { cause: thrown, detail: `Google said: ${google.message}` };
   switch (google.status) {
@@ -51,8 +65,8 @@ function failure(thrown: unknown, ref: string, secret: SecretRef): GitspacesErro
     case 'RESOURCE_EXHAUSTED':
       return gcpError(
         'SECRET_UNREADABLE',
-        `The Secret Manager quota of project ${secret.project} was reached while reading ${named}.`,
-        'The run is retried later.',
+        `The Secret Manager quota of project ${secret.project} was reached while reading ${named}${tries}.`,
+        `The run is retried later; if this keeps happening, raise the Secret Manager quota of project ${secret.project} (Google Cloud console, IAM & Admin, Quotas).`,
         { ...options, retryable: true },
       );
     case 'INVALID_ARGUMENT':
@@ -62,12 +76,27 @@ function failure(thrown: unknown, ref: string, secret: SecretRef): GitspacesErro
         'Fix the reference.',
         options,
       );
+    case 'DEADLINE_EXCEEDED':
+      return gcpError(
+        'SECRET_UNREADABLE',
+        `Secret Manager did not answer ${deadlineText(call)} while reading ${named}.`,
+        `Try again; if it persists, ${REACH}.`,
+        { ...options, retryable: true },
+      );
     case 'UNAVAILABLE':
+      return gcpError(
+        'SECRET_UNREADABLE',
+        google.network
+          ? `Secret Manager could not be reached while reading ${named} (${google.message})${tries}.`
+          : `Secret Manager is unavailable (HTTP ${google.httpStatus ?? '5xx'}) while reading ${named}${tries}.`,
+        `Try again later; if it persists, ${REACH}, and https://status.cloud.google.com.`,
+        { ...options, retryable: true },
+      );
     case 'UNKNOWN':
       return gcpError(
         'SECRET_UNREADABLE',
-        `Secret Manager did not answer while reading ${named}${google.network ? ` (${google.message})` : ''}.`,
-        'Try again; if it persists, check network access to secretmanager.googleapis.com (or SECRET_MANAGER_API_URL).',
+        `Secret Manager failed while reading ${named}: ${google.message}`,
+        `Try again; if it persists, ${REACH}.`,
         { ...options, retryable: true },
       );
   }
@@ -96,14 +125,16 @@ export function createSecretManagerSource(
   config: Pick<Config, 'gcp'>,
   options: SecretManagerSourceOptions = {},
 ): SecretSource {
+  const policy = options.callPolicy ?? DEFAULT_CALL_POLICY;
   let client = options.client;
   return {
     async read(reference: string): Promise<Buffer> {
       const secret = parseSecretRef(reference, config.gcp.project);
-      client ??= await secretManagerClient(config);
+      client ??= await secretManagerClient(config, policy.deadlineMs);
+      const api = client;
       let version: Awaited<ReturnType<SecretManagerApi['accessSecretVersion']>>[0];
       try {
-        [version] = await client.accessSecretVersion({ name: secret.name });
+        [version] = await callGoogle(() => api.accessSecretVersion({ name: secret.name }), policy);
       } catch (thrown) {
         throw failure(thrown, reference, secret);
       }

@@ -52,8 +52,10 @@ export async function runSetup(input: RunInput, deps: EngineDeps): Promise<RunRe
     await runner.connect(pre);
     for (const step of BEFORE_APPROVAL) {
       await runner.vmStep(step);
-      // Pulled while the pool file and the network are seen to, the runner image costs its step no wait.
-      if (step.id === 'docker' && input.mode === 'setup') runner.pulls.ahead(input.settings.runnerImage);
+      // Pulled while the pool file and the network are seen to, the runner image costs its step no wait;
+      // the delegate image follows, so that approving costs no pull either.
+      if (step.id === 'docker' && input.mode === 'setup')
+        runner.pulls.ahead(input.settings.runnerImage, input.settings.delegateImage);
     }
     await approve(runner, input, deps, pre);
     for (const step of AFTER_APPROVAL) await runner.vmStep(step);

@@ -52,6 +52,8 @@ export async function pullImage(
   image: string,
   clock: Pick<Clock, 'now'>,
   say: (text: string) => void,
+  /** The shell for the commands after the pull itself (a run that ended meanwhile has none). */
+  after: () => VmShell = () => vm,
 ): Promise<string> {
   const progress = new PullProgress();
   const started = clock.now();
@@ -76,7 +78,7 @@ export async function pullImage(
       { detail: failure.detail },
     );
   }
-  const size = await vm.run(['docker', 'image', 'inspect', '--format', '{{.Size}}', image], {
+  const size = await after().run(['docker', 'image', 'inspect', '--format', '{{.Size}}', image], {
     root: true,
     allowFail: true,
   });
@@ -92,12 +94,23 @@ export async function pullImage(
  */
 export class RunPulls {
   private readonly pulls = new Map<string, Promise<string>>();
+  private stopped = false;
 
   constructor(
-    private readonly shell: () => VmShell,
+    private readonly vm: () => VmShell,
     private readonly clock: Pick<Clock, 'now'>,
     private readonly say: (text: string) => void,
   ) {}
+
+  /** The run has ended: a pull in the background starts no further command on the VM. */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private shell(): VmShell {
+    if (this.stopped) throw new Error('the run has ended');
+    return this.vm();
+  }
 
   /** Pulls `image` unless it is on the VM already; resolves with what happened, rejects as `pullImage`. */
   ensure(image: string): Promise<string> {
@@ -109,7 +122,7 @@ export class RunPulls {
         allowFail: true,
       });
       if (local.code === 0 && local.stdout.trim() !== '') return `${image} is on the VM already`;
-      return pullImage(this.shell(), image, this.clock, this.say);
+      return pullImage(this.shell(), image, this.clock, this.say, () => this.shell());
     })();
     this.pulls.set(image, pull);
     // A failed pull is tried afresh by the next caller (after a reconnect, say).
@@ -119,11 +132,20 @@ export class RunPulls {
     return pull;
   }
 
-  /** Starts `ensure` in the background; its outcome reaches whoever calls `ensure` next. */
-  ahead(image: string): void {
-    this.ensure(image).then(
-      (what) => this.say(what),
-      () => undefined,
+  /**
+   * Pulls these images one after another in the background (one at a time, so the first one needed is not
+   * slowed by the others); each outcome reaches whoever calls `ensure` for it.
+   */
+  ahead(...images: string[]): void {
+    void images.reduce<Promise<unknown>>(
+      (before, image) =>
+        before.then(() =>
+          this.ensure(image).then(
+            (what) => this.say(what),
+            () => undefined,
+          ),
+        ),
+      Promise.resolve(),
     );
   }
 }

@@ -206,6 +206,7 @@ export class StepRunner {
   }
 
   async close(): Promise<void> {
+    this.pulls.stop();
     await this.remote?.close().catch(() => undefined);
   }
 

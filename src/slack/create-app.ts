@@ -5,7 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { App, HTTPReceiver, type Receiver, SocketModeReceiver } from '@slack/bolt';
+import { App, HTTPReceiver, type Receiver } from '@slack/bolt';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import type { Config } from '../config.js';
@@ -25,6 +25,7 @@ import { boltLogger, type Log } from './log.js';
 import { refuseSkewedTimestamps } from './refuse-skewed-timestamps.js';
 import { createRedisLedger } from './reporter/slack-ledger.js';
 import { createSlackReporterFactory } from './reporter/slack-reporters.js';
+import { createSocketConnection, type SocketConnection } from './socket/socket-connection.js';
 import { registerViews } from './views/index.js';
 
 export interface SlackAppDeps {
@@ -48,8 +49,14 @@ export interface SlackApp {
   app: App;
   context: AppContext;
   identity: SlackIdentity;
-  /** Listens on `config.port` (0 picks a free port) and resolves with the port. */
+  /**
+   * Listens on `config.port` (0 picks a free port) and resolves with the port; in Socket Mode once the first
+   * connection attempt is over (connected, or retrying in the background). Rejects with one line to show
+   * when the app cannot run (port taken, app token refused).
+   */
   start(): Promise<{ port: number }>;
+  /** Rejects when the app can no longer run (Slack refused SLACK_APP_TOKEN on a reconnect); never resolves. */
+  failed: Promise<never>;
   close(): Promise<void>;
 }
 
@@ -111,13 +118,15 @@ export function createApp(config: Config, deps: SlackAppDeps): SlackApp {
     probeVm: deps.probeVm,
     planVm: deps.planVm,
   };
-  const identity = createSlackIdentity({ sender, log });
+  const identity = createSlackIdentity({ sender, log, apiUrl: config.slack.apiUrl });
   const health: HealthOptions = { redis: deps.redis, identity, metrics: deps.metrics };
   const logger = boltLogger(log);
-  const socketMode = config.slack.appToken !== undefined;
-  const receiver: Receiver = socketMode
-    ? new SocketModeReceiver({ appToken: config.slack.appToken as string, logger })
-    : httpReceiver(config, health, logger, log);
+  const socket: SocketConnection | undefined =
+    config.slack.appToken === undefined
+      ? undefined
+      : createSocketConnection({ appToken: config.slack.appToken, apiUrl: config.slack.apiUrl, logger, log });
+  if (socket !== undefined) health.socket = () => socket.state();
+  const receiver: Receiver = socket?.receiver ?? httpReceiver(config, health, logger, log);
   const app = new App({
     receiver,
     // Our own authorize: Bolt's default calls auth.test once at start and keeps a failure for ever.
@@ -139,42 +148,93 @@ export function createApp(config: Config, deps: SlackAppDeps): SlackApp {
   registerActions(app, context);
   registerViews(app, context);
 
-  let healthServer: Server | undefined;
   return {
     app,
     context,
     identity,
+    ...lifecycle({ app, socket, health, port: config.port, log }, async () => {
+      await reporters.close(5000);
+      sender.close();
+    }),
+  };
+}
+
+interface LifecycleParts {
+  app: App;
+  socket: SocketConnection | undefined;
+  health: HealthOptions;
+  port: number;
+  log: Log;
+}
+
+/**
+ * Start and stop: HTTP mode is Bolt's receiver on `port`; Socket Mode is the health routes on `port` and
+ * the socket. `closeRest` runs once the receiver no longer takes requests.
+ */
+function lifecycle(
+  { app, socket, health, port, log }: LifecycleParts,
+  closeRest: () => Promise<void>,
+): Pick<SlackApp, 'start' | 'close' | 'failed'> {
+  let healthServer: Server | undefined;
+  return {
+    failed: socket?.failed ?? new Promise<never>(() => undefined),
     async start() {
-      void identity.check();
-      if (!socketMode) {
-        const server = (await app.start(config.port)) as Server;
+      void health.identity.check();
+      if (socket === undefined) {
+        const server = (await app.start(port).catch((e: unknown) => {
+          throw portProblem(e, port);
+        })) as Server;
         return { port: (server.address() as AddressInfo).port };
       }
       healthServer = createServer(healthListener(health));
-      await new Promise<void>((resolve) => healthServer?.listen(config.port, resolve));
-      await app.start();
-      return { port: (healthServer.address() as AddressInfo).port };
+      const listening = await listen(healthServer, port);
+      await socket.start();
+      return { port: listening };
     },
     async close() {
-      await app
-        .stop()
-        .catch((error: unknown) => log.warn({ err: String(error) }, 'stopping the Slack receiver'));
-      if (healthServer !== undefined) {
+      const stopping = socket === undefined ? app.stop() : socket.stop();
+      await stopping.catch((error: unknown) =>
+        log.warn({ err: String(error) }, 'stopping the Slack receiver'),
+      );
+      if (healthServer?.listening) {
         const server = healthServer;
+        server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
       }
-      await reporters.close(5000);
-      sender.close();
+      await closeRest();
     },
   };
+}
+
+/** A port that cannot be listened on, said in terms of the PORT variable (not a raw EADDRINUSE). */
+function portProblem(error: unknown, port: number): unknown {
+  const code = (error as { code?: string } | undefined)?.code;
+  if (code === 'EADDRINUSE')
+    return new GitspacesError(
+      'CONFIG_INVALID',
+      `PORT ${port} is already in use by another process: stop that process or set PORT to a free port.`,
+    );
+  if (code === 'EACCES')
+    return new GitspacesError(
+      'CONFIG_INVALID',
+      `PORT ${port} needs privileges this process does not have: set PORT to a port above 1023.`,
+    );
+  return error;
+}
+
+function listen(server: Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (error) => reject(portProblem(error, port)));
+    server.listen(port, () => resolve((server.address() as AddressInfo).port));
+  });
 }
 
 /** Starts the Slack app (`gitspaces-bot app`, and half of `serve`). */
 export async function startApp(
   config: Config,
   deps: SlackAppDeps,
-): Promise<{ port: number; close(): Promise<void> }> {
+): Promise<{ port: number; failed: Promise<never>; close(): Promise<void> }> {
   const slack = createApp(config, deps);
   const { port } = await slack.start();
-  return { port, close: () => slack.close() };
+  return { port, failed: slack.failed, close: () => slack.close() };
 }

@@ -37,8 +37,13 @@ export function createPinFor(options: PinPolicyOptions): (request: PinRequest) =
           );
         }
         const name = knownHostsName(host, port);
+        const scan = `ssh-keyscan -t ed25519${port === 22 ? '' : ` -p ${port}`} ${host} >> ${file}`;
         return pinKeys(await readKnownHosts(file, host, port), `${file} (entries for ${name})`, {
           host: vm === host ? name : `${vm} (${name})`,
+          // Guest attributes cannot help here: the file is the only source of keys for this run.
+          howToPin:
+            `Add the VM's key to the file: \`${scan}\`, then check the fingerprint (\`ssh-keygen -lf ${file}\`) ` +
+            "against the one the VM's console shows (`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub`) before running again.",
           repin:
             `remove the old entry (ssh-keygen -R '${name}' -f ${file}) and add the new key once you have ` +
             `checked it out of band (ssh-keyscan -p ${port} ${host} prints it; compare with the VM's console).`,

@@ -7,6 +7,8 @@ export interface PinMessages {
   host?: string;
   /** What to do after a rebuild, e.g. how to update the source; completes "If the VM was rebuilt, …". */
   repin?: string;
+  /** How to pin a key when the source has none; every way there is, when absent. */
+  howToPin?: string;
 }
 
 const HOW_TO_PIN =
@@ -41,7 +43,7 @@ export function hostKeyUnknown(offered: HostKey, source: string, messages: PinMe
   return new GitspacesError(
     'HOST_KEY_UNKNOWN',
     `No host key is pinned for ${messages.host ?? 'the VM'} (${source} has none), so the key it offered ` +
-      `(${offeredFp}) cannot be trusted. Nothing was run. ${HOW_TO_PIN}`,
+      `(${offeredFp}) cannot be trusted. Nothing was run. ${messages.howToPin ?? HOW_TO_PIN}`,
     { detail: `offered: ${offered.type} ${offeredFp}\nexpected: none` },
   );
 }

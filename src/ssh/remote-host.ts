@@ -4,6 +4,7 @@ import type { ExecOptions, ExecResult, HttpAnswer, RemoteHost } from '../setup/p
 import { ChannelLimit } from './channel-limit.js';
 import { collectExec, type Settle } from './collect-exec.js';
 import { httpGetThrough } from './forward-http.js';
+import { KeptShell } from './kept-shell.js';
 import { sftpWriteError, writeRemoteFile } from './sftp-write.js';
 import { ShellSession } from './shell-session.js';
 import { describeCommand, disconnected, type Target } from './ssh-errors.js';
@@ -23,9 +24,12 @@ export class Ssh2RemoteHost implements RemoteHost {
   private sftpSession: Promise<SFTPWrapper> | undefined;
   private readonly ended: Promise<void>;
   /** Where commands run one after another (undefined until opened, or when the server has none). */
-  private shell: ShellSession | undefined;
-  private shellOpening: Promise<ShellSession | undefined> | undefined;
-  private shellRefused = false;
+  private readonly userShell = new KeptShell(() => this.openShell('exec sh -s'));
+  /**
+   * Privileged commands run in a root shell opened once through `sudo -n`, rather than each paying for
+   * sudo's own start (its PAM session, its logging): a run sends two dozen of them.
+   */
+  private readonly rootShell = new KeptShell(() => this.openShell('exec sudo -n sh -s'));
 
   constructor(
     private readonly client: Client,
@@ -70,12 +74,13 @@ export class Ssh2RemoteHost implements RemoteHost {
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
     const during = `"${describeCommand(command)}"`;
     if (this.closed) throw disconnected(this.target, during, this.closeReason);
-    const shell = await this.idleShell();
+    const root = options.rootScript;
+    const shell = await (root === undefined ? this.userShell : this.rootShell).take();
     if (shell !== undefined) {
       try {
         return await this.whileConnected<ExecResult>(during, (settle) => {
           const lost = (why: string) => disconnected(this.target, during, this.closeReason ?? why);
-          shell.run(command, options, lost).then(settle.resolve, (error: unknown) =>
+          shell.run(root ?? command, options, lost).then(settle.resolve, (error: unknown) =>
             settle.reject(
               error instanceof GitspacesError && error.code === 'COMMAND_TIMEOUT'
                 ? new GitspacesError('COMMAND_TIMEOUT', error.message.replace(/^The command/, during), {
@@ -92,40 +97,12 @@ export class Ssh2RemoteHost implements RemoteHost {
     return this.execOnOwnSession(command, options, during);
   }
 
-  /**
-   * The shell, taken (busy) for one command, if it is free now; opened first when there is none yet.
-   * Undefined while it runs another command (this one then gets a session of its own) or when the server
-   * does not run it.
-   */
-  private async idleShell(): Promise<ShellSession | undefined> {
-    const take = () => {
-      const shell = this.shell;
-      if (shell === undefined || !shell.usable) return undefined;
-      shell.busy = true;
-      return shell;
-    };
-    if (this.shellRefused) return undefined;
-    const free = take();
-    if (free !== undefined) return free;
-    if (this.shell !== undefined && !this.shell.busy) this.shell = undefined;
-    if (this.shell !== undefined || this.shellOpening !== undefined) return undefined;
-    const opening = this.openShell();
-    this.shellOpening = opening;
-    try {
-      this.shell = await opening;
-      if (this.shell === undefined) this.shellRefused = true;
-    } finally {
-      this.shellOpening = undefined;
-    }
-    return take();
-  }
-
-  private async openShell(): Promise<ShellSession | undefined> {
+  private async openShell(start: string): Promise<ShellSession | undefined> {
     const during = 'starting a shell';
     const release = await this.channels.acquire();
     const stream = await this.whileConnected<ClientChannel | undefined>(during, (settle) => {
       try {
-        this.client.exec('exec sh -s', (error, channel) => settle.resolve(error ? undefined : channel));
+        this.client.exec(start, (error, channel) => settle.resolve(error ? undefined : channel));
       } catch {
         settle.resolve(undefined);
       }

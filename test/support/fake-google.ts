@@ -1,12 +1,17 @@
 /**
- * A stand-in for the two Google APIs the bot calls, on a loopback port, speaking their REST shapes as the
- * real clients call them in fallback mode:
- *   GET /compute/v1/projects/{p}/zones/{z}/instances/{vm}                                   compute.instances.get
- *   GET /compute/v1/projects/{p}/zones/{z}/instances/{vm}/getGuestAttributes?queryPath=…   instances.getGuestAttributes
- *   GET /v1/projects/{p}/secrets/{s}/versions/{v}:access                                    secretmanager.versions.access
- * Errors come as Google sends them: the HTTP status and `{"error":{"code","message","status","errors"}}`.
- * It records every request, enforces the guest-attributes limit of 10 queries a minute per VM (429 beyond
- * it), and fails on demand. Point COMPUTE_API_URL and SECRET_MANAGER_API_URL at `url`.
+ * A stand-in for the two Google APIs the bot calls, on a loopback port, speaking their REST shapes as
+ * Google's generated clients send them in fallback (REST) mode, checked against real requests:
+ *   GET /compute/v1/projects/{p}/zones/{z}/instances/{vm}?                                   instances.get
+ *   GET /compute/v1/projects/{p}/zones/{z}/instances/{vm}/getGuestAttributes?queryPath=…    instances.getGuestAttributes
+ *   GET /compute/v1/projects/{p}?                                                           projects.get
+ *   GET /v1/projects/{p}/secrets/{s}/versions/{v}:access?$alt=json;enum-encoding=int        versions.access
+ * Like Google it refuses a query parameter the method does not take (400 INVALID_ARGUMENT). Errors come as
+ * each API sends them: Compute `{"error":{"code","message","errors":[{reason}]}}`, Secret Manager
+ * `{"error":{"code","message","status"}}`. It records every request (with the `x-goog-api-client` header
+ * that names the generated client), enforces the guest-attributes limit of 10 queries a minute per VM
+ * (429 beyond it), answers guest attributes only when `enable-guest-attributes` is TRUE on the instance or
+ * its project, and fails or never answers on demand. Point COMPUTE_API_URL and SECRET_MANAGER_API_URL at
+ * `url`.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -19,6 +24,8 @@ export interface FakeHostKey {
 
 export interface FakeVm {
   status?: string;
+  /** The instance's metadata; `{ 'enable-guest-attributes': 'TRUE' }` when absent. */
+  metadata?: Record<string, string>;
   internalIp?: string;
   /** No external address when absent. */
   externalIp?: string;
@@ -40,6 +47,8 @@ export interface RecordedRequest {
   path: string;
   query: Record<string, string>;
   authorization: string | undefined;
+  /** `x-goog-api-client`: `gax/… gapic/… rest/…` from a generated client in fallback mode. */
+  apiClient: string | undefined;
   status: number;
 }
 
@@ -51,6 +60,8 @@ export interface ForcedError {
   reason?: string;
   /** How many requests fail; every one when absent. */
   times?: number;
+  /** Sent as `Retry-After` (seconds). */
+  retryAfterSeconds?: number;
 }
 
 const STATUS_NAMES: Record<number, [string, string]> = {
@@ -59,6 +70,7 @@ const STATUS_NAMES: Record<number, [string, string]> = {
   403: ['PERMISSION_DENIED', 'forbidden'],
   404: ['NOT_FOUND', 'notFound'],
   429: ['RESOURCE_EXHAUSTED', 'rateLimitExceeded'],
+  412: ['FAILED_PRECONDITION', 'conditionNotMet'],
   500: ['INTERNAL', 'backendError'],
   503: ['UNAVAILABLE', 'backendError'],
 };
@@ -75,7 +87,13 @@ function crc32cBitwise(data: Buffer): number {
 
 const INSTANCE =
   /^\/compute\/v1\/projects\/([^/]+)\/zones\/([^/]+)\/instances\/([^/]+)(\/getGuestAttributes)?$/;
+const PROJECT = /^\/compute\/v1\/projects\/([^/]+)$/;
 const ACCESS = /^\/v1\/projects\/([^/]+)\/secrets\/([^/]+)\/versions\/([^/]+):access$/;
+/** What Secret Manager's generated client adds to every REST call. */
+const SECRET_MANAGER_ALT = 'json;enum-encoding=int';
+const NOT_PUBLISHED = "The resource 'hostkeys/' of type 'Guest Attribute' was not found.";
+
+type Answer = [number, unknown, Record<string, string>?];
 
 export class FakeGoogle {
   readonly requests: RecordedRequest[] = [];
@@ -84,6 +102,8 @@ export class FakeGoogle {
   private readonly guestQueries = new Map<string, number[]>();
   private readonly guestAnswered = new Map<string, number>();
   private readonly forced: Array<{ match: string | RegExp; error: ForcedError; left: number }> = [];
+  private readonly hung: Array<string | RegExp> = [];
+  private readonly projects = new Map<string, Record<string, string>>();
 
   constructor(
     private readonly server: Server,
@@ -101,6 +121,18 @@ export class FakeGoogle {
   addSecret(project: string, name: string, ...versions: Array<string | Buffer | FakeSecretVersion>): this {
     const list = versions.map((v) => (typeof v === 'string' || Buffer.isBuffer(v) ? { data: v } : v));
     this.secrets.set(`${project}/${name}`, list);
+    return this;
+  }
+
+  /** The project's common instance metadata (empty for a project never set). */
+  setProjectMetadata(project: string, metadata: Record<string, string>): this {
+    this.projects.set(project, metadata);
+    return this;
+  }
+
+  /** Requests whose path contains `match` (or matches it) are taken and never answered. */
+  hang(match: string | RegExp): this {
+    this.hung.push(match);
     return this;
   }
 
@@ -129,26 +161,35 @@ export class FakeGoogle {
       path: decodeURIComponent(url.pathname),
       query: Object.fromEntries(url.searchParams),
       authorization: req.headers.authorization,
+      apiClient: req.headers['x-goog-api-client'] as string | undefined,
       status: 0,
     };
     this.requests.push(record);
-    const [status, body] = this.answer(record);
+    const matches = (m: string | RegExp) =>
+      typeof m === 'string' ? record.path.includes(m) : m.test(record.path);
+    if (this.hung.some(matches)) return;
+    const [status, body, headers] = this.answer(record, matches);
     record.status = status;
-    res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8' });
+    res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', ...headers });
     res.end(JSON.stringify(body));
   }
 
-  private answer(req: RecordedRequest): [number, unknown] {
-    const forced = this.forced.find(
-      (f) =>
-        f.left > 0 && (typeof f.match === 'string' ? req.path.includes(f.match) : f.match.test(req.path)),
-    );
+  private answer(req: RecordedRequest, matches: (m: string | RegExp) => boolean): Answer {
+    const compute = req.path.startsWith('/compute/');
+    const forced = this.forced.find((f) => f.left > 0 && matches(f.match));
     if (forced) {
       forced.left--;
       const e = forced.error;
-      return googleError(e.status, e.message ?? `Forced failure for ${req.path}`, e.googleStatus, e.reason);
+      const message = e.message ?? `Forced failure for ${req.path}`;
+      const answer = googleError(compute, e.status, message, e.googleStatus, e.reason);
+      if (e.retryAfterSeconds !== undefined) answer.push({ 'retry-after': String(e.retryAfterSeconds) });
+      return answer;
     }
-    if (req.method !== 'GET') return googleError(405, `Method ${req.method} not allowed`);
+    if (req.method !== 'GET') return googleError(compute, 405, `Method ${req.method} not allowed`);
+    const unknown = this.unknownParameter(req, compute);
+    if (unknown) return googleError(compute, 400, unknown);
+    const project = PROJECT.exec(req.path);
+    if (project) return this.project(project[1] as string);
     const instance = INSTANCE.exec(req.path);
     if (instance) {
       const [, project, zone, name, guest] = instance as unknown as [
@@ -167,14 +208,48 @@ export class FakeGoogle {
       const [, project, secret, version] = access as unknown as [string, string, string, string];
       return this.access(project, secret, version);
     }
-    return googleError(404, `No route for ${req.path}`);
+    return googleError(compute, 404, `No route for ${req.path}`);
   }
 
-  private instance(project: string, zone: string, name: string): [number, unknown] {
+  /** Google refuses parameters a method does not take; the generated clients send exactly these. */
+  private unknownParameter(req: RecordedRequest, compute: boolean): string | undefined {
+    const allowed = compute ? (req.path.endsWith('/getGuestAttributes') ? ['queryPath'] : []) : ['$alt'];
+    const extra = Object.keys(req.query).find((name) => !allowed.includes(name));
+    if (extra !== undefined)
+      return `Invalid JSON payload received. Unknown name "${extra}": Cannot bind query parameter.`;
+    if (!compute && req.query.$alt !== SECRET_MANAGER_ALT) {
+      return `Invalid value for $alt: ${req.query.$alt ?? '(none)'}; the client sends ${SECRET_MANAGER_ALT}.`;
+    }
+    return undefined;
+  }
+
+  private project(name: string): Answer {
+    const items = Object.entries(this.projects.get(name) ?? {}).map(([key, value]) => ({ key, value }));
+    return [
+      200,
+      {
+        kind: 'compute#project',
+        id: '771032850711',
+        name,
+        commonInstanceMetadata: { kind: 'compute#metadata', fingerprint: 'x6V0dmz3Ayo=', items },
+        selfLink: `https://www.googleapis.com/compute/v1/projects/${name}`,
+      },
+    ];
+  }
+
+  /** gcloud's rule: the instance's `enable-guest-attributes`, else the project's. */
+  private guestAttributesOn(project: string, vm: FakeVm): boolean {
+    const own = (vm.metadata ?? { 'enable-guest-attributes': 'TRUE' })['enable-guest-attributes'];
+    const value = own ?? this.projects.get(project)?.['enable-guest-attributes'];
+    return /^(1|t|true)$/i.test(value ?? '');
+  }
+
+  private instance(project: string, zone: string, name: string): Answer {
     const vm = this.vms.get(`${project}/${zone}/${name}`);
     const self = `https://www.googleapis.com/compute/v1/projects/${project}/zones/${zone}/instances/${name}`;
     if (!vm)
       return googleError(
+        true,
         404,
         `The resource 'projects/${project}/zones/${zone}/instances/${name}' was not found`,
       );
@@ -189,6 +264,14 @@ export class FakeGoogle {
         name,
         zone: `https://www.googleapis.com/compute/v1/projects/${project}/zones/${zone}`,
         status: vm.status,
+        metadata: {
+          kind: 'compute#metadata',
+          fingerprint: 'Zm9vYmFyMTI=',
+          items: Object.entries(vm.metadata ?? { 'enable-guest-attributes': 'TRUE' }).map(([key, value]) => ({
+            key,
+            value,
+          })),
+        },
         selfLink: self,
         networkInterfaces: [
           { kind: 'compute#networkInterface', name: 'nic0', networkIP: vm.internalIp, accessConfigs },
@@ -202,11 +285,12 @@ export class FakeGoogle {
     zone: string,
     name: string,
     queryPath: string | undefined,
-  ): [number, unknown] {
+  ): Answer {
     const ref = `${project}/${zone}/${name}`;
     const vm = this.vms.get(ref);
     if (!vm)
       return googleError(
+        true,
         404,
         `The resource 'projects/${project}/zones/${zone}/instances/${name}' was not found`,
       );
@@ -214,6 +298,7 @@ export class FakeGoogle {
     const recent = (this.guestQueries.get(ref) ?? []).filter((at) => now - at < 60_000);
     if (recent.length >= 10) {
       return googleError(
+        true,
         429,
         `Quota exceeded for quota metric 'Guest attribute queries' and limit 'Queries per minute per VM' of instance '${name}'.`,
       );
@@ -222,13 +307,10 @@ export class FakeGoogle {
     this.guestQueries.set(ref, recent);
     const asked = (this.guestAnswered.get(ref) ?? 0) + 1;
     this.guestAnswered.set(ref, asked);
-    const published = asked >= (vm.hostKeysFromQuery ?? 1) ? (vm.hostKeys ?? []) : [];
-    if (queryPath !== 'hostkeys/' || published.length === 0) {
-      return googleError(
-        404,
-        `The resource 'projects/${project}/zones/${zone}/instances/${name}/guestAttributes/${queryPath ?? ''}' was not found`,
-      );
-    }
+    const on = this.guestAttributesOn(project, vm);
+    const published = on && asked >= (vm.hostKeysFromQuery ?? 1) ? (vm.hostKeys ?? []) : [];
+    // Google answers the same for attributes that are off and for keys the guest agent has not published.
+    if (queryPath !== 'hostkeys/' || published.length === 0) return googleError(true, 404, NOT_PUBLISHED);
     const items = published.map((k) => ({ namespace: 'hostkeys', key: k.type, value: `${k.base64}\n` }));
     return [
       200,
@@ -241,21 +323,25 @@ export class FakeGoogle {
     ];
   }
 
-  private access(project: string, secret: string, version: string): [number, unknown] {
+  private access(project: string, secret: string, version: string): Answer {
     const versions = this.secrets.get(`${project}/${secret}`);
     const resource = `projects/${project}/secrets/${secret}/versions/${version}`;
     if (!versions || versions.length === 0)
-      return googleError(404, `Secret [projects/${project}/secrets/${secret}] not found or has no versions.`);
+      return googleError(
+        false,
+        404,
+        `Secret [projects/${project}/secrets/${secret}] not found or has no versions.`,
+      );
     const number = version === 'latest' ? versions.length : Number(version);
     const found = Number.isInteger(number) ? versions[number - 1] : undefined;
-    if (!found) return googleError(404, `Secret Version [${resource}] not found.`);
+    if (!found) return googleError(false, 404, `Secret Version [${resource}] not found.`);
     const state = found.state ?? 'ENABLED';
     if (state !== 'ENABLED') {
       return googleError(
+        false,
         400,
         `Secret Version [projects/${project}/secrets/${secret}/versions/${number}] is in ${state} state.`,
         'FAILED_PRECONDITION',
-        'failedPrecondition',
       );
     }
     const data = Buffer.isBuffer(found.data) ? found.data : Buffer.from(found.data, 'utf8');
@@ -267,19 +353,24 @@ export class FakeGoogle {
   }
 }
 
-function googleError(code: number, message: string, status?: string, reason?: string): [number, unknown] {
+/**
+ * An error as each API sends it: Compute (an older API) with `errors[].reason` and no status name, Secret
+ * Manager with the status name and no `errors`. A status or reason given explicitly is always sent.
+ */
+function googleError(
+  compute: boolean,
+  code: number,
+  message: string,
+  status?: string,
+  reason?: string,
+): Answer {
   const [defaultStatus, defaultReason] = STATUS_NAMES[code] ?? ['UNKNOWN', 'unknown'];
-  return [
-    code,
-    {
-      error: {
-        code,
-        message,
-        errors: [{ message, domain: 'global', reason: reason ?? defaultReason }],
-        status: status ?? defaultStatus,
-      },
-    },
-  ];
+  const error: Record<string, unknown> = { code, message };
+  if (compute || reason !== undefined) {
+    error.errors = [{ message, domain: 'global', reason: reason ?? defaultReason }];
+  }
+  if (!compute || status !== undefined) error.status = status ?? defaultStatus;
+  return [code, { error }];
 }
 
 export async function startFakeGoogle(options: { now?: () => number } = {}): Promise<FakeGoogle> {

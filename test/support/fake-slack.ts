@@ -57,6 +57,8 @@ export class FakeSlack {
   rateLimits: boolean;
   /** While true every call fails with 503 (Slack down). */
   down = false;
+  /** Methods answered by another stand-in, which checks its own token (fake-socket-mode: apps.connections.open). */
+  readonly extraMethods = new Map<string, (args: Json, authorization: string) => Json>();
   private readonly failures: Array<{ method: string; failure: Failure; times: number }> = [];
   private readonly usedTriggers = new Set<string>();
   private readonly lastPost = new Map<string, number>();
@@ -163,6 +165,8 @@ export class FakeSlack {
       return this.answer(res, method, args, 200, { ok: false, error: failure.error });
     const auth =
       req.headers.authorization ?? (args.token === undefined ? '' : `Bearer ${String(args.token)}`);
+    const extra = this.extraMethods.get(method);
+    if (extra !== undefined) return this.answer(res, method, args, 200, extra(args, auth));
     if (auth !== `Bearer ${this.token}`)
       return this.answer(res, method, args, 200, { ok: false, error: 'invalid_auth' });
     const limited = this.rateLimited(method, args);

@@ -1,6 +1,7 @@
 /**
- * Child process for gcp-lazy-clients.test.ts: loads what `gitspaces-bot worker` loads, reads a secret and
- * locates a VM through the configured API URLs, then prints which Google client packages Node loaded.
+ * Child process for gcp-lazy-clients.test.ts: loads what `gitspaces-bot worker` loads, notes which packages
+ * Node loaded, reads a secret and locates a VM through the configured API URLs, then prints the packages
+ * loaded before and after the calls.
  */
 import { createRequire } from 'node:module';
 import { loadConfig } from '../../src/config.js';
@@ -8,7 +9,15 @@ import { closeGoogleClients } from '../../src/gcp/clients.js';
 import { createComputeLocator } from '../../src/gcp/compute.js';
 import { createSecretManagerSource } from '../../src/gcp/secrets.js';
 
+const packages = () => [
+  ...new Set(
+    Object.keys(createRequire(import.meta.url).cache)
+      .map((file) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(file)?.[1])
+      .filter((name): name is string => name !== undefined),
+  ),
+];
 await import('../../src/serve.js');
+const before = packages();
 const config = loadConfig(process.env, { dotEnv: false });
 const secret = await createSecretManagerSource(config).read('pool');
 const vm = await createComputeLocator(config).locate(
@@ -16,9 +25,6 @@ const vm = await createComputeLocator(config).locate(
   { address: 'internal', hostKeys: true },
 );
 await closeGoogleClients();
-const loaded = Object.keys(createRequire(import.meta.url).cache)
-  .map((file) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(file)?.[1])
-  .filter((name): name is string => name !== undefined);
 process.stdout.write(
-  `${JSON.stringify({ secret: secret.toString(), address: vm.address, hostKeys: vm.hostKeys.length, packages: [...new Set(loaded)] })}\n`,
+  `${JSON.stringify({ secret: secret.toString(), address: vm.address, hostKeys: vm.hostKeys.length, before, after: packages() })}\n`,
 );

@@ -2,11 +2,9 @@ import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_pr
 import {
   chmodSync,
   chownSync,
-  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
-  readdirSync,
   readFileSync,
   rmSync,
   writeFileSync,
@@ -14,33 +12,22 @@ import {
 import { connect, createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { HostKey } from '../../src/setup/ports.js';
 import { parsePublicKeyLine } from '../../src/ssh/host-key.js';
+import {
+  copyStandIn,
+  emptyStateDir,
+  type FakeDockerState,
+  publishImage,
+  readCalls,
+  readDockerState,
+} from './stand-in-files.js';
 import { ensureVmUsers, idsOf, SIM_USER } from './vm-users.js';
 
+export type { FakeDockerContainer, FakeDockerState } from './stand-in-files.js';
+export { copyStandIn, STAND_IN_DIR } from './stand-in-files.js';
+
 const SSHD = '/usr/sbin/sshd';
-
-/** The project's Docker CLI stand-in (test/support/docker-stand-in/docker). */
-export const STAND_IN_DIR = fileURLToPath(new URL('./docker-stand-in/', import.meta.url));
-
-export interface FakeDockerContainer {
-  id: string;
-  name: string;
-  image: string;
-  status: string;
-  env: string[];
-  labels: Record<string, string>;
-  network: string;
-  [field: string]: unknown;
-}
-
-export interface FakeDockerState {
-  containers: Record<string, FakeDockerContainer>;
-  networks: Record<string, { name: string; [field: string]: unknown }>;
-  images: Record<string, unknown>;
-  [field: string]: unknown;
-}
 
 export interface TestSshd {
   host: '127.0.0.1';
@@ -112,25 +99,6 @@ function setEnvLine(vars: Record<string, string>): string {
     return `"${name}=${value}"`;
   });
   return `SetEnv ${parts.join(' ')}`;
-}
-
-/** The state directory is written by root (through sudo) and by the login user alike. */
-function emptyStateDir(dir: string): void {
-  mkdirSync(dir, { recursive: true });
-  for (const entry of readdirSync(dir)) rmSync(join(dir, entry), { recursive: true, force: true });
-  chmodSync(dir, 0o1777);
-}
-
-/**
- * A copy of the stand-in inside the sshd's own directory: the checkout may sit in a directory only root can
- * enter (/root), which the login user could not run it from.
- */
-export function copyStandIn(dir: string): string {
-  const bin = join(dir, 'bin');
-  cpSync(STAND_IN_DIR, bin, { recursive: true, filter: (source) => !source.endsWith('.md') });
-  chmodSync(bin, 0o755);
-  for (const entry of readdirSync(bin)) chmodSync(join(bin, entry), entry === 'docker' ? 0o755 : 0o644);
-  return bin;
 }
 
 /** The user the sessions run as, and what the stand-in must allow when that user is not root. */
@@ -221,13 +189,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
     calls: () => readCalls(dockerStateDir),
     dockerState: () => readDockerState(dockerStateDir),
     resetDocker: () => emptyStateDir(dockerStateDir),
-    publishImage(ref, content) {
-      const file = join(dockerStateDir, 'registry.json');
-      const registry = existsSync(file)
-        ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>)
-        : {};
-      writeFileSync(file, JSON.stringify({ ...registry, [ref]: content }));
-    },
+    publishImage: (ref, content) => publishImage(dockerStateDir, ref, content),
     async setDockerEnv(vars) {
       dockerEnv = { ...vars };
       writeConfig(port);
@@ -324,20 +286,4 @@ function waitFor(
     if (child.exitCode !== null || child.signalCode !== null) exited();
     else check();
   });
-}
-
-function readCalls(dockerStateDir: string): string[][] {
-  const file = join(dockerStateDir, 'calls.jsonl');
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => (JSON.parse(line) as { argv: string[] }).argv);
-}
-
-function readDockerState(dockerStateDir: string): FakeDockerState {
-  const file = join(dockerStateDir, 'state.json');
-  const empty: FakeDockerState = { containers: {}, networks: {}, images: {} };
-  if (!existsSync(file)) return empty;
-  return { ...empty, ...(JSON.parse(readFileSync(file, 'utf8')) as Partial<FakeDockerState>) };
 }

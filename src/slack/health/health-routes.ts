@@ -1,6 +1,6 @@
 /**
- * `GET /healthz` (the process answers), `GET /readyz` (Redis answers and Slack accepted the token: only then
- * should a load balancer send Slack's requests here) and, when given, `GET /metrics`. Served by Bolt's
+ * `GET /healthz` (the process answers), `GET /readyz` (Redis answers, Slack accepted the token and, in Socket
+ * Mode, the socket is connected: only then should a load balancer send Slack's requests here) and, when given, `GET /metrics`. Served by Bolt's
  * HTTP receiver as custom routes, or by a small server of their own in Socket Mode.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -13,6 +13,8 @@ export interface HealthOptions {
   redis: Redis | undefined;
   identity: SlackIdentity;
   metrics: MetricsSource | undefined;
+  /** Socket Mode only: whether the socket is connected (Slack sends nothing to an app without one). */
+  socket?: () => { ok: boolean; detail: string };
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -45,11 +47,13 @@ export function healthHandlers(options: HealthOptions): Record<string, Handler> 
     '/healthz': (_req, res) => json(res, 200, { status: 'ok' }),
     '/readyz': (_req, res) => {
       void Promise.all([redisState(options.redis), options.identity.check()]).then(([redis, slack]) => {
-        const ready = redis.ok && slack.ok;
+        const socket = options.socket?.();
+        const ready = redis.ok && slack.ok && (socket?.ok ?? true);
         json(res, ready ? 200 : 503, {
           status: ready ? 'ready' : 'not ready',
           redis: redis.detail,
           slack: slack.detail,
+          ...(socket === undefined ? {} : { socket: socket.detail }),
         });
       });
     },

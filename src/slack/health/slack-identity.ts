@@ -1,9 +1,10 @@
 /**
  * Whether Slack accepts the bot token (`auth.test`), for /readyz and the start-up log. A success is trusted
- * for a while (a probe every few seconds must not turn into a call each); a failure is retried on the next
- * probe after a short pause. https://docs.slack.dev/reference/methods/auth.test
+ * for a while (a probe every few seconds must not turn into a call each); a failure is retried on a later
+ * probe, the pause doubling while it keeps failing. A token Slack refused and a Slack that cannot be reached
+ * are told apart: only the first is the token's fault. https://docs.slack.dev/reference/methods/auth.test
  */
-import type { SlackSender } from '../delivery/slack-sender.js';
+import { SlackRefusedError, type SlackSender, SlackUnavailableError } from '../delivery/slack-sender.js';
 import type { Log } from '../log.js';
 
 export interface SlackIdentity {
@@ -14,33 +15,66 @@ export interface SlackIdentity {
 export interface SlackIdentityOptions {
   sender: SlackSender;
   log: Log;
+  /** Named in the message when Slack cannot be reached. @defaultValue https://slack.com/api/ */
+  apiUrl?: string;
   /** @defaultValue 5 min */
   trustMs?: number;
-  /** @defaultValue 5 s */
+  /** First pause after a failure; it doubles up to `maxRetryMs`. @defaultValue 5 s */
   retryMs?: number;
+  /** @defaultValue 5 min */
+  maxRetryMs?: number;
+}
+
+const DEADLINE_MS = 3000;
+
+/** auth.test errors that mean the token itself is wrong. */
+const TOKEN_ERRORS = new Set([
+  'invalid_auth',
+  'not_authed',
+  'token_revoked',
+  'token_expired',
+  'account_inactive',
+]);
+
+/** What the log and /readyz say about a failed auth.test. */
+function failureMessage(error: unknown, apiUrl: string): string {
+  if (error instanceof SlackRefusedError) {
+    return TOKEN_ERRORS.has(error.slackError)
+      ? `Slack refused SLACK_BOT_TOKEN (${error.slackError}): copy the Bot User OAuth Token (xoxb-…) from the app's OAuth & Permissions page`
+      : `Slack answered auth.test with ${error.slackError}`;
+  }
+  const reason =
+    error instanceof SlackUnavailableError
+      ? `no answer within ${DEADLINE_MS / 1000} s`
+      : error instanceof Error
+        ? error.message
+        : String(error);
+  return `Slack's Web API at ${apiUrl} cannot be reached (${reason}): check network access to slack.com (proxy, firewall, DNS) or SLACK_API_URL; the bot token was not checked`;
 }
 
 export function createSlackIdentity(options: SlackIdentityOptions): SlackIdentity {
   const trust = options.trustMs ?? 300_000;
-  const retry = options.retryMs ?? 5000;
+  const firstRetry = options.retryMs ?? 5000;
+  const maxRetry = options.maxRetryMs ?? 300_000;
+  const apiUrl = options.apiUrl ?? 'https://slack.com/api/';
+  let retry = firstRetry;
   let last: { ok: boolean; detail: string; at: number } | undefined;
   let pending: Promise<{ ok: boolean; detail: string }> | undefined;
 
   async function verify(): Promise<{ ok: boolean; detail: string }> {
     try {
-      const result = await options.sender.call('auth.test', {}, { deadlineMs: 3000 });
+      const result = await options.sender.call('auth.test', {}, { deadlineMs: DEADLINE_MS });
       const detail = `ok (${String(result.user_id ?? 'bot')} in ${String(result.team ?? 'workspace')})`;
       if (last?.ok !== true)
         options.log.info({ user: result.user_id, team: result.team_id }, 'Slack accepted the bot token');
       last = { ok: true, detail, at: Date.now() };
+      retry = firstRetry;
     } catch (error) {
-      const detail = String(error instanceof Error ? error.message : error);
-      if (last?.ok !== false) {
-        options.log.error(
-          { err: detail },
-          'Slack auth.test failed: check SLACK_BOT_TOKEN (xoxb-…) and SLACK_API_URL',
-        );
+      const detail = failureMessage(error, apiUrl);
+      if (last?.ok !== false || last.detail !== detail) {
+        options.log.error({ retryInMs: retry }, `Slack auth.test failed: ${detail}`);
       }
+      if (last?.ok === false) retry = Math.min(maxRetry, retry * 2);
       last = { ok: false, detail, at: Date.now() };
     }
     return last;

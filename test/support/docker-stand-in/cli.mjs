@@ -10,6 +10,7 @@ import * as containers from './container-commands.mjs';
 import { CliError, DaemonError } from './errors.mjs';
 import { Answer } from './io.mjs';
 import * as other from './other-commands.mjs';
+import { ps } from './ps.mjs';
 import { recordCall } from './state.mjs';
 import { TemplateError } from './template.mjs';
 
@@ -28,7 +29,7 @@ const COMMANDS = {
   rename: containers.rename,
   logs: containers.logs,
   exec: containers.exec,
-  ps: containers.ps,
+  ps,
 };
 
 /** `docker container ls` → `ps`, `docker image inspect` → the image inspector, and so on. */
