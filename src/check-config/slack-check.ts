@@ -1,20 +1,11 @@
 import type { Config } from '../config.js';
+import { APP_TOKEN_ERRORS, TOKEN_ERRORS } from '../slack/token-errors.js';
 import { seconds } from './deadline.js';
 import { type ConfigCheckRow, failRow, okRow, skipRow } from './rows.js';
 
 const CHECK = 'Slack auth.test';
 const APP_CHECK = 'SLACK_APP_TOKEN (Socket Mode)';
 
-/** Errors that mean the token itself is wrong. https://docs.slack.dev/reference/methods/auth.test */
-const TOKEN_ERRORS = new Set([
-  'invalid_auth',
-  'not_authed',
-  'token_revoked',
-  'token_expired',
-  'account_inactive',
-]);
-/** apps.connections.open's refusals of the token. https://docs.slack.dev/reference/methods/apps.connections.open */
-const APP_TOKEN_ERRORS = new Set([...TOKEN_ERRORS, 'not_allowed_token_type', 'missing_scope']);
 const APP_TOKEN_FIX =
   "On the app's Basic Information page, under App-Level Tokens, create a token (xapp-…) with the connections:write scope and put it in SLACK_APP_TOKEN; or leave SLACK_APP_TOKEN empty for HTTP mode.";
 

@@ -6,6 +6,7 @@
  */
 import { SlackRefusedError, type SlackSender, SlackUnavailableError } from '../delivery/slack-sender.js';
 import type { Log } from '../log.js';
+import { TOKEN_ERRORS } from '../token-errors.js';
 
 export interface SlackIdentity {
   /** `ok` plus a short reason for /readyz. */
@@ -26,15 +27,6 @@ export interface SlackIdentityOptions {
 }
 
 const DEADLINE_MS = 3000;
-
-/** auth.test errors that mean the token itself is wrong. */
-const TOKEN_ERRORS = new Set([
-  'invalid_auth',
-  'not_authed',
-  'token_revoked',
-  'token_expired',
-  'account_inactive',
-]);
 
 /** What the log and /readyz say about a failed auth.test. */
 function failureMessage(error: unknown, apiUrl: string): string {

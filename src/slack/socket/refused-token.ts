@@ -4,18 +4,7 @@
  * https://docs.slack.dev/reference/methods/apps.connections.open
  */
 import { GitspacesError } from '../../errors.js';
-
-const REFUSED = new Set([
-  'invalid_auth',
-  'not_authed',
-  'not_allowed_token_type',
-  'missing_scope',
-  'token_revoked',
-  'token_expired',
-  'account_inactive',
-  'team_disabled',
-  'user_removed_from_team',
-]);
+import { APP_TOKEN_ERRORS } from '../token-errors.js';
 
 /** The fields of @slack/web-api's errors read here (compared by their `code` strings). */
 interface WebApiErrorShape {
@@ -29,7 +18,7 @@ interface WebApiErrorShape {
 export function refusedAppToken(error: unknown): GitspacesError | undefined {
   const e = error as WebApiErrorShape | undefined;
   const slackError = e?.code === 'slack_webapi_platform_error' ? e.data?.error : undefined;
-  if (slackError === undefined || !REFUSED.has(slackError)) return undefined;
+  if (slackError === undefined || !APP_TOKEN_ERRORS.has(slackError)) return undefined;
   return new GitspacesError(
     'CONFIG_INVALID',
     `Slack refused SLACK_APP_TOKEN (${slackError}) when opening the Socket Mode connection: create an app-level token (xapp-…) with the connections:write scope on the app's Basic Information page (App-Level Tokens) and put it in SLACK_APP_TOKEN, or leave SLACK_APP_TOKEN empty to use HTTP mode.`,
