@@ -9,11 +9,6 @@ export interface ExecOptions {
   timeoutMs?: number;
   /** Streamed stdout+stderr as it arrives (not yet redacted). */
   onOutput?: (chunk: string) => void;
-  /**
-   * Set when the command is this script wrapped in `sudo -n sh -c`: a host that keeps a root shell may run
-   * the script there instead. Hosts without one run the command as given.
-   */
-  rootScript?: string;
 }
 
 export interface ExecResult {

@@ -46,7 +46,6 @@ export class VmShell {
     const result = await this.remote.exec(wrapped, {
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       ...(onOutput ? { onOutput } : {}),
-      ...(wrapped !== script ? { rootScript: script } : {}),
     });
     if (result.code === 0 || options.allowFail) return result;
     throw this.failure(label, result);

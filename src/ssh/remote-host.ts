@@ -25,11 +25,6 @@ export class Ssh2RemoteHost implements RemoteHost {
   private readonly ended: Promise<void>;
   /** Where commands run one after another (undefined until opened, or when the server has none). */
   private readonly userShell = new KeptShell(() => this.openShell('exec sh -s'));
-  /**
-   * Privileged commands run in a root shell opened once through `sudo -n`, rather than each paying for
-   * sudo's own start (its PAM session, its logging): a run sends two dozen of them.
-   */
-  private readonly rootShell = new KeptShell(() => this.openShell('exec sudo -n sh -s'));
 
   constructor(
     private readonly client: Client,
@@ -74,13 +69,12 @@ export class Ssh2RemoteHost implements RemoteHost {
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
     const during = `"${describeCommand(command)}"`;
     if (this.closed) throw disconnected(this.target, during, this.closeReason);
-    const root = options.rootScript;
-    const shell = await (root === undefined ? this.userShell : this.rootShell).take();
+    const shell = await this.userShell.take();
     if (shell !== undefined) {
       try {
         return await this.whileConnected<ExecResult>(during, (settle) => {
           const lost = (why: string) => disconnected(this.target, during, this.closeReason ?? why);
-          shell.run(root ?? command, options, lost).then(settle.resolve, (error: unknown) =>
+          shell.run(command, options, lost).then(settle.resolve, (error: unknown) =>
             settle.reject(
               error instanceof GitspacesError && error.code === 'COMMAND_TIMEOUT'
                 ? new GitspacesError('COMMAND_TIMEOUT', error.message.replace(/^The command/, during), {
