@@ -119,7 +119,8 @@ describe('Redis down right after a parent message was posted', () => {
     expect(run.state).toBe('succeeded');
     expect(bot.slack.channelMessages('C0RUNS')).toHaveLength(1);
     expect(bot.truthProblems(run)).toEqual([]);
-  });
+    // Its own waits (the approval request, the run's end) may each take up to a minute.
+  }, 180_000);
 });
 
 describe('Redis away for longer than a job lock', () => {

@@ -157,4 +157,5 @@ it('stops taking jobs on SIGTERM, parks or finishes the active step, exits 0, an
   const status = await bot.command('status');
   expect(shown(await bot.h.response(status))).toContain('succeeded');
   await recordFigures('serve', { faultsInjected: 1, runsCompleted: 2 });
-});
+  // serve starts, runs a setup into a step, stops and is taken over: its own waits add up to minutes.
+}, 180_000);
