@@ -52,10 +52,8 @@ export async function runSetup(input: RunInput, deps: EngineDeps): Promise<RunRe
       const upgrade = input.kind === 'upgrade' ? (input.upgrade ?? {}) : undefined;
       await runner.chooseImages((ctx) => chooseImages(ctx, upgrade));
       assertValidSettings(runner.settings);
-      // Pulled while the pool file and the network are seen to, the runner image costs its step no wait;
-      // the delegate image follows, so that approving costs no pull either.
-      if (input.mode === 'setup')
-        runner.pulls.ahead(runner.settings.runnerImage, runner.settings.delegateImage);
+      // The runner image is pulled by its step, the delegate image while the approvers read the request:
+      // pulls in the background beside the steps' own commands made runs stall now and then.
       changes = await approveChanges(approval);
     }
     await approveInstall(approval, changes);
