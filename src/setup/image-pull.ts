@@ -122,7 +122,9 @@ export class RunPulls {
         allowFail: true,
       });
       if (local.code === 0 && local.stdout.trim() !== '') return `${image} is on the VM already`;
-      return pullImage(this.shell(), image, this.clock, this.say, () => this.shell());
+      const pulled = await pullImage(this.shell(), image, this.clock, this.say, () => this.shell());
+      this.say(pulled);
+      return pulled;
     })();
     this.pulls.set(image, pull);
     // A failed pull is tried afresh by the next caller (after a reconnect, say).
@@ -141,7 +143,7 @@ export class RunPulls {
       (before, image) =>
         before.then(() =>
           this.ensure(image).then(
-            (what) => this.say(what),
+            () => undefined,
             () => undefined,
           ),
         ),
