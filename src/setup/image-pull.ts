@@ -89,8 +89,8 @@ export async function pullImage(
 }
 
 /**
- * A run's pulls, so that one started ahead (the runner image as soon as Docker answers, the delegate image
- * while the run waits for approval) is what the step that needs the image waits for, not a second pull.
+ * A run's pulls, so that the one started while the run waits for approval (the delegate image) is what the
+ * step that needs the image waits for, not a second pull.
  */
 export class RunPulls {
   private readonly pulls = new Map<string, Promise<string>>();
@@ -132,22 +132,5 @@ export class RunPulls {
       if (this.pulls.get(image) === pull) this.pulls.delete(image);
     });
     return pull;
-  }
-
-  /**
-   * Pulls these images one after another in the background (one at a time, so the first one needed is not
-   * slowed by the others); each outcome reaches whoever calls `ensure` for it.
-   */
-  ahead(...images: string[]): void {
-    void images.reduce<Promise<unknown>>(
-      (before, image) =>
-        before.then(() =>
-          this.ensure(image).then(
-            () => undefined,
-            () => undefined,
-          ),
-        ),
-      Promise.resolve(),
-    );
   }
 }

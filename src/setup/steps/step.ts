@@ -24,7 +24,7 @@ export interface StepContext {
   clock: Clock;
   redactor: Redactor;
   signal: AbortSignal | undefined;
-  /** The run's image pulls: one started ahead is the one a step waits for. */
+  /** The run's image pulls: one already running is the one a step waits for. */
   pulls: RunPulls;
 }
 
