@@ -6,10 +6,11 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  renameSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { HostKey } from '../../src/setup/ports.js';
@@ -53,7 +54,7 @@ export interface TestSshd {
   resetDocker(): void;
   /** What the registry serves for `ref` from now on: new content (a new image id on pull), or none. */
   publishImage(ref: string, content: string | null): void;
-  /** Sets docker knobs (FAKE_DOCKER_FAIL, …) for connections opened from now on (replacing earlier ones). */
+  /** Sets the stand-in's knobs (FAKE_DOCKER_FAIL, …) for every docker call from now on (replacing earlier ones). */
   setDockerEnv(vars: Record<string, string>): Promise<void>;
   /** sshd's own log so far (it runs with -e). */
   log(): string;
@@ -137,11 +138,22 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
   const hostKeys = hostKeyFiles.map((file) => parsePublicKeyLine(readFileSync(`${file}.pub`, 'utf8')));
   const configFile = join(dir, 'sshd_config');
   const extra = penaltiesOption();
-  let dockerEnv = { ...options.dockerEnv };
+  // The stand-in reads its knobs from this file at every call: changing them needs no sshd reload.
+  const knobsFile = join(dir, 'docker-knobs.json');
+  const writeKnobs = (vars: Record<string, string>) => {
+    writeFileSync(`${knobsFile}.new`, JSON.stringify(vars), { mode: 0o644 });
+    renameSync(`${knobsFile}.new`, knobsFile);
+  };
+  writeKnobs({ ...options.dockerEnv });
 
   const writeConfig = (port: number) => {
     const standInEnv = standIn
-      ? { PATH: `${standIn}:/usr/bin:/bin`, FAKE_DOCKER_STATE: dockerStateDir, ...dockerUsers, ...dockerEnv }
+      ? {
+          PATH: `${standIn}:/usr/bin:/bin`,
+          FAKE_DOCKER_STATE: dockerStateDir,
+          FAKE_DOCKER_KNOBS: knobsFile,
+          ...dockerUsers,
+        }
       : {};
     const env = { ...standInEnv, ...options.sessionEnv };
     const lines = [
@@ -191,15 +203,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
     resetDocker: () => emptyStateDir(dockerStateDir),
     publishImage: (ref, content) => publishImage(dockerStateDir, ref, content),
     async setDockerEnv(vars) {
-      dockerEnv = { ...vars };
-      writeConfig(port);
-      const before = listening(output.text);
-      child.kill('SIGHUP');
-      // sshd re-executes itself on SIGHUP and closes its socket meanwhile: wait until it listens again. On a
-      // loaded machine its log line can lag behind: accepting connections after a while counts as well.
-      await waitFor(child, output, (text) => listening(text) > before, 10_000).catch(() =>
-        untilAccepting(port, 60_000),
-      );
+      writeKnobs(vars);
     },
     log: () => output.text,
     async stop() {
@@ -219,23 +223,6 @@ interface Output {
 }
 
 const listening = (text: string) => text.split('Server listening on').length - 1;
-
-async function untilAccepting(port: number, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const accepted = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (accepted) return;
-    if (Date.now() > end) throw new Error(`sshd does not accept connections on ${port} after a reload`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 async function launch(dir: string, writeConfig: (port: number) => void) {
   for (let attempt = 1; ; attempt += 1) {

@@ -2,10 +2,10 @@
  * The Docker CLI stand-in: answers like the docker 27.x CLI (stdout, stderr, exit codes) for the commands
  * the bot runs, keeping state in FAKE_DOCKER_STATE instead of running containers. Knobs (environment):
  * FAKE_DOCKER_FAIL, FAKE_DOCKER_DELAY_MS, FAKE_DOCKER_NO_DAEMON, FAKE_DOCKER_UNHEALTHY, FAKE_DOCKER_STARTING,
- * FAKE_DOCKER_USERS.
+ * FAKE_DOCKER_USERS, or the JSON file named by FAKE_DOCKER_KNOBS, read at each call (it wins over the environment).
  * See README.md beside this file.
  */
-import { writeSync } from 'node:fs';
+import { existsSync, readFileSync, writeSync } from 'node:fs';
 import * as containers from './container-commands.mjs';
 import { CliError, DaemonError } from './errors.mjs';
 import { Answer } from './io.mjs';
@@ -143,8 +143,14 @@ const isSupported = (argv) => {
   return Boolean(HANDLERS[resolve(argv)[0]]);
 };
 
+/** Knobs a test changes while sessions stay open: read at every call, so a change needs no sshd reload. */
+function knobsFile(file) {
+  if (!file || !existsSync(file)) return {};
+  return JSON.parse(readFileSync(file, 'utf8'));
+}
+
 function main() {
-  const env = process.env;
+  const env = { ...process.env, ...knobsFile(process.env.FAKE_DOCKER_KNOBS) };
   const argv = process.argv.slice(2);
   const supported = isSupported(argv);
   recordCall(env, {
