@@ -133,9 +133,11 @@ it('stops taking jobs on SIGTERM, parks or finishes the active step, exits 0, an
   // Another worker finishes both, each in its own thread.
   await bot.startWorker();
   for (const runId of [first, second]) {
+    // The first run waits for serve's lock to lapse (30 s) before this worker resumes it.
     await waitFor(
       `${runId} to wait for approval`,
       async () => (await bot.record(runId))?.state === 'awaiting-approval',
+      150_000,
     );
     await bot.approve(runId);
   }
@@ -158,4 +160,4 @@ it('stops taking jobs on SIGTERM, parks or finishes the active step, exits 0, an
   expect(shown(await bot.h.response(status))).toContain('succeeded');
   await recordFigures('serve', { faultsInjected: 1, runsCompleted: 2 });
   // serve starts, runs a setup into a step, stops and is taken over: its own waits add up to minutes.
-}, 180_000);
+}, 420_000);
