@@ -120,10 +120,12 @@ it('stops taking jobs on SIGTERM, parks or finishes the active step, exits 0, an
   const notJson = output.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('{'));
   expect(notJson).toEqual([]);
 
-  // The active run got to a resting point: parked at approval (or left mid-step to be resumed).
+  // The active run got to a resting point: parked at approval, or handed back mid-step for another worker to
+  // resume at once (not left locked until its lock lapses).
   const parked = await bot.record(first);
   expect(parked?.finishedAt).toBeUndefined();
   expect(parked?.state).toMatch(/^(awaiting-approval|running:[a-z-]+)$/);
+  expect(await bot.h.queue.queue.getJobState(first)).toMatch(/^(delayed|waiting|prioritized)$/);
   // The later run was not touched: still queued, no step begun, nothing done on its VM.
   const untouched = await bot.record(second);
   expect(untouched?.state).toBe('queued');
