@@ -3,7 +3,6 @@
  * approvals (read at scrape time), Slack Web API calls and 429s, SSH failures by error code. One Registry
  * per process, passed in: nothing registers into prom-client's global registry.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 type Counts = Record<string, number>;
@@ -126,31 +125,5 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     setWaitingApprovals: (source) => {
       waitingApprovals = source;
     },
-  };
-}
-
-/** A node `http` handler answering `GET /metrics` in the Prometheus text format; 404 for other paths. */
-export function metricsHandler(
-  metrics: Pick<Metrics, 'registry'>,
-): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  return async (req, res) => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    if (path !== '/metrics') {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found\n');
-      return;
-    }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('Use GET\n');
-      return;
-    }
-    try {
-      const body = await metrics.registry.metrics();
-      res.writeHead(200, { 'content-type': metrics.registry.contentType });
-      res.end(req.method === 'HEAD' ? undefined : body);
-    } catch (error) {
-      res
-        .writeHead(500, { 'content-type': 'text/plain' })
-        .end(`Metrics unavailable: ${(error as Error).message}\n`);
-    }
   };
 }

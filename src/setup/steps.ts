@@ -27,10 +27,6 @@ export const STEP_TITLES: Record<StepId, string> = {
   'delegate-health': 'Harness delegate health',
 };
 
-export function isStepId(value: unknown): value is StepId {
-  return typeof value === 'string' && (STEP_IDS as readonly string[]).includes(value);
-}
-
 /** How a step shows in a checklist. The words are part of the contract. */
 export type StepState = 'pending' | 'running' | 'done' | 'unchanged' | 'waiting' | 'failed' | 'cancelled';
 
