@@ -166,5 +166,6 @@ describe('secrets', () => {
       runsCompleted: Object.keys(outcomes).length,
     });
     expect(found).toEqual([]);
-  });
+    // Five whole runs, one after another.
+  }, 240_000);
 });

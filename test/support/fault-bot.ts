@@ -159,6 +159,11 @@ export class FaultBot {
       const run = await this.record(runId);
       return run?.state === 'awaiting-approval' && run.approvalTs !== undefined && this.parentShows(run);
     });
+    // Parked: the delegate image is pulled while the request waits, then the job holds no worker.
+    await waitFor(
+      `${runId} to be parked`,
+      async () => (await this.h.queue.queue.getJobState(runId)) === 'delayed',
+    );
     await this.idle();
   }
 
