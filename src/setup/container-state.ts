@@ -35,9 +35,12 @@ export interface Observed {
 // Only these fields: the container's environment (which holds the delegate token) never leaves the VM.
 const FORMAT = `{"status":{{json .State.Status}},"startedAt":{{json .State.StartedAt}},"image":{{json .Config.Image}},"imageId":{{json .Image}},"labels":{{json .Config.Labels}},"networks":{{json .NetworkSettings.Networks}},"restart":{{json .HostConfig.RestartPolicy.Name}},"ports":{{json .HostConfig.PortBindings}},"mounts":{{json .Mounts}}}`;
 
-/** A script printing three lines: the container as JSON (or nothing), the network's id, the image's id. */
+/**
+ * A script printing three lines: the container as JSON (or nothing), the network's id, the image's id.
+ * Exactly one line each: Docker prints an empty line of its own for a name it does not find (20.10).
+ */
 export function observeScript(name: string, network: string, image: string): string {
-  const quiet = (argv: string[]) => `${command(...argv)} 2>/dev/null || echo`;
+  const quiet = (argv: string[]) => `printf '%s\\n' "$(${command(...argv)} 2>/dev/null)"`;
   return [
     quiet(['docker', 'inspect', '--type', 'container', '--format', FORMAT, name]),
     quiet(['docker', 'network', 'inspect', '--format', '{{.Id}}', network]),

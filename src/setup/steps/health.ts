@@ -5,7 +5,7 @@ import { answersOnVm, delegateHealth } from '../health-probes.js';
 import type { StepId } from '../steps.js';
 import { tail } from '../vm-shell.js';
 import { inspectContainer } from './container.js';
-import { dropPreviousPool, restorePreviousPool } from './pool-file.js';
+import { dropPreviousPoolScript, restorePreviousPool } from './pool-file.js';
 import type { Check, StepContext, VmStep } from './step.js';
 
 const POLL_MS = 2000;
@@ -20,8 +20,8 @@ interface HealthProbe {
   probe(ctx: StepContext): Promise<boolean>;
   /** Undoes what went with the container's replacement (the runner's pool file) once it is rolled back. */
   undo?(ctx: StepContext): Promise<void>;
-  /** Drops what was kept for a rollback once the container is healthy. */
-  tidy?(ctx: StepContext): Promise<void>;
+  /** Drops what was kept for a rollback once the container is healthy: a script run with the kept container's removal. */
+  tidy?(ctx: StepContext): string;
 }
 
 /** The last log lines of a container, redacted: what a person needs to see when it does not come up. */
@@ -60,9 +60,7 @@ function healthStep(p: HealthProbe): VmStep {
       }
     },
     async settle(ctx): Promise<string | undefined> {
-      const dropped = await dropPrevious(ctx, p.container(ctx));
-      await p.tidy?.(ctx);
-      return dropped;
+      return dropPrevious(ctx, p.container(ctx), p.tidy?.(ctx));
     },
   };
 }
@@ -101,7 +99,7 @@ export const runnerHealthStep = healthStep({
   timeoutMs: (ctx) => ctx.settings.runnerHealthTimeoutMs,
   probe: (ctx) => answersOnVm(ctx, ctx.settings.runnerHealthPort, '/healthz'),
   undo: restorePreviousPool,
-  tidy: dropPreviousPool,
+  tidy: dropPreviousPoolScript,
 });
 
 export const delegateHealthStep = healthStep({
