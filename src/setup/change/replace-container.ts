@@ -35,12 +35,16 @@ export async function previousOf(ctx: Pick<Ctx, 'vm'>, name: string): Promise<Co
  */
 export async function setAside(ctx: Ctx, name: string): Promise<void> {
   const timeout = stopTimeoutMs(ctx, name);
-  await ctx.vm.run(['docker', 'stop', '-t', String(Math.ceil(timeout / 1000)), name], {
-    root: true,
-    timeoutMs: timeout + STOP_MARGIN_MS,
-  });
-  if (await previousOf(ctx, name)) await ctx.vm.run(['docker', 'rm', '-f', name], { root: true });
-  else await ctx.vm.run(['docker', 'rename', name, previousName(name)], { root: true });
+  const kept = previousName(name);
+  // One command: while it runs the VM has no delegate, and each command is a round trip and a `sudo`.
+  const script = [
+    'set -e',
+    `${command('docker', 'stop', '-t', String(Math.ceil(timeout / 1000)), name)} >/dev/null`,
+    `if ${command('docker', 'inspect', '--type', 'container', kept)} >/dev/null 2>&1; then`,
+    `  ${command('docker', 'rm', '-f', name)} >/dev/null`,
+    `else ${command('docker', 'rename', name, kept)}; fi`,
+  ].join('\n');
+  await ctx.vm.script(script, { root: true, timeoutMs: timeout + STOP_MARGIN_MS }, `docker stop ${name}`);
 }
 
 /**
