@@ -8,7 +8,12 @@ import { inspectContainer } from './container.js';
 import { dropPreviousPoolScript, restorePreviousPool } from './pool-file.js';
 import type { Check, StepContext, VmStep } from './step.js';
 
-const POLL_MS = 2000;
+/**
+ * Looks soon after a start (a container that comes up in a second is seen in a second, not two), then every
+ * 2 s: each look is a command on the VM.
+ */
+const POLL_MS = [250, 250, 500, 500, 1000, 2000];
+const pollAfter = (looks: number) => POLL_MS[Math.min(looks, POLL_MS.length - 1)] ?? 2000;
 
 interface HealthProbe {
   id: StepId;
@@ -69,7 +74,7 @@ async function waitHealthy(p: HealthProbe, ctx: StepContext): Promise<string> {
   const name = p.container(ctx);
   const started = ctx.clock.now();
   const deadline = started + p.timeoutMs(ctx);
-  for (;;) {
+  for (let looks = 0; ; looks++) {
     if (await p.probe(ctx)) return `${name} healthy after ${Math.round((ctx.clock.now() - started) / 1000)}s`;
     const state = await p.state(ctx);
     if (!state || state.status === 'exited' || state.status === 'dead') {
@@ -86,7 +91,7 @@ async function waitHealthy(p: HealthProbe, ctx: StepContext): Promise<string> {
         { detail: await logTail(ctx, name) },
       );
     }
-    await ctx.clock.sleep(POLL_MS, ctx.signal);
+    await ctx.clock.sleep(pollAfter(looks), ctx.signal);
   }
 }
 
