@@ -6,6 +6,7 @@
  */
 import { publishBigImage } from '../../test/support/engine/images.js';
 import type { EngineTier } from '../../test/support/engine/tier.js';
+import { alternate } from '../lib/alternate.js';
 import { fmt, type GoalRow, row } from '../lib/goals.js';
 import { size } from '../lib/mode.js';
 import { type Summary, summarize } from '../lib/stats.js';
@@ -45,20 +46,22 @@ export async function pullAheadBench(
 ): Promise<{ results: PullAheadResults; goals: GoalRow[] }> {
   const count = size(1, 4);
   const image = publishBigImage(tier.engine, tier.registry.address, MEGABYTES);
-  const ahead: number[] = [];
-  const without: number[] = [];
+  let index = 0;
+  const run = (pulled: boolean) => () => sample(tier, image, pulled, index++);
   try {
-    for (let i = 0; i < count; i++) {
-      // Alternating which goes first, so that a busier moment of the machine does not favour one.
-      const order = i % 2 === 0 ? [true, false] : [false, true];
-      for (const pulled of order) (pulled ? ahead : without).push(await sample(tier, image, pulled, i));
-    }
+    const [ahead, without] = await alternate(count, run(true), run(false));
+    return report(summarize(ahead), summarize(without), count);
   } finally {
     tier.reset();
     tier.engine.tryDocker(['rmi', image]);
   }
-  const aheadMs = summarize(ahead);
-  const withoutMs = summarize(without);
+}
+
+function report(
+  aheadMs: Summary,
+  withoutMs: Summary,
+  count: number,
+): { results: PullAheadResults; goals: GoalRow[] } {
   const results: PullAheadResults = {
     imageMegabytes: MEGABYTES,
     aheadMs,

@@ -15,6 +15,7 @@ import type { SetupSettings } from '../../src/setup/settings.js';
 import { command, quote } from '../../src/setup/shell.js';
 import { DELEGATE, type EngineTier, NETWORK, startEngineTier } from '../../test/support/engine/tier.js';
 import { runOverSsh } from '../engine/replay-script.js';
+import { alternate } from '../lib/alternate.js';
 import { buildProduct } from '../lib/build.js';
 import { fmt, type GoalRow, row } from '../lib/goals.js';
 import { size } from '../lib/mode.js';
@@ -92,8 +93,6 @@ async function wholeProcess(tier: EngineTier): Promise<{ results: RealEngineResu
     keyFile: tier.secrets.files.sshKey,
     knownHostsFile: tier.vm.knownHostsFile,
   };
-  const bot: number[] = [];
-  const floor: number[] = [];
   const bare = () => tier.reset();
   const healthy = () => {
     for (const name of ['vm-runner', DELEGATE])
@@ -115,15 +114,7 @@ async function wholeProcess(tier: EngineTier): Promise<{ results: RealEngineResu
   // Warm-up (not counted): the first pulls and the first docker runs of this engine.
   await botRun();
   await floorRun();
-  for (let i = 0; i < count; i++) {
-    if (i % 2 === 0) {
-      bot.push(await botRun());
-      floor.push(await floorRun());
-    } else {
-      floor.push(await floorRun());
-      bot.push(await botRun());
-    }
-  }
+  const [bot, floor] = await alternate(count, botRun, floorRun);
   const botMs = summarize(bot);
   const floorMs = summarize(floor);
   const results: RealEngineResults = {

@@ -4,9 +4,7 @@
  * the new container's own start-up (its creation to that answer). The difference is what the bot adds: the
  * old container's stop and rename, and the `docker run` of the new one up to its creation.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { publishDelegateTag } from '../../test/support/engine/images.js';
 import { DELEGATE, type EngineTier, NETWORK } from '../../test/support/engine/tier.js';
 import { fmt, type GoalRow, row } from '../lib/goals.js';
 import { size } from '../lib/mode.js';
@@ -26,30 +24,14 @@ export interface UpgradeGapResults {
   notes: string[];
 }
 
-/** The stand-in delegate under a new tag (another image id), pushed to the registry and not on the VM. */
-function publishTag(tier: EngineTier, tag: string): string {
-  const ref = tier.images.delegate.replace(/:[^:/]+$/, `:${tag}`);
-  const dir = mkdtempSync(join(tmpdir(), 'gsb-upgrade-'));
-  writeFileSync(
-    join(dir, 'Dockerfile'),
-    `FROM ${tier.images.delegate}\nLABEL io.harness.test.variant=${tag}\n`,
-  );
-  try {
-    tier.engine.docker(['build', '-q', '-t', ref, dir]);
-    tier.engine.docker(['push', '-q', ref]);
-    tier.engine.docker(['rmi', ref]);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-  return ref;
-}
-
 export async function upgradeGapBench(
   tier: EngineTier,
 ): Promise<{ results: UpgradeGapResults; goals: GoalRow[] }> {
   const count = size(2, 8);
   tier.reset();
-  const tags = [publishTag(tier, '26.11.87101'), publishTag(tier, '26.11.87102')];
+  const tags = ['26.11.87101', '26.11.87102'].map((tag) =>
+    publishDelegateTag(tier.engine, tier.images.delegate, tag),
+  );
   const fresh = await engineSession(tier, 'bench-upgrade-setup').run(approved);
   if (fresh.result.state !== 'succeeded') throw new Error(`setup ended ${fresh.result.state}`);
   const noHealthy: number[] = [];

@@ -94,3 +94,15 @@ export function publishBigImage(
   buildAndPush(engine, dir, ref);
   return ref;
 }
+
+/**
+ * The delegate image under another tag (another image id: `extra` Dockerfile lines and a label), pushed to
+ * the registry and not kept on the engine, as an upgrade's new image is.
+ */
+export function publishDelegateTag(engine: TestEngine, delegate: string, tag: string, extra = ''): string {
+  const ref = delegate.replace(/:[^:/]+$/, `:${tag}`);
+  const dir = mkdtempSync(join(tmpdir(), 'gsb-tag-'));
+  writeFileSync(join(dir, 'Dockerfile'), `FROM ${delegate}\nLABEL io.harness.test.variant=${tag}\n${extra}`);
+  buildAndPush(engine, dir, ref);
+  return ref;
+}
