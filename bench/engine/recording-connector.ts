@@ -5,7 +5,7 @@
 import type { Connector, RemoteHost } from '../../src/setup/ports.js';
 
 export type RecordedOp =
-  | { kind: 'exec'; command: string; code: number | null }
+  | { kind: 'exec'; command: string; code: number | null; stdin?: string }
   | { kind: 'put'; path: string; content: Buffer; mode: number };
 
 export interface Recording {
@@ -22,7 +22,8 @@ export function recordingConnector(inner: Connector, recording: Recording): Conn
       user: real.user,
       async exec(command, execOptions) {
         const result = await real.exec(command, execOptions);
-        recording.ops.push({ kind: 'exec', command, code: result.code });
+        const stdin = execOptions?.stdin === undefined ? {} : { stdin: execOptions.stdin };
+        recording.ops.push({ kind: 'exec', command, code: result.code, ...stdin });
         return result;
       },
       async putFile(path, content, mode) {

@@ -15,10 +15,13 @@ import type { SetupSettings } from '../../src/setup/settings.js';
 import { command, quote } from '../../src/setup/shell.js';
 import { DELEGATE, type EngineTier, NETWORK, startEngineTier } from '../../test/support/engine/tier.js';
 import { runOverSsh } from '../engine/replay-script.js';
+import { alternate } from '../lib/alternate.js';
 import { buildProduct } from '../lib/build.js';
 import { fmt, type GoalRow, row } from '../lib/goals.js';
 import { size } from '../lib/mode.js';
 import { type Summary, summarize } from '../lib/stats.js';
+import { pullAheadBench } from './pull-ahead-bench.js';
+import { upgradeGapBench } from './upgrade-gap-bench.js';
 
 export interface RealEngineResults {
   samples: number;
@@ -65,9 +68,24 @@ function floorScript(tier: EngineTier): string {
   return `sudo -n sh -c ${quote(root)}\n`;
 }
 
-export async function realEngineBench(): Promise<{ results: RealEngineResults; goals: GoalRow[] }> {
-  const count = size(2, 8);
+/** 10a, then 10b and issue 16's upgrade figure on the same tier. */
+export async function realEngineBench(): Promise<{ results: unknown; goals: GoalRow[] }> {
   const tier = await startEngineTier({ compiledCli: join(buildProduct(), 'src', 'cli.js') });
+  try {
+    const whole = await wholeProcess(tier);
+    const pullAhead = await pullAheadBench(tier);
+    const upgradeGap = await upgradeGapBench(tier);
+    return {
+      results: { ...whole.results, pullAhead: pullAhead.results, upgradeGap: upgradeGap.results },
+      goals: [...whole.goals, ...pullAhead.goals, ...upgradeGap.goals],
+    };
+  } finally {
+    await tier.stop();
+  }
+}
+
+async function wholeProcess(tier: EngineTier): Promise<{ results: RealEngineResults; goals: GoalRow[] }> {
+  const count = size(2, 8);
   const target = {
     host: '127.0.0.1',
     port: tier.vm.port,
@@ -75,8 +93,6 @@ export async function realEngineBench(): Promise<{ results: RealEngineResults; g
     keyFile: tier.secrets.files.sshKey,
     knownHostsFile: tier.vm.knownHostsFile,
   };
-  const bot: number[] = [];
-  const floor: number[] = [];
   const bare = () => tier.reset();
   const healthy = () => {
     for (const name of ['vm-runner', DELEGATE])
@@ -95,22 +111,10 @@ export async function realEngineBench(): Promise<{ results: RealEngineResults; g
     healthy();
     return ms;
   }
-  try {
-    // Warm-up (not counted): the first pulls and the first docker runs of this engine.
-    await botRun();
-    await floorRun();
-    for (let i = 0; i < count; i++) {
-      if (i % 2 === 0) {
-        bot.push(await botRun());
-        floor.push(await floorRun());
-      } else {
-        floor.push(await floorRun());
-        bot.push(await botRun());
-      }
-    }
-  } finally {
-    await tier.stop();
-  }
+  // Warm-up (not counted): the first pulls and the first docker runs of this engine.
+  await botRun();
+  await floorRun();
+  const [bot, floor] = await alternate(count, botRun, floorRun);
   const botMs = summarize(bot);
   const floorMs = summarize(floor);
   const results: RealEngineResults = {

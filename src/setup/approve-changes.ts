@@ -12,6 +12,12 @@ const delegateOf = (a: Approval, changes: ContainerChange[]) =>
 export async function approveChanges(a: Approval): Promise<ContainerChange[]> {
   const { runner, input } = a;
   if (runner.isDone('approval')) return [];
+  // Asked already (this is the run resumed by a decision): the decision is what counts now, and each step's
+  // own check sees the VM. Working out the plan again only delays the action.
+  if (input.mode === 'setup' && runner.journal.approvalRequestedAt !== undefined) {
+    await ask(a, []);
+    return [];
+  }
   const changes = await runner.changes();
   const lines = describeChanges(changes.filter((c) => c.action !== 'none'));
   if (lines.length > 0)

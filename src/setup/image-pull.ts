@@ -1,5 +1,6 @@
 import { GitspacesError } from '../errors.js';
 import type { Clock } from './ports.js';
+import { command } from './shell.js';
 import type { VmShell } from './vm-shell.js';
 
 /** Pulling a large image over a slow link takes a while; a stalled one ends with the step. */
@@ -41,6 +42,7 @@ function pullFix(output: string, image: string): string {
   return 'Run `docker pull` on the VM to see more, fix what it says, and run setup again.';
 }
 
+const SIZE_MARK = 'gitspaces-bot-size=';
 const megabytes = (bytes: number) => `${(bytes / 1_000_000).toFixed(1)} MB`;
 
 /**
@@ -52,23 +54,28 @@ export async function pullImage(
   image: string,
   clock: Pick<Clock, 'now'>,
   say: (text: string) => void,
-  /** The shell for the commands after the pull itself (a run that ended meanwhile has none). */
-  after: () => VmShell = () => vm,
 ): Promise<string> {
   const progress = new PullProgress();
   const started = clock.now();
   let last = started;
-  const result = await vm.run(['docker', 'pull', image], {
-    root: true,
-    allowFail: true,
-    timeoutMs: PULL_TIMEOUT_MS,
-    onOutput: (text) => {
-      progress.add(text);
-      if (clock.now() - last < PROGRESS_EVERY_MS || progress.total === 0) return;
-      last = clock.now();
-      say(`pulling ${image}: ${progress.done}/${progress.total} layers`);
+  // The size is asked in the same command: one round trip and one `sudo` fewer.
+  const size = command('docker', 'image', 'inspect', '--format', `${SIZE_MARK}{{.Size}}`, image);
+  const script = `${command('docker', 'pull', image)} || exit $?; ${size} 2>/dev/null || true`;
+  const result = await vm.script(
+    script,
+    {
+      root: true,
+      allowFail: true,
+      timeoutMs: PULL_TIMEOUT_MS,
+      onOutput: (text) => {
+        progress.add(text);
+        if (clock.now() - last < PROGRESS_EVERY_MS || progress.total === 0) return;
+        last = clock.now();
+        say(`pulling ${image}: ${progress.done}/${progress.total} layers`);
+      },
     },
-  });
+    `docker pull ${image}`,
+  );
   if (result.code !== 0) {
     const failure = vm.failure(`docker pull ${image}`, result);
     const message = /Error response from daemon: (.+)/.exec(`${result.stderr}\n${result.stdout}`)?.[1];
@@ -78,11 +85,7 @@ export async function pullImage(
       { detail: failure.detail },
     );
   }
-  const size = await after().run(['docker', 'image', 'inspect', '--format', '{{.Size}}', image], {
-    root: true,
-    allowFail: true,
-  });
-  const bytes = Number(size.stdout.trim());
+  const bytes = Number(new RegExp(`${SIZE_MARK}(\\d+)`).exec(result.stdout)?.[1]);
   const layers = progress.total > 0 ? `${progress.total} layers` : 'up to date';
   const seconds = ((clock.now() - started) / 1000).toFixed(1);
   return `pulled ${image} (${layers}${Number.isFinite(bytes) && bytes > 0 ? `, ${megabytes(bytes)}` : ''}) in ${seconds}s`;
@@ -112,17 +115,17 @@ export class RunPulls {
     return this.vm();
   }
 
-  /** Pulls `image` unless it is on the VM already; resolves with what happened, rejects as `pullImage`. */
-  ensure(image: string): Promise<string> {
+  /**
+   * Pulls `image` unless it is on the VM already; resolves with what happened, rejects as `pullImage`.
+   * `local` is what the caller saw on the VM just before (undefined: look first).
+   */
+  ensure(image: string, local?: boolean): Promise<string> {
     const running = this.pulls.get(image);
     if (running) return running;
+    if (local === true) return Promise.resolve(`${image} is on the VM already`);
     const pull = (async () => {
-      const local = await this.shell().run(['docker', 'image', 'inspect', '--format', '{{.Id}}', image], {
-        root: true,
-        allowFail: true,
-      });
-      if (local.code === 0 && local.stdout.trim() !== '') return `${image} is on the VM already`;
-      const pulled = await pullImage(this.shell(), image, this.clock, this.say, () => this.shell());
+      if (local === undefined && (await this.isLocal(image))) return `${image} is on the VM already`;
+      const pulled = await pullImage(this.shell(), image, this.clock, this.say);
       this.say(pulled);
       return pulled;
     })();
@@ -132,5 +135,11 @@ export class RunPulls {
       if (this.pulls.get(image) === pull) this.pulls.delete(image);
     });
     return pull;
+  }
+
+  private async isLocal(image: string): Promise<boolean> {
+    const argv = ['docker', 'image', 'inspect', '--format', '{{.Id}}', image];
+    const local = await this.shell().run(argv, { root: true, allowFail: true });
+    return local.code === 0 && local.stdout.trim() !== '';
   }
 }

@@ -9,6 +9,11 @@ export interface ExecOptions {
   timeoutMs?: number;
   /** Streamed stdout+stderr as it arrives (not yet redacted). */
   onOutput?: (chunk: string) => void;
+  /**
+   * Text the command reads on its stdin (otherwise it reads nothing): how file content, secrets included,
+   * reaches a command without being part of any process's argv. Lines of base64, say (see `stdinFile`).
+   */
+  stdin?: string;
 }
 
 export interface ExecResult {

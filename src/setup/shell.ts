@@ -17,3 +17,12 @@ export function command(...argv: string[]): string {
 export function privileged(user: string, script: string): string {
   return user === 'root' ? script : `sudo -n sh -c ${quote(script)}`;
 }
+
+/**
+ * File content as stdin text for a script that writes it with `base64 -d >"$file"`: base64 in lines of 76,
+ * so any bytes travel through a shell's here-document unchanged, and never through an argv.
+ */
+export function stdinFile(content: string | Buffer): string {
+  const encoded = Buffer.from(content).toString('base64');
+  return `${encoded.replace(/.{1,76}/g, '$&\n')}`;
+}

@@ -11,6 +11,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** This command's output as it arrives (not yet redacted). */
   onOutput?: (text: string) => void;
+  /** Text the command reads on stdin (see `stdinFile`). */
+  stdin?: string;
 }
 
 const DEFAULT_TIMEOUT_MS = 120_000;
@@ -46,6 +48,7 @@ export class VmShell {
     const result = await this.remote.exec(wrapped, {
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       ...(onOutput ? { onOutput } : {}),
+      ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
     });
     if (result.code === 0 || options.allowFail) return result;
     throw this.failure(label, result);

@@ -18,13 +18,15 @@ export interface ExecChannel {
 }
 
 /**
- * Gathers a command's output until its channel closes. Stdin stays open: ssh2 sends the `signal` request
- * only on an open channel, and a timed-out command must be killable (none of the bot's commands read stdin).
+ * Gathers a command's output until its channel closes. Stdin stays open unless the command is given some:
+ * ssh2 sends the `signal` request only on an open channel, and a timed-out command must be killable (one that
+ * was given stdin still ends when the channel closes, at its next write).
  */
 export function collectExec(
   stream: ClientChannel,
   { during, options, release, settle, lost }: ExecChannel,
 ): void {
+  if (options.stdin !== undefined) stream.end(options.stdin);
   const stdout: Buffer[] = [];
   const stderr: Buffer[] = [];
   const decoders = [new StringDecoder('utf8'), new StringDecoder('utf8')] as const;

@@ -51,6 +51,13 @@ class Output {
   }
 }
 
+/** Stdin text as a here-document's body: ends with a newline; no line may be the end marker. */
+function hereDocument(text: string, marker: string): string {
+  const body = text === '' || text.endsWith('\n') ? text : `${text}\n`;
+  if (body.split('\n').includes(marker)) throw new Error('stdin holds the session marker');
+  return body;
+}
+
 export class ShellSession {
   private readonly marker = `__gitspaces_${randomBytes(12).toString('hex')}__`;
   private readonly stdout: Output;
@@ -106,9 +113,16 @@ export class ShellSession {
     return undefined;
   }
 
-  /** Runs one command; the caller makes sure only one runs at a time (`busy`). */
+  /**
+   * Runs one command; the caller makes sure only one runs at a time (`busy`). Its stdin, when given, is a
+   * here-document the shell reads from the session, so it is never part of an argv.
+   */
   run(command: string, options: ExecOptions, lost: (why: string) => GitspacesError): Promise<ExecResult> {
-    const line = `sh -c ${quote(command)} </dev/null; printf '\\n%s %d\\n' ${quote(this.marker)} "$?"; printf '\\n%s\\n' ${quote(this.marker)} >&2`;
+    const done = `printf '\\n%s %d\\n' ${quote(this.marker)} "$?"; printf '\\n%s\\n' ${quote(this.marker)} >&2`;
+    const line =
+      options.stdin === undefined
+        ? `sh -c ${quote(command)} </dev/null; ${done}`
+        : `sh -c ${quote(command)} <<'${this.marker}'\n${hereDocument(options.stdin, this.marker)}${this.marker}\n${done}`;
     return this.send(line, options, lost).finally(() => {
       this.busy = false;
     });

@@ -2,11 +2,10 @@
  * Changing a live VM on the real engine: approvals before anything is stopped, the old container kept as
  * `<name>-previous` and restored when the new one is not healthy, a rotated token.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engineMissing } from '../support/engine/daemon.js';
+import { publishDelegateTag } from '../support/engine/images.js';
 import { DELEGATE, type EngineTier, startEngineTier, TEST_TOKEN } from '../support/engine/tier.js';
 import { TEST_POOL } from '../support/secrets-dir.js';
 
@@ -31,19 +30,8 @@ async function freshSetup(): Promise<void> {
 }
 
 /** The delegate image under another tag whose containers never register (`/hold`), pushed to the registry. */
-function neverHealthyTag(tag: string): string {
-  const ref = tier.images.delegate.replace(/:[^:/]+$/, `:${tag}`);
-  const dir = mkdtempSync(join(tmpdir(), 'gsb-hold-'));
-  writeFileSync(join(dir, 'Dockerfile'), `FROM ${tier.images.delegate}\nRUN touch /hold\n`);
-  try {
-    tier.engine.docker(['build', '-q', '-t', ref, dir]);
-    tier.engine.docker(['push', '-q', ref]);
-    tier.engine.docker(['rmi', ref]);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-  return ref;
-}
+const neverHealthyTag = (tag: string) =>
+  publishDelegateTag(tier.engine, tier.images.delegate, tag, 'RUN touch /hold\n');
 
 const names = () => Object.keys(tier.containerIds()).sort();
 

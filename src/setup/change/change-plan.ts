@@ -11,7 +11,7 @@ import {
 } from '../container-specs.js';
 import type { ContainerState, Observed } from '../container-state.js';
 import { ageNote } from '../delegate-age.js';
-import { driftOf, observe } from '../steps/container.js';
+import { driftOf, observeAll } from '../steps/container.js';
 import type { StepContext } from '../steps/step.js';
 import { poolDiff } from './pool-diff.js';
 
@@ -78,8 +78,8 @@ async function changeOf(
   ctx: PlanContext,
   which: 'runner' | 'delegate',
   spec: ContainerSpec,
+  seen: Observed,
 ): Promise<ContainerChange> {
-  const seen: Observed = await observe(ctx, spec);
   const drift = driftOf(seen, spec);
   const found = seen.container;
   const at = { name: spec.name, disruptive: false };
@@ -96,9 +96,13 @@ async function changeOf(
 
 /** The runner and the delegate, old → new, as the steps would find them now. Reads only. */
 export async function changePlan(ctx: PlanContext): Promise<ContainerChange[]> {
+  const runner = runnerSpec(ctx.settings, ctx.material.poolHash);
+  const delegate = delegateSpec(ctx.settings, ctx.material.token, '');
+  // Both looked at in one command: each command is a round trip and a `sudo`.
+  const [runnerSeen, delegateSeen] = (await observeAll(ctx, [runner, delegate])) as [Observed, Observed];
   return [
-    await changeOf(ctx, 'runner', runnerSpec(ctx.settings, ctx.material.poolHash)),
-    await changeOf(ctx, 'delegate', delegateSpec(ctx.settings, ctx.material.token, '')),
+    await changeOf(ctx, 'runner', runner, runnerSeen),
+    await changeOf(ctx, 'delegate', delegate, delegateSeen),
   ];
 }
 

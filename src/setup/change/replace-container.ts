@@ -16,10 +16,12 @@ export function stopTimeoutMs(ctx: Pick<StepContext, 'settings'>, name: string):
     : (ctx.settings.delegateStopTimeoutMs ?? DEFAULT_STOP_MS.delegate);
 }
 
+const PREVIOUS_FORMAT = '{"status":{{json .State.Status}},"image":{{json .Config.Image}}}';
+
 /** The container kept as `<name>-previous`, if any: its image and status. */
 export async function previousOf(ctx: Pick<Ctx, 'vm'>, name: string): Promise<ContainerState | undefined> {
   const result = await ctx.vm.script(
-    `${command('docker', 'inspect', '--type', 'container', '--format', '{"status":{{json .State.Status}},"image":{{json .Config.Image}}}', previousName(name))} 2>/dev/null || true`,
+    `${command('docker', 'inspect', '--type', 'container', '--format', PREVIOUS_FORMAT, previousName(name))} 2>/dev/null || true`,
     { root: true, allowFail: true },
     `docker inspect ${previousName(name)}`,
   );
@@ -33,20 +35,36 @@ export async function previousOf(ctx: Pick<Ctx, 'vm'>, name: string): Promise<Co
  */
 export async function setAside(ctx: Ctx, name: string): Promise<void> {
   const timeout = stopTimeoutMs(ctx, name);
-  await ctx.vm.run(['docker', 'stop', '-t', String(Math.ceil(timeout / 1000)), name], {
-    root: true,
-    timeoutMs: timeout + STOP_MARGIN_MS,
-  });
-  if (await previousOf(ctx, name)) await ctx.vm.run(['docker', 'rm', '-f', name], { root: true });
-  else await ctx.vm.run(['docker', 'rename', name, previousName(name)], { root: true });
+  const kept = previousName(name);
+  // One command: while it runs the VM has no delegate, and each command is a round trip and a `sudo`.
+  const script = [
+    'set -e',
+    `${command('docker', 'stop', '-t', String(Math.ceil(timeout / 1000)), name)} >/dev/null`,
+    `if ${command('docker', 'inspect', '--type', 'container', kept)} >/dev/null 2>&1; then`,
+    `  ${command('docker', 'rm', '-f', name)} >/dev/null`,
+    `else ${command('docker', 'rename', name, kept)}; fi`,
+  ].join('\n');
+  await ctx.vm.script(script, { root: true, timeoutMs: timeout + STOP_MARGIN_MS }, `docker stop ${name}`);
 }
 
-/** Once the new container is healthy the kept one has served its purpose. */
-export async function dropPrevious(ctx: Pick<Ctx, 'vm'>, name: string): Promise<string | undefined> {
-  const kept = await previousOf(ctx, name);
-  if (!kept) return undefined;
-  await ctx.vm.run(['docker', 'rm', '-f', previousName(name)], { root: true });
-  return `removed ${previousName(name)} (${kept.image})`;
+/**
+ * Once the new container is healthy the kept one has served its purpose. Looked for and removed in one
+ * command (a round trip and a `sudo` each); `also` (more tidying) runs in it too.
+ */
+export async function dropPrevious(
+  ctx: Pick<Ctx, 'vm'>,
+  name: string,
+  also = '',
+): Promise<string | undefined> {
+  const kept = previousName(name);
+  const script = [
+    ...(also === '' ? [] : [also]),
+    `${command('docker', 'inspect', '--type', 'container', '--format', PREVIOUS_FORMAT, kept)} 2>/dev/null || exit 0`,
+    `${command('docker', 'rm', '-f', kept)} >/dev/null`,
+  ].join('\n');
+  const result = await ctx.vm.script(script, { root: true }, `docker rm -f ${kept}`);
+  const found = result.stdout.trim() === '' ? undefined : parseContainer(result.stdout.trim());
+  return found ? `removed ${kept} (${found.image})` : undefined;
 }
 
 /**
@@ -101,8 +119,10 @@ export async function replaceContainer(
   ctx: Ctx & Pick<StepContext, 'pulls'>,
   spec: ContainerSpec,
   create: () => Promise<void>,
+  /** Whether the wanted image was seen on the VM just before. */
+  local?: boolean,
 ): Promise<void> {
-  await ctx.pulls.ensure(spec.image);
+  await ctx.pulls.ensure(spec.image, local);
   await setAside(ctx, spec.name);
   try {
     await create();

@@ -5,13 +5,25 @@ import type { Check, StepContext } from './step.js';
 
 type Wanted = Pick<ContainerSpec, 'name' | 'network' | 'image'>;
 
-export async function observe(ctx: Pick<StepContext, 'vm'>, spec: Wanted): Promise<Observed> {
+/** Each container, its network and image as the VM has them now, in one command; `also` runs after. */
+export async function observeAll(
+  ctx: Pick<StepContext, 'vm'>,
+  specs: Wanted[],
+  also = '',
+): Promise<Observed[]> {
+  const scripts = specs.map((spec) => observeScript(spec.name, spec.network, spec.image));
   const result = await ctx.vm.script(
-    observeScript(spec.name, spec.network, spec.image),
+    [...scripts, ...(also === '' ? [] : [`{ ${also}; } >/dev/null 2>&1`])].join('; '),
     { root: true, allowFail: true },
-    `docker inspect ${spec.name}`,
+    `docker inspect ${specs.map((spec) => spec.name).join(' ')}`,
   );
-  return parseObserved(result.stdout);
+  const lines = result.stdout.split('\n');
+  return specs.map((_, i) => parseObserved(lines.slice(i * 3, i * 3 + 3).join('\n')));
+}
+
+export async function observe(ctx: Pick<StepContext, 'vm'>, spec: Wanted, also = ''): Promise<Observed> {
+  const [seen] = await observeAll(ctx, [spec], also);
+  return seen as Observed;
 }
 
 export async function inspectContainer(
@@ -77,12 +89,11 @@ export function describeDrift(spec: ContainerSpec, drift: Drift, found: Containe
   }
 }
 
-export async function checkContainer(ctx: StepContext, spec: ContainerSpec): Promise<Check> {
-  const seen = await observe(ctx, spec);
-  return {
-    ok: driftOf(seen, spec).kind === 'none',
-    summary: describeDrift(spec, driftOf(seen, spec), seen.container),
-  };
+/** The check of a container step; what it saw goes with it, for the step's apply right after. */
+export async function checkContainer(ctx: StepContext, spec: ContainerSpec, also = ''): Promise<Check> {
+  const seen = await observe(ctx, spec, also);
+  const drift = driftOf(seen, spec);
+  return { ok: drift.kind === 'none', summary: describeDrift(spec, drift, seen.container), seen };
 }
 
 /**
@@ -94,8 +105,10 @@ export async function ensureContainer(
   ctx: StepContext,
   spec: ContainerSpec,
   create: () => Promise<void>,
+  /** What the step's check saw just before (looking again would cost a round trip and three docker calls). */
+  checked?: Observed,
 ): Promise<string> {
-  const seen = await observe(ctx, spec);
+  const seen = checked ?? (await observe(ctx, spec));
   const drift = driftOf(seen, spec);
   // A retried apply (after a dropped connection) may find the work already done.
   if (drift.kind === 'none') return `${spec.name} is running with the wanted settings`;
@@ -108,9 +121,9 @@ export async function ensureContainer(
     why = `it could not start as it was (${firstLine(started.stderr) || `exit ${started.code}`})`;
   }
   try {
-    if (seen.container) await replaceContainer(ctx, spec, create);
+    if (seen.container) await replaceContainer(ctx, spec, create, seen.imageId !== '');
     else {
-      await ctx.pulls.ensure(spec.image);
+      await ctx.pulls.ensure(spec.image, seen.imageId !== '');
       await create();
     }
   } catch (error) {

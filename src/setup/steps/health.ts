@@ -5,10 +5,15 @@ import { answersOnVm, delegateHealth } from '../health-probes.js';
 import type { StepId } from '../steps.js';
 import { tail } from '../vm-shell.js';
 import { inspectContainer } from './container.js';
-import { dropPreviousPool, restorePreviousPool } from './pool-file.js';
+import { dropPreviousPoolScript, restorePreviousPool } from './pool-file.js';
 import type { Check, StepContext, VmStep } from './step.js';
 
-const POLL_MS = 2000;
+/**
+ * Looks soon after a start (a container that comes up in a second is seen in a second, not two), then every
+ * 2 s: each look is a command on the VM.
+ */
+const POLL_MS = [250, 250, 500, 500, 1000, 2000];
+const pollAfter = (looks: number) => POLL_MS[Math.min(looks, POLL_MS.length - 1)] ?? 2000;
 
 interface HealthProbe {
   id: StepId;
@@ -20,8 +25,8 @@ interface HealthProbe {
   probe(ctx: StepContext): Promise<boolean>;
   /** Undoes what went with the container's replacement (the runner's pool file) once it is rolled back. */
   undo?(ctx: StepContext): Promise<void>;
-  /** Drops what was kept for a rollback once the container is healthy. */
-  tidy?(ctx: StepContext): Promise<void>;
+  /** Drops what was kept for a rollback once the container is healthy: a script run with the kept container's removal. */
+  tidy?(ctx: StepContext): string;
 }
 
 /** The last log lines of a container, redacted: what a person needs to see when it does not come up. */
@@ -60,9 +65,7 @@ function healthStep(p: HealthProbe): VmStep {
       }
     },
     async settle(ctx): Promise<string | undefined> {
-      const dropped = await dropPrevious(ctx, p.container(ctx));
-      await p.tidy?.(ctx);
-      return dropped;
+      return dropPrevious(ctx, p.container(ctx), p.tidy?.(ctx));
     },
   };
 }
@@ -71,7 +74,7 @@ async function waitHealthy(p: HealthProbe, ctx: StepContext): Promise<string> {
   const name = p.container(ctx);
   const started = ctx.clock.now();
   const deadline = started + p.timeoutMs(ctx);
-  for (;;) {
+  for (let looks = 0; ; looks++) {
     if (await p.probe(ctx)) return `${name} healthy after ${Math.round((ctx.clock.now() - started) / 1000)}s`;
     const state = await p.state(ctx);
     if (!state || state.status === 'exited' || state.status === 'dead') {
@@ -88,7 +91,7 @@ async function waitHealthy(p: HealthProbe, ctx: StepContext): Promise<string> {
         { detail: await logTail(ctx, name) },
       );
     }
-    await ctx.clock.sleep(POLL_MS, ctx.signal);
+    await ctx.clock.sleep(pollAfter(looks), ctx.signal);
   }
 }
 
@@ -101,7 +104,7 @@ export const runnerHealthStep = healthStep({
   timeoutMs: (ctx) => ctx.settings.runnerHealthTimeoutMs,
   probe: (ctx) => answersOnVm(ctx, ctx.settings.runnerHealthPort, '/healthz'),
   undo: restorePreviousPool,
-  tidy: dropPreviousPool,
+  tidy: dropPreviousPoolScript,
 });
 
 export const delegateHealthStep = healthStep({

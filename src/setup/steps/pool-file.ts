@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import { sha256 } from '../container-specs.js';
 import { SA_KEY_FILE } from '../pool-file.js';
-import { quote } from '../shell.js';
+import { quote, stdinFile } from '../shell.js';
 import type { Check, StepContext, VmStep } from './step.js';
 
 const poolPath = (ctx: StepContext) => posix.join(ctx.settings.runnerDir, 'pool.yml');
@@ -16,33 +16,35 @@ async function hashes(ctx: StepContext, paths: string[]): Promise<string[]> {
 }
 
 /**
- * Writes a file the runner reads: over SFTP to a fresh private temp file, then moved into place with mode
- * 0600 (through sudo when the SSH user is not root), so no reader ever sees a partial or world-readable file.
+ * Writes a file the runner reads, in one privileged command: the content arrives on stdin (never in an
+ * argv) into a fresh private temp file, then is moved into place with mode 0600, so no reader ever sees a
+ * partial or world-readable file. `before` runs first in the same command (keeping the previous pool file).
+ * One command instead of mktemp, SFTP, install and rm: each is a round trip and a `sudo`.
  */
-export async function placeFile(ctx: StepContext, dest: string, content: string | Buffer): Promise<void> {
-  const tmp = (await ctx.vm.run(['mktemp', '/tmp/gitspaces-file.XXXXXXXX'])).stdout.trim();
-  try {
-    await ctx.remote.putFile(tmp, content, 0o600);
-    await ctx.vm.script(
-      `mkdir -p ${quote(posix.dirname(dest))} && install -m 0600 ${quote(tmp)} ${quote(dest)}`,
-      { root: true },
-      `install ${dest}`,
-    );
-  } finally {
-    await ctx.vm.run(['rm', '-f', tmp], { allowFail: true });
-  }
+async function placeFile(
+  ctx: StepContext,
+  dest: string,
+  content: string | Buffer,
+  before = '',
+): Promise<void> {
+  const script = [
+    'set -e',
+    `mkdir -p ${quote(posix.dirname(dest))}`,
+    ...(before === '' ? [] : [before]),
+    't=$(mktemp /tmp/gitspaces-file.XXXXXXXX)',
+    `trap 'rm -f "$t"' EXIT`,
+    'base64 -d >"$t"',
+    `install -m 0600 "$t" ${quote(dest)}`,
+  ].join('\n');
+  await ctx.vm.script(script, { root: true, stdin: stdinFile(content) }, `install ${dest}`);
 }
 
 const previousPool = (ctx: StepContext) => `${poolPath(ctx)}.previous`;
 
 /** The pool file a replaced runner was started with, kept until the new runner is healthy. */
-async function keepPreviousPool(ctx: StepContext): Promise<void> {
+function keepPreviousPool(ctx: StepContext): string {
   const [from, to] = [quote(poolPath(ctx)), quote(previousPool(ctx))];
-  await ctx.vm.script(
-    `if [ -f ${from} ] && [ ! -f ${to} ]; then cp -p ${from} ${to}; fi`,
-    { root: true },
-    'keep pool.yml',
-  );
+  return `if [ -f ${from} ] && [ ! -f ${to} ]; then cp -p ${from} ${to}; fi`;
 }
 
 /** A runner rolled back reads the pool file it ran with. */
@@ -51,9 +53,8 @@ export async function restorePreviousPool(ctx: StepContext): Promise<void> {
   await ctx.vm.script(`if [ -f ${from} ]; then mv -f ${from} ${to}; fi`, { root: true }, 'restore pool.yml');
 }
 
-export async function dropPreviousPool(ctx: StepContext): Promise<void> {
-  await ctx.vm.run(['rm', '-f', previousPool(ctx)], { root: true, allowFail: true });
-}
+/** The pool file kept for a rollback, once the runner is healthy (run as root by the health step). */
+export const dropPreviousPoolScript = (ctx: StepContext): string => `rm -f ${quote(previousPool(ctx))}`;
 
 export const poolFileStep: VmStep = {
   id: 'pool-file',
@@ -70,9 +71,8 @@ export const poolFileStep: VmStep = {
     return { ok: true, summary: `${poolPath(ctx)} is current (${material.pool.pools.join(', ')})` };
   },
   async apply(ctx): Promise<string> {
-    await keepPreviousPool(ctx);
-    if (ctx.material.saKey) await placeFile(ctx, keyPath(ctx), ctx.material.saKey);
-    await placeFile(ctx, poolPath(ctx), ctx.material.pool.content);
+    if (ctx.material.saKey) await placeFile(ctx, keyPath(ctx), ctx.material.saKey, keepPreviousPool(ctx));
+    await placeFile(ctx, poolPath(ctx), ctx.material.pool.content, keepPreviousPool(ctx));
     const extra = ctx.material.pool.rewroteKeyPath ? ', json_path pointed at the key in /runner' : '';
     return `wrote ${poolPath(ctx)} (0600)${ctx.material.saKey ? ` and ${SA_KEY_FILE}` : ''}${extra}`;
   },

@@ -10,10 +10,11 @@ export const runnerStep: VmStep = {
   check(ctx): Promise<Check> {
     return checkContainer(ctx, runnerSpec(ctx.settings, ctx.material.poolHash));
   },
-  apply(ctx): Promise<string> {
+  apply(ctx, found): Promise<string> {
     const spec = runnerSpec(ctx.settings, ctx.material.poolHash);
-    return ensureContainer(ctx, spec, async () => {
+    const create = async () => {
       await ctx.vm.run(['docker', 'run', ...spec.args], { root: true, timeoutMs: RUN_TIMEOUT_MS });
-    });
+    };
+    return ensureContainer(ctx, spec, create, found.seen);
   },
 };

@@ -1,3 +1,4 @@
+import type { Observed } from '../container-state.js';
 import type { RunPulls } from '../image-pull.js';
 import type { PreparedPool } from '../pool-file.js';
 import type { Clock, RemoteHost } from '../ports.js';
@@ -32,6 +33,8 @@ export interface Check {
   ok: boolean;
   /** What was found, in a few words (`vm-runner running drone/drone-runner-aws:latest`). */
   summary: string;
+  /** A container step's observation, for its apply right after the check. */
+  seen?: Observed;
 }
 
 /** A step on the VM: check whether it is in place; if not, apply it; the engine checks again to verify. */

@@ -56,14 +56,17 @@ export interface TestImages {
   republish(kind: ImageKind, variant: string): void;
 }
 
+const DELEGATE_FILES = () => ({
+  'bin/delegate': join(FIXTURES, 'delegate.sh'),
+  'usr/bin/curl': join(FIXTURES, 'curl.sh'),
+});
+
 /** The stand-in runner and delegate under the bot's default names, served by the loopback registry. */
 export function publishImages(engine: TestEngine, registry: string): TestImages {
   const refs = { runner: `${registry}/${RUNNER_NAME}`, delegate: `${registry}/${DELEGATE_PATH}` };
   const publish = (kind: ImageKind, variant: string) => {
     const files: Record<string, string> =
-      kind === 'runner'
-        ? { 'bin/runner': join(FIXTURES, 'runner.sh') }
-        : { 'bin/delegate': join(FIXTURES, 'delegate.sh'), 'usr/bin/curl': join(FIXTURES, 'curl.sh') };
+      kind === 'runner' ? { 'bin/runner': join(FIXTURES, 'runner.sh') } : DELEGATE_FILES();
     const entry = kind === 'runner' ? ['/bin/sh', '/bin/runner'] : ['/bin/sh', '/bin/delegate'];
     buildAndPush(engine, context(files, entry, `LABEL io.harness.test.variant=${variant}\n`), refs[kind]);
   };
@@ -72,14 +75,34 @@ export function publishImages(engine: TestEngine, registry: string): TestImages 
   return { ...refs, republish: publish };
 }
 
-/** An image of at least `megabytes` of random data (one layer), for pull timings. */
-export function publishBigImage(engine: TestEngine, registry: string, megabytes: number): string {
-  const ref = `${registry}/gar-setup/docker/delegate-big:latest`;
-  const dir = context({}, ['/bin/sh', '-c', 'exec sleep 100000']);
+/**
+ * An image of at least `megabytes` of random data (one layer), for pull timings: the stand-in delegate
+ * itself (it becomes healthy like the small one), under the delegate's repository with tag `tag`.
+ */
+export function publishBigImage(
+  engine: TestEngine,
+  registry: string,
+  megabytes: number,
+  tag = 'big',
+): string {
+  const ref = `${registry}/${DELEGATE_PATH.replace(/:[^:/]+$/, '')}:${tag}`;
+  const dir = context(DELEGATE_FILES(), ['/bin/sh', '/bin/delegate']);
   const blob = spawnSync('head', ['-c', `${megabytes}M`, '/dev/urandom'], {
     maxBuffer: (megabytes + 1) << 20,
   });
   writeFileSync(join(dir, 'rootfs/blob'), blob.stdout);
+  buildAndPush(engine, dir, ref);
+  return ref;
+}
+
+/**
+ * The delegate image under another tag (another image id: `extra` Dockerfile lines and a label), pushed to
+ * the registry and not kept on the engine, as an upgrade's new image is.
+ */
+export function publishDelegateTag(engine: TestEngine, delegate: string, tag: string, extra = ''): string {
+  const ref = delegate.replace(/:[^:/]+$/, `:${tag}`);
+  const dir = mkdtempSync(join(tmpdir(), 'gsb-tag-'));
+  writeFileSync(join(dir, 'Dockerfile'), `FROM ${delegate}\nLABEL io.harness.test.variant=${tag}\n${extra}`);
   buildAndPush(engine, dir, ref);
   return ref;
 }
