@@ -120,10 +120,12 @@ it('stops taking jobs on SIGTERM, parks or finishes the active step, exits 0, an
   const notJson = output.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('{'));
   expect(notJson).toEqual([]);
 
-  // The active run got to a resting point: parked at approval (or left mid-step to be resumed).
+  // The active run got to a resting point: parked at approval, or handed back mid-step for another worker to
+  // resume at once (not left locked until its lock lapses).
   const parked = await bot.record(first);
   expect(parked?.finishedAt).toBeUndefined();
   expect(parked?.state).toMatch(/^(awaiting-approval|running:[a-z-]+)$/);
+  expect(await bot.h.queue.queue.getJobState(first)).toMatch(/^(delayed|waiting|prioritized)$/);
   // The later run was not touched: still queued, no step begun, nothing done on its VM.
   const untouched = await bot.record(second);
   expect(untouched?.state).toBe('queued');
@@ -133,9 +135,11 @@ it('stops taking jobs on SIGTERM, parks or finishes the active step, exits 0, an
   // Another worker finishes both, each in its own thread.
   await bot.startWorker();
   for (const runId of [first, second]) {
+    // The first run waits for serve's lock to lapse (30 s) before this worker resumes it.
     await waitFor(
       `${runId} to wait for approval`,
       async () => (await bot.record(runId))?.state === 'awaiting-approval',
+      150_000,
     );
     await bot.approve(runId);
   }
@@ -158,4 +162,4 @@ it('stops taking jobs on SIGTERM, parks or finishes the active step, exits 0, an
   expect(shown(await bot.h.response(status))).toContain('succeeded');
   await recordFigures('serve', { faultsInjected: 1, runsCompleted: 2 });
   // serve starts, runs a setup into a step, stops and is taken over: its own waits add up to minutes.
-}, 180_000);
+}, 420_000);

@@ -92,7 +92,7 @@ describe('a worker killed', () => {
     const run = await bot.finished(runId);
     expect(run.state).toBe('succeeded');
     expect(bot.truthProblems(run)).toEqual([]);
-  }, 180_000);
+  }, 300_000);
 
   // The request is recorded as owed before the engine notes that it asked; the worker that resumes the run
   // (or any worker's sweep) posts it once the dead worker's lease lapses.

@@ -1,10 +1,11 @@
 /**
  * The setup worker for `gitspaces-bot worker` and `serve`: any number of these, on any number of machines,
  * share one queue. A run parked at approval holds no lock, so stopping a worker loses nothing; a worker
- * that dies mid-step has its run taken over after the stalled interval, resuming at the step it was in. A
- * worker that loses a run's lock (Redis away longer than the lock) stops driving it between commands.
+ * that stops while a run is in a step hands the run back to the queue, and one that dies mid-step has its
+ * run taken over after the stalled interval: either way the run resumes at the step it was in. A worker
+ * that loses a run's lock (Redis away longer than the lock) stops driving it between commands.
  */
-import { type Job, Worker } from 'bullmq';
+import { DelayedError, type Job, Worker } from 'bullmq';
 import { type RunSetup, type SetupProcessorContext, setupProcessor } from '../../jobs/setup.js';
 import { systemClock } from '../clock.js';
 import type { Config } from '../config.js';
@@ -49,9 +50,17 @@ export interface WorkerDeps extends Pick<SetupProcessorContext, 'reporterFor'> {
 }
 
 export interface RunningWorker {
-  /** Stops taking jobs, lets active ones finish (within `closeTimeoutMs`), then closes connections. */
+  /**
+   * Stops taking jobs, lets active ones finish (within `closeTimeoutMs`, after which runs still in a step go
+   * back to the queue for another worker), then closes connections.
+   */
   close(): Promise<void>;
 }
+
+/** Why a processing ended early when its worker stopped (the run went back to the queue). */
+const HANDED_BACK = 'this worker stopped; the run went back to the queue';
+/** How long a stopping worker waits for the runs it handed back to wind down before it disconnects. */
+const HAND_BACK_MS = 3000;
 
 const silent: WorkerLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -72,6 +81,9 @@ export async function startWorker(config: Config, deps: WorkerDeps): Promise<Run
   });
   const lockDurationMs = deps.timings?.lockDuration ?? 30_000;
   const watches = new Map<string, Set<JobLockWatch>>();
+  // Fired when close() stops waiting for active steps: they end between commands and go back to the queue,
+  // so another worker resumes them at once instead of after their locks lapse (30 s or more).
+  const stopping = new AbortController();
   // The engine stops between commands once this processing's lock is lost (another worker has the run).
   const watched = async (
     job: Job<SetupJobData, RunOutcome, 'setup'>,
@@ -82,7 +94,7 @@ export async function startWorker(config: Config, deps: WorkerDeps): Promise<Run
     if (token === undefined) return processor(job, token, cancelled);
     const watch = watchJobLock(job, token, {
       lockDurationMs,
-      also: cancelled,
+      also: cancelled ? AbortSignal.any([cancelled, stopping.signal]) : stopping.signal,
       onLost: () =>
         log.warn({ runId }, 'setup run lost its lock; stopping it here, the worker holding it goes on'),
     });
@@ -90,6 +102,12 @@ export async function startWorker(config: Config, deps: WorkerDeps): Promise<Run
     watches.set(runId, mine.add(watch));
     try {
       return await processor(job, token, watch.signal);
+    } catch (error) {
+      if (watch.signal.reason !== HANDED_BACK) throw error;
+      // Still this worker's job (the lock was not lost): delayed until now, it is the next worker's to take.
+      await job.moveToDelayed(Date.now(), token);
+      log.info({ runId }, 'setup run handed back to the queue; another worker resumes it at its step');
+      throw new DelayedError();
     } finally {
       watch.stop();
       mine.delete(watch);
@@ -125,9 +143,14 @@ export async function startWorker(config: Config, deps: WorkerDeps): Promise<Run
         setTimeout(() => resolve(false), deps.closeTimeoutMs ?? 25_000).unref(),
       );
       if (!(await Promise.race([finished, timeout]))) {
-        // Steps still running keep their jobs locked until the lock lapses; another worker then resumes them.
-        log.warn({}, 'setup worker closing with runs still in a step; another worker will resume them');
-        await worker.disconnect().catch(() => undefined);
+        log.warn({}, 'setup worker closing with runs still in a step; handing them back to the queue');
+        stopping.abort(HANDED_BACK);
+        const handedBack = await Promise.race([
+          finished,
+          new Promise<false>((resolve) => setTimeout(() => resolve(false), HAND_BACK_MS).unref()),
+        ]);
+        // A run not handed back in time stays locked until its lock lapses; another worker then resumes it.
+        if (!handedBack) await worker.disconnect().catch(() => undefined);
       }
       connection.disconnect();
     },

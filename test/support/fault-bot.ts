@@ -267,7 +267,9 @@ export class FaultBot {
     await waitFor(
       `the thread of ${runId} to say how it ended`,
       async () => this.finalReplies(run).length > 0 && this.parentShows(run),
-      60_000,
+      // A summary a dead worker owed waits for another worker's sweep: up to 60 s of grace after it became
+      // owed, plus the sweep's interval and a loaded machine's pace.
+      120_000,
     ).catch((error: unknown) => {
       const parent = this.parent(run);
       throw new Error(
