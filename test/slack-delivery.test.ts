@@ -184,6 +184,53 @@ describe('Slack delivery', () => {
     expect(thread.filter((m) => m.text.includes('Rejected.'))).toHaveLength(1);
   });
 
+  it('posts the approval request once when Redis cannot record it for a while after Slack took it', async () => {
+    let refusals = 3;
+    const runs = {
+      ...q.runs,
+      async attachMessage(runId: string, messages: { messageTs?: string; approvalTs?: string }) {
+        if (messages.approvalTs !== undefined && refusals-- > 0) throw new Error('Redis is unavailable');
+        await q.runs.attachMessage(runId, messages);
+      },
+    };
+    const d = createProcessDelivery(q.config, { redis: q.redis, runs });
+    deliveries.push(d);
+    const run = await startRun('vm-7');
+    await untilApproval(await reporterOf(d, run.id), run);
+    await d.idle();
+    const { run: recorded, thread } = await shown(run.id);
+    expect(recorded.approvalTs).toBeDefined();
+    expect(thread.filter((m) => m.replyBroadcast)).toHaveLength(1);
+  });
+
+  it('says once in the thread that a run is trying again after a failed attempt', async () => {
+    const d = delivery();
+    const run = await startRun('vm-8');
+    await (await reporterOf(d, run.id)).runStarted({
+      runId: run.id,
+      vm: 'vm-8',
+      mode: 'setup',
+      resumed: false,
+    });
+    const failed = {
+      at: Date.now(),
+      by: 'system',
+      event: 'retry',
+      step: 'docker',
+      detail: 'attempt 2 of 3',
+    } as const;
+    await q.store.update(run.id, {}, failed);
+    for (const resumed of [d, delivery()]) {
+      const reporter = await reporterOf(resumed, run.id);
+      await reporter.runStarted({ runId: run.id, vm: 'vm-8', mode: 'setup', resumed: true });
+    }
+    await d.idle();
+    const { thread } = await shown(run.id);
+    const notices = thread.filter((m) => m.text.includes('Trying again'));
+    expect(notices).toHaveLength(1);
+    expect(JSON.stringify(notices[0]?.blocks)).toContain('`docker`');
+  });
+
   it('stays inside Slack’s rate limits when many runs share a channel, and every parent ends final', async () => {
     slack.rateLimits = true;
     const d = delivery();

@@ -6,6 +6,7 @@
  * or how long to wait for Slack's limit, or 'backoff' when Slack did not answer.
  */
 import type { AttachedMessages, RunRecord } from '../../queue/types.js';
+import { retrying } from '../../retry.js';
 import type { ApprovalOutcome } from '../blocks/approval-message.js';
 import { closedApprovalBlocks, closedApprovalSummary } from '../blocks/approval-message.js';
 import { messageDigest, runMessage, type SlackMessage } from '../blocks/run-message.js';
@@ -78,54 +79,93 @@ async function cannotPost(d: DeliveryDeps, run: RunRecord): Promise<void> {
     );
 }
 
-async function postParent(d: DeliveryDeps, run: RunRecord): Promise<Next | 0> {
-  const wait = await d.slots.post(run.channel);
+/**
+ * Redis writes that record what Slack took go on until Redis answers: a job that gave up here would be
+ * retried and post the same message again.
+ */
+const settled = (write: () => Promise<unknown>) =>
+  retrying(write, { delayFor: (_, ms) => ms, deadline: Date.now() + 10 * 60_000, maxMs: 2000 });
+
+/**
+ * How long a post whose outcome is not recorded is left to the process that sent it. That process keeps
+ * trying to record it while Redis is away, and its job may be taken up here meanwhile (its lock lapsed with
+ * Redis): only once Redis has been up for a while, and the post is that old, did the sender die with it.
+ */
+const UNSETTLED_GRACE_MS = 15_000;
+
+/** 0 to post `what` now; else how long to leave an earlier post of it, maybe taken by Slack, to its sender. */
+async function unsettled(d: DeliveryDeps, runId: string, state: SenderState, what: string): Promise<number> {
+  const [marked, at] = (state.sending ?? '').split('@');
+  if (marked !== what) return 0;
+  const wait = Math.max(
+    Number(at) + UNSETTLED_GRACE_MS - Date.now(),
+    UNSETTLED_GRACE_MS - (await d.outbox.redisUpMs()),
+  );
+  if (wait <= 0) d.log.warn({ runId, what }, 'posting again what a process that died may have posted');
+  return Math.max(0, wait);
+}
+
+/** Posts `args` once `what` is marked as on its way; the mark is cleared unless Slack took it. */
+async function post(
+  d: DeliveryDeps,
+  runId: string,
+  what: string,
+  args: Record<string, unknown>,
+): Promise<CallResult | Next | 'refused'> {
+  const wait = await d.slots.post(String(args.channel));
   if (wait > 0) return wait;
+  await d.outbox.note(runId, { sending: `${what}@${Date.now()}` });
+  const result = await send(d, 'chat.postMessage', args);
+  if (!sent(result) && result !== 'refused') await d.outbox.note(runId, { sending: '' });
+  return result;
+}
+
+async function postParent(d: DeliveryDeps, run: RunRecord, state: SenderState): Promise<Next | 0> {
+  const held = await unsettled(d, run.id, state, 'parent');
+  if (held > 0) return held;
   const parent = parentOf(run);
-  const result = await send(d, 'chat.postMessage', { channel: run.channel, ...parent.message });
+  const result = await post(d, run.id, 'parent', { channel: run.channel, ...parent.message });
   if (result === 'refused') {
     await cannotPost(d, run);
     return undefined;
   }
   if (!sent(result)) return result;
   // A crash right here posts a second parent on retry: the one moment delivery cannot cover (see docs).
-  await d.runs.attachMessage(run.id, { messageTs: String(result.ts) });
-  await d.outbox.note(run.id, { shown: parent.digest, editedAt: String(Date.now()) });
+  await settled(() => d.runs.attachMessage(run.id, { messageTs: String(result.ts) }));
+  const shown = { shown: parent.digest, editedAt: String(Date.now()), sending: '' };
+  await settled(() => d.outbox.note(run.id, shown));
   await d.editSoon(run.id);
+  return 0;
+}
+
+async function postReply(d: DeliveryDeps, run: RunRecord, state: SenderState): Promise<Next | 0> {
+  const head = await d.outbox.head(run.id);
+  if (head === undefined) return undefined;
+  const { reply } = head;
+  // Posted before a crash that came before it was taken off the list.
+  if (reply.key === 'approval' && run.approvalTs !== undefined) {
+    await d.outbox.pop(run.id, head.raw);
+    return 0;
+  }
+  const held = await unsettled(d, run.id, state, reply.id);
+  if (held > 0) return held;
+  const args = { channel: run.channel, thread_ts: run.messageTs, ...reply.message };
+  const result = await post(d, run.id, reply.id, reply.broadcast ? { ...args, reply_broadcast: true } : args);
+  if (!sent(result) && result !== 'refused') return result;
+  const approvalTs = sent(result) && reply.key === 'approval' ? String(result.ts) : undefined;
+  if (approvalTs !== undefined) await settled(() => d.runs.attachMessage(run.id, { approvalTs }));
+  await settled(() => d.outbox.pop(run.id, head.raw));
+  if (approvalTs !== undefined) await d.editSoon(run.id);
   return 0;
 }
 
 export async function postRun(d: DeliveryDeps, runId: string): Promise<Next> {
   for (;;) {
     const run = await d.runs.get(runId);
-    if (run === undefined || (await d.outbox.state(runId)).refused === '1') return undefined;
-    if (run.messageTs === undefined) {
-      const next = await postParent(d, run);
-      if (next !== 0) return next;
-      continue;
-    }
-    const head = await d.outbox.head(runId);
-    if (head === undefined) return undefined;
-    const { reply } = head;
-    // Posted before a crash that came before it was taken off the list.
-    if (reply.key === 'approval' && run.approvalTs !== undefined) {
-      await d.outbox.pop(runId, head.raw);
-      continue;
-    }
-    const wait = await d.slots.post(run.channel);
-    if (wait > 0) return wait;
-    const args = { channel: run.channel, thread_ts: run.messageTs, ...reply.message };
-    const result = await send(
-      d,
-      'chat.postMessage',
-      reply.broadcast ? { ...args, reply_broadcast: true } : args,
-    );
-    if (!sent(result) && result !== 'refused') return result;
-    if (sent(result) && reply.key === 'approval') {
-      await d.runs.attachMessage(runId, { approvalTs: String(result.ts) });
-      await d.editSoon(runId);
-    }
-    await d.outbox.pop(runId, head.raw);
+    const state = await d.outbox.state(runId);
+    if (run === undefined || state.refused === '1') return undefined;
+    const next = await (run.messageTs === undefined ? postParent : postReply)(d, run, state);
+    if (next !== 0) return next;
   }
 }
 

@@ -32,6 +32,11 @@ export interface SenderState {
   closed?: string;
   /** '1' once Slack refused the parent (the bot is not in the channel): nothing more is tried. */
   refused?: string;
+  /**
+   * `<what>@<ms>` while a post is on its way ('parent' or a reply's id), '' once its outcome is recorded: a
+   * job that finds it set cannot know whether Slack took that post (see deliver-run.ts).
+   */
+  sending?: string;
 }
 
 /** Kept as long as finished runs are (the approval may wait for days). */
@@ -46,9 +51,10 @@ redis.call('EXPIRE', KEYS[2], ARGV[3])
 return 1
 `);
 
-/** KEYS: list. ARGV: the reply JSON that was sent. */
+/** KEYS: list, hash. ARGV: the reply JSON that was sent. */
 const POP = new LuaScript(`
 if redis.call('LINDEX', KEYS[1], 0) == ARGV[1] then redis.call('LPOP', KEYS[1]) end
+redis.call('HSET', KEYS[2], 'sending', '')
 return 0
 `);
 
@@ -57,11 +63,14 @@ export interface ThreadOutbox {
   push(runId: string, reply: Reply, also?: SenderState): Promise<boolean>;
   /** The next reply to send, and its raw form for `pop`. */
   head(runId: string): Promise<{ reply: Reply; raw: string } | undefined>;
+  /** Takes a sent reply off the list and says its post is settled. */
   pop(runId: string, raw: string): Promise<void>;
   state(runId: string): Promise<SenderState>;
   note(runId: string, state: SenderState): Promise<void>;
   /** Keeps the approval request as posted unless one is kept already. */
   keepApproval(runId: string, message: SlackMessage): Promise<void>;
+  /** How long Redis has been up: a write another process could not make while it was down may be on its way. */
+  redisUpMs(): Promise<number>;
 }
 
 export function createThreadOutbox(redis: Redis, prefix: string): ThreadOutbox {
@@ -89,7 +98,7 @@ export function createThreadOutbox(redis: Redis, prefix: string): ThreadOutbox {
       return raw === null ? undefined : { reply: JSON.parse(raw) as Reply, raw };
     },
     async pop(runId, raw) {
-      await POP.run(redis, [list(runId)], [raw]);
+      await POP.run(redis, [list(runId), hash(runId)], [raw]);
     },
     async state(runId) {
       return (await redis.hgetall(hash(runId))) as SenderState;
@@ -101,6 +110,10 @@ export function createThreadOutbox(redis: Redis, prefix: string): ThreadOutbox {
         .hsetnx(hash(runId), 'approval', JSON.stringify(message))
         .expire(hash(runId), KEEP_SECONDS)
         .exec();
+    },
+    async redisUpMs() {
+      const info = await redis.info('server');
+      return Number(/uptime_in_seconds:(\d+)/.exec(info)?.[1] ?? 0) * 1000;
     },
   };
 }
