@@ -10,6 +10,7 @@
 import { DelayedError, type Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { backoff, retrying } from '../../retry.js';
+import { withTimeout } from '../../timeout.js';
 import type { SlackMessage } from '../blocks/run-message.js';
 import { type Log, silentLog } from '../log.js';
 import { type DeliveryDeps, editRun, type Next, postRun, type RunAccess } from './deliver-run.js';
@@ -147,9 +148,12 @@ export function createSlackDelivery(options: SlackDeliveryOptions): SlackDeliver
       }
     },
     async close() {
-      await worker?.close().catch(() => undefined);
+      // BullMQ's close waits for Redis: a process stopping while Redis is away must not wait for ever.
+      const bounded = (work: Promise<void> | undefined) =>
+        withTimeout(work ?? Promise.resolve(), 5000, () => new Error('Redis is away')).catch(() => undefined);
+      await bounded(worker?.close(connection?.status !== 'ready'));
       connection?.disconnect();
-      await queue.close().catch(() => undefined);
+      await bounded(queue.close());
     },
   };
 }
