@@ -8,7 +8,7 @@ import { observedReporter } from './observed-reporter.js';
 import { openRunService } from './queue/open-run-service.js';
 import { startWorker } from './queue/worker.js';
 import { Redactor } from './setup/redactor.js';
-import { createProcessDelivery } from './slack/delivery/process-delivery.js';
+import { createProcessDelivery } from './slack/delivery/slack-delivery.js';
 import { planVmWith, probeVmWith } from './vm-actions.js';
 
 type Kind = 'serve' | 'app' | 'worker';

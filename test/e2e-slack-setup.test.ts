@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningWorker, startWorker } from '../src/queue/worker.js';
 import { STEP_IDS } from '../src/setup/steps.js';
-import { createProcessDelivery, type ProcessDelivery } from '../src/slack/delivery/process-delivery.js';
+import { createProcessDelivery, type ProcessDelivery } from '../src/slack/delivery/slack-delivery.js';
 import { startTestVm, type TestVm } from './support/engine-vm.js';
 import type { FakeMessage } from './support/fake-slack.js';
 import {

@@ -9,10 +9,14 @@ import { finalStateOf } from '../src/queue/run-states.js';
 import type { RunRecord } from '../src/queue/types.js';
 import type { ApprovalRequest, Reporter, RunResult, StepRecord } from '../src/setup/ports.js';
 import { STEP_IDS, type StepId } from '../src/setup/steps.js';
-import { createProcessDelivery, type ProcessDelivery } from '../src/slack/delivery/process-delivery.js';
 import { createRunReporter } from '../src/slack/delivery/run-reporter.js';
 import { createSlackCalls } from '../src/slack/delivery/slack-calls.js';
-import { createSlackDelivery, type SlackDelivery } from '../src/slack/delivery/slack-delivery.js';
+import {
+  createProcessDelivery,
+  createSlackDelivery,
+  type ProcessDelivery,
+  type SlackDelivery,
+} from '../src/slack/delivery/slack-delivery.js';
 import { silentLog } from '../src/slack/log.js';
 import { type FakeSlack, startFakeSlack } from './support/fake-slack.js';
 import { openQueueHarness, type QueueHarness } from './support/queue-harness.js';

@@ -7,7 +7,7 @@
 
 import { systemClock } from '../../src/clock.js';
 import { startWorker } from '../../src/queue/worker.js';
-import { createProcessDelivery } from '../../src/slack/delivery/process-delivery.js';
+import { createProcessDelivery } from '../../src/slack/delivery/slack-delivery.js';
 import { testVmAdapters, testVmEnv, testVmSettings } from '../../test/support/queue-test-vm.js';
 import { startSlackAppHarness } from '../../test/support/slack-app-harness.js';
 import { now, sleep, until } from '../lib/clock.js';

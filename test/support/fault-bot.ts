@@ -12,7 +12,7 @@ import { createLogger, type Logger } from '../../src/log.js';
 import type { RunRecord } from '../../src/queue/types.js';
 import { type RunningWorker, startWorker, type WorkerTimings } from '../../src/queue/worker.js';
 import { STEP_IDS } from '../../src/setup/steps.js';
-import { createProcessDelivery, type ProcessDelivery } from '../../src/slack/delivery/process-delivery.js';
+import { createProcessDelivery, type ProcessDelivery } from '../../src/slack/delivery/slack-delivery.js';
 import type { FakeMessage } from './fake-slack.js';
 import { type Fleet, fleetAdapters, fleetEnv, fleetSettings, tenthClock } from './fault-fleet.js';
 import { startBotApp } from './fault-slack-app.js';

@@ -7,7 +7,7 @@ import { createWriteStream } from 'node:fs';
 import { createLogger } from '../../src/log.js';
 import { openRunService } from '../../src/queue/open-run-service.js';
 import { startWorker, type WorkerTimings } from '../../src/queue/worker.js';
-import { createProcessDelivery } from '../../src/slack/delivery/process-delivery.js';
+import { createProcessDelivery } from '../../src/slack/delivery/slack-delivery.js';
 import { type FleetInfo, fleetAdapters, fleetSettings, tenthClock } from './fault-fleet.js';
 import { testConfig } from './queue-harness.js';
 

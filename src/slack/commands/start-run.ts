@@ -7,7 +7,7 @@ import type { StartInput } from '../../queue/run-service.js';
 import type { RunRecord } from '../../queue/types.js';
 import type { AppContext } from '../app-context.js';
 import { archiveLink, mention } from '../blocks/format.js';
-import { Priority } from '../delivery/slack-delivery.js';
+import { Priority } from '../delivery/run-reporter.js';
 
 export type Started = { ok: true; run: RunRecord } | { ok: false; refusal: string };
 

@@ -9,10 +9,22 @@ import type { Reporter } from '../../setup/ports.js';
 import { approvalRequestMessage } from '../blocks/approval-message.js';
 import { retryingReply, runSummaryReply, stepFailedReply } from '../blocks/thread-replies.js';
 import type { Log } from '../log.js';
-import { Priority, type SlackDelivery } from './slack-delivery.js';
+import type { Reply, SenderState } from './thread-outbox.js';
+
+/** BullMQ priorities (1 goes first): parents, approval requests and decisions; failures and final states; progress. */
+export const Priority = { urgent: 1, news: 2, progress: 3 } as const;
+export type Priority = (typeof Priority)[keyof typeof Priority];
+
+/** What a run's reporter asks of Slack delivery (slack-delivery.ts). */
+export interface DeliveryRequests {
+  /** The run's parent (and thread) or its edits should catch up with its record. */
+  sync(runId: string, kind: 'post' | 'edit', priority?: Priority): Promise<void>;
+  /** Queues a thread reply (once per run for a keyed one) and the job that posts it. */
+  reply(runId: string, reply: Omit<Reply, 'id'>, priority: Priority, also?: SenderState): Promise<void>;
+}
 
 export function createRunReporter(
-  delivery: SlackDelivery,
+  delivery: DeliveryRequests,
   run: RunRecord,
   approvers: string[],
   log: Log,

@@ -8,21 +8,21 @@
  * mid-call leaves its job to BullMQ's stalled-job recovery. Priorities put what a person waits for first.
  */
 import { DelayedError, type Job, Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Config } from '../../config.js';
+import { createWorkerConnection, type Redis } from '../../queue/redis.js';
+import type { RunRecord } from '../../queue/types.js';
 import { backoff, retrying } from '../../retry.js';
+import type { Reporter } from '../../setup/ports.js';
 import { withTimeout } from '../../timeout.js';
 import type { SlackMessage } from '../blocks/run-message.js';
 import { type Log, silentLog } from '../log.js';
 import { type DeliveryDeps, editRun, type Next, postRun, type RunAccess } from './deliver-run.js';
-import type { SlackCalls } from './slack-calls.js';
+import { createRunReporter, type DeliveryRequests, Priority } from './run-reporter.js';
+import { createSlackCalls, type SlackCallObserver, type SlackCalls } from './slack-calls.js';
 import { createSlots } from './slots.js';
-import { createThreadOutbox, type Reply, type SenderState } from './thread-outbox.js';
+import { createThreadOutbox } from './thread-outbox.js';
 
 export const SLACK_QUEUE = 'slack';
-
-/** BullMQ priorities (1 goes first): parents, approval requests and decisions; failures and final states; progress. */
-export const Priority = { urgent: 1, news: 2, progress: 3 } as const;
-export type Priority = (typeof Priority)[keyof typeof Priority];
 
 type JobKind = 'post' | 'edit';
 interface DeliveryJob {
@@ -48,11 +48,7 @@ export interface SlackDeliveryOptions {
   lockMs?: number;
 }
 
-export interface SlackDelivery {
-  /** The run's parent (and thread) or its edits should catch up with its record. */
-  sync(runId: string, kind: JobKind, priority?: Priority): Promise<void>;
-  /** Queues a thread reply (once per run for a keyed one) and the job that posts it. */
-  reply(runId: string, reply: Omit<Reply, 'id'>, priority: Priority, also?: SenderState): Promise<void>;
+export interface SlackDelivery extends DeliveryRequests {
   /**
    * A decision was recorded on the request a person clicked (as Slack sent it back): it is closed, ahead of
    * every progress edit.
@@ -156,4 +152,32 @@ export function createSlackDelivery(options: SlackDeliveryOptions): SlackDeliver
       await bounded(queue.close());
     },
   };
+}
+
+export interface ProcessDelivery extends SlackDelivery {
+  /** The reporter a worker hands the engine for `run`. */
+  reporterFor(run: RunRecord): Reporter;
+}
+
+/** A process's delivery of runs' Slack messages, as `serve`, `app` and `worker` build it from the configuration. */
+export function createProcessDelivery(
+  config: Config,
+  deps: { redis: Redis; runs: RunAccess; log?: Log | undefined; observer?: SlackCallObserver | undefined },
+): ProcessDelivery {
+  const log = deps.log ?? silentLog;
+  const delivery = createSlackDelivery({
+    redis: deps.redis,
+    workerConnection: () =>
+      createWorkerConnection(config, { onError: (e) => log.debug({ err: e.message }, 'Slack jobs: Redis') }),
+    prefix: config.queuePrefix,
+    calls: createSlackCalls({
+      token: config.slack.botToken,
+      apiUrl: config.slack.apiUrl,
+      log,
+      observer: deps.observer,
+    }),
+    runs: deps.runs,
+    log,
+  });
+  return { ...delivery, reporterFor: (run) => createRunReporter(delivery, run, config.approvers, log) };
 }
