@@ -63,6 +63,37 @@ export interface SlackDelivery extends DeliveryRequests {
 const durably = <T>(work: () => Promise<T>) =>
   retrying(work, { delayFor: (_, ms) => ms, deadline: Date.now() + 60_000, maxMs: 2000 });
 
+/** Takes `slack` jobs: each runs its job kind until nothing is left, or moves itself to delayed. */
+function startJobWorker(options: SlackDeliveryOptions, connection: Redis, deps: DeliveryDeps) {
+  const { log } = deps;
+  async function process(job: Job<DeliveryJob, void, JobKind>, token?: string): Promise<void> {
+    const next: Next = await (job.name === 'post' ? postRun : editRun)(deps, job.data.runId);
+    if (next === undefined) return;
+    const tries = next === 'backoff' ? (job.data.tries ?? 0) + 1 : 0;
+    if (tries !== (job.data.tries ?? 0)) await job.updateData({ ...job.data, tries });
+    if (tries === 1 || tries % 10 === 0)
+      log.warn({ runId: job.data.runId, job: job.name, tries }, 'Slack did not answer; trying again');
+    const wait = next === 'backoff' ? backoff(tries, 1000, 30_000) : next;
+    await job.moveToDelayed(Date.now() + wait, token);
+    throw new DelayedError();
+  }
+  const lockMs = options.lockMs ?? 5000;
+  const worker = new Worker<DeliveryJob, void, JobKind>(SLACK_QUEUE, process, {
+    connection,
+    prefix: options.prefix,
+    concurrency: options.concurrency ?? 20,
+    lockDuration: lockMs,
+    stalledInterval: lockMs,
+    // Every job may be taken up again after its process died: the jobs are written to be.
+    maxStalledCount: 1000,
+  });
+  worker.on('error', (error) => log.warn({ err: error.message }, 'Slack delivery: Redis unavailable'));
+  worker.on('failed', (job, error) =>
+    log.error({ runId: job?.data.runId, job: job?.name, err: error.message }, 'Slack delivery job failed'),
+  );
+  return worker;
+}
+
 export function createSlackDelivery(options: SlackDeliveryOptions): SlackDelivery {
   const log = options.log ?? silentLog;
   const { redis, prefix } = options;
@@ -94,36 +125,8 @@ export function createSlackDelivery(options: SlackDeliveryOptions): SlackDeliver
     editSoon: (runId) => sync(runId, 'edit', Priority.news),
   };
 
-  async function process(job: Job<DeliveryJob, void, JobKind>, token?: string): Promise<void> {
-    const next: Next = await (job.name === 'post' ? postRun : editRun)(deps, job.data.runId);
-    if (next === undefined) return;
-    const tries = next === 'backoff' ? (job.data.tries ?? 0) + 1 : 0;
-    if (tries !== (job.data.tries ?? 0)) await job.updateData({ ...job.data, tries });
-    if (tries === 1 || tries % 10 === 0)
-      log.warn({ runId: job.data.runId, job: job.name, tries }, 'Slack did not answer; trying again');
-    const wait = next === 'backoff' ? backoff(tries, 1000, 30_000) : next;
-    await job.moveToDelayed(Date.now() + wait, token);
-    throw new DelayedError();
-  }
-
-  const lockMs = options.lockMs ?? 5000;
   const connection = options.workerConnection?.();
-  const worker =
-    connection === undefined
-      ? undefined
-      : new Worker<DeliveryJob, void, JobKind>(SLACK_QUEUE, process, {
-          connection,
-          prefix,
-          concurrency: options.concurrency ?? 20,
-          lockDuration: lockMs,
-          stalledInterval: lockMs,
-          // Every job may be taken up again after its process died: the jobs are written to be.
-          maxStalledCount: 1000,
-        });
-  worker?.on('error', (error) => log.warn({ err: error.message }, 'Slack delivery: Redis unavailable'));
-  worker?.on('failed', (job, error) =>
-    log.error({ runId: job?.data.runId, job: job?.name, err: error.message }, 'Slack delivery job failed'),
-  );
+  const worker = connection === undefined ? undefined : startJobWorker(options, connection, deps);
 
   return {
     sync: (runId, kind, priority) => durably(() => sync(runId, kind, priority)),
