@@ -143,11 +143,16 @@ export class FaultBot {
     await this.h.app.context.delivery.idle();
   }
 
-  /** A run parked at approval whose request and checklist are in Slack, with nothing left to deliver. */
+  /** A run parked at approval (its job delayed) whose request and checklist are in Slack, with nothing left to deliver. */
   async waiting(runId: string): Promise<void> {
     await waitFor(`${runId} to wait for approval`, async () => {
       const run = await this.record(runId);
       return run?.state === 'awaiting-approval' && run.approvalTs !== undefined && this.parentShows(run);
+    });
+    // Parked: its setup job is delayed, so nothing more runs on the VM (a pull may go on while approval waits).
+    await waitFor(`${runId} to be parked`, async () => {
+      const job = await this.h.queue.queue.getJob(runId);
+      return job !== undefined && (await job.isDelayed());
     });
     await this.idle();
   }
