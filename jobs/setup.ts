@@ -9,6 +9,7 @@ import type { Config } from '../src/config.js';
 import { createRunApprovalGate } from '../src/queue/approval-gate.js';
 import { createJobJournal } from '../src/queue/job-journal.js';
 import { runRecordReporter } from '../src/queue/run-record-reporter.js';
+import { resultOfRecord } from '../src/queue/run-states.js';
 import type { RunStore } from '../src/queue/run-store.js';
 import { settleCrash, settleRun } from '../src/queue/settle-run.js';
 import type { RunOutcome } from '../src/queue/setup-queue.js';
@@ -75,7 +76,12 @@ export function setupProcessor(ctx: SetupProcessorContext) {
       `running:${job.data.journal?.step ?? 'preflight'}`,
       ctx.clock.now(),
     );
-    // Cancelled while queued, or the app died before recording the run: nothing to do.
+    // Cancelled while queued, or the app died before recording the run: nothing to do. Or a worker died
+    // between ending the run and telling Slack: told again (the summary is queued once per run).
+    if (begun === 'finished') {
+      const ended = await ctx.store.get(runId);
+      if (ended !== undefined) await (await ctx.reporterFor(ended)).runFinished(resultOfRecord(ended));
+    }
     if (begun !== 'ok') return { state: begun };
     const run = await ctx.store.get(runId);
     if (run === undefined) return { state: 'not-found' };

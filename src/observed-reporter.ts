@@ -1,6 +1,7 @@
 import { type Logger, runLogger, stepLogger } from './log.js';
 import type { Metrics, StepOutcome } from './metrics.js';
-import type { Reporter, RunResult, StepRecord } from './setup/ports.js';
+import { stateOfResult } from './queue/run-states.js';
+import type { Reporter, StepRecord } from './setup/ports.js';
 
 const OUTCOMES: Record<StepRecord['state'], StepOutcome | undefined> = {
   done: 'done',
@@ -11,8 +12,6 @@ const OUTCOMES: Record<StepRecord['state'], StepOutcome | undefined> = {
   pending: undefined,
   running: undefined,
 };
-
-const finalState = (r: RunResult) => (r.state === 'failed' ? `failed:${r.step ?? 'preflight'}` : r.state);
 
 /**
  * Logs and measures what a run reports, then passes it on: every line carries the run id, the VM and the
@@ -71,8 +70,8 @@ export function observedReporter(
       return inner.approvalRequested(request);
     },
     runFinished(result) {
-      log.info({ state: finalState(result), unchanged: result.unchanged }, 'run finished');
-      metrics?.runState(finalState(result));
+      log.info({ state: stateOfResult(result), unchanged: result.unchanged }, 'run finished');
+      metrics?.runState(stateOfResult(result));
       return inner.runFinished(result);
     },
   };

@@ -8,9 +8,7 @@ import { observedReporter } from './observed-reporter.js';
 import { openRunService } from './queue/open-run-service.js';
 import { startWorker } from './queue/worker.js';
 import { Redactor } from './setup/redactor.js';
-import { createRedisPace } from './slack/delivery/pace.js';
-import { createRedisLedger } from './slack/reporter/slack-ledger.js';
-import { createSlackReporterFactory } from './slack/reporter/slack-reporters.js';
+import { createProcessDelivery } from './slack/delivery/slack-delivery.js';
 import { planVmWith, probeVmWith } from './vm-actions.js';
 
 type Kind = 'serve' | 'app' | 'worker';
@@ -22,7 +20,6 @@ type Kind = 'serve' | 'app' | 'worker';
  */
 const SHUTDOWN_BOUND_MS = 12_000;
 const WORKER_CLOSE_MS = 8000;
-const REPORTERS_CLOSE_MS = 2500;
 
 export interface ServeOptions {
   /** Aborting it stops the process as SIGTERM does (for embedding). */
@@ -110,37 +107,26 @@ async function startParts(
       (await service.runs.recent({ limit: 500 })).filter((r) => r.state === 'awaiting-approval').length,
   );
   const slackObserver = { call: metrics.slackCall, rateLimited: metrics.slackRateLimited };
-  // Slack's limits are the workspace's: every process of this deployment takes its slots from Redis.
-  const slackPace = createRedisPace(service.redis, config.queuePrefix);
+  // One delivery of runs' Slack messages per process; every process takes Slack jobs from Redis.
+  const delivery = createProcessDelivery(config, {
+    redis: service.redis,
+    runs: service.runs,
+    log,
+    observer: slackObserver,
+  });
+  // Slack jobs stop after everything that asks for them (the worker, the app), before Redis closes.
+  closers.back.splice(closers.back.length - 1, 1, async () => {
+    await delivery.close();
+    await service.close();
+  });
   if (kind !== 'app') {
-    const reporters = createSlackReporterFactory({
-      botToken: config.slack.botToken,
-      slackApiUrl: config.slack.apiUrl,
-      approvers: config.approvers,
-      attach: (runId, messages) => service.runs.attachMessage(runId, messages),
-      log,
-      observer: slackObserver,
-      pace: slackPace,
-      ledger: createRedisLedger(service.redis, config.queuePrefix),
-      getRun: (runId) => service.runs.get(runId),
-    });
-    reporters.startSweeping();
-    const closeReporters = () => reporters.close(REPORTERS_CLOSE_MS);
-    closers.front.push(closeReporters);
     const worker = await startWorker(config, {
       reporterFor: (run) =>
-        observedReporter(reporters.reporterFor(run), { runId: run.id, vm: run.target.vm }, log, metrics),
+        observedReporter(delivery.reporterFor(run), { runId: run.id, vm: run.target.vm }, log, metrics),
       log,
       closeTimeoutMs: WORKER_CLOSE_MS,
     });
-    // The worker must stop taking jobs before anything it reports through goes away.
-    const at = closers.front.indexOf(closeReporters);
-    if (at === -1) closers.front.push(() => worker.close());
-    else
-      closers.front.splice(at, 1, async () => {
-        await worker.close();
-        await closeReporters();
-      });
+    closers.front.push(() => worker.close());
   }
   if (kind === 'worker') return { failed: new Promise<never>(() => undefined) };
   // A worker process has no use for the Bolt app and its receivers: loaded only where it runs.
@@ -153,7 +139,7 @@ async function startParts(
     planVm: planVmWith(config),
     metrics: metrics.registry,
     slackObserver,
-    slackPace,
+    delivery,
   });
   closers.front.push(() => app.close());
   const { port } = await app.start();

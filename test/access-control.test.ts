@@ -37,9 +37,9 @@ async function open(env: Record<string, string> = {}): Promise<FaultBot> {
 
 /** Everything a refusal must leave alone. */
 async function state(): Promise<string> {
-  // Queue bookkeeping and the Slack delivery's own leases settle by themselves after a run ends.
+  // Queue bookkeeping and Slack's pace windows change by themselves (what Slack shows is in `posted`).
   const keys = (await bot.h.queue.dump()).filter(
-    ({ key }) => !/:setup:(events|id|stalled-check)$|:slack-lease:|:slack-owed$/.test(key),
+    ({ key }) => !/:(setup|slack):(events|id|stalled-check)$|:slack:pace:/.test(key),
   );
   return JSON.stringify({
     keys: keys.sort((a, b) => a.key.localeCompare(b.key)),
@@ -51,10 +51,13 @@ async function state(): Promise<string> {
 }
 
 async function refused(send: () => Promise<{ said: () => Promise<string> }>, why: RegExp): Promise<void> {
+  // What was asked of Slack before is delivered first; whatever the refusal asked of it is counted after.
+  await bot.idle();
   const before = await state();
   const said = await (await send()).said();
   expect(said).toMatch(why);
   expect(said).toContain('ephemeral');
+  await bot.idle();
   expect(await state()).toBe(before);
   refusals += 1;
 }

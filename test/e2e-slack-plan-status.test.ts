@@ -61,7 +61,7 @@ describe('/gitspaces plan <vm>', () => {
       /6 steps would change on vm-1.*pool-file.*delegate-health.*Nothing was changed/,
     );
     expect(summary.text).not.toContain('is set up');
-    await h.app.context.reporters.idle();
+    await h.app.context.delivery.idle();
     const blocks = JSON.stringify(h.slack.message('C0RUNS', parent.ts)?.blocks);
     expect(blocks).toContain('step-delegate');
     expect(blocks).toContain('Gitspaces plan: vm-1');

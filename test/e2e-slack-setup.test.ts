@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningWorker, startWorker } from '../src/queue/worker.js';
 import { STEP_IDS } from '../src/setup/steps.js';
-import { createSlackReporterFactory, type SlackReporters } from '../src/slack/reporter/slack-reporters.js';
+import { createProcessDelivery, type ProcessDelivery } from '../src/slack/delivery/slack-delivery.js';
 import { startTestVm, type TestVm } from './support/engine-vm.js';
 import type { FakeMessage } from './support/fake-slack.js';
 import {
@@ -18,7 +18,7 @@ import {
   testVmSettings,
 } from './support/queue-test-vm.js';
 import { TEST_TOKEN } from './support/secrets-dir.js';
-import { BOT_TOKEN, type SlackAppHarness, startSlackAppHarness } from './support/slack-app-harness.js';
+import { type SlackAppHarness, startSlackAppHarness } from './support/slack-app-harness.js';
 
 let vm: TestVm;
 let info: TestVmInfo;
@@ -32,7 +32,7 @@ afterAll(async () => vm?.stop());
 /** The whole bot (app and worker in one process, as `serve` runs them) on a bare test VM. */
 class Bot {
   h!: SlackAppHarness;
-  reporters!: SlackReporters;
+  delivery!: ProcessDelivery;
   worker!: RunningWorker;
 
   async open(env: Record<string, string> = {}): Promise<this> {
@@ -42,22 +42,20 @@ class Bot {
     return this;
   }
 
-  /** Another process takes over: a new worker with its own Slack reporters, nothing shared in memory. */
+  /** Another process takes over: a new worker with its own Slack delivery, nothing shared in memory. */
   async replaceWorker(): Promise<void> {
     await this.worker.close();
-    await this.reporters.close(2000);
+    await this.delivery.close();
     await this.startWorker();
   }
 
   private async startWorker(): Promise<void> {
-    this.reporters = createSlackReporterFactory({
-      botToken: BOT_TOKEN,
-      slackApiUrl: this.h.slack.url,
-      approvers: this.h.config.approvers,
-      attach: (runId, messages) => this.h.queue.runs.attachMessage(runId, messages),
+    this.delivery = createProcessDelivery(this.h.config, {
+      redis: this.h.queue.redis,
+      runs: this.h.queue.runs,
     });
     this.worker = await startWorker(this.h.config, {
-      reporterFor: (run) => this.reporters.reporterFor(run),
+      reporterFor: (run) => this.delivery.reporterFor(run),
       engine: testVmAdapters(info),
       settings: testVmSettings(this.h.config, info),
       clock: quickClock,
@@ -66,7 +64,7 @@ class Bot {
 
   async close(): Promise<void> {
     await this.worker?.close();
-    await this.reporters?.close(2000);
+    await this.delivery?.close();
     await this.h?.close();
   }
 
@@ -112,7 +110,7 @@ class Bot {
   }
 
   async settled(): Promise<void> {
-    await this.reporters.idle();
+    await this.delivery.idle();
   }
 
   delegates() {

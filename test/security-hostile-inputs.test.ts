@@ -150,9 +150,9 @@ function fill(text: string, respond = ''): string {
 /**
  * Everything under the prefix, and the job counts. Left out: BullMQ's event log and id counter (a setup
  * refused for a busy VM adds its job and removes it again: the log shows both, no job remains), and the
- * idle worker's stalled-check stamp.
+ * idle workers' stalled-check stamps (the setup worker's and the Slack delivery's).
  */
-const BOOKKEEPING = /:setup:(events|id|stalled-check)$/;
+const BOOKKEEPING = /:(setup|slack):(events|id|stalled-check)$/;
 async function snapshot(): Promise<string> {
   const entries = (await h.queue.dump()).filter(({ key }) => !BOOKKEEPING.test(key));
   const counts = await h.queue.queue.getJobCounts();

@@ -166,6 +166,7 @@ describe('secrets', () => {
       runsCompleted: Object.keys(outcomes).length,
     });
     expect(found).toEqual([]);
-    // Five whole runs, one after another.
+    // Five whole runs (one with an approval, one waiting out a delegate's health checks): 35-55 s on a
+    // quiet machine, more on a loaded one.
   }, 240_000);
 });

@@ -7,9 +7,9 @@
 
 import { systemClock } from '../../src/clock.js';
 import { startWorker } from '../../src/queue/worker.js';
-import { createSlackReporterFactory } from '../../src/slack/reporter/slack-reporters.js';
+import { createProcessDelivery } from '../../src/slack/delivery/slack-delivery.js';
 import { testVmAdapters, testVmEnv, testVmSettings } from '../../test/support/queue-test-vm.js';
-import { BOT_TOKEN, startSlackAppHarness } from '../../test/support/slack-app-harness.js';
+import { startSlackAppHarness } from '../../test/support/slack-app-harness.js';
 import { now, sleep, until } from '../lib/clock.js';
 import { fmt, type GoalRow, row } from '../lib/goals.js';
 import { size } from '../lib/mode.js';
@@ -60,14 +60,9 @@ export async function feedbackBench(): Promise<{ results: FeedbackResults; goals
   const watch = new SlackWatch(h.slack);
   const log = new ProbeLog();
   const probe = createRunProbe(log.sink);
-  const reporters = createSlackReporterFactory({
-    botToken: BOT_TOKEN,
-    slackApiUrl: h.slack.url,
-    approvers: h.config.approvers,
-    attach: (runId, messages) => h.queue.runs.attachMessage(runId, messages),
-  });
+  const delivery = createProcessDelivery(h.config, { redis: h.queue.redis, runs: h.queue.runs });
   const worker = await startWorker(h.config, {
-    reporterFor: (run) => probe.wrapReporter(run, reporters.reporterFor(run)),
+    reporterFor: (run) => probe.wrapReporter(run, delivery.reporterFor(run)),
     runSetup: probe.runSetup,
     engine: testVmAdapters(info),
     settings: testVmSettings(h.config, info),
@@ -82,7 +77,7 @@ export async function feedbackBench(): Promise<{ results: FeedbackResults; goals
     }
   } finally {
     await worker.close();
-    await reporters.close(5000);
+    await delivery.close();
     await h.close();
     await vm.stop();
   }
@@ -148,7 +143,7 @@ export async function feedbackBench(): Promise<{ results: FeedbackResults; goals
       previous = at;
     }
     // Let this run's remaining Slack edits go out before the next run starts (bounded: chat.update is paced).
-    await Promise.race([reporters.idle(), sleep(15_000)]);
+    await Promise.race([delivery.idle(), sleep(15_000)]);
     return {
       ackMs,
       firstFeedbackMs,

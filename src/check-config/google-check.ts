@@ -6,7 +6,8 @@ import { gcpError } from '../gcp/fail.js';
 import { createSecretManagerSource } from '../gcp/secrets.js';
 import { createSecretSource } from '../secrets/index.js';
 import type { SecretSource, VmLocator } from '../setup/ports.js';
-import { seconds, withDeadline } from './deadline.js';
+import { withTimeout } from '../timeout.js';
+import { seconds } from './deadline.js';
 import { createPromptClients } from './google-clients.js';
 import { type ConfigCheckRow, failRow, okRow, skipRow } from './rows.js';
 
@@ -23,7 +24,7 @@ function boundedSecrets(source: SecretSource, config: Config, timeoutMs: number)
   const endpoint = config.gcp.secretManagerApiUrl ?? 'secretmanager.googleapis.com';
   return {
     read: (reference) =>
-      withDeadline(
+      withTimeout(
         source.read(reference),
         timeoutMs,
         timedOut(`Reading the secret ${reference}`, endpoint, timeoutMs),
@@ -35,7 +36,7 @@ function boundedVms(locator: VmLocator, config: Config, timeoutMs: number): VmLo
   const endpoint = config.gcp.computeApiUrl ?? 'compute.googleapis.com';
   return {
     locate: (ref, wanted) =>
-      withDeadline(
+      withTimeout(
         locator.locate(ref, wanted),
         timeoutMs,
         timedOut(`The Compute API (VM ${ref.name})`, endpoint, timeoutMs),

@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { describeRedis } from '../queue/redis.js';
-import { seconds, withDeadline } from './deadline.js';
+import { withTimeout } from '../timeout.js';
+import { seconds } from './deadline.js';
 import { type ConfigCheckRow, failRow, okRow } from './rows.js';
 
 const CHECK = 'Redis';
@@ -55,7 +56,7 @@ export async function checkRedis(
     cause ??= error;
   });
   try {
-    return await withDeadline(
+    return await withTimeout(
       probe(redis, where),
       timeoutMs + 500,
       () => new Error(`no answer within ${seconds(timeoutMs)}`),

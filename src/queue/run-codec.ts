@@ -76,7 +76,6 @@ export function decodeRun(fields: Fields, auditRows: string[]): RunRecord | unde
     channel: fields.channel ?? '',
     messageTs: fields.messageTs,
     approvalTs: fields.approvalTs,
-    messageShows: fields.messageShows,
     delegateName: fields.delegateName,
     tags: fields.tags,
     kind: fields.kind === 'upgrade' ? 'upgrade' : 'setup',

@@ -131,3 +131,14 @@ redis.call('EXPIRE', KEYS[2], ARGV[3])
 if redis.call('GET', KEYS[4]) == ARGV[4] then redis.call('EXPIRE', KEYS[4], ARGV[3]) end
 return 'ok'
 `);
+
+/**
+ * Records where a run's Slack messages are (its parent, its approval request), finished or not: a parent
+ * posted after its queued run was cancelled is still the run's.
+ * KEYS: run. ARGV: field, value pairs. Returns 1, or 0 when the run has no record.
+ */
+export const ATTACH_MESSAGES = new LuaScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV))
+return 1
+`);

@@ -122,7 +122,7 @@ export function createRunService(options: RunServiceOptions): RunService {
   }
 
   async function attachMessage(runId: string, messages: AttachedMessages) {
-    await store.update(runId, messages);
+    await store.attach(runId, messages);
     if (messages.messageTs === undefined) return;
     const job = await queue.getJob(runId);
     if (job === undefined || !(await job.isDelayed())) return;

@@ -16,8 +16,15 @@ import {
   toPairs,
 } from './run-codec.js';
 import { type RunKeys, runKeys } from './run-keys.js';
-import { BEGIN_RUN, CREATE_RUN, DECIDE_RUN, FINISH_RUN, UPDATE_OPEN_RUN } from './run-scripts.js';
-import type { AuditEntry, FinalDecision, FinalRunState, RunRecord } from './types.js';
+import {
+  ATTACH_MESSAGES,
+  BEGIN_RUN,
+  CREATE_RUN,
+  DECIDE_RUN,
+  FINISH_RUN,
+  UPDATE_OPEN_RUN,
+} from './run-scripts.js';
+import type { AttachedMessages, AuditEntry, FinalDecision, FinalRunState, RunRecord } from './types.js';
 
 export interface RunStoreOptions {
   /** How long a finished run is kept. @defaultValue 30 days */
@@ -39,7 +46,6 @@ export interface OpenRunFields {
   /** The state is progress news that must not hide a pending approval request (see UPDATE_OPEN_RUN). */
   softState?: boolean;
   messageTs?: string;
-  messageShows?: string;
   approvalTs?: string;
   approvalExpiresAt?: number;
   step?: StepRecord;
@@ -55,6 +61,8 @@ export interface RunStore {
    * added only when the step's record changed.
    */
   update(runId: string, fields: OpenRunFields, audit?: AuditEntry): Promise<boolean>;
+  /** Records the run's Slack messages, finished or not; false when the run has no record. */
+  attach(runId: string, messages: AttachedMessages): Promise<boolean>;
   decide(runId: string, decision: FinalDecision, now: number): Promise<DecideCode>;
   /** A worker takes up the run; 'finished' when it was cancelled (or ended) meanwhile. */
   begin(runId: string, runningState: RunState, now: number): Promise<'ok' | 'finished' | 'not-found'>;
@@ -146,6 +154,12 @@ export function createRunStore(redis: Redis, prefix: string, options: RunStoreOp
         ],
       );
       return reply === 1;
+    },
+
+    async attach(runId, messages) {
+      const pairs = toPairs({ ...messages });
+      if (pairs.length === 0) return true;
+      return (await ATTACH_MESSAGES.run(redis, [keys.run(runId)], pairs)) === 1;
     },
 
     async decide(runId, decision, now) {

@@ -6,6 +6,7 @@
 import { DelayedError, UnrecoverableError } from 'bullmq';
 import { asGitspacesError } from '../errors.js';
 import type { Reporter, RunResult } from '../setup/ports.js';
+import { finalStateOf } from './run-states.js';
 import type { RunStore } from './run-store.js';
 import type { FinalRunState, RunRecord, SetupJobData } from './types.js';
 import { type WakeableJob, wakeFirst } from './wake-first.js';
@@ -27,18 +28,6 @@ export interface SettleContext {
   inner: Reporter;
   approvalTtlMs: number;
   now: () => number;
-}
-
-export function finalStateOf(result: RunResult): FinalRunState {
-  switch (result.state) {
-    case 'succeeded':
-    case 'rejected':
-    case 'expired':
-    case 'cancelled':
-      return result.state;
-    default:
-      return `failed:${result.step ?? 'preflight'}`;
-  }
 }
 
 /** Another attempt can help (the engine marks such errors) and BullMQ has one left. */

@@ -38,11 +38,6 @@ export interface RunRecord {
   messageTs: string | undefined;
   /** The approval request message in the thread, once posted. */
   approvalTs: string | undefined;
-  /**
-   * What the parent message showed when it was posted (its `messageDigest`), so that the worker that adopts
-   * it edits it only when there is something new to show.
-   */
-  messageShows?: string | undefined;
   delegateName: string | undefined;
   tags: string | undefined;
   /** `setup` (absent in records older than upgrades) or `upgrade`, as `/gitspaces status` shows it. */
@@ -67,10 +62,9 @@ export interface RunImages {
   runner?: string | undefined;
 }
 
-/** Messages of a run to record: its parent (and what it showed when posted) or its approval request. */
+/** Messages of a run to record: its parent or its approval request. */
 export interface AttachedMessages {
   messageTs?: string;
-  messageShows?: string;
   approvalTs?: string;
 }
 

@@ -8,10 +8,9 @@ import type { RunTarget } from '../queue/types.js';
 import type { Reporter, RunResult } from '../setup/ports.js';
 import type { VmStatus } from '../setup/probe.js';
 import type { AccessPolicy } from './access/access-policy.js';
-import type { SlackSender } from './delivery/slack-sender.js';
+import type { SlackCalls } from './delivery/slack-calls.js';
+import type { SlackDelivery } from './delivery/slack-delivery.js';
 import type { Log } from './log.js';
-import type { SlackLedger } from './reporter/slack-ledger.js';
-import type { SlackReporters } from './reporter/slack-reporters.js';
 
 /** Connects to the VM and reads what is live there (`/gitspaces status <vm>`). */
 export type ProbeVm = (target: RunTarget) => Promise<VmStatus>;
@@ -32,12 +31,10 @@ export interface AppContext {
   config: Config;
   runs: RunService;
   access: AccessPolicy;
-  /** Paced, retrying Web API calls (posts, edits, lookups). */
-  sender: SlackSender;
-  /** For runs this process ends or drives itself (a queued run cancelled, a plan). */
-  reporters: SlackReporters;
-  /** Leases on parent messages, so that the app and a worker never both post one (with Redis only). */
-  ledger: SlackLedger | undefined;
+  /** Web API calls made while a person waits (lookups, a plan's messages), retried within a deadline. */
+  calls: SlackCalls;
+  /** Runs' messages: the only writer of parents, thread replies and their edits. */
+  delivery: SlackDelivery;
   log: Log;
   probeVm: ProbeVm | undefined;
   planVm: PlanVm | undefined;

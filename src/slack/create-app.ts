@@ -16,22 +16,20 @@ import { createUsergroupMembers } from './access/usergroup-members.js';
 import { registerActions } from './actions/index.js';
 import type { AppContext, MetricsSource, PlanVm, ProbeVm } from './app-context.js';
 import { registerCommands } from './commands/index.js';
-import { PLAN_ID_PREFIX } from './commands/plan-command.js';
-import type { SlackPace } from './delivery/pace.js';
-import { createSenderClient, createSlackSender, type SlackCallObserver } from './delivery/slack-sender.js';
+import { createSlackCalls, type SlackCallObserver } from './delivery/slack-calls.js';
+import type { SlackDelivery } from './delivery/slack-delivery.js';
+import { createProcessDelivery } from './delivery/slack-delivery.js';
 import { type HealthOptions, healthListener, healthRoutes } from './health/health-routes.js';
 import { createSlackIdentity, type SlackIdentity } from './health/slack-identity.js';
 import { boltLogger, type Log } from './log.js';
 import { refuseSkewedTimestamps } from './refuse-skewed-timestamps.js';
-import { createRedisLedger } from './reporter/slack-ledger.js';
-import { createSlackReporterFactory } from './reporter/slack-reporters.js';
 import { createSocketConnection, type SocketConnection } from './socket/socket-connection.js';
 import { registerViews } from './views/index.js';
 
 export interface SlackAppDeps {
   runService: RunService;
-  /** The app's Redis connection, pinged by /readyz. */
-  redis?: Redis;
+  /** The app's Redis connection, pinged by /readyz, and where runs' Slack messages are queued. */
+  redis: Redis;
   log?: Log;
   /** `/gitspaces status <vm>` probes the VM through this; without it only the last run is shown. */
   probeVm?: ProbeVm;
@@ -41,8 +39,11 @@ export interface SlackAppDeps {
   metrics?: MetricsSource;
   /** Told of every Web API call and 429 (metrics). */
   slackObserver?: SlackCallObserver;
-  /** Slack's limits shared with the workers (the parent messages the app posts count in their channels). */
-  slackPace?: SlackPace;
+  /**
+   * The process's delivery of runs' messages (`serve` shares one with its worker); without it the app
+   * builds its own, which also takes Slack jobs.
+   */
+  delivery?: SlackDelivery;
 }
 
 export interface SlackApp {
@@ -92,33 +93,32 @@ function httpReceiver(
 export function createApp(config: Config, deps: SlackAppDeps): SlackApp {
   const log: Log = deps.log ?? pino({ name: 'gitspaces-bot' });
   const botToken = required(config.slack.botToken, 'SLACK_BOT_TOKEN');
-  const sender = createSlackSender({
-    client: createSenderClient(botToken, config.slack.apiUrl, log),
+  const calls = createSlackCalls({
+    token: botToken,
+    apiUrl: config.slack.apiUrl,
     log,
     observer: deps.slackObserver,
-    pace: deps.slackPace,
   });
-  const access = createAccessPolicy(config, createUsergroupMembers({ sender, log }));
-  const reporters = createSlackReporterFactory({
-    sender,
-    approvers: config.approvers,
-    // Plans are not runs the service knows: their messages are not recorded anywhere.
-    attach: (runId, messages) =>
-      runId.startsWith(PLAN_ID_PREFIX) ? Promise.resolve() : deps.runService.attachMessage(runId, messages),
-    log,
-  });
+  const access = createAccessPolicy(config, createUsergroupMembers({ calls, log }));
+  const delivery =
+    deps.delivery ??
+    createProcessDelivery(config, {
+      redis: deps.redis,
+      runs: deps.runService,
+      log,
+      observer: deps.slackObserver,
+    });
   const context: AppContext = {
     config,
     runs: deps.runService,
     access,
-    sender,
-    reporters,
-    ledger: deps.redis === undefined ? undefined : createRedisLedger(deps.redis, config.queuePrefix),
+    calls,
+    delivery,
     log,
     probeVm: deps.probeVm,
     planVm: deps.planVm,
   };
-  const identity = createSlackIdentity({ sender, log, apiUrl: config.slack.apiUrl });
+  const identity = createSlackIdentity({ calls, log, apiUrl: config.slack.apiUrl });
   const health: HealthOptions = { redis: deps.redis, identity, metrics: deps.metrics };
   const logger = boltLogger(log);
   const socket: SocketConnection | undefined =
@@ -153,8 +153,7 @@ export function createApp(config: Config, deps: SlackAppDeps): SlackApp {
     context,
     identity,
     ...lifecycle({ app, socket, health, port: config.port, log }, async () => {
-      await reporters.close(5000);
-      sender.close();
+      if (deps.delivery === undefined) await delivery.close();
     }),
   };
 }

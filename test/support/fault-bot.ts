@@ -12,8 +12,7 @@ import { createLogger, type Logger } from '../../src/log.js';
 import type { RunRecord } from '../../src/queue/types.js';
 import { type RunningWorker, startWorker, type WorkerTimings } from '../../src/queue/worker.js';
 import { STEP_IDS } from '../../src/setup/steps.js';
-import { createRedisLedger } from '../../src/slack/reporter/slack-ledger.js';
-import { createSlackReporterFactory, type SlackReporters } from '../../src/slack/reporter/slack-reporters.js';
+import { createProcessDelivery, type ProcessDelivery } from '../../src/slack/delivery/slack-delivery.js';
 import type { FakeMessage } from './fake-slack.js';
 import { type Fleet, fleetAdapters, fleetEnv, fleetSettings, tenthClock } from './fault-fleet.js';
 import { startBotApp } from './fault-slack-app.js';
@@ -65,7 +64,7 @@ export interface FaultBotOptions {
 }
 
 type AnyWorker =
-  | { kind: 'in-process'; worker: RunningWorker; reporters: SlackReporters }
+  | { kind: 'in-process'; worker: RunningWorker; delivery: ProcessDelivery }
   | { kind: 'child'; process: FaultWorkerProcess };
 
 export class FaultBot {
@@ -106,22 +105,13 @@ export class FaultBot {
     return this.h.queue.runs;
   }
 
-  /** A worker in this process, as `serve` runs it (its own Slack reporters, the run service's attach). */
+  /** A worker in this process, as `serve` runs it (its own Slack delivery, which also takes Slack jobs). */
   async startWorker(): Promise<void> {
     const log = this.log.logger();
     const config = this.h.config;
-    const reporters = createSlackReporterFactory({
-      botToken: BOT_TOKEN,
-      slackApiUrl: this.slack.url,
-      approvers: config.approvers,
-      attach: (runId, messages) => this.runs.attachMessage(runId, messages),
-      log,
-      ledger: createRedisLedger(this.h.queue.redis, config.queuePrefix, { leaseMs: 3000 }),
-      getRun: (runId) => this.runs.get(runId),
-    });
-    reporters.startSweeping(1000, 5000);
+    const delivery = createProcessDelivery(config, { redis: this.h.queue.redis, runs: this.runs, log });
     const worker = await startWorker(config, {
-      reporterFor: (run) => reporters.reporterFor(run),
+      reporterFor: (run) => delivery.reporterFor(run),
       engine: this.options.engine === 'google' ? {} : fleetAdapters(this.options.fleet.info),
       settings: fleetSettings(config, this.options.fleet.info),
       clock: tenthClock,
@@ -129,7 +119,7 @@ export class FaultBot {
       ...(this.options.timings ? { timings: this.options.timings } : {}),
       closeTimeoutMs: 20_000,
     });
-    this.workers.push({ kind: 'in-process', worker, reporters });
+    this.workers.push({ kind: 'in-process', worker, delivery });
   }
 
   /** A worker in a child process, which `kill()` ends with SIGKILL. */
@@ -148,12 +138,12 @@ export class FaultBot {
     return child;
   }
 
-  /** Resolves once this process's workers delivered every Slack message asked for so far. */
+  /** Resolves once every Slack message asked for so far was delivered. */
   async idle(): Promise<void> {
-    for (const w of this.workers) if (w.kind === 'in-process') await w.reporters.idle();
+    await this.h.app.context.delivery.idle();
   }
 
-  /** A run parked at approval whose request and checklist are in Slack, with nothing left to deliver. */
+  /** A run parked at approval (its job delayed) whose request and checklist are in Slack, with nothing left to deliver. */
   async waiting(runId: string): Promise<void> {
     await waitFor(`${runId} to wait for approval`, async () => {
       const run = await this.record(runId);
@@ -370,7 +360,7 @@ export class FaultBot {
       if (w.kind === 'child') await w.process.kill();
       else {
         await w.worker.close();
-        await w.reporters.close(2000);
+        await w.delivery.close();
       }
     }
     await this.h?.close();

@@ -7,8 +7,7 @@ import { createWriteStream } from 'node:fs';
 import { createLogger } from '../../src/log.js';
 import { openRunService } from '../../src/queue/open-run-service.js';
 import { startWorker, type WorkerTimings } from '../../src/queue/worker.js';
-import { createRedisLedger } from '../../src/slack/reporter/slack-ledger.js';
-import { createSlackReporterFactory } from '../../src/slack/reporter/slack-reporters.js';
+import { createProcessDelivery } from '../../src/slack/delivery/slack-delivery.js';
 import { type FleetInfo, fleetAdapters, fleetSettings, tenthClock } from './fault-fleet.js';
 import { testConfig } from './queue-harness.js';
 
@@ -23,25 +22,20 @@ export interface FaultWorkerSpec {
 }
 
 const spec = JSON.parse(process.env.GSB_FAULT_WORKER ?? '{}') as FaultWorkerSpec;
-const config = testConfig(spec.prefix, spec.env);
+const config = testConfig(spec.prefix, {
+  ...spec.env,
+  SLACK_BOT_TOKEN: spec.botToken,
+  SLACK_API_URL: spec.slackApiUrl,
+});
 const log = createLogger({
   stream: createWriteStream(spec.logFile, { flags: 'a' }),
   pretty: false,
   level: 'debug',
 });
 const service = await openRunService(config, { onRedisError: (e) => log.warn({ err: e.message }, 'redis') });
-const reporters = createSlackReporterFactory({
-  botToken: spec.botToken,
-  slackApiUrl: spec.slackApiUrl,
-  approvers: config.approvers,
-  attach: (runId, messages) => service.runs.attachMessage(runId, messages),
-  log,
-  ledger: createRedisLedger(service.redis, config.queuePrefix, { leaseMs: 3000 }),
-  getRun: (runId) => service.runs.get(runId),
-});
-reporters.startSweeping(1000, 5000);
+const delivery = createProcessDelivery(config, { redis: service.redis, runs: service.runs, log });
 const worker = await startWorker(config, {
-  reporterFor: (run) => reporters.reporterFor(run),
+  reporterFor: (run) => delivery.reporterFor(run),
   engine: fleetAdapters(spec.info),
   settings: fleetSettings(config, spec.info),
   clock: tenthClock,
@@ -52,7 +46,7 @@ process.stdout.write('ready\n');
 process.once('SIGTERM', () => {
   void worker
     .close()
-    .then(() => reporters.close(2000))
+    .then(() => delivery.close())
     .then(() => service.close())
     .then(() => process.exit(0));
 });

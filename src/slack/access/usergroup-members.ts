@@ -4,7 +4,7 @@
  * members are used; with none known, nobody is a member (access is refused, never granted, on doubt).
  * https://docs.slack.dev/reference/methods/usergroups.users.list
  */
-import type { SlackSender } from '../delivery/slack-sender.js';
+import type { SlackCalls } from '../delivery/slack-calls.js';
 import type { Log } from '../log.js';
 
 export interface UsergroupMembers {
@@ -12,7 +12,7 @@ export interface UsergroupMembers {
 }
 
 export interface UsergroupMembersOptions {
-  sender: SlackSender;
+  calls: SlackCalls;
   log: Log;
   /** How long a member list is trusted. @defaultValue 5 min */
   ttlMs?: number;
@@ -32,7 +32,7 @@ export function createUsergroupMembers(options: UsergroupMembersOptions): Usergr
 
   async function lookup(group: string): Promise<Set<string>> {
     try {
-      const result = await options.sender.call(
+      const result = await options.calls.call(
         'usergroups.users.list',
         { usergroup: group },
         { deadlineMs: options.lookupMs ?? 2000 },

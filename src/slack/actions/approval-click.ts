@@ -1,16 +1,10 @@
-import type {
-  AllMiddlewareArgs,
-  BlockAction,
-  ButtonAction,
-  SlackActionMiddlewareArgs,
-  types,
-} from '@slack/bolt';
+import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import type { DecideOutcome } from '../../queue/run-service.js';
 import type { AppContext } from '../app-context.js';
-import { type ApprovalOutcome, closedApprovalBlocks, outcomeLine } from '../blocks/approval-message.js';
+import { outcomeLine } from '../blocks/approval-message.js';
 import { slackDate } from '../blocks/format.js';
+import type { SlackMessage } from '../blocks/run-message.js';
 import { noticeMessage } from '../blocks/usage-message.js';
-import { Priority } from '../delivery/slack-sender.js';
 import { answering, ephemeral } from '../replies.js';
 import { clickedRequestProblem } from './clicked-request.js';
 
@@ -35,8 +29,8 @@ function explain(outcome: Exclude<DecideOutcome, { ok: true }>): string {
 /**
  * A click on `delegate_approve` or `delegate_reject` (value: the run id), on that run's own request message.
  * Checked here whoever clicks; the
- * run service records the first decision atomically, and only that click edits the request message
- * (buttons replaced by who decided and when). Every other click gets an ephemeral explanation.
+ * run service records the first decision atomically, and only that click asks for the request message to
+ * be closed (buttons replaced by who decided and when). Every other click gets an ephemeral explanation.
  */
 export function approvalClick(ctx: AppContext, decision: 'approve' | 'reject') {
   return async function onApprovalClick({ ack, body, action, respond }: Args): Promise<void> {
@@ -66,35 +60,12 @@ export function approvalClick(ctx: AppContext, decision: 'approve' | 'reject') {
         return;
       }
       ctx.log.info({ runId: run.id, decision, by: body.user.id }, 'approval decided');
-      await closeRequest(
-        ctx,
-        body,
-        outcome.run.decision ?? {
-          kind: decision === 'approve' ? 'approved' : 'rejected',
-          by: body.user.id,
-          at: Date.now(),
-        },
-      );
+      // The request clicked is the run's (checked above), also when its ts was not recorded yet.
+      const ts = body.message?.ts ?? body.container.message_ts;
+      if (run.approvalTs === undefined && ts !== undefined)
+        await ctx.runs.attachMessage(run.id, { approvalTs: ts });
+      const blocks = (body.message?.blocks ?? []) as SlackMessage['blocks'];
+      await ctx.delivery.closeRequest(run.id, { text: body.message?.text ?? '', blocks });
     });
   };
-}
-
-/** Edits the clicked message: the same details, the buttons replaced by the decision. */
-async function closeRequest(ctx: AppContext, body: BlockAction, outcome: ApprovalOutcome): Promise<void> {
-  const channel = body.channel?.id ?? body.container.channel_id;
-  const ts = body.message?.ts ?? body.container.message_ts;
-  if (channel === undefined || ts === undefined) return;
-  const original = (body.message?.blocks ?? []) as types.KnownBlock[];
-  await ctx.sender.call(
-    'chat.update',
-    {
-      channel,
-      ts,
-      text: `Approval to install the Harness delegate: ${outcome.kind}`,
-      blocks: closedApprovalBlocks(original, outcome),
-    },
-    // The person who clicked waits to see the decision; it goes before other edits and is never dropped
-    // for being late (with many runs at once, Slack's edits a minute can hold it back for a while).
-    { priority: Priority.urgent },
-  );
 }

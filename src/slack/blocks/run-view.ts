@@ -1,8 +1,9 @@
+import { unchangedRun } from '../../queue/run-states.js';
 import type { RunRecord, RunTarget } from '../../queue/types.js';
 import type { StepRecord } from '../../setup/ports.js';
 import { type RunState, STEP_IDS, type StepId } from '../../setup/steps.js';
 
-/** What the parent message of a run shows. Built from a run record, then kept current by the reporter. */
+/** What the parent message of a run shows, built from its record when the message is sent. */
 export interface RunView {
   runId: string;
   target: RunTarget;
@@ -41,7 +42,7 @@ export function runViewFromRecord(record: RunRecord, mode: 'setup' | 'plan' = 's
     steps,
     approvalExpiresAt: record.approvalExpiresAt,
     decidedBy: decision !== undefined && 'by' in decision ? decision.by : ender?.by,
-    unchanged: false,
+    unchanged: record.finishedAt !== undefined && unchangedRun(record),
     startedAt: record.createdAt,
     finishedAt: record.finishedAt,
   };

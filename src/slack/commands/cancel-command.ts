@@ -1,8 +1,10 @@
 import type { SlackCommandMiddlewareArgs } from '@slack/bolt';
 import type { CancelOutcome } from '../../queue/run-service.js';
+import { resultOfRecord } from '../../queue/run-states.js';
 import type { VmRef } from '../../setup/ports.js';
 import type { AppContext } from '../app-context.js';
 import { noticeMessage } from '../blocks/usage-message.js';
+import { createRunReporter } from '../delivery/run-reporter.js';
 import { ephemeral } from '../replies.js';
 
 type Args = Pick<SlackCommandMiddlewareArgs, 'command' | 'respond'>;
@@ -40,15 +42,9 @@ export async function cancelCommand(ctx: AppContext, { command, respond }: Args,
   if (active.state === 'queued') {
     // No worker will pick this run up: its parent message is ended here.
     const run = outcome.run;
-    await ctx.reporters.reporterFor(run).runFinished({
-      runId: run.id,
-      vm: run.target.vm,
-      state: 'cancelled',
-      step: undefined,
-      steps: run.steps,
-      error: undefined,
-      unchanged: false,
-    });
+    await createRunReporter(ctx.delivery, run, ctx.config.approvers, ctx.log).runFinished(
+      resultOfRecord(run),
+    );
   }
   await respond(ephemeral(noticeMessage(`:no_entry_sign: Cancelled the run of *${vm.name}*.`)));
 }

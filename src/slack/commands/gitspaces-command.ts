@@ -3,7 +3,6 @@ import type { AppContext } from '../app-context.js';
 import { noticeMessage, usageMessage } from '../blocks/usage-message.js';
 import { answering, ephemeral } from '../replies.js';
 import { cancelCommand } from './cancel-command.js';
-import { createFollowUps, type FollowUpOptions } from './follow-ups.js';
 import { openSetupModal } from './open-setup-modal.js';
 import { parseCommand } from './parse-command.js';
 import { planCommand } from './plan-command.js';
@@ -12,13 +11,11 @@ import { statusCommand } from './status-command.js';
 
 /**
  * `/gitspaces …`: usage, bad input and channel refusals go back in the ack itself (no extra call); anything
- * else is acked at once and done afterwards, once no other command is waiting for its ack.
+ * else is acked at once and done afterwards.
  * https://docs.slack.dev/interactivity/implementing-slash-commands#responding_to_commands
  */
-export function gitspacesCommand(ctx: AppContext, followUpOptions?: FollowUpOptions) {
-  const followUps = createFollowUps(followUpOptions);
+export function gitspacesCommand(ctx: AppContext) {
   return async function onGitspaces(args: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> {
-    followUps.arrived();
     const { command, ack, respond } = args;
     // Slack always sends both; a request without them cannot be authorised or answered in a channel.
     if (!command.user_id)
@@ -45,21 +42,19 @@ export function gitspacesCommand(ctx: AppContext, followUpOptions?: FollowUpOpti
     await ack();
     // The modal's trigger id lives 3 s: it cannot wait its turn.
     if (parsed.kind === 'setup-modal') return answering(respond, ctx.log, () => openSetupModal(ctx, args));
-    await answering(respond, ctx.log, () =>
-      followUps.run(async (release) => {
-        switch (parsed.kind) {
-          case 'setup':
-            return setupCommand(ctx, args, parsed.vms, release);
-          case 'upgrade':
-            return setupCommand(ctx, args, parsed.vms, release, { kind: 'upgrade', images: parsed.images });
-          case 'status':
-            return statusCommand(ctx, args, parsed.vm);
-          case 'plan':
-            return planCommand(ctx, args, parsed.vm);
-          case 'cancel':
-            return cancelCommand(ctx, args, parsed.vm);
-        }
-      }),
-    );
+    await answering(respond, ctx.log, async () => {
+      switch (parsed.kind) {
+        case 'setup':
+          return setupCommand(ctx, args, parsed.vms);
+        case 'upgrade':
+          return setupCommand(ctx, args, parsed.vms, { kind: 'upgrade', images: parsed.images });
+        case 'status':
+          return statusCommand(ctx, args, parsed.vm);
+        case 'plan':
+          return planCommand(ctx, args, parsed.vm);
+        case 'cancel':
+          return cancelCommand(ctx, args, parsed.vm);
+      }
+    });
   };
 }

@@ -4,20 +4,18 @@ import type { VmRef } from '../../setup/ports.js';
 import type { AppContext } from '../app-context.js';
 import { noticeMessage } from '../blocks/usage-message.js';
 import { ephemeral } from '../replies.js';
-import { announceRun, reserveRun } from '../runs/start-run.js';
+import { announceRun, reserveRun } from './start-run.js';
 
 type Args = Pick<SlackCommandMiddlewareArgs, 'command' | 'respond'>;
 
 /**
- * `/gitspaces setup <vm> [<vm>…]` (and `upgrade`, a setup run with the images given): one run per VM, each with its own parent message and thread. Every run is
- * reserved first (Redis, quick); the parent messages then go out together, at the channel's pace, which
- * `whenOnlyWaiting` is told of so that other commands' work need not wait behind it.
+ * `/gitspaces setup <vm> [<vm>…]` (and `upgrade`, a setup run with the images given): one run per VM, each
+ * with its own parent message and thread, which the delivery queue posts at the channel's pace.
  */
 export async function setupCommand(
   ctx: AppContext,
   { command, respond }: Args,
   vms: VmRef[],
-  whenOnlyWaiting: () => void = () => undefined,
   upgrade?: { kind: 'upgrade'; images: RunImages },
 ): Promise<void> {
   const allowed = await ctx.access.start(command.user_id);
@@ -37,9 +35,6 @@ export async function setupCommand(
     if (reserved.ok) runs.push(reserved.run);
     else refusals.push(reserved.refusal);
   }
-  whenOnlyWaiting();
-  // A channel the bot cannot post in refuses every run the same way: said once.
-  const problems = await Promise.all(runs.map((run) => announceRun(ctx, run)));
-  for (const problem of new Set(problems)) if (problem !== undefined) refusals.push(problem);
+  await Promise.all(runs.map((run) => announceRun(ctx, run)));
   if (refusals.length > 0) await respond(ephemeral(noticeMessage(refusals.join('\n'))));
 }

@@ -1,12 +1,12 @@
 import type { SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { asGitspacesError } from '../../errors.js';
 import type { VmRef } from '../../setup/ports.js';
+import { withTimeout } from '../../timeout.js';
 import type { AppContext } from '../app-context.js';
 import { probeChecks } from '../blocks/probe-checks.js';
 import { recentRunsMessage, type VmStatusView, vmStatusMessage } from '../blocks/status-message.js';
 import { noticeMessage } from '../blocks/usage-message.js';
 import { ephemeral, inChannel } from '../replies.js';
-import { withTimeout } from '../with-timeout.js';
 
 type Args = Pick<SlackCommandMiddlewareArgs, 'command' | 'respond'>;
 

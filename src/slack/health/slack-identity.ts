@@ -4,7 +4,7 @@
  * probe, the pause doubling while it keeps failing. A token Slack refused and a Slack that cannot be reached
  * are told apart: only the first is the token's fault. https://docs.slack.dev/reference/methods/auth.test
  */
-import { SlackRefusedError, type SlackSender, SlackUnavailableError } from '../delivery/slack-sender.js';
+import { type SlackCalls, SlackRefusedError, SlackUnavailableError } from '../delivery/slack-calls.js';
 import type { Log } from '../log.js';
 import { TOKEN_ERRORS } from '../token-errors.js';
 
@@ -14,7 +14,7 @@ export interface SlackIdentity {
 }
 
 export interface SlackIdentityOptions {
-  sender: SlackSender;
+  calls: SlackCalls;
   log: Log;
   /** Named in the message when Slack cannot be reached. @defaultValue https://slack.com/api/ */
   apiUrl?: string;
@@ -55,7 +55,7 @@ export function createSlackIdentity(options: SlackIdentityOptions): SlackIdentit
 
   async function verify(): Promise<{ ok: boolean; detail: string }> {
     try {
-      const result = await options.sender.call('auth.test', {}, { deadlineMs: DEADLINE_MS });
+      const result = await options.calls.call('auth.test', {}, { deadlineMs: DEADLINE_MS });
       const detail = `ok (${String(result.user_id ?? 'bot')} in ${String(result.team ?? 'workspace')})`;
       if (last?.ok !== true)
         options.log.info({ user: result.user_id, team: result.team_id }, 'Slack accepted the bot token');

@@ -1,10 +1,10 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import { GitspacesError } from '../../errors.js';
+import { withTimeout } from '../../timeout.js';
 import type { AppContext } from '../app-context.js';
 import { channelFromMetadata, MODAL_FIELDS, type ModalField } from '../blocks/setup-modal.js';
+import { announceRun, reserveRun } from '../commands/start-run.js';
 import { failureText } from '../replies.js';
-import { announceRun, reserveRun } from '../runs/start-run.js';
-import { withTimeout } from '../with-timeout.js';
 import { type SetupForm, validateSetupForm } from './validate-setup-form.js';
 
 type Args = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
@@ -76,12 +76,6 @@ export function setupSubmission(ctx: AppContext) {
     }
     if (!reserved.ok) return errors({ vm: plain(reserved.refusal) });
     await ack();
-    const problem = await announceRun(ctx, reserved.run);
-    if (problem !== undefined) {
-      // The bot cannot post in that channel, so the answer goes to the person's DM with the app.
-      await ctx.sender
-        .call('chat.postMessage', { channel: user, text: problem }, { deadlineMs: 10_000 })
-        .catch((error: unknown) => ctx.log.warn({ err: String(error) }, 'could not tell the user'));
-    }
+    await announceRun(ctx, reserved.run);
   };
 }

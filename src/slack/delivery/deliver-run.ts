@@ -1,0 +1,213 @@
+/**
+ * The two delivery jobs of a run, each run by one process at a time (see slack-delivery.ts). `postRun`
+ * posts the run's parent message if it has none, then its thread replies in order; `editRun` makes the
+ * parent show the run record as it is now, and closes a decided approval request. Both read the record at
+ * send time, so an edit that waited sends the latest state. Each returns when nothing is left (undefined),
+ * or how long to wait for Slack's limit, or 'backoff' when Slack did not answer.
+ */
+import type { AttachedMessages, RunRecord } from '../../queue/types.js';
+import { retrying } from '../../retry.js';
+import type { ApprovalOutcome } from '../blocks/approval-message.js';
+import { closedApprovalBlocks, closedApprovalSummary } from '../blocks/approval-message.js';
+import { messageDigest, runMessage, type SlackMessage } from '../blocks/run-message.js';
+import { runViewFromRecord } from '../blocks/run-view.js';
+import type { Log } from '../log.js';
+import { type CallResult, classify, type SlackCalls } from './slack-calls.js';
+import type { Slots } from './slots.js';
+import type { SenderState, ThreadOutbox } from './thread-outbox.js';
+
+export type Next = number | 'backoff' | undefined;
+
+/** What delivery needs of the runs (the run service). */
+export interface RunAccess {
+  get(runId: string): Promise<RunRecord | undefined>;
+  /** Records the parent (which also starts a queued run at once) or the approval request. */
+  attachMessage(runId: string, messages: AttachedMessages): Promise<void>;
+  cancel(input: { vm: string; userId: string }): Promise<unknown>;
+}
+
+export interface DeliveryDeps {
+  calls: SlackCalls;
+  slots: Slots;
+  outbox: ThreadOutbox;
+  runs: RunAccess;
+  log: Log;
+  /** Asks for the run's parent to be brought up to date (after a post that rendered an older state). */
+  editSoon(runId: string): Promise<void>;
+}
+
+/** Least time between two progress edits of one parent; final states and decisions go at once. */
+const EDIT_EVERY_MS = 1500;
+
+/** One attempt; a 429 blocks the limit it concerns for everyone. */
+async function send(
+  d: DeliveryDeps,
+  method: string,
+  args: Record<string, unknown>,
+): Promise<CallResult | Next | 'refused'> {
+  try {
+    return await d.calls.once(method, args);
+  } catch (error) {
+    const failure = classify(error);
+    if (failure.kind === 'rate-limited') {
+      await d.slots.block(method, String(args.channel), failure.ms);
+      return failure.ms;
+    }
+    if (failure.kind === 'transient') return 'backoff';
+    d.log.error({ method, channel: args.channel, err: String(error) }, 'Slack refused a message');
+    return 'refused';
+  }
+}
+
+const sent = (result: CallResult | Next | 'refused'): result is CallResult => typeof result === 'object';
+
+function parentOf(run: RunRecord): { message: SlackMessage; digest: string } {
+  const message = runMessage(runViewFromRecord(run));
+  return { message, digest: messageDigest(message) };
+}
+
+/** A parent the bot cannot post ends the run before it does anything, and the requester hears why. */
+async function cannotPost(d: DeliveryDeps, run: RunRecord): Promise<void> {
+  await d.outbox.note(run.id, { refused: '1' });
+  if (run.state === 'queued')
+    await d.runs.cancel({ vm: run.target.vm, userId: run.requester }).catch(() => undefined);
+  const text = `I cannot post in <#${run.channel}>, so the run of *${run.target.vm}* was not started: invite me first (\`/invite @gitspaces\`), then try again.`;
+  await d.calls
+    .call('chat.postMessage', { channel: run.requester, text })
+    .catch((error: unknown) =>
+      d.log.warn({ runId: run.id, err: String(error) }, 'could not tell the requester'),
+    );
+}
+
+/**
+ * Redis writes that record what Slack took go on until Redis answers: a job that gave up here would be
+ * retried and post the same message again.
+ */
+const settled = (write: () => Promise<unknown>) =>
+  retrying(write, { delayFor: (_, ms) => ms, deadline: Date.now() + 10 * 60_000, maxMs: 2000 });
+
+/**
+ * How long a post whose outcome is not recorded is left to the process that sent it. That process keeps
+ * trying to record it while Redis is away, and its job may be taken up here meanwhile (its lock lapsed with
+ * Redis): only once Redis has been up for a while, and the post is that old, did the sender die with it.
+ */
+const UNSETTLED_GRACE_MS = 15_000;
+
+/** 0 to post `what` now; else how long to leave an earlier post of it, maybe taken by Slack, to its sender. */
+async function unsettled(d: DeliveryDeps, runId: string, state: SenderState, what: string): Promise<number> {
+  const [marked, at] = (state.sending ?? '').split('@');
+  if (marked !== what) return 0;
+  const wait = Math.max(
+    Number(at) + UNSETTLED_GRACE_MS - Date.now(),
+    UNSETTLED_GRACE_MS - (await d.outbox.redisUpMs()),
+  );
+  if (wait <= 0) d.log.warn({ runId, what }, 'posting again what a process that died may have posted');
+  return Math.max(0, wait);
+}
+
+/** Posts `args` once `what` is marked as on its way; the mark is cleared unless Slack took it. */
+async function post(
+  d: DeliveryDeps,
+  runId: string,
+  what: string,
+  args: Record<string, unknown>,
+): Promise<CallResult | Next | 'refused'> {
+  const wait = await d.slots.post(String(args.channel));
+  if (wait > 0) return wait;
+  await d.outbox.note(runId, { sending: `${what}@${Date.now()}` });
+  const result = await send(d, 'chat.postMessage', args);
+  if (!sent(result) && result !== 'refused') await d.outbox.note(runId, { sending: '' });
+  return result;
+}
+
+async function postParent(d: DeliveryDeps, run: RunRecord, state: SenderState): Promise<Next | 0> {
+  const held = await unsettled(d, run.id, state, 'parent');
+  if (held > 0) return held;
+  const parent = parentOf(run);
+  const result = await post(d, run.id, 'parent', { channel: run.channel, ...parent.message });
+  if (result === 'refused') {
+    await cannotPost(d, run);
+    return undefined;
+  }
+  if (!sent(result)) return result;
+  // A crash right here posts a second parent on retry: the one moment delivery cannot cover (see docs).
+  await settled(() => d.runs.attachMessage(run.id, { messageTs: String(result.ts) }));
+  const shown = { shown: parent.digest, editedAt: String(Date.now()), sending: '' };
+  await settled(() => d.outbox.note(run.id, shown));
+  await d.editSoon(run.id);
+  return 0;
+}
+
+async function postReply(d: DeliveryDeps, run: RunRecord, state: SenderState): Promise<Next | 0> {
+  const head = await d.outbox.head(run.id);
+  if (head === undefined) return undefined;
+  const { reply } = head;
+  // Posted before a crash that came before it was taken off the list.
+  if (reply.key === 'approval' && run.approvalTs !== undefined) {
+    await d.outbox.pop(run.id, head.raw);
+    return 0;
+  }
+  const held = await unsettled(d, run.id, state, reply.id);
+  if (held > 0) return held;
+  const args = { channel: run.channel, thread_ts: run.messageTs, ...reply.message };
+  const result = await post(d, run.id, reply.id, reply.broadcast ? { ...args, reply_broadcast: true } : args);
+  if (!sent(result) && result !== 'refused') return result;
+  const approvalTs = sent(result) && reply.key === 'approval' ? String(result.ts) : undefined;
+  if (approvalTs !== undefined) await settled(() => d.runs.attachMessage(run.id, { approvalTs }));
+  await settled(() => d.outbox.pop(run.id, head.raw));
+  if (approvalTs !== undefined) await d.editSoon(run.id);
+  return 0;
+}
+
+export async function postRun(d: DeliveryDeps, runId: string): Promise<Next> {
+  for (;;) {
+    const run = await d.runs.get(runId);
+    const state = await d.outbox.state(runId);
+    if (run === undefined || state.refused === '1') return undefined;
+    const next = await (run.messageTs === undefined ? postParent : postReply)(d, run, state);
+    if (next !== 0) return next;
+  }
+}
+
+/** How the approval request should end, when it is out, decided and not yet closed. */
+function closing(run: RunRecord, state: SenderState): ApprovalOutcome | undefined {
+  if (run.approvalTs === undefined || state.closed === '1') return undefined;
+  return run.decision ?? (run.state === 'expired' ? { kind: 'expired' } : undefined);
+}
+
+function closedRequest(run: RunRecord, state: SenderState, outcome: ApprovalOutcome): SlackMessage {
+  if (state.approval === undefined) return closedApprovalSummary(run.target.vm, outcome);
+  const posted = JSON.parse(state.approval) as SlackMessage;
+  return {
+    text: `Approval to install the Harness delegate on ${run.target.vm}: ${outcome.kind}`,
+    blocks: closedApprovalBlocks(posted.blocks, outcome, run.approvalExpiresAt),
+  };
+}
+
+export async function editRun(d: DeliveryDeps, runId: string): Promise<Next> {
+  for (;;) {
+    const run = await d.runs.get(runId);
+    if (run === undefined) return undefined;
+    const state = await d.outbox.state(runId);
+    const outcome = closing(run, state);
+    const parent = run.messageTs === undefined ? undefined : parentOf(run);
+    const stale = parent !== undefined && parent.digest !== state.shown;
+    if (outcome === undefined && !stale) return undefined;
+    const urgent = outcome !== undefined || run.finishedAt !== undefined || run.state === 'awaiting-approval';
+    const since = Date.now() - Number(state.editedAt ?? 0);
+    if (!urgent && since < EDIT_EVERY_MS) return EDIT_EVERY_MS - since;
+    const wait = await d.slots.edit(urgent);
+    if (wait > 0) return wait;
+    const [ts, message] =
+      outcome !== undefined
+        ? [run.approvalTs, closedRequest(run, state, outcome)]
+        : [run.messageTs, (parent as { message: SlackMessage }).message];
+    const result = await send(d, 'chat.update', { channel: run.channel, ts, ...message });
+    if (!sent(result) && result !== 'refused') return result;
+    // A refused edit (the message was deleted) is not tried again.
+    await d.outbox.note(
+      runId,
+      outcome !== undefined ? { closed: '1' } : { shown: parent?.digest, editedAt: String(Date.now()) },
+    );
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * Slack calls as durable BullMQ jobs on the `slack` queue (under QUEUE_PREFIX), taken by every process that
+ * runs a delivery: per run, a `post` job (its parent, then its thread replies in order) and an `edit` job (its
+ * parent as the record is now, and its approval request's close). Deduplication with `keepLastIfActive`
+ * keeps at most one of each kind running and one waiting per run, so exactly one process writes a run's
+ * messages at a time, and a request made while a job runs is not lost. A job waiting for Slack's limit or for
+ * Slack to come back moves itself to delayed (it holds no lock and survives any crash); a process that dies
+ * mid-call leaves its job to BullMQ's stalled-job recovery. Priorities put what a person waits for first.
+ */
+import { DelayedError, type Job, Queue, Worker } from 'bullmq';
+import type { Config } from '../../config.js';
+import { createWorkerConnection, type Redis } from '../../queue/redis.js';
+import type { RunRecord } from '../../queue/types.js';
+import { backoff, retrying } from '../../retry.js';
+import type { Reporter } from '../../setup/ports.js';
+import { withTimeout } from '../../timeout.js';
+import type { SlackMessage } from '../blocks/run-message.js';
+import { type Log, silentLog } from '../log.js';
+import { type DeliveryDeps, editRun, type Next, postRun, type RunAccess } from './deliver-run.js';
+import { createRunReporter, type DeliveryRequests, Priority } from './run-reporter.js';
+import { createSlackCalls, type SlackCallObserver, type SlackCalls } from './slack-calls.js';
+import { createSlots } from './slots.js';
+import { createThreadOutbox } from './thread-outbox.js';
+
+export const SLACK_QUEUE = 'slack';
+
+type JobKind = 'post' | 'edit';
+interface DeliveryJob {
+  runId: string;
+  /** Attempts Slack did not answer, for the backoff. */
+  tries?: number;
+}
+
+export interface SlackDeliveryOptions {
+  /** A connection for adding jobs and for the outbox (the run service's). */
+  redis: Redis;
+  /** A new connection for the job worker (BullMQ blocks on it); without it this process only adds jobs. */
+  workerConnection?: () => Redis;
+  prefix: string;
+  calls: SlackCalls;
+  runs: RunAccess;
+  log?: Log;
+  /** @defaultValue 20 */
+  concurrency?: number;
+  /** Slack's limits (tests shorten them). */
+  pace?: { postSpacingMs?: number; editsPerMinute?: number };
+  /** How soon a job whose process died is taken up elsewhere. @defaultValue 5 s */
+  lockMs?: number;
+}
+
+export interface SlackDelivery extends DeliveryRequests {
+  /**
+   * A decision was recorded on the request a person clicked (as Slack sent it back): it is closed, ahead of
+   * every progress edit.
+   */
+  closeRequest(runId: string, clicked: SlackMessage): Promise<void>;
+  /** Resolves once no Slack job is waiting, delayed or running (tests, benchmarks). */
+  idle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Writes a process must not lose go on through a Redis blip. */
+const durably = <T>(work: () => Promise<T>) =>
+  retrying(work, { delayFor: (_, ms) => ms, deadline: Date.now() + 60_000, maxMs: 2000 });
+
+/** Takes `slack` jobs: each runs its job kind until nothing is left, or moves itself to delayed. */
+function startJobWorker(options: SlackDeliveryOptions, connection: Redis, deps: DeliveryDeps) {
+  const { log } = deps;
+  async function process(job: Job<DeliveryJob, void, JobKind>, token?: string): Promise<void> {
+    const next: Next = await (job.name === 'post' ? postRun : editRun)(deps, job.data.runId);
+    if (next === undefined) return;
+    const tries = next === 'backoff' ? (job.data.tries ?? 0) + 1 : 0;
+    if (tries !== (job.data.tries ?? 0)) await job.updateData({ ...job.data, tries });
+    if (tries === 1 || tries % 10 === 0)
+      log.warn({ runId: job.data.runId, job: job.name, tries }, 'Slack did not answer; trying again');
+    const wait = next === 'backoff' ? backoff(tries, 1000, 30_000) : next;
+    await job.moveToDelayed(Date.now() + wait, token);
+    throw new DelayedError();
+  }
+  const lockMs = options.lockMs ?? 5000;
+  const worker = new Worker<DeliveryJob, void, JobKind>(SLACK_QUEUE, process, {
+    connection,
+    prefix: options.prefix,
+    concurrency: options.concurrency ?? 20,
+    lockDuration: lockMs,
+    stalledInterval: lockMs,
+    // Every job may be taken up again after its process died: the jobs are written to be.
+    maxStalledCount: 1000,
+  });
+  worker.on('error', (error) => log.warn({ err: error.message }, 'Slack delivery: Redis unavailable'));
+  worker.on('failed', (job, error) =>
+    log.error({ runId: job?.data.runId, job: job?.name, err: error.message }, 'Slack delivery job failed'),
+  );
+  return worker;
+}
+
+export function createSlackDelivery(options: SlackDeliveryOptions): SlackDelivery {
+  const log = options.log ?? silentLog;
+  const { redis, prefix } = options;
+  const queue = new Queue<DeliveryJob, void, JobKind>(SLACK_QUEUE, { connection: redis, prefix });
+  queue.on('error', (error) => log.warn({ err: error.message }, 'Slack queue: Redis unavailable'));
+  const outbox = createThreadOutbox(redis, prefix);
+  let seq = 0;
+
+  async function sync(runId: string, kind: JobKind, priority: Priority = Priority.progress) {
+    await queue.add(
+      kind,
+      { runId },
+      {
+        priority,
+        deduplication: { id: `${kind}-${runId}`, keepLastIfActive: true },
+        attempts: 10,
+        backoff: { type: 'exponential', delay: 1000 },
+        removeOnComplete: true,
+        removeOnFail: 100,
+      },
+    );
+  }
+  const deps: DeliveryDeps = {
+    calls: options.calls,
+    slots: createSlots(redis, prefix, options.pace),
+    outbox,
+    runs: options.runs,
+    log,
+    editSoon: (runId) => sync(runId, 'edit', Priority.news),
+  };
+
+  const connection = options.workerConnection?.();
+  const worker = connection === undefined ? undefined : startJobWorker(options, connection, deps);
+
+  return {
+    sync: (runId, kind, priority) => durably(() => sync(runId, kind, priority)),
+    async reply(runId, reply, priority, also) {
+      const id = `${Date.now().toString(36)}-${(seq++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+      await durably(() => outbox.push(runId, { ...reply, id }, also));
+      await durably(() => sync(runId, 'post', priority));
+    },
+    async closeRequest(runId, clicked) {
+      await durably(() => outbox.keepApproval(runId, clicked));
+      await durably(() => sync(runId, 'edit', Priority.urgent));
+    },
+    async idle() {
+      for (;;) {
+        const counts = await queue.getJobCounts('wait', 'active', 'delayed', 'prioritized');
+        if (Object.values(counts).every((n) => n === 0)) return;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+    async close() {
+      // BullMQ's close waits for Redis: a process stopping while Redis is away must not wait for ever.
+      const bounded = (work: Promise<void> | undefined) =>
+        withTimeout(work ?? Promise.resolve(), 5000, () => new Error('Redis is away')).catch(() => undefined);
+      await bounded(worker?.close(connection?.status !== 'ready'));
+      connection?.disconnect();
+      await bounded(queue.close());
+    },
+  };
+}
+
+export interface ProcessDelivery extends SlackDelivery {
+  /** The reporter a worker hands the engine for `run`. */
+  reporterFor(run: RunRecord): Reporter;
+}
+
+/** A process's delivery of runs' Slack messages, as `serve`, `app` and `worker` build it from the configuration. */
+export function createProcessDelivery(
+  config: Config,
+  deps: { redis: Redis; runs: RunAccess; log?: Log | undefined; observer?: SlackCallObserver | undefined },
+): ProcessDelivery {
+  const log = deps.log ?? silentLog;
+  const delivery = createSlackDelivery({
+    redis: deps.redis,
+    workerConnection: () =>
+      createWorkerConnection(config, { onError: (e) => log.debug({ err: e.message }, 'Slack jobs: Redis') }),
+    prefix: config.queuePrefix,
+    calls: createSlackCalls({
+      token: config.slack.botToken,
+      apiUrl: config.slack.apiUrl,
+      log,
+      observer: deps.observer,
+    }),
+    runs: deps.runs,
+    log,
+  });
+  return { ...delivery, reporterFor: (run) => createRunReporter(delivery, run, config.approvers, log) };
+}
