@@ -69,8 +69,8 @@ describe('a worker killed', () => {
     figures.runsCompleted += 1;
   }, 180_000);
 
-  // The record is made final before the thread is told; the closing summary is owed in Redis
-  // (src/slack/reporter/slack-ledger.ts) and another worker's sweep delivers it once the lease lapses.
+  // The record is made final before the thread is told; the closing summary is a job on the slack queue
+  // (src/slack/delivery), which another process takes up once the dead worker's lock lapses.
   it('tells the thread how a run ended when its worker was killed right after the run finished', async () => {
     await open(0);
     const first = await bot.startChildWorker();

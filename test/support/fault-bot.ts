@@ -272,8 +272,8 @@ export class FaultBot {
     await waitFor(
       `the thread of ${runId} to say how it ended`,
       async () => this.finalReplies(run).length > 0 && this.parentShows(run),
-      // A summary a dead worker owed waits for another worker's sweep: up to 60 s of grace after it became
-      // owed, plus the sweep's interval and a loaded machine's pace.
+      // A summary a dead worker was sending waits for its Slack job's lock to lapse and, when Slack may have
+      // taken it already, for the grace after a restart; plus a loaded machine's pace.
       120_000,
     ).catch((error: unknown) => {
       const parent = this.parent(run);
