@@ -3,13 +3,23 @@
  * factories and their users need not import each other.
  */
 import type { protos } from '@google-cloud/compute';
-import type { GuestAttributesApi } from './host-keys.js';
 
 export type Instance = protos.google.cloud.compute.v1.IInstance;
 export type Project = protos.google.cloud.compute.v1.IProject;
+export type GuestAttributes = protos.google.cloud.compute.v1.IGuestAttributes;
 
 /** How the APIs give a checksum: a number, a decimal string, or a Long. */
 export type Crc = number | string | { toString(): string } | null | undefined;
+
+/** `instances.getGuestAttributes`: where a VM publishes its SSH host keys. */
+export interface GuestAttributesApi {
+  getGuestAttributes(request: {
+    project: string;
+    zone: string;
+    instance: string;
+    queryPath: string;
+  }): Promise<[GuestAttributes, ...unknown[]]>;
+}
 
 /** The parts of `InstancesClient` and `ProjectsClient` the locator uses. */
 export interface InstancesApi extends GuestAttributesApi {

@@ -1,6 +1,5 @@
-import type { protos } from '@google-cloud/compute';
 import type { Clock, HostKey } from '../setup/ports.js';
-import type { Instance, InstancesApi } from './apis.js';
+import type { GuestAttributes, GuestAttributesApi, Instance, InstancesApi } from './apis.js';
 import { type CallPolicy, callGoogle, failedCall } from './call-policy.js';
 import { type ComputePermission, computeFailure, type VmCoordinates } from './compute-errors.js';
 import { gcpError } from './fail.js';
@@ -11,17 +10,6 @@ import {
   hostKeysUnpublished,
 } from './guest-attributes.js';
 import type { QueryWindow } from './query-window.js';
-
-type GuestAttributes = protos.google.cloud.compute.v1.IGuestAttributes;
-
-export interface GuestAttributesApi {
-  getGuestAttributes(request: {
-    project: string;
-    zone: string;
-    instance: string;
-    queryPath: string;
-  }): Promise<[GuestAttributes, ...unknown[]]>;
-}
 
 export interface HostKeyPolling {
   clock: Clock;
