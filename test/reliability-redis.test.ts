@@ -175,6 +175,10 @@ describe('Redis restarted', () => {
     bot = await new FaultBot({ fleet, redisUrl: redis.url }).open();
     await bot.command('setup vm-1');
     const [id] = [...(await bot.runIdsFor(['vm-1'])).values()] as [string];
+    // Its parent is posted by a job in Redis: let it out before the outage, so the count below is the new run's.
+    await waitFor('the first run’s parent message', () =>
+      bot.slack.channelMessages('C0RUNS').some((m) => m.text.includes('setup of vm-1')),
+    );
     await redis.kill();
     figures.faultsInjected += 1;
 
