@@ -23,9 +23,13 @@ import { promisify } from 'node:util';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
-/** A digest of everything the build reads, so test files (and runs) with the same sources share one build. */
+/**
+ * A digest of everything the build reads, so test files (and runs) with the same sources share one build.
+ * The checkout's path is part of it: a build links to its checkout's node_modules, which another (or a
+ * removed) checkout of the same sources does not share.
+ */
 function sourceDigest(): string {
-  const hash = createHash('sha256');
+  const hash = createHash('sha256').update(ROOT);
   const files = ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'bin/gitspaces-bot.js'];
   for (const entry of readdirSync(join(ROOT, 'src'), { recursive: true, withFileTypes: true }))
     if (entry.isFile()) files.push(relative(ROOT, join(entry.parentPath, entry.name)));
