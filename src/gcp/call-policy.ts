@@ -15,6 +15,7 @@
  * - every other answer (4xx other than 429) is final at once: asking again gets the same answer.
  */
 import { GitspacesError } from '../errors.js';
+import { withTimeout } from '../timeout.js';
 import { describeGoogleError, type GoogleFailure } from './google-error.js';
 
 export interface CallPolicy {
@@ -49,16 +50,9 @@ export class GoogleCallError extends Error {
   }
 }
 
-function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(Object.assign(new Error(`no answer within ${ms} ms`), { name: 'TimeoutError' })),
-      ms,
-    );
-  });
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
-}
+/** Google's clients time out as `TimeoutError`, which describeGoogleError reads as no answer. */
+const noAnswer = (ms: number) =>
+  Object.assign(new Error(`no answer within ${ms} ms`), { name: 'TimeoutError' });
 
 function retryWait(failure: GoogleFailure, policy: CallPolicy, attempt: number): number | undefined {
   if (failure.status !== 'RESOURCE_EXHAUSTED' && failure.status !== 'UNAVAILABLE') return undefined;
@@ -72,7 +66,7 @@ export async function callGoogle<T>(call: () => Promise<T>, policy: CallPolicy):
   let deadlineMs = policy.deadlineMs;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await withDeadline(call(), deadlineMs);
+      return await withTimeout(call(), deadlineMs, () => noAnswer(deadlineMs));
     } catch (thrown) {
       // Already said in the bot's words (no credentials): nothing to retry or map.
       if (thrown instanceof GitspacesError) throw thrown;

@@ -62,6 +62,10 @@ const HANDED_BACK = 'this worker stopped; the run went back to the queue';
 /** How long a stopping worker waits for the runs it handed back to wind down before it disconnects. */
 const HAND_BACK_MS = 3000;
 
+/** Whether `work` settles within `ms` (a timer that keeps no process alive). */
+const settlesWithin = (work: Promise<unknown>, ms: number): Promise<boolean> =>
+  Promise.race([work.then(() => true), new Promise<false>((ok) => setTimeout(() => ok(false), ms).unref())]);
+
 const silent: WorkerLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 export async function startWorker(config: Config, deps: WorkerDeps): Promise<RunningWorker> {
@@ -138,17 +142,11 @@ export async function startWorker(config: Config, deps: WorkerDeps): Promise<Run
 
   return {
     async close() {
-      const finished = worker.close().then(() => true);
-      const timeout = new Promise<false>((resolve) =>
-        setTimeout(() => resolve(false), deps.closeTimeoutMs ?? 25_000).unref(),
-      );
-      if (!(await Promise.race([finished, timeout]))) {
+      const finished = worker.close();
+      if (!(await settlesWithin(finished, deps.closeTimeoutMs ?? 25_000))) {
         log.warn({}, 'setup worker closing with runs still in a step; handing them back to the queue');
         stopping.abort(HANDED_BACK);
-        const handedBack = await Promise.race([
-          finished,
-          new Promise<false>((resolve) => setTimeout(() => resolve(false), HAND_BACK_MS).unref()),
-        ]);
+        const handedBack = await settlesWithin(finished, HAND_BACK_MS);
         // A run not handed back in time stays locked until its lock lapses; another worker then resumes it.
         if (!handedBack) await worker.disconnect().catch(() => undefined);
       }
