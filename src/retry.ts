@@ -31,3 +31,8 @@ export async function retrying<T>(work: () => Promise<T>, options: RetryOptions)
     }
   }
 }
+
+/** A Redis write that must not be lost: tried again through a blip (pauses up to 2 s) for `forMs`. */
+export function persisting<T>(work: () => Promise<T>, forMs: number): Promise<T> {
+  return retrying(work, { delayFor: (_, ms) => ms, deadline: Date.now() + forMs, maxMs: 2000 });
+}

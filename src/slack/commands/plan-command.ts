@@ -40,15 +40,13 @@ export async function planCommand(ctx: AppContext, { command, respond }: Args, v
     channel: command.channel_id,
   });
   const view = runViewFromRecord(run, 'plan');
+  // The steps come with the result; only the failures' details are heard on the way.
   const failures: SlackMessage[] = [];
   const reporter: Reporter = {
     runStarted: () => undefined,
     stepStarted: () => undefined,
-    stepFinished: (record) => {
-      view.steps[record.id] = record;
-    },
+    stepFinished: () => undefined,
     stepFailed: (record, error) => {
-      view.steps[record.id] = record;
       failures.push(stepFailedReply(record, error));
     },
     approvalRequested: () => undefined,

@@ -6,7 +6,7 @@
  * or how long to wait for Slack's limit, or 'backoff' when Slack did not answer.
  */
 import type { AttachedMessages, RunRecord } from '../../queue/types.js';
-import { retrying } from '../../retry.js';
+import { persisting } from '../../retry.js';
 import type { ApprovalOutcome } from '../blocks/approval-message.js';
 import { closedApprovalBlocks, closedApprovalSummary } from '../blocks/approval-message.js';
 import { messageDigest, runMessage, type SlackMessage } from '../blocks/run-message.js';
@@ -83,8 +83,7 @@ async function cannotPost(d: DeliveryDeps, run: RunRecord): Promise<void> {
  * Redis writes that record what Slack took go on until Redis answers: a job that gave up here would be
  * retried and post the same message again.
  */
-const settled = (write: () => Promise<unknown>) =>
-  retrying(write, { delayFor: (_, ms) => ms, deadline: Date.now() + 10 * 60_000, maxMs: 2000 });
+const settled = (write: () => Promise<unknown>) => persisting(write, 10 * 60_000);
 
 /**
  * How long a post whose outcome is not recorded is left to the process that sent it. That process keeps

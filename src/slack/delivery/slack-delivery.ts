@@ -11,7 +11,7 @@ import { DelayedError, type Job, Queue, Worker } from 'bullmq';
 import type { Config } from '../../config.js';
 import { createWorkerConnection, type Redis } from '../../queue/redis.js';
 import type { RunRecord } from '../../queue/types.js';
-import { backoff, retrying } from '../../retry.js';
+import { backoff, persisting } from '../../retry.js';
 import type { Reporter } from '../../setup/ports.js';
 import { withTimeout } from '../../timeout.js';
 import type { SlackMessage } from '../blocks/run-message.js';
@@ -60,8 +60,7 @@ export interface SlackDelivery extends DeliveryRequests {
 }
 
 /** Writes a process must not lose go on through a Redis blip. */
-const durably = <T>(work: () => Promise<T>) =>
-  retrying(work, { delayFor: (_, ms) => ms, deadline: Date.now() + 60_000, maxMs: 2000 });
+const durably = <T>(work: () => Promise<T>) => persisting(work, 60_000);
 
 /** Takes `slack` jobs: each runs its job kind until nothing is left, or moves itself to delayed. */
 function startJobWorker(options: SlackDeliveryOptions, connection: Redis, deps: DeliveryDeps) {
