@@ -40,10 +40,10 @@ export function gitspacesCommand(ctx: AppContext) {
     const channel = ctx.access.channel(command.channel_id);
     if (!channel.ok) return ack(ephemeral(noticeMessage(channel.why)));
     await ack();
-    // The modal's trigger id lives 3 s: it cannot wait its turn.
-    if (parsed.kind === 'setup-modal') return answering(respond, ctx.log, () => openSetupModal(ctx, args));
     await answering(respond, ctx.log, async () => {
       switch (parsed.kind) {
+        case 'setup-modal':
+          return openSetupModal(ctx, args);
         case 'setup':
           return setupCommand(ctx, args, parsed.vms);
         case 'upgrade':
