@@ -12,9 +12,9 @@ import type { ConfigCheckRow } from './check-config/rows.js';
 import { checkSettings } from './check-config/settings.js';
 import { checkSlack, checkSlackAppToken } from './check-config/slack-check.js';
 import { formatTable } from './check-config/table.js';
-import type { Io } from './cli/terminal-run.js';
 import type { Config } from './config.js';
 import { GitspacesError } from './errors.js';
+import type { Io } from './io.js';
 import { Redactor } from './setup/redactor.js';
 
 export type { ConfigCheckRow } from './check-config/rows.js';

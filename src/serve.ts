@@ -1,12 +1,12 @@
-import type { Io } from './cli/terminal-run.js';
+import { startWorker } from '../jobs/setup-worker.js';
 import type { Config } from './config.js';
 import { asGitspacesError } from './errors.js';
 import { closeGoogleClients } from './gcp/clients.js';
+import type { Io } from './io.js';
 import { createLogger } from './log.js';
 import { createMetrics } from './metrics.js';
 import { observedReporter } from './observed-reporter.js';
 import { openRunService } from './queue/open-run-service.js';
-import { startWorker } from './queue/worker.js';
 import { Redactor } from './setup/redactor.js';
 import { createProcessDelivery } from './slack/delivery/slack-delivery.js';
 import { planVmWith, probeVmWith } from './vm-actions.js';

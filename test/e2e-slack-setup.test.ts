@@ -4,8 +4,8 @@
  * writing to the fake Web API.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningWorker, startWorker } from '../src/queue/worker.js';
-import { STEP_IDS } from '../src/setup/steps.js';
+import { type RunningWorker, startWorker } from '../jobs/setup-worker.js';
+import { STEP_IDS } from '../src/setup/step-ids.js';
 import { createProcessDelivery, type ProcessDelivery } from '../src/slack/delivery/slack-delivery.js';
 import { startTestVm, type TestVm } from './support/engine-vm.js';
 import type { FakeMessage } from './support/fake-slack.js';

@@ -13,7 +13,7 @@ import {
 import { runSetup } from '../src/setup/engine.js';
 import { memoryJournal } from '../src/setup/memory-journal.js';
 import type { SetupSettings } from '../src/setup/settings.js';
-import { STEP_IDS } from '../src/setup/steps.js';
+import { STEP_IDS } from '../src/setup/step-ids.js';
 import { parseVmRef } from '../src/setup/vm-ref.js';
 import { eventLog } from './support/engine-events.js';
 import { startTestVm, type TestVm } from './support/engine-vm.js';

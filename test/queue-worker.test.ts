@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningWorker, startWorker, type SetupWorkerDeps as WorkerDeps } from '../jobs/setup-worker.js';
 import { GitspacesError } from '../src/errors.js';
 import type { RunRecord } from '../src/queue/types.js';
-import { type RunningWorker, startWorker, type WorkerDeps } from '../src/queue/worker.js';
 import type { RunResult } from '../src/setup/ports.js';
 import { connectSsh } from '../src/ssh/connect.js';
 import { startTestVm, type TestVm } from './support/engine-vm.js';

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningWorker, startWorker } from '../src/queue/worker.js';
+import { type RunningWorker, startWorker } from '../jobs/setup-worker.js';
 import { approvalRequestMessage } from '../src/slack/blocks/approval-message.js';
 import { startTestVm, type TestVm } from './support/engine-vm.js';
 import type { FakeMessage } from './support/fake-slack.js';

@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { memoryJournal } from '../src/setup/memory-journal.js';
-import { STEP_IDS } from '../src/setup/steps.js';
+import { STEP_IDS } from '../src/setup/step-ids.js';
 import { startTestVm, type TestVm } from './support/engine-vm.js';
 import { TEST_POOL, TEST_TOKEN } from './support/secrets-dir.js';
 

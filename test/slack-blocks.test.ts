@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RunRecord } from '../src/queue/types.js';
 import type { ApprovalRequest, RunResult } from '../src/setup/ports.js';
-import { STEP_IDS } from '../src/setup/steps.js';
+import { STEP_IDS } from '../src/setup/step-ids.js';
 import {
   APPROVE_ACTION,
   approvalRequestMessage,

@@ -8,7 +8,7 @@ import { runRecordReporter } from '../src/queue/run-record-reporter.js';
 import { finalStateOf } from '../src/queue/run-states.js';
 import type { RunRecord } from '../src/queue/types.js';
 import type { ApprovalRequest, Reporter, RunResult, StepRecord } from '../src/setup/ports.js';
-import { STEP_IDS, type StepId } from '../src/setup/steps.js';
+import { STEP_IDS, type StepId } from '../src/setup/step-ids.js';
 import { createRunReporter } from '../src/slack/delivery/run-reporter.js';
 import { createSlackCalls } from '../src/slack/delivery/slack-calls.js';
 import {

@@ -5,8 +5,8 @@
  * from a bare VM in a channel of its own.
  */
 
+import { startWorker } from '../../jobs/setup-worker.js';
 import { systemClock } from '../../src/clock.js';
-import { startWorker } from '../../src/queue/worker.js';
 import { createProcessDelivery } from '../../src/slack/delivery/slack-delivery.js';
 import { testVmAdapters, testVmEnv, testVmSettings } from '../../test/support/queue-test-vm.js';
 import { startSlackAppHarness } from '../../test/support/slack-app-harness.js';

@@ -9,7 +9,7 @@ import { loadConfig } from '../../src/config.js';
 import { runSetup } from '../../src/setup/engine.js';
 import { memoryJournal } from '../../src/setup/memory-journal.js';
 import type { ApprovalDecision, Reporter, RunResult } from '../../src/setup/ports.js';
-import type { StepId } from '../../src/setup/steps.js';
+import type { StepId } from '../../src/setup/step-ids.js';
 import { type EngineTier, NETWORK } from '../../test/support/engine/tier.js';
 
 export interface EngineRun {

@@ -1,7 +1,7 @@
 import { formatDuration } from '../duration.js';
 import { planVerdict } from '../setup/plan-outcome.js';
 import type { ApprovalRequest, ReportedError, Reporter, RunResult, StepRecord } from '../setup/ports.js';
-import { STEP_IDS, type StepId, type StepState } from '../setup/steps.js';
+import { STEP_IDS, type StepId, type StepState } from '../setup/step-ids.js';
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 const MARK: Record<StepState, string> = {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createEngineDeps, runInputFor, settingsFor } from '../compose.js';
 import type { Config } from '../config.js';
 import { GitspacesError } from '../errors.js';
+import type { Io } from '../io.js';
 import { runSetup, type SetupTarget } from '../setup/engine.js';
 import { imageFor } from '../setup/image-ref.js';
 import { memoryJournal } from '../setup/memory-journal.js';
@@ -17,11 +18,7 @@ import type { TargetArgs } from './args.js';
 import { terminalGate } from './terminal-gate.js';
 import { summary, terminalReporter } from './terminal-reporter.js';
 
-export interface Io {
-  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
-  stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  stderr: NodeJS.WritableStream;
-}
+export type { Io };
 
 /** Exit codes of the contract. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, approval: 3 } as const;

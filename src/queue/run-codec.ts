@@ -3,7 +3,7 @@
  * structured values are JSON; each step is its own field so that writers never overwrite each other.
  */
 import type { StepRecord } from '../setup/ports.js';
-import { type RunState, STEP_IDS, type StepId } from '../setup/steps.js';
+import { type RunState, STEP_IDS, type StepId } from '../setup/step-ids.js';
 import type { AuditEntry, FinalDecision, RunRecord } from './types.js';
 
 /** Summaries and audit details are one-liners; longer text belongs in the Slack thread, not the record. */

@@ -8,7 +8,7 @@
  */
 import { formatDuration } from '../duration.js';
 import type { Reporter, StepRecord } from '../setup/ports.js';
-import type { StepId } from '../setup/steps.js';
+import type { StepId } from '../setup/step-ids.js';
 import type { RunStore } from './run-store.js';
 
 function stepDetail(record: StepRecord, extra?: string): string {

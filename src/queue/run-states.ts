@@ -3,7 +3,7 @@
  * the worker settling a run, its log lines and metrics, and the Slack messages rendered from the record.
  */
 import type { RunResult } from '../setup/ports.js';
-import type { RunState, StepId } from '../setup/steps.js';
+import type { RunState, StepId } from '../setup/step-ids.js';
 import type { FinalRunState, RunRecord } from './types.js';
 
 /** The run state a result stands for, as `/gitspaces status` spells it. */

@@ -5,7 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { StepRecord } from '../setup/ports.js';
-import type { RunState } from '../setup/steps.js';
+import type { RunState } from '../setup/step-ids.js';
 import {
   decodeRun,
   encodeAudit,

@@ -3,7 +3,7 @@
  * outlive their BullMQ job; they hold references and results, never a secret value.
  */
 import type { ApprovalDecision, JournalState, StepRecord } from '../setup/ports.js';
-import type { RunState, StepId } from '../setup/steps.js';
+import type { RunState, StepId } from '../setup/step-ids.js';
 
 export interface RunTarget {
   /** The VM name (GCE rule); also `{vm}` in DELEGATE_NAME. */

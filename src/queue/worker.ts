@@ -6,15 +6,11 @@
  * that loses a run's lock (Redis away longer than the lock) stops driving it between commands.
  */
 import { DelayedError, type Job, Worker } from 'bullmq';
-import { type RunSetup, type SetupProcessorContext, setupProcessor } from '../../jobs/setup.js';
-import { systemClock } from '../clock.js';
+import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
-import { runSetup } from '../setup/engine.js';
-import { createRedisHostKeyStore } from './host-key-store.js';
 import { type JobLockWatch, watchJobLock } from './job-lock-watch.js';
 import { createWorkerConnection } from './redis.js';
 import { SETUP_QUEUE } from './run-keys.js';
-import { createRunStore } from './run-store.js';
 import type { RunOutcome } from './setup-queue.js';
 import type { SetupJobData } from './types.js';
 
@@ -37,12 +33,16 @@ export interface WorkerTimings {
   maxStalledCount?: number;
 }
 
-export interface WorkerDeps extends Pick<SetupProcessorContext, 'reporterFor'> {
-  /** The engine; tests of queue mechanics pass a stand-in. */
-  runSetup?: RunSetup;
-  engine?: SetupProcessorContext['engine'];
-  settings?: SetupProcessorContext['settings'];
-  clock?: SetupProcessorContext['clock'];
+/** What a worker runs for each job; it stops between commands once `signal` fires. */
+export type SetupJobProcessor = (
+  job: Job<SetupJobData, RunOutcome, 'setup'>,
+  token?: string,
+  signal?: AbortSignal,
+) => Promise<RunOutcome>;
+
+export interface WorkerDeps {
+  /** The processor (jobs/), given the worker's own Redis connection for the run records it keeps. */
+  processorFor(connection: Redis): SetupJobProcessor;
   log?: WorkerLog;
   timings?: WorkerTimings;
   /** How long `close` lets active steps finish before leaving them to another worker. @defaultValue 25 s */
@@ -68,21 +68,12 @@ const settlesWithin = (work: Promise<unknown>, ms: number): Promise<boolean> =>
 
 const silent: WorkerLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-export async function startWorker(config: Config, deps: WorkerDeps): Promise<RunningWorker> {
+export async function startQueueWorker(config: Config, deps: WorkerDeps): Promise<RunningWorker> {
   const log = deps.log ?? silent;
   const connection = createWorkerConnection(config, {
     onError: (error) => log.warn({ err: error.message }, 'Redis connection error; reconnecting'),
   });
-  const processor = setupProcessor({
-    config,
-    store: createRunStore(connection, config.queuePrefix),
-    hostKeys: createRedisHostKeyStore(connection, config.queuePrefix),
-    reporterFor: deps.reporterFor,
-    runSetup: deps.runSetup ?? runSetup,
-    engine: deps.engine ?? {},
-    clock: deps.clock ?? systemClock,
-    ...(deps.settings ? { settings: deps.settings } : {}),
-  });
+  const processor = deps.processorFor(connection);
   const lockDurationMs = deps.timings?.lockDuration ?? 30_000;
   const watches = new Map<string, Set<JobLockWatch>>();
   // Fired when close() stops waiting for active steps: they end between commands and go back to the queue,

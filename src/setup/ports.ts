@@ -2,7 +2,7 @@
  * The interfaces the setup engine works through. Adapters (ssh2, Google clients, Slack, BullMQ, the
  * terminal) implement them; the engine imports none of them.
  */
-import type { StepId, StepState } from './steps.js';
+import type { StepId, StepState } from './step-ids.js';
 
 export interface ExecOptions {
   /** Kills the command (and fails with COMMAND_TIMEOUT) after this long. */

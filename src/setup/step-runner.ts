@@ -8,10 +8,10 @@ import type { Preflight } from './preflight.js';
 import type { Redactor } from './redactor.js';
 import type { EngineDeps, RunInput } from './run-input.js';
 import type { SetupSettings } from './settings.js';
+import { STEP_IDS, type StepId, type StepState } from './step-ids.js';
 import { delegateStep } from './steps/delegate.js';
 import { delegateHealthStep } from './steps/health.js';
 import type { StepContext, VmStep } from './steps/index.js';
-import { STEP_IDS, type StepId, type StepState } from './steps.js';
 import { VmShell } from './vm-shell.js';
 
 const BACKOFF_MS = [1000, 3000, 8000];

@@ -5,7 +5,7 @@ import type {
   RunResult,
   StepRecord,
 } from '../../src/setup/ports.js';
-import type { StepId } from '../../src/setup/steps.js';
+import type { StepId } from '../../src/setup/step-ids.js';
 
 /** A Reporter that keeps everything it was told, for assertions on what a person would have seen. */
 export function eventLog() {

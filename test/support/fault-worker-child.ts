@@ -4,9 +4,9 @@
  * secret values) from GSB_FAULT_WORKER, logs JSON lines to a file, and prints `ready` once it takes jobs.
  */
 import { createWriteStream } from 'node:fs';
+import { startWorker, type WorkerTimings } from '../../jobs/setup-worker.js';
 import { createLogger } from '../../src/log.js';
 import { openRunService } from '../../src/queue/open-run-service.js';
-import { startWorker, type WorkerTimings } from '../../src/queue/worker.js';
 import { createProcessDelivery } from '../../src/slack/delivery/slack-delivery.js';
 import { type FleetInfo, fleetAdapters, fleetSettings, tenthClock } from './fault-fleet.js';
 import { testConfig } from './queue-harness.js';

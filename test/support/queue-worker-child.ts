@@ -3,7 +3,7 @@
  * it needs (no secret values) from GSB_QUEUE_CHILD, writes what it reports to a JSON-lines file, and
  * prints `ready` once it takes jobs.
  */
-import { startWorker, type WorkerTimings } from '../../src/queue/worker.js';
+import { startWorker, type WorkerTimings } from '../../jobs/setup-worker.js';
 import { testConfig } from './queue-harness.js';
 import { quickClock, type TestVmInfo, testVmAdapters, testVmEnv, testVmSettings } from './queue-test-vm.js';
 import { RecordingReporter } from './recording-reporter.js';

@@ -10,7 +10,7 @@ import type {
   RunResult,
   StepRecord,
 } from '../../src/setup/ports.js';
-import type { StepId } from '../../src/setup/steps.js';
+import type { StepId } from '../../src/setup/step-ids.js';
 
 export type ReportedEvent =
   | { kind: 'runStarted'; runId: string; resumed: boolean }

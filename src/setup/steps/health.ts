@@ -2,7 +2,7 @@ import { GitspacesError } from '../../errors.js';
 import { dropPrevious, rollBack } from '../change/replace-container.js';
 import { delegateSpec, RUNNER_NAME, runnerSpec } from '../container-specs.js';
 import { answersOnVm, delegateHealth } from '../health-probes.js';
-import type { StepId } from '../steps.js';
+import type { StepId } from '../step-ids.js';
 import { tail } from '../vm-shell.js';
 import { inspectContainer } from './container.js';
 import { dropPreviousPoolScript, restorePreviousPool } from './pool-file.js';

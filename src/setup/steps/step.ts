@@ -4,7 +4,7 @@ import type { PreparedPool } from '../pool-file.js';
 import type { Clock, RemoteHost } from '../ports.js';
 import type { Redactor } from '../redactor.js';
 import type { SetupSettings } from '../settings.js';
-import type { StepId } from '../steps.js';
+import type { StepId } from '../step-ids.js';
 import type { VmShell } from '../vm-shell.js';
 
 /** Secret material a run holds in memory only, for that run. */

@@ -1,4 +1,4 @@
-import type { StepState } from '../../setup/steps.js';
+import type { StepState } from '../../setup/step-ids.js';
 
 /** `<@U…>` for people, `<!subteam^S…>` for user groups. https://docs.slack.dev/messaging/formatting-message-text#mentioning-groups */
 export function mention(id: string): string {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { types } from '@slack/bolt';
 import { formatDuration } from '../../duration.js';
 import type { StepRecord } from '../../setup/ports.js';
-import { STEP_IDS, STEP_TITLES } from '../../setup/steps.js';
+import { STEP_IDS, STEP_TITLES } from '../../setup/step-ids.js';
 import { mention, STEP_EMOJI, slackDate } from './format.js';
 import { escapeKeepingMentions, LIMITS, truncate } from './limits.js';
 import { type RunView, targetLabel } from './run-view.js';

@@ -1,7 +1,7 @@
 import { unchangedRun } from '../../queue/run-states.js';
 import type { RunRecord, RunTarget } from '../../queue/types.js';
 import type { StepRecord } from '../../setup/ports.js';
-import { type RunState, STEP_IDS, type StepId } from '../../setup/steps.js';
+import { type RunState, STEP_IDS, type StepId } from '../../setup/step-ids.js';
 
 /** What the parent message of a run shows, built from its record when the message is sent. */
 export interface RunView {
