@@ -118,7 +118,7 @@ describe('Dockerfile', () => {
       'node_modules/x/index.js',
       '.git/config',
       'dist/src/cli.js',
-      'test/cli.test.ts',
+      'test/cli/cli.test.ts',
     ]) {
       expect(isIgnored(path, dockerignore), path).toBe(true);
     }

@@ -1,0 +1,205 @@
+import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkConfig } from '../../src/check-config.js';
+import { main } from '../../src/cli.js';
+import { ed25519HostKey, type FakeGoogle, startFakeGoogle } from '../support/fake-google.js';
+import { type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
+
+const BOT_TOKEN = 'xoxb-check-config-token-1234';
+const DELEGATE_TOKEN = 'delegate-token-never-shown-5678';
+const KEY =
+  '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAAcheckconfig\n-----END OPENSSH PRIVATE KEY-----\n';
+
+let slack: FakeSlack;
+let google: FakeGoogle;
+/** Accepts connections and never answers: a firewall that drops, a hung proxy. */
+let silent: Server;
+const sockets: Socket[] = [];
+let closedPort: number;
+
+beforeAll(async () => {
+  slack = await startFakeSlack({ token: BOT_TOKEN });
+  google = await startFakeGoogle();
+  google
+    .addSecret('acme-prod', 'pool', 'version: "1"\ninstances: []\n')
+    .addSecret('acme-prod', 'delegate-token', DELEGATE_TOKEN)
+    .addSecret('acme-prod', 'ssh-key', KEY)
+    .addVm('acme-prod/us-central1-a/runner-1', { internalIp: '10.128.0.7', hostKeys: [ed25519HostKey()] });
+  silent = createTcpServer((socket) => sockets.push(socket));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const spare = createTcpServer();
+  await new Promise<void>((resolve) => spare.listen(0, '127.0.0.1', resolve));
+  closedPort = (spare.address() as AddressInfo).port;
+  await new Promise((resolve) => spare.close(resolve));
+});
+afterAll(async () => {
+  for (const socket of sockets) socket.destroy();
+  await new Promise((resolve) => silent?.close(resolve));
+  await slack?.close();
+  await google?.close();
+});
+
+function silentUrl(scheme: string): string {
+  return `${scheme}://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+}
+
+function goodEnv(): NodeJS.ProcessEnv {
+  return {
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_SIGNING_SECRET: 'signing-secret-abcdef',
+    SLACK_API_URL: slack.url,
+    APPROVERS: 'U0APPROVER',
+    HARNESS_ACCOUNT_ID: 'XxRn14tYSUKILSe3XU0R8w',
+    GCP_PROJECT: 'acme-prod',
+    GCP_ZONE: 'us-central1-a',
+    COMPUTE_API_URL: google.url,
+    SECRET_MANAGER_API_URL: google.url,
+    POOL_SECRET: 'pool',
+    DELEGATE_TOKEN_SECRET: 'delegate-token',
+    SSH_KEY_SECRET: 'ssh-key',
+    REDIS_URL: 'redis://127.0.0.1:6379',
+  };
+}
+
+async function run(env: NodeJS.ProcessEnv, argv: string[] = [], timeoutMs = 3000) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out: string[] = [];
+  const err: string[] = [];
+  stdout.on('data', (c) => out.push(String(c)));
+  stderr.on('data', (c) => err.push(String(c)));
+  const code = await checkConfig(env, argv, { stdout, stderr }, { dotEnv: false, timeoutMs });
+  const text = out.join('');
+  return { code, out: text, err: err.join(''), row: (check: string) => rowOf(text, check) };
+}
+
+/** The cells of the table row whose CHECK is `check`, each cell's wrapped lines joined again. */
+function rowOf(
+  table: string,
+  check: string,
+): { status: string; detail: string; fix: string; text: string } | undefined {
+  const lines = table.split('\n');
+  const header = lines[0] ?? '';
+  const starts = ['CHECK', 'STATUS', 'DETAIL', 'FIX'].map((h) => header.indexOf(h));
+  const cells = (line: string) => starts.map((s, i) => line.slice(s, starts[i + 1]).trim());
+  // A row starts where its STATUS cell is filled; its wrapped lines follow with that cell empty.
+  const rows: string[][][] = [];
+  for (const line of lines.slice(2)) {
+    if (line === '') break;
+    if (cells(line)[1] !== '') rows.push([]);
+    rows.at(-1)?.push(cells(line));
+  }
+  const joined = rows.map((lines) =>
+    starts.map((_, i) =>
+      lines
+        .map((c) => c[i])
+        .filter(Boolean)
+        .join(' '),
+    ),
+  );
+  const found = joined.find((cells) => cells[0] === check);
+  if (found === undefined) return undefined;
+  const [, status = '', detail = '', fix = ''] = found;
+  return { status, detail, fix, text: `${detail} ${fix}` };
+}
+
+describe('gitspaces-bot check-config', () => {
+  it('passes with exit 0 when every setting, Redis, Slack, the secrets and the VM are right, and shows no secret', async () => {
+    const r = await run(goodEnv(), ['runner-1']);
+    expect(r.code).toBe(0);
+    expect(r.row('settings')?.status).toBe('ok');
+    expect(r.row('Redis')?.text).toContain('answers PONG');
+    expect(r.row('Slack auth.test')?.text).toContain('workspace Fake');
+    expect(r.row('POOL_SECRET pool')?.status).toBe('ok');
+    expect(r.row('DELEGATE_TOKEN_SECRET delegate-token')?.status).toBe('ok');
+    expect(r.row('SSH_KEY_SECRET ssh-key')?.status).toBe('ok');
+    expect(r.row('VM runner-1')?.text).toContain('RUNNING at 10.128.0.7');
+    expect(r.out).toContain('All 8 checks passed.');
+    for (const secret of [
+      BOT_TOKEN,
+      DELEGATE_TOKEN,
+      'b3BlbnNzaC1rZXktdjEAAAAAcheckconfig',
+      'signing-secret-abcdef',
+    ]) {
+      expect(r.out).not.toContain(secret);
+    }
+  });
+
+  it('lists each bad or missing setting as its own failing row and still checks Redis, Slack and the secrets', async () => {
+    const env = { ...goodEnv(), PORT: 'eighty', APPROVERS: undefined, HARNESS_ACCOUNT_ID: undefined };
+    const r = await run(env);
+    expect(r.code).toBe(1);
+    expect(r.row('PORT')).toMatchObject({ status: 'FAIL' });
+    expect(r.row('PORT')?.text).toContain('PORT=eighty is not a whole number');
+    expect(r.row('APPROVERS')?.text).toContain('Set APPROVERS in the environment or in .env');
+    expect(r.row('HARNESS_ACCOUNT_ID')?.status).toBe('FAIL');
+    expect(r.row('Redis')?.status).toBe('ok');
+    expect(r.row('Slack auth.test')?.status).toBe('ok');
+    expect(r.row('POOL_SECRET pool')?.status).toBe('ok');
+    expect(r.out).toMatch(/3 of 10 checks failed: .* again \(6 passed, 1 skipped\)\./);
+  });
+
+  it('says to fix the token when Slack refuses it, without printing it', async () => {
+    const wrong = 'xoxb-a-wrong-token-9999';
+    const r = await run({ ...goodEnv(), SLACK_BOT_TOKEN: wrong });
+    expect(r.code).toBe(1);
+    expect(r.row('Slack auth.test')?.text).toContain('Slack refused SLACK_BOT_TOKEN (invalid_auth)');
+    expect(r.row('Slack auth.test')?.text).toContain('OAuth & Permissions');
+    expect(r.out).not.toContain(wrong);
+  });
+
+  it('says Slack cannot be reached when nothing listens at SLACK_API_URL or it never answers', async () => {
+    const refused = await run({ ...goodEnv(), SLACK_API_URL: `http://127.0.0.1:${closedPort}/api/` });
+    expect(refused.row('Slack auth.test')?.text).toContain('cannot be reached (ECONNREFUSED)');
+    const hung = await run({ ...goodEnv(), SLACK_API_URL: `${silentUrl('http')}/api/` }, [], 300);
+    expect(hung.code).toBe(1);
+    expect(hung.row('Slack auth.test')?.text).toContain('cannot be reached (no answer within 0.3 s)');
+  });
+
+  it('says to start Redis or fix REDIS_URL when Redis is down or never answers', async () => {
+    const down = await run({ ...goodEnv(), REDIS_URL: `redis://127.0.0.1:${closedPort}` });
+    expect(down.code).toBe(1);
+    expect(down.row('Redis')?.text).toContain(`redis://127.0.0.1:${closedPort} does not answer`);
+    expect(down.row('Redis')?.text).toContain('ECONNREFUSED');
+    expect(down.row('Redis')?.text).toContain('Start Redis');
+    expect(down.row('Redis')?.text).toContain('REDIS_URL');
+    const hung = await run({ ...goodEnv(), REDIS_URL: silentUrl('redis') }, [], 300);
+    expect(hung.row('Redis')?.status).toBe('FAIL');
+    expect(hung.row('Redis')?.text).toContain('does not answer');
+  });
+
+  it('shows a missing secret, an unreachable Secret Manager and an unknown VM with how to fix each', async () => {
+    const missing = await run({ ...goodEnv(), POOL_SECRET: 'no-such-pool' }, ['gone-vm']);
+    expect(missing.code).toBe(1);
+    expect(missing.row('POOL_SECRET no-such-pool')?.text).toContain('gcloud secrets create no-such-pool');
+    expect(missing.row('VM gone-vm')?.status).toBe('FAIL');
+    const hung = await run({ ...goodEnv(), SECRET_MANAGER_API_URL: silentUrl('http') }, [], 300);
+    expect(hung.row('POOL_SECRET pool')?.text).toContain('did not answer within 0.3 s');
+  });
+
+  it('checks a known_hosts file when SSH_HOST_KEY_POLICY=known-hosts', async () => {
+    const r = await run({
+      ...goodEnv(),
+      SSH_HOST_KEY_POLICY: 'known-hosts',
+      SSH_KNOWN_HOSTS: '/nonexistent/known_hosts',
+    });
+    expect(r.row('SSH_KNOWN_HOSTS')?.text).toContain('cannot be read (ENOENT)');
+    expect(r.code).toBe(1);
+  });
+
+  it('exits 2 with usage for more than one VM or an unknown option, through the gitspaces-bot command', async () => {
+    for (const argv of [
+      ['check-config', 'vm-a', 'vm-b'],
+      ['check-config', '--bogus'],
+    ]) {
+      const stdout = new PassThrough();
+      const stderr = new PassThrough();
+      const err: string[] = [];
+      stderr.on('data', (c) => err.push(String(c)));
+      expect(await main(argv, goodEnv(), { stdin: new PassThrough(), stdout, stderr })).toBe(2);
+      expect(err.join('')).toContain('Usage: gitspaces-bot check-config [<vm>]');
+    }
+  });
+});

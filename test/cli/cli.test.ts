@@ -1,0 +1,118 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli.js';
+import { holdRunnerPort } from '../support/runner-port.js';
+import { TEST_TOKEN, writeSecrets } from '../support/secrets-dir.js';
+import { startSshd, type TestSshd } from '../support/sshd.js';
+
+let sshd: TestSshd;
+let port3000: Awaited<ReturnType<typeof holdRunnerPort>>;
+let env: NodeJS.ProcessEnv;
+
+function io(tty = false) {
+  const stdout = Object.assign(new PassThrough(), { isTTY: tty });
+  const stderr = new PassThrough();
+  const stdin = Object.assign(new PassThrough(), { isTTY: tty });
+  const out: string[] = [];
+  const err: string[] = [];
+  stdout.on('data', (c) => out.push(String(c)));
+  stderr.on('data', (c) => err.push(String(c)));
+  return { io: { stdin, stdout, stderr }, out: () => out.join(''), err: () => err.join('') };
+}
+
+const target = () => [
+  '--host',
+  '127.0.0.1',
+  '--port',
+  String(sshd.port),
+  '--user',
+  sshd.user,
+  '--known-hosts',
+  sshd.knownHostsFile,
+  '--name',
+  'vm-cli',
+];
+
+beforeAll(async () => {
+  sshd = await startSshd();
+  port3000 = await holdRunnerPort();
+  const secrets = writeSecrets(sshd.privateKey);
+  const runnerDir = join(mkdtempSync(join(tmpdir(), 'gsb-cli-')), 'runner');
+  env = {
+    POOL_SECRET: secrets.refs.pool,
+    DELEGATE_TOKEN_SECRET: secrets.refs.delegateToken,
+    SSH_KEY_SECRET: secrets.refs.sshKey,
+    HARNESS_ACCOUNT_ID: 'XxRn14tYSUKILSe3XU0R8w',
+    RUNNER_DIR: runnerDir,
+    RUNNER_HEALTH_TIMEOUT: '60s',
+    DELEGATE_HEALTH_TIMEOUT: '60s',
+    HOME: mkdtempSync(join(tmpdir(), 'gsb-home-')),
+  };
+});
+afterAll(async () => {
+  await port3000?.release();
+  await sshd?.stop();
+});
+
+describe('gitspaces-bot in a terminal', () => {
+  it('stops at approval with exit code 3 when there is no terminal and no --yes', async () => {
+    const t = io();
+    expect(await main(['setup', ...target()], env, t.io)).toBe(3);
+    expect(t.out()).toContain('--yes');
+    expect(Object.values(sshd.dockerState().containers).map((c) => c.name)).toEqual(['vm-runner']);
+  });
+
+  it('goes from bare to healthy with --yes, and a second run reports every step already in place', async () => {
+    const first = io();
+    expect(await main(['setup', ...target(), '--yes'], env, first.io)).toBe(0);
+    expect(first.out()).toContain('vm-cli is set up');
+    expect(first.out()).toMatch(/✓ delegate-health/);
+
+    const second = io();
+    expect(await main(['setup', ...target(), '--yes'], env, second.io)).toBe(0);
+    expect(second.out()).toContain('Every step was already in place');
+    for (const out of [first.out(), second.out(), first.err(), second.err()])
+      expect(out).not.toContain(TEST_TOKEN);
+  });
+
+  it('shows what is live with status', async () => {
+    const t = io();
+    expect(await main(['status', ...target()], env, t.io)).toBe(0);
+    expect(t.out()).toMatch(/runner: vm-runner: running .*healthy/);
+    expect(t.out()).toMatch(/delegate: vm-cli-delegate: running .*healthy/);
+  });
+
+  it('plans without changing anything and exits 0', async () => {
+    const before = sshd.calls().length;
+    const t = io();
+    expect(await main(['plan', ...target()], env, t.io)).toBe(0);
+    const during = sshd.calls().slice(before);
+    expect(during.some((argv) => ['run', 'rm', 'start', 'stop'].includes(argv[0] ?? ''))).toBe(false);
+    expect(t.out()).toContain('vm-cli is set up: nothing would change.');
+  });
+
+  it('refuses --host without a pinned key source with exit code 2', async () => {
+    const t = io();
+    expect(await main(['setup', '--host', '127.0.0.1', '--port', String(sshd.port)], env, t.io)).toBe(2);
+    expect(t.err()).toContain('--known-hosts');
+  });
+
+  it('exits 2 with every missing setting named', async () => {
+    const t = io();
+    expect(await main(['setup', ...target()], { HOME: env.HOME }, t.io)).toBe(2);
+    for (const name of ['POOL_SECRET', 'DELEGATE_TOKEN_SECRET', 'SSH_KEY_SECRET', 'HARNESS_ACCOUNT_ID'])
+      expect(t.err()).toContain(name);
+  });
+
+  it('exits 2 on bad usage and explains it', async () => {
+    const t = io();
+    expect(await main(['setup'], env, t.io)).toBe(2);
+    expect(t.err()).toContain('Which VM?');
+    const u = io();
+    expect(await main(['frobnicate'], env, u.io)).toBe(2);
+    expect(u.err()).toContain('Unknown command');
+  });
+});

@@ -1,0 +1,70 @@
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ed25519HostKey, type FakeGoogle, startFakeGoogle } from '../support/fake-google.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+let google: FakeGoogle;
+
+beforeAll(async () => {
+  google = await startFakeGoogle();
+  google
+    .addVm('acme-prod/us-central1-a/runner-1', { internalIp: '10.128.0.7', hostKeys: [ed25519HostKey()] })
+    .addSecret('acme-prod', 'pool', 'version: "1"\n');
+});
+afterAll(() => google.close());
+
+function runChild(env: Record<string, string>): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(HERE, '../support/google-modules-child.ts')],
+      {
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      err += chunk;
+    });
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve(JSON.parse(out) as Record<string, unknown>)
+        : reject(new Error(`exit ${code}: ${err}`)),
+    );
+  });
+}
+
+describe('Google clients', () => {
+  it('are loaded by a worker process only when it first calls Google, and then do the calls', async () => {
+    const result = await runChild({
+      GCP_PROJECT: 'acme-prod',
+      GCP_ZONE: 'us-central1-a',
+      COMPUTE_API_URL: google.url,
+      SECRET_MANAGER_API_URL: google.url,
+    });
+    expect(result).toMatchObject({ secret: 'version: "1"\n', address: '10.128.0.7', hostKeys: 1 });
+    const googlePackages = (list: unknown) =>
+      (list as string[]).filter((p) =>
+        /^@google-cloud\/|^google-gax$|^google-auth-library$|^protobufjs$/.test(p),
+      );
+    // The probe itself works: the worker's CommonJS dependencies are seen.
+    expect(result.before).toContain('bullmq');
+    expect(googlePackages(result.before)).toEqual([]);
+    expect(googlePackages(result.after)).toEqual(
+      expect.arrayContaining(['@google-cloud/compute', '@google-cloud/secret-manager', 'google-gax']),
+    );
+    // Both over REST (gax's "fallback" mode), not gRPC.
+    expect(google.requests.map((r) => r.apiClient?.split(' ')[0])).toEqual([
+      expect.stringMatching(/^gax\/.*-fallback$/),
+      expect.stringMatching(/^gax\/.*-fallback$/),
+      expect.stringMatching(/^gax\/.*-fallback$/),
+    ]);
+  }, 150_000);
+});

@@ -1,0 +1,39 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+
+const manifest = parse(readFileSync(new URL('../../manifest.yml', import.meta.url), 'utf8'));
+
+describe('manifest.yml', () => {
+  it('declares /gitspaces with a usage hint, pointing at /slack/events', () => {
+    expect(manifest.features.slash_commands).toEqual([
+      expect.objectContaining({
+        command: '/gitspaces',
+        url: expect.stringMatching(/\/slack\/events$/),
+        usage_hint: expect.stringContaining('setup <vm>'),
+      }),
+    ]);
+    expect(manifest.settings.interactivity).toEqual({
+      is_enabled: true,
+      request_url: expect.stringMatching(/\/slack\/events$/),
+    });
+  });
+
+  it('asks for exactly the bot scopes the app uses', () => {
+    expect([...manifest.oauth_config.scopes.bot].sort()).toEqual([
+      'chat:write',
+      'chat:write.public',
+      'commands',
+      'usergroups:read',
+    ]);
+    expect(manifest.oauth_config.scopes.user).toBeUndefined();
+  });
+
+  it('fits Slack’s limits and keeps token rotation off', () => {
+    expect(manifest.display_information.description.length).toBeLessThanOrEqual(140);
+    expect(manifest.display_information.long_description.length).toBeGreaterThanOrEqual(175);
+    expect(manifest.features.bot_user.display_name).toBe('gitspaces');
+    expect(manifest.settings.token_rotation_enabled).toBe(false);
+    expect(typeof manifest.settings.socket_mode_enabled).toBe('boolean');
+  });
+});
