@@ -61,6 +61,8 @@ export interface Config {
   allowedChannels: string[] | undefined;
   allowSelfApproval: boolean;
   approvalTtlMs: number;
+  /** How often every watched VM is probed; 0 when the watch is off. */
+  watchIntervalMs: number;
   /** The environment the config was read from (with `.env` underneath): `env:VAR` secret references resolve here. */
   env: Readonly<Record<string, string | undefined>>;
 }
@@ -116,6 +118,17 @@ class Reader {
       return fallback;
     }
     return text as T;
+  }
+  /** `0` turns the watch off; below 10 s probes would outrun Google's 10 guest-attribute reads a minute. */
+  watchInterval(name: string, fallback: string): number {
+    const text = this.def(name, fallback);
+    if (text.trim() === '0') return 0;
+    const ms = this.duration(name, fallback);
+    if (ms > 0 && ms < 10_000) {
+      this.problems.push(`${name}=${text} is too short: use 10s or more (or 0 to turn the watch off)`);
+      return parseDuration(fallback) ?? 0;
+    }
+    return ms;
   }
   bool(name: string, fallback: boolean): boolean {
     const text = this.str(name)?.toLowerCase();
@@ -221,6 +234,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     allowedChannels: r.ids('ALLOWED_CHANNELS', CHANNEL_ID, 'Slack channel ids (C…/G…), comma-separated'),
     allowSelfApproval: r.bool('ALLOW_SELF_APPROVAL', false),
     approvalTtlMs: r.duration('APPROVAL_TTL', '24h'),
+    watchIntervalMs: r.watchInterval('WATCH_INTERVAL', '15m'),
     env: merged,
   };
   checkShape(r, config);

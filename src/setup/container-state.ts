@@ -6,6 +6,9 @@ export interface ContainerState {
   status: string;
   /** When the current start began (RFC 3339), as Docker records it. */
   startedAt: string;
+  /** When it last stopped (RFC 3339; Docker's zero time while it never did) and with what exit code. */
+  finishedAt?: string;
+  exitCode?: number;
   /** The image reference the container was created from. */
   image: string;
   /** The id (`sha256:…`) of the image it runs. */
@@ -33,7 +36,7 @@ export interface Observed {
 }
 
 // Only these fields: the container's environment (which holds the delegate token) never leaves the VM.
-const FORMAT = `{"status":{{json .State.Status}},"startedAt":{{json .State.StartedAt}},"image":{{json .Config.Image}},"imageId":{{json .Image}},"labels":{{json .Config.Labels}},"networks":{{json .NetworkSettings.Networks}},"restart":{{json .HostConfig.RestartPolicy.Name}},"ports":{{json .HostConfig.PortBindings}},"mounts":{{json .Mounts}}}`;
+const FORMAT = `{"status":{{json .State.Status}},"startedAt":{{json .State.StartedAt}},"finishedAt":{{json .State.FinishedAt}},"exitCode":{{json .State.ExitCode}},"image":{{json .Config.Image}},"imageId":{{json .Image}},"labels":{{json .Config.Labels}},"networks":{{json .NetworkSettings.Networks}},"restart":{{json .HostConfig.RestartPolicy.Name}},"ports":{{json .HostConfig.PortBindings}},"mounts":{{json .Mounts}}}`;
 
 /**
  * A script printing three lines: the container as JSON (or nothing), the network's id, the image's id.
@@ -54,6 +57,8 @@ export function observeScript(name: string, network: string, image: string): str
 interface Inspected {
   status?: string;
   startedAt?: string;
+  finishedAt?: string;
+  exitCode?: number;
   image?: string;
   imageId?: string;
   labels?: Record<string, string> | null;
@@ -75,6 +80,8 @@ export function parseContainer(line: string): ContainerState | undefined {
   return {
     status: found.status,
     startedAt: found.startedAt ?? '',
+    ...(found.finishedAt ? { finishedAt: found.finishedAt } : {}),
+    ...(typeof found.exitCode === 'number' ? { exitCode: found.exitCode } : {}),
     image: found.image ?? '',
     imageId: found.imageId ?? '',
     specHash: labels[SPEC_LABEL] ?? '',

@@ -10,34 +10,63 @@ import type { SetupSettings } from './settings.js';
 export type StatusDeps = Pick<EngineDeps, 'secrets' | 'vms' | 'pinFor' | 'needsPublishedKeys' | 'connect'> &
   Partial<Pick<EngineDeps, 'clock' | 'delegateVersions'>>;
 
-/** Connects with the pinned host key and reports what is live on the VM. Needs only the SSH key. */
+export interface StatusOptions {
+  /**
+   * Host keys the VM published at an earlier look (the watch keeps them): used instead of reading its guest
+   * attributes again, which are read once more only when the VM offers another key.
+   */
+  published?: HostKey[] | undefined;
+}
+
+/** Where to connect, and the keys the VM publishes (read now unless `known` are given). */
+async function locate(
+  target: SetupTarget,
+  ssh: { port: number; address: 'internal' | 'external' },
+  deps: StatusDeps,
+  known: HostKey[] | undefined,
+): Promise<{ host: string; port: number; published: HostKey[] | undefined }> {
+  if (target.kind !== 'vm') return { host: target.host, port: target.port, published: undefined };
+  if (!deps.vms)
+    throw new GitspacesError(
+      'CONFIG_INVALID',
+      'No VM locator is configured: give --host or set GCP_PROJECT.',
+    );
+  const readKeys = deps.needsPublishedKeys && known === undefined;
+  const vm = await deps.vms.locate(target.ref, { address: ssh.address, hostKeys: readKeys });
+  return { host: vm.address, port: ssh.port, published: readKeys ? vm.hostKeys : known };
+}
+
+/**
+ * Connects with the pinned host key and reports what is live on the VM, with the host keys it was pinned
+ * to. Needs only the SSH key.
+ */
 export async function vmStatus(
   target: SetupTarget,
   settings: SetupSettings,
   ssh: { port: number; address: 'internal' | 'external' },
   deps: StatusDeps,
   redactor: Redactor,
-): Promise<VmStatus> {
-  let host: string;
-  let port = ssh.port;
-  let published: HostKey[] | undefined;
-  if (target.kind === 'vm') {
-    if (!deps.vms)
-      throw new GitspacesError(
-        'CONFIG_INVALID',
-        'No VM locator is configured: give --host or set GCP_PROJECT.',
-      );
-    const vm = await deps.vms.locate(target.ref, { address: ssh.address, hostKeys: deps.needsPublishedKeys });
-    host = vm.address;
-    published = vm.hostKeys;
-  } else {
-    host = target.host;
-    port = target.port;
-  }
+  options: StatusOptions = {},
+): Promise<VmStatus & { published?: HostKey[] | undefined }> {
   const privateKey = await deps.secrets.read(settings.secretRefs.sshKey);
   redactor.add(privateKey);
-  const pin = await deps.pinFor({ vm: settings.vm, host, port, published });
-  const { remote } = await deps.connect({ host, port, user: settings.sshUser, privateKey, pin });
+  const open = async (known: HostKey[] | undefined) => {
+    const { host, port, published } = await locate(target, ssh, deps, known);
+    const pin = await deps.pinFor({ vm: settings.vm, host, port, published });
+    const { remote } = await deps.connect({ host, port, user: settings.sshUser, privateKey, pin });
+    return { remote, published };
+  };
+  let opened: Awaited<ReturnType<typeof open>>;
+  try {
+    opened = await open(options.published);
+  } catch (error) {
+    // The VM offers a key other than the ones kept: its guest attributes say whether it changed them.
+    const stale =
+      options.published !== undefined && (error as { code?: string }).code === 'HOST_KEY_MISMATCH';
+    if (!stale) throw error;
+    opened = await open(undefined);
+  }
+  const { remote, published } = opened;
   let status: VmStatus;
   try {
     status = await probeVm(remote, settings, redactor);
@@ -45,7 +74,7 @@ export async function vmStatus(
     await remote.close();
   }
   const image = status.delegate.state?.image;
-  if (image === undefined || !deps.clock) return status;
+  if (image === undefined || !deps.clock) return { ...status, published };
   const latest = await deps.delegateVersions?.latestSupported().catch(() => undefined);
-  return { ...status, delegateAge: delegateAdvice(image, deps.clock.now(), settings.vm, latest) };
+  return { ...status, published, delegateAge: delegateAdvice(image, deps.clock.now(), settings.vm, latest) };
 }

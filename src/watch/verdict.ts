@@ -1,0 +1,178 @@
+/**
+ * What a probe tells the channel: only changes. Healthy → unhealthy, unhealthy → healthy, "could not
+ * probe" (Google or SSH unreachable, which says nothing of the VM's health), drift, and the delegate image
+ * past 6 and past 8 months. The same failure is told once, then again at most once a day. While the VM is
+ * muted nothing is told and what the channel was last told stays as it was, so the first probe after
+ * unmuting tells whatever differs from it. Pure: the caller passes the time.
+ */
+import { delegateAgeMonths, imageTag, LIFE_MONTHS, SUPPORT_MONTHS } from '../setup/delegate-age.js';
+import type { VmStatus } from '../setup/probe.js';
+import { assess, baselineOf, driftOf, type Fingerprint } from './assess.js';
+
+export type Health = 'healthy' | 'unhealthy' | 'unreachable';
+
+/** What the channel was last told about the VM. */
+export interface Told {
+  health: Health;
+  /** The problems' keys (or the probe's error) as told; '' when healthy. */
+  key: string;
+  at: number;
+  /** The drift told ('' for none). */
+  drift?: string;
+  /** The delegate age already told (6 or 8 months), and of which image: a new image starts again. */
+  age?: number;
+  ageImage?: string;
+}
+
+/** The last probe, as `/gitspaces watch` and the App Home show it. */
+export interface ProbeSummary {
+  at: number;
+  health: Health;
+  problems: string[];
+  delegateImage?: string;
+  delegateAgeMonths?: number;
+}
+
+export type Outcome = { kind: 'probed'; status: VmStatus } | { kind: 'unreachable'; message: string };
+
+export type NoticeKind = 'unhealthy' | 'recovered' | 'unreachable' | 'drift' | 'age';
+
+export interface Notice {
+  kind: NoticeKind;
+  vm: string;
+  /** One line each, in order. */
+  lines: string[];
+  /** Containers whose last log lines go with the notice. */
+  logsOf: string[];
+  /** Offer to set the VM up again. */
+  repair: boolean;
+}
+
+export interface WatchState {
+  vm: string;
+  network: string;
+  /** When the VM was last set up: what "healthy" was last told at, when nothing was told since. */
+  since: number;
+  told: Told | undefined;
+  mutedUntil: number | undefined;
+  /** Each container's fingerprint once the VM was first seen healthy after its last run. */
+  baseline: Record<string, Fingerprint> | undefined;
+}
+
+export interface Verdict {
+  probe: ProbeSummary;
+  told: Told;
+  baseline: Record<string, Fingerprint> | undefined;
+  notices: Notice[];
+}
+
+/** A failure that goes on is told again at most this often. */
+export const REPEAT_MS = 24 * 3600_000;
+
+function healthNotice(
+  state: WatchState,
+  health: Health,
+  lines: string[],
+  logsOf: string[],
+  again: boolean,
+): Notice {
+  const vm = state.vm;
+  const still = again ? ' still' : '';
+  switch (health) {
+    case 'healthy':
+      return { kind: 'recovered', vm, lines: [`${vm} is healthy again`], logsOf: [], repair: false };
+    case 'unhealthy':
+      return { kind: 'unhealthy', vm, lines: [`${vm} is${still} unhealthy`, ...lines], logsOf, repair: true };
+    case 'unreachable':
+      return {
+        kind: 'unreachable',
+        vm,
+        lines: [`could not probe ${vm}: ${lines.join('; ')}`],
+        logsOf: [],
+        repair: false,
+      };
+  }
+}
+
+function ageNotice(vm: string, image: string, months: number): Notice {
+  const limit =
+    months >= LIFE_MONTHS
+      ? `past its ${LIFE_MONTHS}-month life`
+      : `past Harness's ${SUPPORT_MONTHS}-month support`;
+  return {
+    kind: 'age',
+    vm,
+    lines: [
+      `${vm}: delegate ${imageTag(image) || image} is ${months} months old, ${limit}`,
+      `upgrade it with \`/gitspaces upgrade ${vm} delegate=<tag>\``,
+    ],
+    logsOf: [],
+    repair: false,
+  };
+}
+
+export function decide(state: WatchState, outcome: Outcome, now: number): Verdict {
+  const told: Told = { ...(state.told ?? { health: 'healthy', key: '', at: state.since }) };
+  const muted = state.mutedUntil !== undefined && state.mutedUntil > now;
+  const notices: Notice[] = [];
+  let baseline = state.baseline;
+
+  let health: Health;
+  let key: string;
+  let lines: string[];
+  let logsOf: string[] = [];
+  const probe: ProbeSummary = { at: now, health: 'healthy', problems: [] };
+  if (outcome.kind === 'unreachable') {
+    health = 'unreachable';
+    key = outcome.message;
+    lines = [outcome.message];
+  } else {
+    const found = assess(outcome.status, state.network, now);
+    health = found.healthy ? 'healthy' : 'unhealthy';
+    key = found.problems.map((p) => p.key).join('; ');
+    lines = found.problems.map((p) => p.text);
+    logsOf = found.problems.flatMap((p) => (p.container ? [p.container] : []));
+    const image = outcome.status.delegate.state?.image;
+    if (image !== undefined) {
+      probe.delegateImage = image;
+      const months = delegateAgeMonths(image, now);
+      if (months !== undefined) probe.delegateAgeMonths = months;
+    }
+  }
+  probe.health = health;
+  probe.problems = health === 'healthy' ? [] : lines;
+  if (muted) return { probe, told, baseline, notices };
+
+  if (health !== told.health || key !== told.key) {
+    notices.push(healthNotice(state, health, lines, logsOf, false));
+    Object.assign(told, { health, key, at: now });
+  } else if (health !== 'healthy' && now - told.at >= REPEAT_MS) {
+    notices.push(healthNotice(state, health, lines, logsOf, true));
+    told.at = now;
+  }
+
+  if (outcome.kind === 'probed' && outcome.status.docker) {
+    if (baseline === undefined && health === 'healthy') baseline = baselineOf(outcome.status);
+    const drift = baseline === undefined ? [] : driftOf(outcome.status, baseline);
+    const driftKey = drift.join('; ');
+    if (driftKey !== '' && driftKey !== (told.drift ?? ''))
+      notices.push({
+        kind: 'drift',
+        vm: state.vm,
+        lines: [`${state.vm} drifted from its setup`, ...drift],
+        logsOf: [],
+        repair: true,
+      });
+    told.drift = driftKey;
+  }
+
+  const months = probe.delegateAgeMonths;
+  if (probe.delegateImage !== undefined && months !== undefined) {
+    const due = months >= LIFE_MONTHS ? LIFE_MONTHS : months >= SUPPORT_MONTHS ? SUPPORT_MONTHS : 0;
+    const toldAge = told.ageImage === probe.delegateImage ? (told.age ?? 0) : 0;
+    if (due > toldAge) notices.push(ageNotice(state.vm, probe.delegateImage, months));
+    if (due !== toldAge || told.ageImage !== probe.delegateImage)
+      Object.assign(told, { age: Math.max(due, toldAge), ageImage: probe.delegateImage });
+  }
+  return { probe, told, baseline, notices };
+}
