@@ -20,10 +20,11 @@ export interface SetupWorkerDeps
   engine?: SetupProcessorContext['engine'];
   settings?: SetupProcessorContext['settings'];
   clock?: SetupProcessorContext['clock'];
+  succeeded?: SetupProcessorContext['succeeded'];
 }
 
 export function startWorker(config: Config, deps: SetupWorkerDeps): Promise<RunningWorker> {
-  const { reporterFor, runSetup: run, engine, settings, clock, ...workerDeps } = deps;
+  const { reporterFor, runSetup: run, engine, settings, clock, succeeded, ...workerDeps } = deps;
   return startQueueWorker(config, {
     ...workerDeps,
     processorFor: (connection) =>
@@ -36,6 +37,7 @@ export function startWorker(config: Config, deps: SetupWorkerDeps): Promise<Runn
         engine: engine ?? {},
         clock: clock ?? systemClock,
         ...(settings ? { settings } : {}),
+        ...(succeeded ? { succeeded } : {}),
       }),
   });
 }

@@ -45,6 +45,8 @@ export interface SetupProcessorContext {
   clock: Clock;
   /** The run's settings; by default from the configuration and the run's delegate name and tags. */
   settings?: (run: RunRecord) => SetupSettings;
+  /** Told of each run that succeeded, with the images it left on the VM (the watch starts watching it). */
+  succeeded?: (run: RunRecord, images: { runner: string; delegate: string }) => Promise<void>;
 }
 
 /**
@@ -127,6 +129,15 @@ export function setupProcessor(ctx: SetupProcessorContext) {
       return settleCrash(settle, run, error);
     }
     if (signal?.aborted) throw takenOver(runId);
-    return settleRun(settle, result);
+    const outcome = await settleRun(settle, result);
+    if (outcome.state === 'succeeded' && ctx.succeeded) {
+      const images = {
+        runner: input.upgrade?.runner ?? settings.runnerImage,
+        delegate: input.upgrade?.delegate ?? settings.delegateImage,
+      };
+      // The run is over whatever happens here: a watch that could not start is started by the next run.
+      await ctx.succeeded((await ctx.store.get(runId)) ?? run, images).catch(() => undefined);
+    }
+    return outcome;
   };
 }

@@ -12,6 +12,9 @@ import { Redactor } from './setup/redactor.js';
 import type { SetupSettings } from './setup/settings.js';
 import { vmStatus } from './setup/status.js';
 import type { PlanVm, ProbeVm } from './slack/index.js';
+import { withTimeout } from './timeout.js';
+import type { Look } from './watch/probe-job.js';
+import type { WatchEntry } from './watch/watch-store.js';
 
 export interface VmActionOptions {
   /** VM locator, secrets, connector, clock: the configured ones by default. */
@@ -50,6 +53,40 @@ export function probeVmWith(config: Config, options: VmActionOptions = {}): Prob
       redactor,
     });
     return vmStatus(targetOf(target), settings(target), config.ssh, deps, redactor);
+  };
+}
+
+/** Log lines a watch notice shows of a container that is not healthy. */
+const NOTICE_LOG_LINES = 20;
+/** A probe that hangs (SSH half-open, Google slow) is given up as "could not probe". */
+const WATCH_PROBE_TIMEOUT_MS = 90_000;
+
+/** The watch's look at a VM: the status checks, with the host keys kept from its last look. */
+export function watchLookWith(
+  config: Config,
+  options: VmActionOptions = {},
+): (entry: WatchEntry) => Promise<Look> {
+  const settings = (entry: WatchEntry) =>
+    options.settings?.(entry.vm) ??
+    settingsFor(config, entry.vm.vm, { delegateName: entry.vm.delegateName, tags: entry.vm.tags });
+  return (entry) => {
+    const redactor = new Redactor();
+    const deps = createEngineDeps(config, {
+      ...options.adapters,
+      reporter: silent,
+      gate: noGate,
+      journal: memoryJournal(),
+      redactor,
+    });
+    const look = vmStatus(targetOf(entry.vm), settings(entry), config.ssh, deps, redactor, {
+      published: entry.hostKeys,
+      logLines: NOTICE_LOG_LINES,
+    });
+    return withTimeout(
+      look,
+      WATCH_PROBE_TIMEOUT_MS,
+      () => new Error(`no answer within ${WATCH_PROBE_TIMEOUT_MS / 1000}s`),
+    );
   };
 }
 

@@ -2,10 +2,11 @@ import { GitspacesError } from '../errors.js';
 import { delegateAdvice } from './delegate-age.js';
 import type { HostKey } from './ports.js';
 import type { SetupTarget } from './preflight.js';
-import { probeVm, type VmStatus } from './probe.js';
+import { lastLogLines, probeVm, type VmStatus } from './probe.js';
 import type { Redactor } from './redactor.js';
 import type { EngineDeps } from './run-input.js';
 import type { SetupSettings } from './settings.js';
+import { VmShell } from './vm-shell.js';
 
 export type StatusDeps = Pick<EngineDeps, 'secrets' | 'vms' | 'pinFor' | 'needsPublishedKeys' | 'connect'> &
   Partial<Pick<EngineDeps, 'clock' | 'delegateVersions'>>;
@@ -16,6 +17,17 @@ export interface StatusOptions {
    * attributes again, which are read once more only when the VM offers another key.
    */
   published?: HostKey[] | undefined;
+  /** With this many last log lines of each container that is not healthy, redacted. */
+  logLines?: number;
+}
+
+/** Every secret a container's log could print, registered before any log line is read. */
+async function redactSecrets(settings: SetupSettings, deps: StatusDeps, redactor: Redactor): Promise<void> {
+  const refs = settings.secretRefs;
+  const read = (ref: string | undefined) =>
+    ref === undefined ? Promise.resolve(undefined) : deps.secrets.read(ref).catch(() => undefined);
+  const values = await Promise.all([read(refs.delegateToken), read(refs.pool), read(refs.runnerSaKey)]);
+  for (const value of values) redactor.add(value?.toString('utf8').replace(/[\r\n]+$/, ''));
 }
 
 /** Where to connect, and the keys the VM publishes (read now unless `known` are given). */
@@ -47,7 +59,7 @@ export async function vmStatus(
   deps: StatusDeps,
   redactor: Redactor,
   options: StatusOptions = {},
-): Promise<VmStatus & { published?: HostKey[] | undefined }> {
+): Promise<VmStatus & { published?: HostKey[] | undefined; logs?: Record<string, string> }> {
   const privateKey = await deps.secrets.read(settings.secretRefs.sshKey);
   redactor.add(privateKey);
   const open = async (known: HostKey[] | undefined) => {
@@ -67,9 +79,17 @@ export async function vmStatus(
     opened = await open(undefined);
   }
   const { remote, published } = opened;
-  let status: VmStatus;
+  let status: VmStatus & { logs?: Record<string, string> };
   try {
     status = await probeVm(remote, settings, redactor);
+    const ailing = [status.runner, status.delegate].filter((c) => c.state !== undefined && !c.healthy);
+    if (options.logLines !== undefined && ailing.length > 0) {
+      await redactSecrets(settings, deps, redactor);
+      const vm = new VmShell(remote, redactor);
+      const logs: Record<string, string> = {};
+      for (const c of ailing) logs[c.name] = await lastLogLines(vm, redactor, c.name, options.logLines);
+      status = { ...status, logs };
+    }
   } finally {
     await remote.close();
   }

@@ -7,6 +7,7 @@ import type { RunService } from '../queue/run-service.js';
 import type { RunTarget } from '../queue/types.js';
 import type { Reporter, RunResult } from '../setup/ports.js';
 import type { VmStatus } from '../setup/probe.js';
+import type { WatchStore } from '../watch/watch-store.js';
 import type { AccessPolicy } from './access/access-policy.js';
 import type { SlackCalls } from './delivery/slack-calls.js';
 import type { SlackDelivery } from './delivery/slack-delivery.js';
@@ -27,6 +28,12 @@ export interface MetricsSource {
   metrics(): Promise<string>;
 }
 
+/** The watch's records, and its schedule's one use here (forgetting a VM). */
+export interface AppWatch {
+  store: WatchStore;
+  unschedule(vm: string): Promise<void>;
+}
+
 export interface AppContext {
   config: Config;
   runs: RunService;
@@ -38,4 +45,5 @@ export interface AppContext {
   log: Log;
   probeVm: ProbeVm | undefined;
   planVm: PlanVm | undefined;
+  watch: AppWatch;
 }

@@ -11,6 +11,8 @@ import { pino } from 'pino';
 import type { Config } from '../config.js';
 import { GitspacesError } from '../errors.js';
 import type { RunService } from '../queue/run-service.js';
+import { createWatchSchedule, type WatchSchedule } from '../watch/watch-queue.js';
+import { createWatchStore } from '../watch/watch-store.js';
 import { createAccessPolicy } from './access/access-policy.js';
 import { createUsergroupMembers } from './access/usergroup-members.js';
 import { registerActions } from './actions/index.js';
@@ -108,6 +110,12 @@ export function createApp(config: Config, deps: SlackAppDeps): SlackApp {
       log,
       observer: deps.slackObserver,
     });
+  // Created on first use: most processes never forget a VM.
+  let schedule: WatchSchedule | undefined;
+  const watchSchedule = () => {
+    schedule ??= createWatchSchedule(deps.redis, config.queuePrefix, config.watchIntervalMs);
+    return schedule;
+  };
   const context: AppContext = {
     config,
     runs: deps.runService,
@@ -117,6 +125,10 @@ export function createApp(config: Config, deps: SlackAppDeps): SlackApp {
     log,
     probeVm: deps.probeVm,
     planVm: deps.planVm,
+    watch: {
+      store: createWatchStore(deps.redis, config.queuePrefix),
+      unschedule: (vm) => watchSchedule().unschedule(vm),
+    },
   };
   const identity = createSlackIdentity({ calls, log, apiUrl: config.slack.apiUrl });
   const health: HealthOptions = { redis: deps.redis, identity, metrics: deps.metrics };
@@ -154,6 +166,7 @@ export function createApp(config: Config, deps: SlackAppDeps): SlackApp {
     identity,
     ...lifecycle({ app, socket, health, port: config.port, log }, async () => {
       if (deps.delivery === undefined) await delivery.close();
+      await schedule?.close();
     }),
   };
 }

@@ -18,6 +18,8 @@ export interface AccessPolicy {
   decide(user: string, run: RunRecord): Promise<Verdict>;
   /** The requester or an approver. */
   cancel(user: string, run: RunRecord): Promise<Verdict>;
+  /** Forgetting a watched VM: who set it up last, or an approver. */
+  forget(user: string, requester: string): Promise<Verdict>;
 }
 
 type AccessConfig = Pick<Config, 'approvers' | 'setupAllowed' | 'allowedChannels' | 'allowSelfApproval'>;
@@ -68,6 +70,13 @@ export function createAccessPolicy(config: AccessConfig, groups: UsergroupMember
       return {
         ok: false,
         why: `Only ${mention(run.requester)} (who requested it) or an approver can cancel this run.`,
+      };
+    },
+    async forget(user, requester) {
+      if (user === requester || (await inList(config.approvers, user))) return OK;
+      return {
+        ok: false,
+        why: `Only ${mention(requester)} (who set it up) or an approver can stop watching this VM.`,
       };
     },
   };

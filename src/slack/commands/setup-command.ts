@@ -12,13 +12,23 @@ type Args = Pick<SlackCommandMiddlewareArgs, 'command' | 'respond'>;
  * `/gitspaces setup <vm> [<vm>…]` (and `upgrade`, a setup run with the images given): one run per VM, each
  * with its own parent message and thread, which the delivery queue posts at the channel's pace.
  */
-export async function setupCommand(
+export function setupCommand(
   ctx: AppContext,
   { command, respond }: Args,
   vms: VmRef[],
   upgrade?: { kind: 'upgrade'; images: RunImages },
 ): Promise<void> {
-  const allowed = await ctx.access.start(command.user_id);
+  return startSetups(ctx, { user: command.user_id, channel: command.channel_id, respond }, vms, upgrade);
+}
+
+/** Starts a run per VM for `user` in `channel` (a command, or a watch notice's Repair button). */
+export async function startSetups(
+  ctx: AppContext,
+  { user, channel, respond }: { user: string; channel: string; respond: Args['respond'] },
+  vms: VmRef[],
+  upgrade?: { kind: 'upgrade'; images: RunImages },
+): Promise<void> {
+  const allowed = await ctx.access.start(user);
   if (!allowed.ok) {
     await respond(ephemeral(noticeMessage(allowed.why)));
     return;
@@ -28,8 +38,8 @@ export async function setupCommand(
   for (const vm of vms) {
     const reserved = await reserveRun(ctx, {
       target: { vm: vm.name, project: vm.project, zone: vm.zone },
-      requester: command.user_id,
-      channel: command.channel_id,
+      requester: user,
+      channel,
       ...(upgrade ?? {}),
     });
     if (reserved.ok) runs.push(reserved.run);

@@ -210,3 +210,14 @@ export async function editRun(d: DeliveryDeps, runId: string): Promise<Next> {
     );
   }
 }
+
+/**
+ * A top-level message of its own (a watch notice) in `channel`, at the channel's pace. Its job's id keeps it
+ * from being queued twice; a process killed between Slack's answer and the job's end posts it again.
+ */
+export async function postNotice(d: DeliveryDeps, channel: string, message: SlackMessage): Promise<Next> {
+  const wait = await d.slots.post(channel);
+  if (wait > 0) return wait;
+  const result = await send(d, 'chat.postMessage', { channel, ...message, unfurl_links: false });
+  return typeof result === 'number' || result === 'backoff' ? result : undefined;
+}

@@ -16,7 +16,7 @@ import type { Reporter } from '../../setup/ports.js';
 import { withTimeout } from '../../timeout.js';
 import type { SlackMessage } from '../blocks/run-message.js';
 import { type Log, silentLog } from '../log.js';
-import { type DeliveryDeps, editRun, type Next, postRun, type RunAccess } from './deliver-run.js';
+import { type DeliveryDeps, editRun, type Next, postNotice, postRun, type RunAccess } from './deliver-run.js';
 import { createRunReporter, type DeliveryRequests, Priority } from './run-reporter.js';
 import { createSlackCalls, type SlackCallObserver, type SlackCalls } from './slack-calls.js';
 import { createSlots } from './slots.js';
@@ -24,9 +24,12 @@ import { createThreadOutbox } from './thread-outbox.js';
 
 export const SLACK_QUEUE = 'slack';
 
-type JobKind = 'post' | 'edit';
+type JobKind = 'post' | 'edit' | 'notice';
 interface DeliveryJob {
+  /** The run whose messages a `post` or `edit` job sends; '' for a notice. */
   runId: string;
+  /** A `notice` job's message and channel. */
+  notice?: { channel: string; message: SlackMessage };
   /** Attempts Slack did not answer, for the backoff. */
   tries?: number;
 }
@@ -54,6 +57,8 @@ export interface SlackDelivery extends DeliveryRequests {
    * every progress edit.
    */
   closeRequest(runId: string, clicked: SlackMessage): Promise<void>;
+  /** Posts `message` in `channel` as a message of its own; a second request with the same id is dropped. */
+  notice(channel: string, message: SlackMessage, id: string): Promise<void>;
   /** Resolves once no Slack job is waiting, delayed or running (tests, benchmarks). */
   idle(): Promise<void>;
   close(): Promise<void>;
@@ -66,7 +71,11 @@ const durably = <T>(work: () => Promise<T>) => persisting(work, 60_000);
 function startJobWorker(options: SlackDeliveryOptions, connection: Redis, deps: DeliveryDeps) {
   const { log } = deps;
   async function process(job: Job<DeliveryJob, void, JobKind>, token?: string): Promise<void> {
-    const next: Next = await (job.name === 'post' ? postRun : editRun)(deps, job.data.runId);
+    const notice = job.data.notice;
+    const next: Next =
+      notice !== undefined
+        ? await postNotice(deps, notice.channel, notice.message)
+        : await (job.name === 'post' ? postRun : editRun)(deps, job.data.runId);
     if (next === undefined) return;
     const tries = next === 'backoff' ? (job.data.tries ?? 0) + 1 : 0;
     if (tries !== (job.data.tries ?? 0)) await job.updateData({ ...job.data, tries });
@@ -137,6 +146,23 @@ export function createSlackDelivery(options: SlackDeliveryOptions): SlackDeliver
     async closeRequest(runId, clicked) {
       await durably(() => outbox.keepApproval(runId, clicked));
       await durably(() => sync(runId, 'edit', Priority.urgent));
+    },
+    async notice(channel, message, id) {
+      await durably(() =>
+        queue.add(
+          'notice',
+          { runId: '', notice: { channel, message } },
+          {
+            jobId: `notice-${id}`,
+            priority: Priority.news,
+            attempts: 10,
+            backoff: { type: 'exponential', delay: 1000 },
+            // Kept an hour so that the same notice asked for again (a probe taken up again) is dropped.
+            removeOnComplete: { age: 3600 },
+            removeOnFail: 100,
+          },
+        ),
+      );
     },
     async idle() {
       for (;;) {
