@@ -1,11 +1,10 @@
-import { GitspacesError } from '../errors.js';
 import { delegateAdvice } from './delegate-age.js';
-import type { HostKey } from './ports.js';
 import type { SetupTarget } from './preflight.js';
 import { probeVm, type VmStatus } from './probe.js';
 import type { Redactor } from './redactor.js';
 import type { EngineDeps } from './run-input.js';
 import type { SetupSettings } from './settings.js';
+import { connectToVm } from './vm-connection.js';
 
 export type StatusDeps = Pick<EngineDeps, 'secrets' | 'vms' | 'pinFor' | 'needsPublishedKeys' | 'connect'> &
   Partial<Pick<EngineDeps, 'clock' | 'delegateVersions'>>;
@@ -18,26 +17,11 @@ export async function vmStatus(
   deps: StatusDeps,
   redactor: Redactor,
 ): Promise<VmStatus> {
-  let host: string;
-  let port = ssh.port;
-  let published: HostKey[] | undefined;
-  if (target.kind === 'vm') {
-    if (!deps.vms)
-      throw new GitspacesError(
-        'CONFIG_INVALID',
-        'No VM locator is configured: give --host or set GCP_PROJECT.',
-      );
-    const vm = await deps.vms.locate(target.ref, { address: ssh.address, hostKeys: deps.needsPublishedKeys });
-    host = vm.address;
-    published = vm.hostKeys;
-  } else {
-    host = target.host;
-    port = target.port;
-  }
-  const privateKey = await deps.secrets.read(settings.secretRefs.sshKey);
-  redactor.add(privateKey);
-  const pin = await deps.pinFor({ vm: settings.vm, host, port, published });
-  const { remote } = await deps.connect({ host, port, user: settings.sshUser, privateKey, pin });
+  const remote = await connectToVm(target, settings, ssh, deps, async () => {
+    const privateKey = await deps.secrets.read(settings.secretRefs.sshKey);
+    redactor.add(privateKey);
+    return privateKey;
+  });
   let status: VmStatus;
   try {
     status = await probeVm(remote, settings, redactor);
