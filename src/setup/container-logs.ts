@@ -82,7 +82,7 @@ async function readLogs(shell: VmShell, vm: string, name: string, lines: number)
   if (/No such container/i.test(result.stdout))
     throw new GitspacesError(
       'CONTAINER_MISSING',
-      `no container ${name} on ${vm}: run /gitspaces setup ${vm}`,
+      `no container ${name} on ${vm}: run /gitspaces setup ${vm} (or gitspaces-bot setup ${vm})`,
     );
   throw shell.failure(label, result);
 }

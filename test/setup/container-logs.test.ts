@@ -60,7 +60,7 @@ describe('container logs', () => {
     vm.resetDocker();
     await expect(logsOf({ container: 'delegate', lines: 100 })).rejects.toMatchObject({
       code: 'CONTAINER_MISSING',
-      message: 'no container vm-1-delegate on vm-1: run /gitspaces setup vm-1',
+      message: expect.stringMatching(/^no container vm-1-delegate on vm-1: run \/gitspaces setup vm-1/),
     });
   });
 
