@@ -1,4 +1,5 @@
 import { commandUsage, parseTargetArgs, USAGE, wantsHelp } from './cli/args.js';
+import { parseLogsArgs } from './cli/logs-args.js';
 import { applyTargetArgs, EXIT, type Io, terminalRun, terminalStatus } from './cli/terminal-run.js';
 import { loadConfig, type Need } from './config.js';
 import { asGitspacesError, GitspacesError } from './errors.js';
@@ -8,6 +9,8 @@ const NEEDS: Record<string, Need[]> = {
   plan: ['secrets', 'harness'],
   upgrade: ['secrets', 'harness'],
   status: [],
+  // Every secret is read so that the log can be redacted of it.
+  logs: ['secrets'],
   serve: ['slack', 'approvers', 'secrets', 'harness'],
   app: ['slack', 'approvers', 'secrets', 'harness'],
   worker: ['slack', 'approvers', 'secrets', 'harness'],
@@ -57,6 +60,16 @@ export async function main(
         return command === 'status'
           ? await terminalStatus(config, args, io)
           : await terminalRun(command, config, args, io);
+      }
+      case 'logs': {
+        if (wantsHelp(rest)) {
+          io.stdout.write(`${commandUsage(command)}\n`);
+          return EXIT.ok;
+        }
+        const args = parseLogsArgs(rest);
+        const config = applyTargetArgs(loadConfig(env, { needs: NEEDS.logs ?? [] }), args.target);
+        const { terminalLogs } = await import('./cli/terminal-logs.js');
+        return await terminalLogs(config, args, io);
       }
       case 'serve':
       case 'app':

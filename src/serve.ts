@@ -9,7 +9,7 @@ import { observedReporter } from './observed-reporter.js';
 import { openRunService } from './queue/open-run-service.js';
 import { Redactor } from './setup/redactor.js';
 import { createProcessDelivery } from './slack/delivery/slack-delivery.js';
-import { planVmWith, probeVmWith } from './vm-actions.js';
+import { logsVmWith, planVmWith, probeVmWith } from './vm-actions.js';
 
 type Kind = 'serve' | 'app' | 'worker';
 
@@ -137,6 +137,7 @@ async function startParts(
     log,
     probeVm: probeVmWith(config),
     planVm: planVmWith(config),
+    logsVm: logsVmWith(config),
     metrics: metrics.registry,
     slackObserver,
     delivery,

@@ -1,17 +1,19 @@
 /**
- * The two things the Slack app does on a VM itself, without a queued run: `/gitspaces status <vm>` (read what
- * is live) and `/gitspaces plan <vm>` (the checks alone). Neither changes anything, so neither asks anyone.
+ * What the Slack app does on a VM itself, without a queued run: `/gitspaces status <vm>` (read what is live),
+ * `/gitspaces plan <vm>` (the checks alone) and `/gitspaces logs <vm> …` (a container's last lines). None
+ * changes anything, so none asks anyone.
  */
 import { createEngineDeps, type EngineAdapters, runInputFor, settingsFor } from './compose.js';
 import type { Config } from './config.js';
 import type { RunTarget } from './queue/types.js';
+import { containerLogs } from './setup/container-logs.js';
 import { runSetup, type SetupTarget } from './setup/engine.js';
 import { memoryJournal } from './setup/memory-journal.js';
 import type { ApprovalGate, Reporter } from './setup/ports.js';
 import { Redactor } from './setup/redactor.js';
 import type { SetupSettings } from './setup/settings.js';
 import { vmStatus } from './setup/status.js';
-import type { PlanVm, ProbeVm } from './slack/index.js';
+import type { LogsVm, PlanVm, ProbeVm } from './slack/index.js';
 import { withTimeout } from './timeout.js';
 import type { Look } from './watch/probe-job.js';
 import type { WatchEntry } from './watch/watch-store.js';
@@ -103,5 +105,18 @@ export function planVmWith(config: Config, options: VmActionOptions = {}): PlanV
       runInputFor(config, input.runId, 'plan', targetOf(input.target), settings(input.target)),
       deps,
     );
+  };
+}
+
+export function logsVmWith(config: Config, options: VmActionOptions = {}): LogsVm {
+  const settings = settingsWith(config, options);
+  return (target, request) => {
+    const deps = createEngineDeps(config, {
+      ...options.adapters,
+      reporter: silent,
+      gate: noGate,
+      journal: memoryJournal(),
+    });
+    return containerLogs(targetOf(target), settings(target), config.ssh, deps, request);
   };
 }

@@ -13,7 +13,7 @@ export interface TargetArgs {
   runner?: string | undefined;
 }
 
-const VALUE_FLAGS = new Set([
+export const VALUE_FLAGS = new Set([
   '--host',
   '--port',
   '--user',
@@ -37,6 +37,8 @@ Commands:
                         after showing old → new; the old container comes back if the new one is not healthy
   plan   <target>       the checks alone: what setup would change (nothing is changed)
   status <target>       what is live on the VM
+  logs   <target> runner|delegate [--lines <n>]
+                        a container's last lines (default 100, at most 5000), secrets masked
 
 <vm> is vm, zone/vm or project/zone/vm, found through the Compute API. --host skips the API;
 then pin the host key with --known-hosts (or SSH_HOST_KEY_POLICY=known-hosts|tofu).
@@ -75,9 +77,20 @@ Shows what is live on the VM: Docker, the network, the runner and its health, th
 ${TARGET_OPTIONS}
 
 Exit codes: 0 runner and delegate healthy, 1 otherwise, 2 bad usage or configuration.`,
+  logs: `Usage: gitspaces-bot logs <vm> | --host <addr> [--port <n>] [--user <u>] [--known-hosts <file>] [--name <vm>] runner|delegate [--lines <n>]
+
+Prints the last lines of the runner (vm-runner) or the delegate container's log, stdout and stderr as
+printed, with every secret the bot holds (delegate token, SSH key, pool file credentials, service-account
+key) replaced by ***.
+
+  --lines <n>           how many lines, 1 to 5000 (default 100)
+
+${TARGET_OPTIONS}
+
+Exit codes: 0 printed, 1 the VM or container could not be read, 2 bad usage or configuration.`,
 };
 
-/** The usage of `setup`, `plan` or `status` (the general usage for anything else). */
+/** The usage of `setup`, `plan`, `status` or `logs` (the general usage for anything else). */
 export function commandUsage(command: string): string {
   return COMMAND_USAGE[command] ?? USAGE;
 }

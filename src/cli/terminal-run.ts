@@ -41,7 +41,7 @@ export function applyTargetArgs(config: Config, args: TargetArgs): Config {
   return { ...config, ssh };
 }
 
-function targetOf(config: Config, args: TargetArgs): { target: SetupTarget; vm: string } {
+export function targetOf(config: Config, args: TargetArgs): { target: SetupTarget; vm: string } {
   if (args.host) {
     const name = args.name ?? args.host;
     return { target: { kind: 'host', host: args.host, port: args.port ?? config.ssh.port, name }, vm: name };
@@ -50,7 +50,8 @@ function targetOf(config: Config, args: TargetArgs): { target: SetupTarget; vm: 
   return { target: { kind: 'vm', ref }, vm: ref.name };
 }
 
-function hostKeyStore(config: Config): HostKeyStore | undefined {
+/** Where `tofu` keeps host keys learned from a terminal (no Redis there). */
+export function hostKeyStore(config: Config): HostKeyStore | undefined {
   if (config.ssh.hostKeyPolicy !== 'tofu') return undefined;
   const dir = config.env.XDG_STATE_HOME ?? join(config.env.HOME ?? homedir(), '.local', 'state');
   return createFileHostKeyStore(join(dir, 'gitspaces-bot', 'known-hosts.json'));

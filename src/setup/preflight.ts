@@ -3,6 +3,7 @@ import { sha256 } from './container-specs.js';
 import { preparePool } from './pool-file.js';
 import type { HostKey, HostKeyPin, SecretSource, VmLocator, VmRef } from './ports.js';
 import type { Redactor } from './redactor.js';
+import { poolSecretValues, saKeyFields } from './secret-values.js';
 import type { SetupSettings } from './settings.js';
 import type { RunMaterial } from './steps/index.js';
 
@@ -49,7 +50,8 @@ async function readSecrets(settings: SetupSettings, deps: PreflightDeps) {
   ]);
   const tokenText = token.toString('utf8').replace(/[\r\n]+$/, '');
   deps.redactor.add(tokenText).add(sshKey).add(saKey);
-  for (const field of saKeyFields(saKey)) deps.redactor.add(field);
+  for (const value of [...saKeyFields(saKey), ...poolSecretValues(pool.toString('utf8'))])
+    deps.redactor.add(value);
   if (tokenText === '' || /[\r\n\0]/.test(tokenText)) {
     throw new GitspacesError(
       'SECRET_UNREADABLE',
@@ -63,19 +65,6 @@ async function readSecrets(settings: SetupSettings, deps: PreflightDeps) {
     );
   }
   return { pool: pool.toString('utf8'), token: tokenText, sshKey, saKey };
-}
-
-/** The private parts of a service-account key, redacted one by one as well. */
-function saKeyFields(saKey: Buffer | undefined): string[] {
-  if (!saKey) return [];
-  try {
-    const json = JSON.parse(saKey.toString('utf8')) as Record<string, unknown>;
-    return ['private_key', 'private_key_id']
-      .map((k) => json[k])
-      .filter((v): v is string => typeof v === 'string');
-  } catch {
-    return [];
-  }
 }
 
 /** Everything a run needs before it touches the VM. Nothing here writes anything anywhere. */

@@ -62,20 +62,6 @@ export async function probeVm(
   };
 }
 
-/** A container's last `lines` log lines (stdout and stderr), redacted. */
-export async function lastLogLines(
-  vm: VmShell,
-  redactor: Redactor,
-  name: string,
-  lines: number,
-): Promise<string> {
-  const logs = await vm.run(['docker', 'logs', '--tail', String(lines), name], {
-    root: true,
-    allowFail: true,
-  });
-  return redactor.redact(`${logs.stdout}${logs.stderr}`.trimEnd());
-}
-
 /** One line per component, for the terminal and Slack. */
 export function describeStatus(s: VmStatus): string[] {
   const container = (c: ContainerStatus) =>

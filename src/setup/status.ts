@@ -1,56 +1,57 @@
-import { GitspacesError } from '../errors.js';
+import { readLogs } from './container-logs.js';
 import { delegateAdvice } from './delegate-age.js';
-import type { HostKey } from './ports.js';
+import { registerKnownSecrets } from './known-secrets.js';
+import type { HostKey, RemoteHost } from './ports.js';
 import type { SetupTarget } from './preflight.js';
-import { lastLogLines, probeVm, type VmStatus } from './probe.js';
+import { probeVm, type VmStatus } from './probe.js';
 import type { Redactor } from './redactor.js';
 import type { EngineDeps } from './run-input.js';
 import type { SetupSettings } from './settings.js';
+import { connectToVm } from './vm-connection.js';
 import { VmShell } from './vm-shell.js';
 
 export type StatusDeps = Pick<EngineDeps, 'secrets' | 'vms' | 'pinFor' | 'needsPublishedKeys' | 'connect'> &
   Partial<Pick<EngineDeps, 'clock' | 'delegateVersions'>>;
 
 export interface StatusOptions {
-  /**
-   * Host keys the VM published at an earlier look (the watch keeps them): used instead of reading its guest
-   * attributes again, which are read once more only when the VM offers another key.
-   */
+  /** Host keys the VM published at an earlier look (the watch keeps them), instead of reading them again. */
   published?: HostKey[] | undefined;
   /** With this many last log lines of each container that is not healthy, redacted. */
   logLines?: number;
 }
 
-/** Every secret a container's log could print, registered before any log line is read. */
-async function redactSecrets(settings: SetupSettings, deps: StatusDeps, redactor: Redactor): Promise<void> {
-  const refs = settings.secretRefs;
-  const read = (ref: string | undefined) =>
-    ref === undefined ? Promise.resolve(undefined) : deps.secrets.read(ref).catch(() => undefined);
-  const values = await Promise.all([read(refs.delegateToken), read(refs.pool), read(refs.runnerSaKey)]);
-  for (const value of values) redactor.add(value?.toString('utf8').replace(/[\r\n]+$/, ''));
-}
+export type LiveStatus = VmStatus & { published?: HostKey[] | undefined; logs?: Record<string, string> };
 
-/** Where to connect, and the keys the VM publishes (read now unless `known` are given). */
-async function locate(
-  target: SetupTarget,
-  ssh: { port: number; address: 'internal' | 'external' },
+/**
+ * The last lines of each container that is there but not healthy. Every secret the bot holds for the VM
+ * is registered first; when one cannot be read, no log is shown (what cannot be read cannot be masked).
+ */
+async function ailingLogs(
+  remote: RemoteHost,
+  status: VmStatus,
+  settings: SetupSettings,
   deps: StatusDeps,
-  known: HostKey[] | undefined,
-): Promise<{ host: string; port: number; published: HostKey[] | undefined }> {
-  if (target.kind !== 'vm') return { host: target.host, port: target.port, published: undefined };
-  if (!deps.vms)
-    throw new GitspacesError(
-      'CONFIG_INVALID',
-      'No VM locator is configured: give --host or set GCP_PROJECT.',
+  redactor: Redactor,
+  lines: number,
+): Promise<Record<string, string> | undefined> {
+  const ailing = [status.runner, status.delegate].filter((c) => c.state !== undefined && !c.healthy);
+  if (ailing.length === 0) return undefined;
+  const known = await registerKnownSecrets(settings.secretRefs, deps.secrets, redactor).catch(
+    () => undefined,
+  );
+  if (known === undefined) return undefined;
+  const shell = new VmShell(remote, redactor);
+  const logs: Record<string, string> = {};
+  for (const c of ailing)
+    logs[c.name] = redactor.redact(
+      await readLogs(shell, settings.vm, c.name, lines).catch((e: unknown) => String(e)),
     );
-  const readKeys = deps.needsPublishedKeys && known === undefined;
-  const vm = await deps.vms.locate(target.ref, { address: ssh.address, hostKeys: readKeys });
-  return { host: vm.address, port: ssh.port, published: readKeys ? vm.hostKeys : known };
+  return logs;
 }
 
 /**
  * Connects with the pinned host key and reports what is live on the VM, with the host keys it was pinned
- * to. Needs only the SSH key.
+ * to. Needs only the SSH key (and the other secrets when log lines are asked for).
  */
 export async function vmStatus(
   target: SetupTarget,
@@ -59,42 +60,25 @@ export async function vmStatus(
   deps: StatusDeps,
   redactor: Redactor,
   options: StatusOptions = {},
-): Promise<VmStatus & { published?: HostKey[] | undefined; logs?: Record<string, string> }> {
-  const privateKey = await deps.secrets.read(settings.secretRefs.sshKey);
-  redactor.add(privateKey);
-  const open = async (known: HostKey[] | undefined) => {
-    const { host, port, published } = await locate(target, ssh, deps, known);
-    const pin = await deps.pinFor({ vm: settings.vm, host, port, published });
-    const { remote } = await deps.connect({ host, port, user: settings.sshUser, privateKey, pin });
-    return { remote, published };
+): Promise<LiveStatus> {
+  const readKey = async () => {
+    const privateKey = await deps.secrets.read(settings.secretRefs.sshKey);
+    redactor.add(privateKey);
+    return privateKey;
   };
-  let opened: Awaited<ReturnType<typeof open>>;
+  const { remote, published } = await connectToVm(target, settings, ssh, deps, readKey, options.published);
+  let status: LiveStatus;
   try {
-    opened = await open(options.published);
-  } catch (error) {
-    // The VM offers a key other than the ones kept: its guest attributes say whether it changed them.
-    const stale =
-      options.published !== undefined && (error as { code?: string }).code === 'HOST_KEY_MISMATCH';
-    if (!stale) throw error;
-    opened = await open(undefined);
-  }
-  const { remote, published } = opened;
-  let status: VmStatus & { logs?: Record<string, string> };
-  try {
-    status = await probeVm(remote, settings, redactor);
-    const ailing = [status.runner, status.delegate].filter((c) => c.state !== undefined && !c.healthy);
-    if (options.logLines !== undefined && ailing.length > 0) {
-      await redactSecrets(settings, deps, redactor);
-      const vm = new VmShell(remote, redactor);
-      const logs: Record<string, string> = {};
-      for (const c of ailing) logs[c.name] = await lastLogLines(vm, redactor, c.name, options.logLines);
-      status = { ...status, logs };
+    status = { ...(await probeVm(remote, settings, redactor)), published };
+    if (options.logLines !== undefined) {
+      const logs = await ailingLogs(remote, status, settings, deps, redactor, options.logLines);
+      if (logs !== undefined) status.logs = logs;
     }
   } finally {
     await remote.close();
   }
   const image = status.delegate.state?.image;
-  if (image === undefined || !deps.clock) return { ...status, published };
+  if (image === undefined || !deps.clock) return status;
   const latest = await deps.delegateVersions?.latestSupported().catch(() => undefined);
-  return { ...status, published, delegateAge: delegateAdvice(image, deps.clock.now(), settings.vm, latest) };
+  return { ...status, delegateAge: delegateAdvice(image, deps.clock.now(), settings.vm, latest) };
 }

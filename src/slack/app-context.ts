@@ -5,6 +5,7 @@
 import type { Config } from '../config.js';
 import type { RunService } from '../queue/run-service.js';
 import type { RunTarget } from '../queue/types.js';
+import type { ContainerLogs, LogsRequest } from '../setup/container-logs.js';
 import type { Reporter, RunResult } from '../setup/ports.js';
 import type { VmStatus } from '../setup/probe.js';
 import type { WatchStore } from '../watch/watch-store.js';
@@ -21,6 +22,9 @@ export type PlanVm = (
   input: { runId: string; target: RunTarget; requester: string },
   reporter: Reporter,
 ) => Promise<RunResult>;
+
+/** Connects to the VM and reads a container's last lines, redacted (`/gitspaces logs <vm> runner|delegate`). */
+export type LogsVm = (target: RunTarget, request: LogsRequest) => Promise<ContainerLogs>;
 
 /** prom-client's Registry fits. */
 export interface MetricsSource {
@@ -46,4 +50,5 @@ export interface AppContext {
   probeVm: ProbeVm | undefined;
   planVm: PlanVm | undefined;
   watch: AppWatch;
+  logsVm: LogsVm | undefined;
 }

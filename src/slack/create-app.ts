@@ -16,7 +16,7 @@ import { createWatchStore } from '../watch/watch-store.js';
 import { createAccessPolicy } from './access/access-policy.js';
 import { createUsergroupMembers } from './access/usergroup-members.js';
 import { registerActions } from './actions/index.js';
-import type { AppContext, MetricsSource, PlanVm, ProbeVm } from './app-context.js';
+import type { AppContext, LogsVm, MetricsSource, PlanVm, ProbeVm } from './app-context.js';
 import { registerCommands } from './commands/index.js';
 import { createSlackCalls, type SlackCallObserver } from './delivery/slack-calls.js';
 import type { SlackDelivery } from './delivery/slack-delivery.js';
@@ -37,6 +37,8 @@ export interface SlackAppDeps {
   probeVm?: ProbeVm;
   /** `/gitspaces plan <vm>` runs through this; without it plans are refused. */
   planVm?: PlanVm;
+  /** `/gitspaces logs <vm> …` reads containers' logs through this; without it logs are refused. */
+  logsVm?: LogsVm;
   /** Served at GET /metrics when given. */
   metrics?: MetricsSource;
   /** Told of every Web API call and 429 (metrics). */
@@ -129,6 +131,7 @@ export function createApp(config: Config, deps: SlackAppDeps): SlackApp {
       store: createWatchStore(deps.redis, config.queuePrefix),
       unschedule: (vm) => watchSchedule().unschedule(vm),
     },
+    logsVm: deps.logsVm,
   };
   const identity = createSlackIdentity({ calls, log, apiUrl: config.slack.apiUrl });
   const health: HealthOptions = { redis: deps.redis, identity, metrics: deps.metrics };

@@ -1,5 +1,5 @@
 /** The Slack side of the bot, as the composition root and the worker use it. */
-export type { MetricsSource, PlanVm, ProbeVm } from './app-context.js';
+export type { LogsVm, MetricsSource, PlanVm, ProbeVm } from './app-context.js';
 export { createApp, type SlackApp, type SlackAppDeps, startApp } from './create-app.js';
 export { createRunReporter } from './delivery/run-reporter.js';
 export { createSlackCalls } from './delivery/slack-calls.js';

@@ -18,7 +18,7 @@ async function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
 }
 
 describe('gitspaces-bot <command> --help', () => {
-  for (const command of ['setup', 'plan', 'status']) {
+  for (const command of ['setup', 'plan', 'status', 'logs']) {
     it(`${command} --help prints the usage of ${command} and exits 0, with nothing configured`, async () => {
       for (const flag of ['--help', '-h']) {
         const r = await run([command, flag]);

@@ -10,7 +10,7 @@ describe('manifest.yml', () => {
       expect.objectContaining({
         command: '/gitspaces',
         url: expect.stringMatching(/\/slack\/events$/),
-        usage_hint: expect.stringContaining('setup <vm>'),
+        usage_hint: expect.stringMatching(/setup <vm>.*logs <vm> runner\|delegate \[lines\]/),
       }),
     ]);
     expect(manifest.settings.interactivity).toEqual({
@@ -24,6 +24,7 @@ describe('manifest.yml', () => {
       'chat:write',
       'chat:write.public',
       'commands',
+      'files:write',
       'usergroups:read',
     ]);
     expect(manifest.oauth_config.scopes.user).toBeUndefined();

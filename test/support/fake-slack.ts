@@ -5,7 +5,9 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { parseArgs, readBody } from './fake-slack-body.js';
 import { blocksProblems, viewProblems } from './fake-slack-checks.js';
+import { FakeSlackFiles } from './fake-slack-files.js';
 
 type Json = Record<string, unknown>;
 
@@ -53,6 +55,8 @@ export class FakeSlack {
   /** Bodies posted to response URLs, by response id. */
   readonly responses: Array<{ id: string; body: Json }> = [];
   readonly views: Json[] = [];
+  /** Files uploaded (files.getUploadURLExternal, the bytes, files.completeUploadExternal); `shared` once complete. */
+  readonly files = new FakeSlackFiles();
   usergroups: Record<string, string[]>;
   rateLimits: boolean;
   /** While true every call fails with 503 (Slack down). */
@@ -145,8 +149,11 @@ export class FakeSlack {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const raw = await readBody(req);
+    const body = await readBody(req);
+    const raw = body.toString('utf8');
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (path.startsWith('/upload/'))
+      return this.files.receive(path.slice('/upload/'.length), body, req.headers['content-type'], res);
     if (path.startsWith('/respond/')) {
       this.responses.push({ id: path.slice('/respond/'.length), body: JSON.parse(raw || '{}') as Json });
       res.writeHead(200).end('ok');
@@ -243,6 +250,10 @@ export class FakeSlack {
           channel: args.channel,
           permalink: `https://fake.slack.com/archives/${String(args.channel)}/p${String(args.message_ts).replace('.', '')}`,
         };
+      case 'files.getUploadURLExternal':
+        return this.files.uploadUrl(args, `http://127.0.0.1:${this.port}/upload/`);
+      case 'files.completeUploadExternal':
+        return this.files.complete(args);
       case 'views.open':
         return this.openView(args);
       case 'usergroups.users.list': {
@@ -331,29 +342,4 @@ export class FakeSlack {
 
 export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<FakeSlack> {
   return new FakeSlack(options).start();
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/** The Web API client sends form-encoded bodies whose object values are JSON strings; JSON bodies also work. */
-function parseArgs(raw: string, contentType: string | undefined): Json {
-  if (raw === '') return {};
-  if (contentType?.includes('application/json')) return JSON.parse(raw) as Json;
-  const args: Json = {};
-  for (const [key, value] of new URLSearchParams(raw)) {
-    args[key] = /^[[{]/.test(value) ? safeJson(value) : value;
-  }
-  return args;
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
 }

@@ -9,6 +9,7 @@ export const USAGE = [
   '`/gitspaces status [<vm>]`: recent runs, or what is live on one VM',
   '`/gitspaces plan <vm>`: what setup would do, changing nothing',
   '`/gitspaces cancel <vm>`: stop a queued or waiting run (its requester or an approver)',
+  '`/gitspaces logs <vm> runner|delegate [lines]`: the last lines of a container’s log (default 100, at most 5000), secrets masked; long logs come as a file',
   '`/gitspaces help`: this list',
 ].join('\n');
 

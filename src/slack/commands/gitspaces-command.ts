@@ -3,6 +3,7 @@ import type { AppContext } from '../app-context.js';
 import { noticeMessage, usageMessage } from '../blocks/usage-message.js';
 import { answering, ephemeral } from '../replies.js';
 import { cancelCommand } from './cancel-command.js';
+import { logsCommand } from './logs-command.js';
 import { openSetupModal } from './open-setup-modal.js';
 import { parseCommand } from './parse-command.js';
 import { planCommand } from './plan-command.js';
@@ -54,6 +55,8 @@ export function gitspacesCommand(ctx: AppContext) {
           return planCommand(ctx, args, parsed.vm);
         case 'cancel':
           return cancelCommand(ctx, args, parsed.vm);
+        case 'logs':
+          return logsCommand(ctx, args, parsed);
       }
     });
   };

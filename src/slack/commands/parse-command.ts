@@ -1,6 +1,8 @@
 import { isGitspacesError } from '../../errors.js';
+import type { LogsContainer } from '../../setup/container-logs.js';
 import type { VmRef } from '../../setup/ports.js';
 import { parseVmRef } from '../../setup/vm-ref.js';
+import { parseLogs } from './parse-logs.js';
 
 export type Command =
   | { kind: 'setup'; vms: VmRef[] }
@@ -10,6 +12,7 @@ export type Command =
   | { kind: 'status'; vm: VmRef | undefined }
   | { kind: 'plan'; vm: VmRef }
   | { kind: 'cancel'; vm: VmRef }
+  | { kind: 'logs'; vm: VmRef; container: LogsContainer; lines: number }
   | { kind: 'help' }
   /** Something to tell the user, with the usage. Nothing is started. */
   | { kind: 'invalid'; problem: string };
@@ -103,6 +106,8 @@ export function parseCommand(text: string, defaults: VmDefaults): Command {
       const vm = oneVm(kind, args, defaults);
       return typeof vm === 'string' ? { kind: 'invalid', problem: vm } : { kind, vm };
     }
+    case 'logs':
+      return parseLogs(args, defaults);
     case 'help':
       return { kind: 'help' };
     default:

@@ -68,6 +68,36 @@ export interface SlackCalls {
   call(method: string, args: Record<string, unknown>, options?: { deadlineMs?: number }): Promise<CallResult>;
   /** One attempt, as the delivery queue makes them (it decides itself when to try again). */
   once(method: string, args: Record<string, unknown>): Promise<CallResult>;
+  /** Shares a text file in a channel, tried again like `call` within `deadlineMs` (default 30 s). */
+  uploadFile(file: FileUpload, options?: { deadlineMs?: number }): Promise<void>;
+}
+
+export interface FileUpload {
+  channel: string;
+  filename: string;
+  title: string;
+  content: string;
+  /** The message posted with the file. */
+  comment?: string;
+}
+
+/** Waits out a 429's Retry-After, backs off after Slack's own failures, gives up on a refusal. */
+function delayFor(error: unknown, backoffMs: number): number | undefined {
+  const failure = classify(error);
+  if (failure.kind === 'refused') return undefined;
+  return failure.kind === 'rate-limited' ? failure.ms : backoffMs;
+}
+
+/** `work` tried again while Slack is away or limiting it, until `deadlineMs` from now. */
+async function within<T>(method: string, deadlineMs: number, work: () => Promise<T>): Promise<T> {
+  const end = Date.now() + deadlineMs;
+  const attempt = () =>
+    withTimeout(work(), Math.max(1, end - Date.now()), () => new Error('deadline passed'));
+  try {
+    return await retrying(attempt, { delayFor, deadline: end });
+  } catch (error) {
+    throw givenUp(method, error);
+  }
 }
 
 export function createSlackCalls(options: {
@@ -92,22 +122,31 @@ export function createSlackCalls(options: {
       throw error;
     }
   }
+  /**
+   * files.uploadV2 is the client's own sequence, not one method: files.getUploadURLExternal, a POST of the bytes
+   * to the URL it returns, then files.completeUploadExternal, which shares the file in `channel_id`.
+   * https://docs.slack.dev/messaging/working-with-files#uploading_files
+   */
+  async function upload(file: FileUpload): Promise<void> {
+    options.observer?.call('files.uploadV2');
+    try {
+      await client.filesUploadV2({
+        channel_id: file.channel,
+        filename: file.filename,
+        title: file.title,
+        content: file.content,
+        ...(file.comment === undefined ? {} : { initial_comment: file.comment }),
+      });
+    } catch (error) {
+      if (classify(error).kind === 'rate-limited') options.observer?.rateLimited('files.uploadV2');
+      throw error;
+    }
+  }
   return {
     once,
-    async call(method, args, { deadlineMs = 10_000 } = {}) {
-      const delayFor = (error: unknown, backoffMs: number) => {
-        const failure = classify(error);
-        if (failure.kind === 'refused') return undefined;
-        return failure.kind === 'rate-limited' ? failure.ms : backoffMs;
-      };
-      const end = Date.now() + deadlineMs;
-      const work = () =>
-        withTimeout(once(method, args), Math.max(1, end - Date.now()), () => new Error('deadline passed'));
-      try {
-        return await retrying(work, { delayFor, deadline: end });
-      } catch (error) {
-        throw givenUp(method, error);
-      }
-    },
+    call: (method, args, { deadlineMs = 10_000 } = {}) =>
+      within(method, deadlineMs, () => once(method, args)),
+    uploadFile: (file, { deadlineMs = 30_000 } = {}) =>
+      within('files.uploadV2', deadlineMs, () => upload(file)),
   };
 }

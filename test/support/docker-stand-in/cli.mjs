@@ -167,8 +167,7 @@ function main() {
   } else execute(env, argv, answer);
   const delay = Number(env.FAKE_DOCKER_DELAY_MS ?? 0);
   if (delay > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, delay);
-  if (answer.stdout) writeSync(1, answer.stdout);
-  if (answer.stderr) writeSync(2, answer.stderr);
+  for (const [stream, text] of answer.chunks) writeSync(stream === 'stdout' ? 1 : 2, text);
   process.exitCode = answer.code;
 }
 

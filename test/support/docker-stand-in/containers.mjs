@@ -5,6 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { posix } from 'node:path';
+import { startChatter } from './chatter.mjs';
 import { DaemonError } from './errors.mjs';
 import { imageKind } from './images.mjs';
 import { findNetwork } from './networks.mjs';
@@ -147,6 +148,11 @@ export function startContainer(env, state, c) {
       : kind === 'delegate'
         ? startDelegate(env, state, c)
         : true;
+  const inside = (path) => {
+    const file = hostPath(c, path);
+    return file && existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+  };
+  for (const { stream, line } of startChatter(env, c, inside)) log(state, c, stream, line);
   if (!alive) exitContainer(state, c, 1, c.restart.Name !== 'no');
   else if (kind === 'other' && !c.detached) exitContainer(state, c, 0, false);
 }

@@ -4,12 +4,14 @@ export class Answer {
     this.stdout = '';
     this.stderr = '';
     this.code = 0;
+    /** `[stream, text]` in the order written: `docker logs` interleaves a container's two streams as printed. */
+    this.chunks = [];
   }
   out(text) {
-    this.stdout += text.endsWith('\n') ? text : `${text}\n`;
+    this.raw('stdout', text.endsWith('\n') ? text : `${text}\n`);
   }
   err(text) {
-    this.stderr += text.endsWith('\n') ? text : `${text}\n`;
+    this.raw('stderr', text.endsWith('\n') ? text : `${text}\n`);
   }
   /** One line each, under an optional table header. */
   lines(list, header) {
@@ -17,5 +19,8 @@ export class Answer {
   }
   raw(stream, text) {
     this[stream] += text;
+    const last = this.chunks.at(-1);
+    if (last && last[0] === stream) last[1] += text;
+    else this.chunks.push([stream, text]);
   }
 }

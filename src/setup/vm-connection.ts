@@ -1,0 +1,58 @@
+import { GitspacesError } from '../errors.js';
+import type { HostKey, RemoteHost } from './ports.js';
+import type { SetupTarget } from './preflight.js';
+import type { EngineDeps } from './run-input.js';
+import type { SetupSettings } from './settings.js';
+
+export type ConnectionDeps = Pick<EngineDeps, 'vms' | 'pinFor' | 'needsPublishedKeys' | 'connect'>;
+
+/** Where to connect, and the keys the VM publishes (read now unless `known` are given). */
+async function locate(
+  target: SetupTarget,
+  ssh: { port: number; address: 'internal' | 'external' },
+  deps: ConnectionDeps,
+  known: HostKey[] | undefined,
+): Promise<{ host: string; port: number; published: HostKey[] | undefined }> {
+  if (target.kind !== 'vm') return { host: target.host, port: target.port, published: undefined };
+  if (!deps.vms)
+    throw new GitspacesError(
+      'CONFIG_INVALID',
+      'No VM locator is configured: give --host or set GCP_PROJECT.',
+    );
+  const readKeys = deps.needsPublishedKeys && known === undefined;
+  const vm = await deps.vms.locate(target.ref, { address: ssh.address, hostKeys: readKeys });
+  return { host: vm.address, port: ssh.port, published: readKeys ? vm.hostKeys : known };
+}
+
+/**
+ * An SSH session to the VM outside a run (status, logs, the watch): found through the VM locator (or given
+ * as a host), its host key pinned as a run pins it, logged in as the SSH user. The caller closes it. With
+ * `known` (keys the VM published at an earlier look, which the watch keeps) its guest attributes are not
+ * read again unless the VM offers another key. Returns the keys it was pinned to.
+ */
+export async function connectToVm(
+  target: SetupTarget,
+  settings: SetupSettings,
+  ssh: { port: number; address: 'internal' | 'external' },
+  deps: ConnectionDeps,
+  /** Read once the VM is found, as a run reads it after preflight located the VM. */
+  privateKey: () => Promise<Buffer>,
+  known?: HostKey[],
+): Promise<{ remote: RemoteHost; published: HostKey[] | undefined }> {
+  let key: Buffer | undefined;
+  const open = async (keys: HostKey[] | undefined) => {
+    const { host, port, published } = await locate(target, ssh, deps, keys);
+    key ??= await privateKey();
+    const pin = await deps.pinFor({ vm: settings.vm, host, port, published });
+    const { remote } = await deps.connect({ host, port, user: settings.sshUser, privateKey: key, pin });
+    return { remote, published };
+  };
+  try {
+    return await open(known);
+  } catch (error) {
+    // The VM offers a key other than the ones kept: its guest attributes say whether it changed them.
+    const stale = known !== undefined && (error as { code?: string }).code === 'HOST_KEY_MISMATCH';
+    if (!stale) throw error;
+    return open(undefined);
+  }
+}
