@@ -7,6 +7,7 @@ import type { RunService } from '../queue/run-service.js';
 import type { RunTarget } from '../queue/types.js';
 import type { Reporter, RunResult } from '../setup/ports.js';
 import type { VmStatus } from '../setup/probe.js';
+import type { WatchStore } from '../watch/watch-store.js';
 import type { AccessPolicy } from './access/access-policy.js';
 import type { SlackCalls } from './delivery/slack-calls.js';
 import type { SlackDelivery } from './delivery/slack-delivery.js';
@@ -30,6 +31,8 @@ export interface MetricsSource {
 export interface AppContext {
   config: Config;
   runs: RunService;
+  /** The watched VMs and their last probes (the App Home reads them). */
+  watch: WatchStore;
   access: AccessPolicy;
   /** Web API calls made while a person waits (lookups, a plan's messages), retried within a deadline. */
   calls: SlackCalls;

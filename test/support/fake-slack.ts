@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { blocksProblems, viewProblems } from './fake-slack-checks.js';
+import { blocksProblems, homeViewProblems, viewProblems } from './fake-slack-checks.js';
 
 type Json = Record<string, unknown>;
 
@@ -53,6 +53,8 @@ export class FakeSlack {
   /** Bodies posted to response URLs, by response id. */
   readonly responses: Array<{ id: string; body: Json }> = [];
   readonly views: Json[] = [];
+  /** Home tabs published with views.publish, in order. */
+  readonly homes: Array<{ user: string; view: Json }> = [];
   usergroups: Record<string, string[]>;
   rateLimits: boolean;
   /** While true every call fails with 503 (Slack down). */
@@ -245,6 +247,8 @@ export class FakeSlack {
         };
       case 'views.open':
         return this.openView(args);
+      case 'views.publish':
+        return this.publishView(args);
       case 'usergroups.users.list': {
         const users = this.usergroups[String(args.usergroup)];
         return users === undefined ? { ok: false, error: 'no_such_subteam' } : { ok: true, users };
@@ -319,6 +323,18 @@ export class FakeSlack {
     this.usedTriggers.add(trigger);
     const view = { ...(args.view as Json), id: `V${this.views.length + 1}` };
     this.views.push(view);
+    return { ok: true, view };
+  }
+
+  private publishView(args: Json): Json {
+    const user = args.user_id;
+    if (typeof user !== 'string' || user === '') return { ok: false, error: 'invalid_arguments' };
+    if (!/^[UW][A-Z0-9]+$/.test(user)) return { ok: false, error: 'user_not_found' };
+    const problems = homeViewProblems(args.view);
+    if (problems.length > 0)
+      return { ok: false, error: 'invalid_arguments', response_metadata: { messages: problems } };
+    const view = { ...(args.view as Json), id: `VHOME${this.homes.length + 1}` };
+    this.homes.push({ user, view });
     return { ok: true, view };
   }
 

@@ -18,6 +18,8 @@ export interface AccessPolicy {
   decide(user: string, run: RunRecord): Promise<Verdict>;
   /** The requester or an approver. */
   cancel(user: string, run: RunRecord): Promise<Verdict>;
+  /** Listed in APPROVERS, by id or through a user group (the App Home shows them what waits). */
+  approver(user: string): Promise<boolean>;
 }
 
 type AccessConfig = Pick<Config, 'approvers' | 'setupAllowed' | 'allowedChannels' | 'allowSelfApproval'>;
@@ -69,6 +71,9 @@ export function createAccessPolicy(config: AccessConfig, groups: UsergroupMember
         ok: false,
         why: `Only ${mention(run.requester)} (who requested it) or an approver can cancel this run.`,
       };
+    },
+    approver(user) {
+      return inList(config.approvers, user);
     },
   };
 }
