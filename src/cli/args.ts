@@ -37,6 +37,8 @@ Commands:
                         after showing old → new; the old container comes back if the new one is not healthy
   plan   <target>       the checks alone: what setup would change (nothing is changed)
   status <target>       what is live on the VM
+  audit [--since 7d] [--vm <vm>] [--format table|jsonl]
+                        who asked for each run and who decided, what it did, and when each step ran
 
 <vm> is vm, zone/vm or project/zone/vm, found through the Compute API. --host skips the API;
 then pin the host key with --known-hosts (or SSH_HOST_KEY_POLICY=known-hosts|tofu).
