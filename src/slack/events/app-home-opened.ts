@@ -1,9 +1,9 @@
-import type { AllMiddlewareArgs, SlackEventMiddlewareArgs } from '@slack/bolt';
+import type { SlackEventMiddlewareArgs } from '@slack/bolt';
 import type { RunRecord } from '../../queue/types.js';
 import type { AppContext } from '../app-context.js';
 import { homeView } from '../blocks/home-view.js';
 
-type Args = Pick<SlackEventMiddlewareArgs<'app_home_opened'>, 'event'> & Partial<AllMiddlewareArgs>;
+type Args = Pick<SlackEventMiddlewareArgs<'app_home_opened'>, 'event'>;
 
 /** The runs `user` may decide on; undefined when the user is no approver (the tab then has no such section). */
 async function awaitingFor(ctx: AppContext, user: string): Promise<RunRecord[] | undefined> {
