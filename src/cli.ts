@@ -11,6 +11,7 @@ const NEEDS: Record<string, Need[]> = {
   status: [],
   // Every secret is read so that the log can be redacted of it.
   logs: ['secrets'],
+  audit: [],
   serve: ['slack', 'approvers', 'secrets', 'harness'],
   app: ['slack', 'approvers', 'secrets', 'harness'],
   worker: ['slack', 'approvers', 'secrets', 'harness'],
@@ -82,6 +83,16 @@ export async function main(
         const { serve } = await import('./serve.js');
         // npm runs the script through `sh -c`: if npm is killed, only noticing it can stop the bot.
         return await serve(command, config, io, { watchParent: env.npm_lifecycle_event !== undefined });
+      }
+      case 'audit': {
+        const { AUDIT_USAGE, parseAuditArgs } = await import('./cli/audit-args.js');
+        if (wantsHelp(rest)) {
+          io.stdout.write(`${AUDIT_USAGE}\n`);
+          return EXIT.ok;
+        }
+        const args = parseAuditArgs(rest);
+        const { runAudit } = await import('./cli/audit.js');
+        return await runAudit(loadConfig(env, { needs: NEEDS[command] ?? [] }), args, io);
       }
       case 'check-config': {
         const { checkConfig } = await import('./check-config.js');

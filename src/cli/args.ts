@@ -39,6 +39,8 @@ Commands:
   status <target>       what is live on the VM
   logs   <target> runner|delegate [--lines <n>]
                         a container's last lines (default 100, at most 5000), secrets masked
+  audit [--since 7d] [--vm <vm>] [--format table|jsonl]
+                        who asked for each run and who decided, what it did, and when each step ran
 
 <vm> is vm, zone/vm or project/zone/vm, found through the Compute API. --host skips the API;
 then pin the host key with --known-hosts (or SSH_HOST_KEY_POLICY=known-hosts|tofu).

@@ -62,6 +62,8 @@ export interface RunService {
   lastForVm(vm: string): Promise<RunRecord | undefined>;
   /** Newest first. */
   recent(options: { channel?: string; limit: number }): Promise<RunRecord[]>;
+  /** Runs waiting for an approver's decision, oldest first. */
+  awaiting(): Promise<RunRecord[]>;
 }
 
 export interface RunServiceOptions {
@@ -186,6 +188,7 @@ export function createRunService(options: RunServiceOptions): RunService {
     activeForVm: guarded((vm: string) => store.active(vm)),
     lastForVm: guarded((vm: string) => store.last(vm)),
     recent: guarded((o: { channel?: string; limit: number }) => store.recent(o)),
+    awaiting: guarded(() => store.awaiting()),
   };
 }
 

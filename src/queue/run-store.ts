@@ -76,6 +76,10 @@ export interface RunStore {
   last(vm: string): Promise<RunRecord | undefined>;
   /** Newest first. */
   recent(options: { channel?: string; limit: number }): Promise<RunRecord[]>;
+  /** Runs waiting for an approver's decision, oldest first (among the runs the overall index keeps). */
+  awaiting(): Promise<RunRecord[]>;
+  /** Runs created at `since` or later, oldest first (among the runs the overall index keeps). */
+  createdSince(since: number): Promise<RunRecord[]>;
 }
 
 const DAY = 86_400;
@@ -221,6 +225,20 @@ export function createRunStore(redis: Redis, prefix: string, options: RunStoreOp
       const gone = ids.filter((id) => !runs.some((run) => run.id === id));
       if (gone.length > 0) await redis.zrem(index, ...gone);
       return runs;
+    },
+
+    async awaiting() {
+      const ids = await redis.zrange(keys.allRuns, '0', '-1');
+      if (ids.length === 0) return [];
+      // Only the state of each run is read first: a full record is two reads, and few runs wait.
+      const states = await redis.pipeline(ids.map((id) => ['hget', keys.run(id), 'state'])).exec();
+      const waiting = ids.filter((_, i) => states?.[i]?.[1] === 'awaiting-approval');
+      return getMany(waiting);
+    },
+
+    async createdSince(since) {
+      const ids = await redis.zrangebyscore(keys.allRuns, since, '+inf');
+      return getMany(ids);
     },
   };
 }

@@ -32,7 +32,7 @@ export interface MetricsSource {
   metrics(): Promise<string>;
 }
 
-/** The watch's records, and its schedule's one use here (forgetting a VM). */
+/** The watched VMs and their last probes (commands, the App Home), and forgetting one's schedule. */
 export interface AppWatch {
   store: WatchStore;
   unschedule(vm: string): Promise<void>;

@@ -12,7 +12,7 @@ import type { Config } from '../config.js';
 import { GitspacesError } from '../errors.js';
 import type { RunService } from '../queue/run-service.js';
 import { createWatchSchedule, type WatchSchedule } from '../watch/watch-queue.js';
-import { createWatchStore } from '../watch/watch-store.js';
+import { createWatchStore, type WatchStore } from '../watch/watch-store.js';
 import { createAccessPolicy } from './access/access-policy.js';
 import { createUsergroupMembers } from './access/usergroup-members.js';
 import { registerActions } from './actions/index.js';
@@ -21,6 +21,7 @@ import { registerCommands } from './commands/index.js';
 import { createSlackCalls, type SlackCallObserver } from './delivery/slack-calls.js';
 import type { SlackDelivery } from './delivery/slack-delivery.js';
 import { createProcessDelivery } from './delivery/slack-delivery.js';
+import { registerEvents } from './events/index.js';
 import { type HealthOptions, healthListener, healthRoutes } from './health/health-routes.js';
 import { createSlackIdentity, type SlackIdentity } from './health/slack-identity.js';
 import { boltLogger, type Log } from './log.js';
@@ -33,6 +34,8 @@ export interface SlackAppDeps {
   /** The app's Redis connection, pinged by /readyz, and where runs' Slack messages are queued. */
   redis: Redis;
   log?: Log;
+  /** The watch's records; without it they are read over `redis` under QUEUE_PREFIX. */
+  watch?: WatchStore;
   /** `/gitspaces status <vm>` probes the VM through this; without it only the last run is shown. */
   probeVm?: ProbeVm;
   /** `/gitspaces plan <vm>` runs through this; without it plans are refused. */
@@ -128,7 +131,7 @@ export function createApp(config: Config, deps: SlackAppDeps): SlackApp {
     probeVm: deps.probeVm,
     planVm: deps.planVm,
     watch: {
-      store: createWatchStore(deps.redis, config.queuePrefix),
+      store: deps.watch ?? createWatchStore(deps.redis, config.queuePrefix),
       unschedule: (vm) => watchSchedule().unschedule(vm),
     },
     logsVm: deps.logsVm,
@@ -162,6 +165,7 @@ export function createApp(config: Config, deps: SlackAppDeps): SlackApp {
   registerCommands(app, context);
   registerActions(app, context);
   registerViews(app, context);
+  registerEvents(app, context);
 
   return {
     app,

@@ -19,6 +19,14 @@ describe('manifest.yml', () => {
     });
   });
 
+  it('turns the Home tab on and subscribes to app_home_opened at /slack/events', () => {
+    expect(manifest.features.app_home.home_tab_enabled).toBe(true);
+    expect(manifest.settings.event_subscriptions).toEqual({
+      request_url: expect.stringMatching(/\/slack\/events$/),
+      bot_events: ['app_home_opened'],
+    });
+  });
+
   it('asks for exactly the bot scopes the app uses', () => {
     expect([...manifest.oauth_config.scopes.bot].sort()).toEqual([
       'chat:write',

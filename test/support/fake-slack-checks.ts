@@ -111,3 +111,14 @@ export function viewProblems(view: unknown): string[] {
     problems.push('view.callback_id longer than 255');
   return problems;
 }
+
+/** Problems with a Home tab `view` argument of views.publish. https://docs.slack.dev/surfaces/app-home */
+export function homeViewProblems(view: unknown): string[] {
+  if (typeof view !== 'object' || view === null) return ['view must be an object'];
+  const v = view as Json;
+  const problems = blocksProblems(v.blocks, 100);
+  if (v.type !== 'home') problems.push('view.type must be home');
+  if (typeof v.private_metadata === 'string' && v.private_metadata.length > 3000)
+    problems.push('view.private_metadata longer than 3000');
+  return problems;
+}

@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs, readBody } from './fake-slack-body.js';
-import { blocksProblems, viewProblems } from './fake-slack-checks.js';
+import { blocksProblems, homeViewProblems, viewProblems } from './fake-slack-checks.js';
 import { FakeSlackFiles } from './fake-slack-files.js';
 
 type Json = Record<string, unknown>;
@@ -57,6 +57,8 @@ export class FakeSlack {
   readonly views: Json[] = [];
   /** Files uploaded (files.getUploadURLExternal, the bytes, files.completeUploadExternal); `shared` once complete. */
   readonly files = new FakeSlackFiles();
+  /** Home tabs published with views.publish, in order. */
+  readonly homes: Array<{ user: string; view: Json }> = [];
   usergroups: Record<string, string[]>;
   rateLimits: boolean;
   /** While true every call fails with 503 (Slack down). */
@@ -256,6 +258,8 @@ export class FakeSlack {
         return this.files.complete(args);
       case 'views.open':
         return this.openView(args);
+      case 'views.publish':
+        return this.publishView(args);
       case 'usergroups.users.list': {
         const users = this.usergroups[String(args.usergroup)];
         return users === undefined ? { ok: false, error: 'no_such_subteam' } : { ok: true, users };
@@ -330,6 +334,18 @@ export class FakeSlack {
     this.usedTriggers.add(trigger);
     const view = { ...(args.view as Json), id: `V${this.views.length + 1}` };
     this.views.push(view);
+    return { ok: true, view };
+  }
+
+  private publishView(args: Json): Json {
+    const user = args.user_id;
+    if (typeof user !== 'string' || user === '') return { ok: false, error: 'invalid_arguments' };
+    if (!/^[UW][A-Z0-9]+$/.test(user)) return { ok: false, error: 'user_not_found' };
+    const problems = homeViewProblems(args.view);
+    if (problems.length > 0)
+      return { ok: false, error: 'invalid_arguments', response_metadata: { messages: problems } };
+    const view = { ...(args.view as Json), id: `VHOME${this.homes.length + 1}` };
+    this.homes.push({ user, view });
     return { ok: true, view };
   }
 

@@ -8,7 +8,7 @@ import type { Log } from '../../src/slack/log.js';
 import { type FakeSlack, startFakeSlack } from './fake-slack.js';
 import { openQueueHarness } from './queue-harness.js';
 import { type Answer, BOT_TOKEN, SIGNING_SECRET, type SlackAppHarness } from './slack-app-harness.js';
-import { sendClick, sendCommand, sendViewSubmission } from './slack-request.js';
+import { sendClick, sendCommand, sendEvent, sendViewSubmission } from './slack-request.js';
 
 async function answer(slack: FakeSlack, id: string, response: Response): Promise<Answer> {
   const text = await response.text();
@@ -80,6 +80,9 @@ export async function startBotApp(options: {
     },
     async submit(submission) {
       return answer(slack, randomUUID(), await sendViewSubmission(target, submission));
+    },
+    async event(event) {
+      return answer(slack, randomUUID(), await sendEvent(target, event));
     },
     async response(a, n = 1) {
       return slack.waitFor(`response ${n} to a request`, () => a.responses()[n - 1]);

@@ -15,6 +15,7 @@ import {
   type SlackTarget,
   sendClick,
   sendCommand,
+  sendEvent,
   sendViewSubmission,
   type ViewSubmission,
 } from './slack-request.js';
@@ -40,6 +41,8 @@ export interface SlackAppHarness {
   command(text: string, options?: { user?: string; channel?: string; sign?: SignOptions }): Promise<Answer>;
   click(click: Omit<ButtonClick, 'responseUrl'>, sign?: SignOptions): Promise<Answer>;
   submit(submission: ViewSubmission): Promise<Answer>;
+  /** Delivers an Events API event (`{type: 'app_home_opened', …}`). */
+  event(event: Record<string, unknown>): Promise<Answer>;
   /** Waits for the `n`th response_url post of an answer. */
   response(answer: Answer, n?: number): Promise<Record<string, unknown>>;
   close(): Promise<void>;
@@ -112,6 +115,9 @@ export async function startSlackAppHarness(options: HarnessOptions = {}): Promis
     },
     async submit(submission) {
       return answer(slack, randomUUID(), await sendViewSubmission(target, submission));
+    },
+    async event(event) {
+      return answer(slack, randomUUID(), await sendEvent(target, event));
     },
     async response(a, n = 1) {
       return slack.waitFor(`response ${n} to a request`, () => a.responses()[n - 1]);

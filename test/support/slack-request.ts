@@ -27,12 +27,13 @@ export async function postSigned(
   target: SlackTarget,
   body: string,
   options: SignOptions = {},
+  contentType = 'application/x-www-form-urlencoded',
 ): Promise<Response> {
   const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
   return fetch(target.url, {
     method: 'POST',
     headers: {
-      'content-type': 'application/x-www-form-urlencoded',
+      'content-type': contentType,
       'x-slack-request-timestamp': String(timestamp),
       'x-slack-signature': sign(options.secret ?? target.signingSecret, timestamp, body),
     },
@@ -188,4 +189,30 @@ export async function sendViewSubmission(
   options: SignOptions = {},
 ): Promise<Response> {
   return postSigned(target, interactionBody(viewSubmissionPayload(submission)), options);
+}
+
+/** An Events API callback as Slack posts it (JSON, not form-encoded). https://docs.slack.dev/apis/events-api */
+export function eventBody(event: Record<string, unknown>): string {
+  const now = Math.floor(Date.now() / 1000);
+  return JSON.stringify({
+    token: 'deprecated-verification-token',
+    team_id: 'T0FAKE',
+    api_app_id: 'A0GITSPACES',
+    event: { event_ts: `${now}.000100`, ...event },
+    type: 'event_callback',
+    event_id: `Ev${Math.random().toString(36).slice(2, 12).toUpperCase()}`,
+    event_time: now,
+    authorizations: [
+      { enterprise_id: null, team_id: 'T0FAKE', user_id: 'UBOT', is_bot: true, is_enterprise_install: false },
+    ],
+    is_ext_shared_channel: false,
+  });
+}
+
+export async function sendEvent(
+  target: SlackTarget,
+  event: Record<string, unknown>,
+  options: SignOptions = {},
+): Promise<Response> {
+  return postSigned(target, eventBody(event), options, 'application/json');
 }

@@ -20,6 +20,8 @@ export interface AccessPolicy {
   cancel(user: string, run: RunRecord): Promise<Verdict>;
   /** Forgetting a watched VM: who set it up last, or an approver. */
   forget(user: string, requester: string): Promise<Verdict>;
+  /** Listed in APPROVERS, by id or through a user group (the App Home shows them what waits). */
+  approver(user: string): Promise<boolean>;
 }
 
 type AccessConfig = Pick<Config, 'approvers' | 'setupAllowed' | 'allowedChannels' | 'allowSelfApproval'>;
@@ -78,6 +80,9 @@ export function createAccessPolicy(config: AccessConfig, groups: UsergroupMember
         ok: false,
         why: `Only ${mention(requester)} (who set it up) or an approver can stop watching this VM.`,
       };
+    },
+    approver(user) {
+      return inList(config.approvers, user);
     },
   };
 }

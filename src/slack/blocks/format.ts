@@ -28,3 +28,8 @@ export const STEP_EMOJI: Record<StepState, string> = {
 export function archiveLink(channel: string, ts: string): string {
   return `https://slack.com/archives/${channel}/p${ts.replace('.', '')}`;
 }
+
+/** A link to a reply inside a thread (`archiveLink` of the reply opens the channel, not the thread). */
+export function threadReplyLink(channel: string, ts: string, threadTs: string): string {
+  return `${archiveLink(channel, ts)}?thread_ts=${threadTs}&cid=${channel}`;
+}

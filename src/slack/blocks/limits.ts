@@ -5,6 +5,8 @@
 export const LIMITS = {
   blocksPerMessage: 50,
   blocksPerModal: 100,
+  /** An App Home view holds as many as a modal. https://docs.slack.dev/surfaces/app-home */
+  blocksPerHome: 100,
   sectionText: 3000,
   sectionFieldText: 2000,
   sectionFields: 10,
