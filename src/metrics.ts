@@ -3,7 +3,9 @@
  * approvals (read at scrape time), Slack Web API calls and 429s, SSH failures by error code. One Registry
  * per process, passed in: nothing registers into prom-client's global registry.
  */
+
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { ProbeObserver } from './watch/probe-job.js';
 
 type Counts = Record<string, number>;
 type Source<T> = () => T | Promise<T>;
@@ -32,6 +34,8 @@ export interface Metrics {
   sshFailure(code: string): void;
   setQueueCounts(source: Source<Counts>): void;
   setWaitingApprovals(source: Source<number>): void;
+  /** The watch's probes and notices. */
+  readonly watch: ProbeObserver;
 }
 
 /** Seconds: commands take from a fraction of a second to minutes (health waits); approval takes up to a day. */
@@ -108,8 +112,35 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     registers,
   });
 
+  const vmHealthy = new Gauge({
+    name: 'gitspaces_vm_healthy',
+    help: 'Whether each watched VM was healthy at its last probe (1) or not (0); no sample when it could not be probed.',
+    labelNames: ['vm'],
+    registers,
+  });
+  const probeSeconds = new Histogram({
+    name: 'gitspaces_vm_probe_seconds',
+    help: 'How long a watch probe of a VM took (Google, SSH and the read-only checks).',
+    buckets: [0.25, 0.5, 1, 2, 5, 10, 30, 90],
+    registers,
+  });
+  const notices = new Counter({
+    name: 'gitspaces_watch_notices_total',
+    help: 'Watch notices sent to channels, by kind.',
+    labelNames: ['kind'],
+    registers,
+  });
+
   return {
     registry,
+    watch: {
+      probed(vm, seconds, health) {
+        probeSeconds.observe(seconds);
+        if (health === 'unreachable') vmHealthy.remove({ vm });
+        else vmHealthy.set({ vm }, health === 'healthy' ? 1 : 0);
+      },
+      noticed: (kind) => notices.inc({ kind }),
+    },
     runState: (state) => runs.inc({ state: state.split(':')[0] ?? state }),
     observeStep: (step, outcome, seconds) => steps.observe({ step, outcome }, seconds),
     startStep: (step) => {

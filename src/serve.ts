@@ -7,9 +7,15 @@ import { createLogger } from './log.js';
 import { createMetrics } from './metrics.js';
 import { observedReporter } from './observed-reporter.js';
 import { openRunService } from './queue/open-run-service.js';
+import { createWorkerConnection } from './queue/redis.js';
 import { Redactor } from './setup/redactor.js';
+import { watchNoticeMessage } from './slack/blocks/watch-notice.js';
 import { createProcessDelivery } from './slack/delivery/slack-delivery.js';
-import { logsVmWith, planVmWith, probeVmWith } from './vm-actions.js';
+import { logsVmWith, planVmWith, probeVmWith, watchLookWith } from './vm-actions.js';
+import { startWatching } from './watch/start-watching.js';
+import { createWatchSchedule } from './watch/watch-queue.js';
+import { createWatchStore, type WatchStore } from './watch/watch-store.js';
+import { startWatchWorker } from './watch/watch-worker.js';
 
 type Kind = 'serve' | 'app' | 'worker';
 
@@ -119,15 +125,8 @@ async function startParts(
     await delivery.close();
     await service.close();
   });
-  if (kind !== 'app') {
-    const worker = await startWorker(config, {
-      reporterFor: (run) =>
-        observedReporter(delivery.reporterFor(run), { runId: run.id, vm: run.target.vm }, log, metrics),
-      log,
-      closeTimeoutMs: WORKER_CLOSE_MS,
-    });
-    closers.front.push(() => worker.close());
-  }
+  const watchStore = createWatchStore(service.redis, config.queuePrefix);
+  if (kind !== 'app') await startWorkers(config, { service, delivery, metrics, log, watchStore }, closers);
   if (kind === 'worker') return { failed: new Promise<never>(() => undefined) };
   // A worker process has no use for the Bolt app and its receivers: loaded only where it runs.
   const { createApp } = await import('./slack/create-app.js');
@@ -137,6 +136,7 @@ async function startParts(
     log,
     probeVm: probeVmWith(config),
     planVm: planVmWith(config),
+    watch: watchStore,
     logsVm: logsVmWith(config),
     metrics: metrics.registry,
     slackObserver,
@@ -146,6 +146,47 @@ async function startParts(
   const { port } = await app.start();
   log.info({ port, mode: config.slack.appToken ? 'socket' : 'http' }, 'Slack app listening');
   return { failed: app.failed };
+}
+
+/** The setup worker, and the watch's probes of the VMs it set up. */
+async function startWorkers(
+  config: Config,
+  parts: {
+    service: Awaited<ReturnType<typeof openRunService>>;
+    delivery: ReturnType<typeof createProcessDelivery>;
+    metrics: ReturnType<typeof createMetrics>;
+    log: Log;
+    watchStore: WatchStore;
+  },
+  closers: Closers,
+): Promise<void> {
+  const { service, delivery, metrics, log, watchStore } = parts;
+  const schedule = createWatchSchedule(service.redis, config.queuePrefix, config.watchIntervalMs);
+  closers.back.unshift(() => schedule.close());
+  const worker = await startWorker(config, {
+    reporterFor: (run) =>
+      observedReporter(delivery.reporterFor(run), { runId: run.id, vm: run.target.vm }, log, metrics),
+    log,
+    closeTimeoutMs: WORKER_CLOSE_MS,
+    succeeded: startWatching(watchStore, schedule),
+  });
+  closers.front.push(() => worker.close());
+  const watch = await startWatchWorker({
+    store: watchStore,
+    redis: service.redis,
+    workerConnection: createWorkerConnection(config, {
+      onError: (e) => log.debug({ err: e.message }, 'watch: Redis'),
+    }),
+    prefix: config.queuePrefix,
+    network: config.dockerNetwork,
+    intervalMs: config.watchIntervalMs,
+    look: watchLookWith(config),
+    notify: (channel, notice, id) => delivery.notice(channel, watchNoticeMessage(notice), id),
+    now: Date.now,
+    observer: metrics.watch,
+    log,
+  });
+  closers.front.push(() => watch.close());
 }
 
 /** Runs (once each) the closers registered so far, within the shutdown bound. */

@@ -10,6 +10,9 @@ export const USAGE = [
   '`/gitspaces plan <vm>`: what setup would do, changing nothing',
   '`/gitspaces cancel <vm>`: stop a queued or waiting run (its requester or an approver)',
   '`/gitspaces logs <vm> runner|delegate [lines]`: the last lines of a container’s log (default 100, at most 5000), secrets masked; long logs come as a file',
+  '`/gitspaces watch`: the VMs this channel watches (every VM set up from it), their health and last probe',
+  '`/gitspaces mute <vm> <duration>` / `/gitspaces unmute <vm>`: no watch notices about the VM for a while (e.g. `2h`, `1d`, at most `30d`)',
+  '`/gitspaces forget <vm>`: stop watching the VM (who set it up or an approver)',
   '`/gitspaces help`: this list',
 ].join('\n');
 

@@ -9,6 +9,7 @@ import { parseCommand } from './parse-command.js';
 import { planCommand } from './plan-command.js';
 import { setupCommand } from './setup-command.js';
 import { statusCommand } from './status-command.js';
+import { forgetCommand, muteCommand, watchCommand } from './watch-commands.js';
 
 /**
  * `/gitspaces …`: usage, bad input and channel refusals go back in the ack itself (no extra call); anything
@@ -57,6 +58,14 @@ export function gitspacesCommand(ctx: AppContext) {
           return cancelCommand(ctx, args, parsed.vm);
         case 'logs':
           return logsCommand(ctx, args, parsed);
+        case 'watch':
+          return watchCommand(ctx, args);
+        case 'mute':
+          return muteCommand(ctx, args, parsed.vm, parsed.forMs);
+        case 'unmute':
+          return muteCommand(ctx, args, parsed.vm, undefined);
+        case 'forget':
+          return forgetCommand(ctx, args, parsed.vm);
       }
     });
   };

@@ -1,26 +1,11 @@
 import { isGitspacesError } from '../../errors.js';
-import type { LogsContainer } from '../../setup/container-logs.js';
 import type { VmRef } from '../../setup/ports.js';
 import { parseVmRef } from '../../setup/vm-ref.js';
+import type { Command, VmDefaults } from './command.js';
 import { parseLogs } from './parse-logs.js';
+import { parseMute } from './parse-watch.js';
 
-export type Command =
-  | { kind: 'setup'; vms: VmRef[] }
-  /** Images as typed: a bare tag keeps the configured repository (the worker resolves it). */
-  | { kind: 'upgrade'; vms: VmRef[]; images: { delegate?: string; runner?: string } }
-  | { kind: 'setup-modal' }
-  | { kind: 'status'; vm: VmRef | undefined }
-  | { kind: 'plan'; vm: VmRef }
-  | { kind: 'cancel'; vm: VmRef }
-  | { kind: 'logs'; vm: VmRef; container: LogsContainer; lines: number }
-  | { kind: 'help' }
-  /** Something to tell the user, with the usage. Nothing is started. */
-  | { kind: 'invalid'; problem: string };
-
-export interface VmDefaults {
-  project: string | undefined;
-  zone: string | undefined;
-}
+export type { Command, VmDefaults } from './command.js';
 
 /** Words of the command text; Slack may send commas, several spaces or non-breaking spaces between them. */
 function words(text: string): string[] {
@@ -100,9 +85,20 @@ export function parseCommand(text: string, defaults: VmDefaults): Command {
       const vm = oneVm('status', args, defaults);
       return typeof vm === 'string' ? { kind: 'invalid', problem: vm } : { kind: 'status', vm };
     }
+    case 'watch':
+      return args.length === 0
+        ? { kind: 'watch' }
+        : {
+            kind: 'invalid',
+            problem: '`/gitspaces watch` takes nothing: it lists the VMs this channel watches.',
+          };
+    case 'mute':
+      return parseMute(args, defaults, oneVm);
     case 'plan':
-    case 'cancel': {
-      const kind = verb.toLowerCase() as 'plan' | 'cancel';
+    case 'cancel':
+    case 'unmute':
+    case 'forget': {
+      const kind = verb.toLowerCase() as 'plan' | 'cancel' | 'unmute' | 'forget';
       const vm = oneVm(kind, args, defaults);
       return typeof vm === 'string' ? { kind: 'invalid', problem: vm } : { kind, vm };
     }

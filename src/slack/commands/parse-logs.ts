@@ -1,7 +1,7 @@
 import { isGitspacesError } from '../../errors.js';
 import { LOG_LINES, type LogsContainer, parseLogLines } from '../../setup/container-logs.js';
 import { parseVmRef } from '../../setup/vm-ref.js';
-import type { Command, VmDefaults } from './parse-command.js';
+import type { Command, VmDefaults } from './command.js';
 
 const EXAMPLE = '`/gitspaces logs gitspaces-runner delegate 200`';
 
