@@ -1,0 +1,159 @@
+/**
+ * What a channel is told about a watched VM across probes: changes only, a lasting failure again once a day,
+ * nothing while muted, and what differs from the last notice once unmuted.
+ */
+import { describe, expect, it } from 'vitest';
+import type { ContainerState } from '../../src/setup/container-state.js';
+import type { VmStatus } from '../../src/setup/probe.js';
+import { decide, type Outcome, REPEAT_MS, type Verdict, type WatchState } from '../../src/watch/verdict.js';
+
+const NOW = Date.parse('2026-12-04T12:00:00Z');
+const MIN = 60_000;
+
+function container(over: Partial<ContainerState> = {}): ContainerState {
+  return {
+    status: 'running',
+    startedAt: '2026-12-04T10:00:00Z',
+    image: 'us-west1-docker.pkg.dev/gar-setup/docker/delegate:26.11.87100',
+    imageId: 'sha256:aaaaaaaaaaaaaaaa',
+    specHash: 'spec1',
+    poolHash: 'pool1',
+    networks: { harness: 'net1' },
+    restartPolicy: 'unless-stopped',
+    ports: [],
+    mounts: [],
+    ...over,
+  };
+}
+
+function status(delegate: Partial<ContainerState> | 'missing' = {}, healthy = true): Outcome {
+  const s: VmStatus = {
+    docker: '27.3.1',
+    network: true,
+    runner: {
+      name: 'vm-runner',
+      state: container({ image: 'drone/drone-runner-aws:latest' }),
+      healthy: true,
+    },
+    delegate: {
+      name: 'vm-1-delegate',
+      state: delegate === 'missing' ? undefined : container(delegate),
+      healthy: delegate !== 'missing' && healthy && (delegate.status ?? 'running') === 'running',
+    },
+  };
+  return { kind: 'probed', status: s };
+}
+
+/** Probes in a row, each at its own time, carrying the state on like the store does. */
+function probes(steps: Array<{ at: number; outcome: Outcome; mutedUntil?: number }>): Verdict[] {
+  let state: WatchState = {
+    vm: 'vm-1',
+    network: 'harness',
+    since: NOW - 60 * MIN,
+    told: undefined,
+    mutedUntil: undefined,
+    baseline: undefined,
+  };
+  return steps.map(({ at, outcome, mutedUntil }) => {
+    const verdict = decide({ ...state, mutedUntil }, outcome, at);
+    state = { ...state, told: verdict.told, baseline: verdict.baseline };
+    return verdict;
+  });
+}
+
+const kinds = (v: Verdict) => v.notices.map((n) => n.kind);
+const exited = { status: 'exited', exitCode: 1, finishedAt: '2026-12-04T12:12:00Z' };
+
+describe('watch verdicts', () => {
+  it('tells a VM going unhealthy once, with what failed and since when, and its recovery once', () => {
+    const v = probes([
+      { at: NOW, outcome: status() },
+      { at: NOW + 15 * MIN, outcome: status(exited) },
+      { at: NOW + 30 * MIN, outcome: status(exited) },
+      { at: NOW + 45 * MIN, outcome: status() },
+      { at: NOW + 60 * MIN, outcome: status() },
+    ]);
+    expect(v.map(kinds)).toEqual([[], ['unhealthy'], [], ['recovered'], []]);
+    const notice = v[1]?.notices[0];
+    expect(notice?.lines).toEqual(['vm-1 is unhealthy', 'delegate vm-1-delegate exited (1) 3 min ago']);
+    expect(notice?.repair).toBe(true);
+    expect(notice?.logsOf).toEqual(['vm-1-delegate']);
+    expect(v[1]?.probe.health).toBe('unhealthy');
+  });
+
+  it('tells a failure that lasts again after a day, not before', () => {
+    const v = probes([
+      { at: NOW, outcome: status('missing') },
+      { at: NOW + REPEAT_MS - MIN, outcome: status('missing') },
+      { at: NOW + REPEAT_MS, outcome: status('missing') },
+      { at: NOW + REPEAT_MS + 15 * MIN, outcome: status('missing') },
+    ]);
+    expect(v.map(kinds)).toEqual([['unhealthy'], [], ['unhealthy'], []]);
+    expect(v[2]?.notices[0]?.lines[0]).toBe('vm-1 is still unhealthy');
+  });
+
+  it('tells a different failure as a new one', () => {
+    const v = probes([
+      { at: NOW, outcome: status('missing') },
+      { at: NOW + MIN, outcome: status(exited) },
+    ]);
+    expect(v.map(kinds)).toEqual([['unhealthy'], ['unhealthy']]);
+  });
+
+  it('tells "could not probe" apart from unhealthy, and does not take it for a recovery', () => {
+    const v = probes([
+      { at: NOW, outcome: { kind: 'unreachable', message: 'SSH to 10.0.0.7:22 timed out' } },
+      { at: NOW + MIN, outcome: { kind: 'unreachable', message: 'SSH to 10.0.0.7:22 timed out' } },
+      { at: NOW + 2 * MIN, outcome: status() },
+    ]);
+    expect(v.map(kinds)).toEqual([['unreachable'], [], ['recovered']]);
+    expect(v[0]?.notices[0]?.lines).toEqual(['could not probe vm-1: SSH to 10.0.0.7:22 timed out']);
+    expect(v[0]?.notices[0]?.repair).toBe(false);
+  });
+
+  it('tells nothing while muted, then what differs from the last notice once unmuted', () => {
+    const until = NOW + 30 * MIN;
+    const v = probes([
+      { at: NOW, outcome: status(exited), mutedUntil: until },
+      { at: NOW + 15 * MIN, outcome: status(exited), mutedUntil: until },
+      { at: NOW + 45 * MIN, outcome: status(exited), mutedUntil: until },
+    ]);
+    expect(v.map(kinds)).toEqual([[], [], ['unhealthy']]);
+    const back = probes([
+      { at: NOW, outcome: status(exited), mutedUntil: until },
+      { at: NOW + 45 * MIN, outcome: status() },
+    ]);
+    // It failed and recovered while muted: the channel was last told "healthy", which it is.
+    expect(back.map(kinds)).toEqual([[], []]);
+  });
+
+  it('tells drift from the containers as first seen healthy: what differs, once', () => {
+    const v = probes([
+      { at: NOW, outcome: status() },
+      { at: NOW + MIN, outcome: status({ restartPolicy: 'no' }) },
+      { at: NOW + 2 * MIN, outcome: status({ restartPolicy: 'no' }) },
+    ]);
+    expect(v.map(kinds)).toEqual([[], ['drift'], []]);
+    expect(v[1]?.notices[0]?.lines).toEqual([
+      'vm-1 drifted from its setup',
+      'delegate vm-1-delegate: restart policy unless-stopped → no',
+    ]);
+  });
+
+  it('tells the delegate past 6 and past 8 months once each, also when it was already at the first probe', () => {
+    const old = { image: 'us-west1-docker.pkg.dev/gar-setup/docker/delegate:26.05.85000' };
+    const v = probes([
+      { at: NOW, outcome: status(old) },
+      { at: NOW + MIN, outcome: status(old) },
+      { at: Date.parse('2027-01-05T00:00:00Z'), outcome: status(old) },
+      { at: Date.parse('2027-02-05T00:00:00Z'), outcome: status(old) },
+    ]);
+    expect(v.map(kinds)).toEqual([['age'], [], ['age'], []]);
+    expect(v[0]?.notices[0]?.lines[0]).toBe(
+      "vm-1: delegate 26.05.85000 is 7 months old, past Harness's 6-month support",
+    );
+    expect(v[2]?.notices[0]?.lines[0]).toBe(
+      'vm-1: delegate 26.05.85000 is 8 months old, past its 8-month life',
+    );
+  });
+});

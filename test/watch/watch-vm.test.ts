@@ -1,0 +1,213 @@
+/**
+ * The watch against the test VM (real sshd as a non-root sudo user, the Docker stand-in): probes read what is
+ * live and tell the VM's channel, through the `slack` queue and the fake Web API, only what changed.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createWorkerConnection } from '../../src/queue/redis.js';
+import type { RunRecord, RunTarget } from '../../src/queue/types.js';
+import { watchNoticeMessage } from '../../src/slack/blocks/watch-notice.js';
+import { createProcessDelivery, type ProcessDelivery } from '../../src/slack/delivery/slack-delivery.js';
+import { watchLookWith } from '../../src/vm-actions.js';
+import { type ProbeDeps, probeWatched } from '../../src/watch/probe-job.js';
+import { createWatchSchedule } from '../../src/watch/watch-queue.js';
+import { createWatchStore, type WatchStore } from '../../src/watch/watch-store.js';
+import { type RunningWatch, startWatchWorker } from '../../src/watch/watch-worker.js';
+import { startTestVm, type TestVm } from '../support/engine-vm.js';
+import { type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
+import { openQueueHarness, type QueueHarness } from '../support/queue-harness.js';
+import {
+  type TestVmInfo,
+  testVmAdapters,
+  testVmEnv,
+  testVmInfo,
+  testVmSettings,
+} from '../support/queue-test-vm.js';
+
+const CHANNEL = 'C0WATCH';
+let vm: TestVm;
+let info: TestVmInfo;
+let slack: FakeSlack;
+let q: QueueHarness;
+let delivery: ProcessDelivery;
+let store: WatchStore;
+
+beforeAll(async () => {
+  vm = await startTestVm();
+  info = testVmInfo(vm);
+  slack = await startFakeSlack();
+});
+afterAll(async () => {
+  await vm?.stop();
+  await slack?.close();
+});
+beforeEach(async () => {
+  vm.resetDocker();
+  const { result } = await vm.run();
+  expect(result.state).toBe('succeeded');
+  slack.messages.splice(0);
+  slack.calls.splice(0);
+  q = await openQueueHarness({
+    env: { ...testVmEnv(info), SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_API_URL: slack.url },
+  });
+  delivery = createProcessDelivery(q.config, { redis: q.redis, runs: q.runs });
+  store = createWatchStore(q.redis, q.prefix);
+  await store.watch({
+    vm: 'vm-1',
+    project: undefined,
+    zone: undefined,
+    channel: CHANNEL,
+    requester: 'U0REQ',
+    runId: 'run-1',
+    messageTs: '1700000000.000100',
+    kind: 'setup',
+    images: { runner: 'drone/drone-runner-aws:latest', delegate: vm.settings().delegateImage },
+    delegateName: undefined,
+    tags: undefined,
+    since: Date.now(),
+  });
+});
+afterEach(async () => {
+  await delivery?.close();
+  await q?.close();
+});
+
+function probeDeps(): ProbeDeps {
+  const settings = (target: RunTarget) =>
+    testVmSettings(q.config, info)({ target, delegateName: undefined, tags: undefined } as RunRecord);
+  return {
+    store,
+    redis: q.redis,
+    prefix: q.prefix,
+    network: 'harness',
+    look: watchLookWith(q.config, { adapters: testVmAdapters(info), settings }),
+    notify: (channel, notice, id) => delivery.notice(channel, watchNoticeMessage(notice), id),
+    now: Date.now,
+  };
+}
+
+let probes = 0;
+/** One probe as a job would run it, then whatever it asked Slack for is delivered. */
+async function probe(): Promise<string> {
+  const health = await probeWatched(probeDeps(), 'vm-1', `probe-${probes++}`);
+  await delivery.idle();
+  return health;
+}
+
+/** Notices in the channel about health (the delegate image's age is told once as well; left aside here). */
+const healthNotices = () =>
+  slack.messages.filter(
+    (m) => m.channel === CHANNEL && m.threadTs === undefined && !/months old/.test(m.text),
+  );
+const logins = () => (vm.sshd.log().match(/Accepted publickey/g) ?? []).length;
+
+describe('keeping watch over a VM', () => {
+  it('tells the channel once when the delegate stops, with its log tail and Repair, and once when it is back', async () => {
+    expect(await probe()).toBe('healthy');
+    expect(healthNotices()).toEqual([]);
+    vm.docker(['stop', 'vm-1-delegate']);
+    expect(await probe()).toBe('unhealthy');
+    const [notice, ...more] = healthNotices();
+    expect(more).toEqual([]);
+    expect(notice?.text).toMatch(/^vm-1 is unhealthy: delegate vm-1-delegate exited \(\d+\)/);
+    const blocks = JSON.stringify(notice?.blocks);
+    expect(blocks).toContain('last log lines of vm-1-delegate');
+    expect(notice?.blocks.at(-1)).toMatchObject({
+      type: 'actions',
+      elements: [{ type: 'button', action_id: 'watch_repair', value: 'vm-1' }],
+    });
+    expect(await probe()).toBe('unhealthy');
+    expect(healthNotices()).toHaveLength(1);
+    vm.docker(['start', 'vm-1-delegate']);
+    expect(await probe()).toBe('healthy');
+    expect(healthNotices().map((m) => m.text)).toEqual([notice?.text, 'vm-1 is healthy again']);
+    expect((await store.get('vm-1'))?.probe?.health).toBe('healthy');
+  });
+
+  it('tells nothing while muted, and what changed once unmuted', async () => {
+    expect(await probe()).toBe('healthy');
+    await store.mute('vm-1', Date.now() + 3600_000);
+    vm.docker(['stop', 'vm-1-delegate']);
+    expect(await probe()).toBe('unhealthy');
+    expect(healthNotices()).toEqual([]);
+    await store.mute('vm-1', undefined);
+    expect(await probe()).toBe('unhealthy');
+    expect(healthNotices()).toHaveLength(1);
+  });
+
+  it('says it could not probe, apart from unhealthy, when SSH is refused', async () => {
+    const deps = probeDeps();
+    const refused = { ...deps, look: () => Promise.reject(new Error('connect ECONNREFUSED 10.0.0.7:22')) };
+    expect(await probeWatched(refused, 'vm-1', 'probe-refused')).toBe('unreachable');
+    await delivery.idle();
+    expect(healthNotices().map((m) => m.text)).toEqual([
+      'could not probe vm-1: connect ECONNREFUSED 10.0.0.7:22',
+    ]);
+  });
+
+  it('reads the guest attributes once and reuses the pinned keys at later probes', async () => {
+    let keyReads = 0;
+    const adapters = testVmAdapters(info);
+    const counting = {
+      ...adapters,
+      vms: {
+        locate: async (...args: Parameters<typeof adapters.vms.locate>) => {
+          if (args[1]?.hostKeys) keyReads++;
+          return adapters.vms.locate(...args);
+        },
+      },
+    };
+    const config = { ...q.config, ssh: { ...q.config.ssh, hostKeyPolicy: 'guest-attributes' as const } };
+    const settings = (target: RunTarget) =>
+      testVmSettings(q.config, info)({ target, delegateName: undefined, tags: undefined } as RunRecord);
+    const deps = { ...probeDeps(), look: watchLookWith(config, { adapters: counting, settings }) };
+    for (let i = 0; i < 3; i++) expect(await probeWatched(deps, 'vm-1', `keys-${i}`)).toBe('healthy');
+    expect(keyReads).toBe(1);
+  });
+
+  it('probes each VM once per interval with two workers, never twice at once, and a forgotten VM no more', async () => {
+    const intervalMs = 1500;
+    const spans: Array<[number, number]> = [];
+    const deps = probeDeps();
+    const timed = {
+      ...deps,
+      look: async (entry: Parameters<ProbeDeps['look']>[0]) => {
+        const start = Date.now();
+        try {
+          return await deps.look(entry);
+        } finally {
+          spans.push([start, Date.now()]);
+        }
+      },
+    };
+    const workers: RunningWatch[] = [];
+    for (let i = 0; i < 2; i++)
+      workers.push(
+        await startWatchWorker({
+          ...timed,
+          workerConnection: createWorkerConnection(q.config, { onError: () => undefined }),
+          intervalMs,
+          log: { info() {}, warn() {}, error() {} },
+        }),
+      );
+    const before = logins();
+    const schedule = createWatchSchedule(q.redis, q.prefix, intervalMs);
+    const started = Date.now();
+    await schedule.schedule('vm-1');
+    await new Promise((resolve) => setTimeout(resolve, 7 * intervalMs + 500));
+    const elapsed = Date.now() - started;
+    await schedule.unschedule('vm-1');
+    await store.forget('vm-1');
+    const forgotten = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 2 * intervalMs));
+    for (const w of workers) await w.close();
+    await schedule.close();
+    const intervals = Math.floor(elapsed / intervalMs) + 1;
+    expect(spans.length).toBeGreaterThanOrEqual(intervals - 1);
+    expect(spans.length).toBeLessThanOrEqual(intervals);
+    expect(spans.every(([start]) => start < forgotten)).toBe(true);
+    const sorted = [...spans].sort((a, b) => a[0] - b[0]);
+    for (let i = 1; i < sorted.length; i++)
+      expect(sorted[i]?.[0]).toBeGreaterThanOrEqual(sorted[i - 1]?.[1] ?? 0);
+    expect(logins() - before).toBe(spans.length);
+  });
+});
