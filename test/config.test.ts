@@ -23,6 +23,16 @@ describe('configuration', () => {
     ]);
     expect(c.setupAllowed).toBe('*');
     expect(c.allowSelfApproval).toBe(false);
+    expect(c.watchIntervalMs).toBe(15 * 60_000);
+  });
+
+  it('turns the watch off with WATCH_INTERVAL=0 and refuses one shorter than 10s, saying what to use', () => {
+    expect(loadConfig({ WATCH_INTERVAL: '0' }, { dotEnv: false }).watchIntervalMs).toBe(0);
+    expect(loadConfig({ WATCH_INTERVAL: '10s' }, { dotEnv: false }).watchIntervalMs).toBe(10_000);
+    expect(() => loadConfig({ WATCH_INTERVAL: '5s' }, { dotEnv: false })).toThrow(
+      'WATCH_INTERVAL=5s is too short: use 10s or more (or 0 to turn the watch off)',
+    );
+    expect(() => loadConfig({ WATCH_INTERVAL: 'often' }, { dotEnv: false })).toThrow('WATCH_INTERVAL=often');
   });
 
   it('lists every missing and invalid value in one message', () => {
