@@ -43,18 +43,28 @@ function settingsWith(config: Config, options: VmActionOptions) {
   return options.settings ?? ((target: RunTarget) => settingsFor(config, target.vm));
 }
 
+/** The engine's adapters for a look at a VM outside a run: nothing reported, nobody asked. */
+function readOnly(config: Config, options: VmActionOptions, redactor?: Redactor) {
+  return createEngineDeps(config, {
+    ...options.adapters,
+    reporter: silent,
+    gate: noGate,
+    journal: memoryJournal(),
+    ...(redactor ? { redactor } : {}),
+  });
+}
+
 export function probeVmWith(config: Config, options: VmActionOptions = {}): ProbeVm {
   const settings = settingsWith(config, options);
   return async (target) => {
     const redactor = new Redactor();
-    const deps = createEngineDeps(config, {
-      ...options.adapters,
-      reporter: silent,
-      gate: noGate,
-      journal: memoryJournal(),
+    return vmStatus(
+      targetOf(target),
+      settings(target),
+      config.ssh,
+      readOnly(config, options, redactor),
       redactor,
-    });
-    return vmStatus(targetOf(target), settings(target), config.ssh, deps, redactor);
+    );
   };
 }
 
@@ -73,13 +83,7 @@ export function watchLookWith(
     settingsFor(config, entry.vm.vm, { delegateName: entry.vm.delegateName, tags: entry.vm.tags });
   return (entry) => {
     const redactor = new Redactor();
-    const deps = createEngineDeps(config, {
-      ...options.adapters,
-      reporter: silent,
-      gate: noGate,
-      journal: memoryJournal(),
-      redactor,
-    });
+    const deps = readOnly(config, options, redactor);
     const look = vmStatus(targetOf(entry.vm), settings(entry), config.ssh, deps, redactor, {
       published: entry.hostKeys,
       logLines: NOTICE_LOG_LINES,
@@ -111,12 +115,7 @@ export function planVmWith(config: Config, options: VmActionOptions = {}): PlanV
 export function logsVmWith(config: Config, options: VmActionOptions = {}): LogsVm {
   const settings = settingsWith(config, options);
   return (target, request) => {
-    const deps = createEngineDeps(config, {
-      ...options.adapters,
-      reporter: silent,
-      gate: noGate,
-      journal: memoryJournal(),
-    });
+    const deps = readOnly(config, options);
     return containerLogs(targetOf(target), settings(target), config.ssh, deps, request);
   };
 }
