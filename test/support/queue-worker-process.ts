@@ -1,8 +1,12 @@
-/** Starts and kills setup workers running in child processes (test/support/queue-worker-child.ts). */
+/**
+ * Starts and kills workers running in child processes: setup workers (test/support/queue-worker-child.ts) or
+ * watch workers (test/support/watch-worker-child.ts).
+ */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { WorkerChildSpec } from './queue-worker-child.js';
+import type { WatchChildSpec } from './watch-worker-child.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -12,8 +16,11 @@ export interface WorkerProcess {
   kill(): Promise<void>;
 }
 
-export async function spawnWorker(spec: WorkerChildSpec): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(HERE, 'queue-worker-child.ts')], {
+export async function spawnWorker(
+  spec: WorkerChildSpec | WatchChildSpec,
+  script = 'queue-worker-child.ts',
+): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(HERE, script)], {
     env: { ...process.env, GSB_QUEUE_CHILD: JSON.stringify(spec) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

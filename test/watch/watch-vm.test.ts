@@ -22,6 +22,8 @@ import {
   testVmInfo,
   testVmSettings,
 } from '../support/queue-test-vm.js';
+import { spawnWorker } from '../support/queue-worker-process.js';
+import { until } from '../support/slack-app-harness.js';
 
 const CHANNEL = 'C0WATCH';
 let vm: TestVm;
@@ -209,5 +211,43 @@ describe('keeping watch over a VM', () => {
     for (let i = 1; i < sorted.length; i++)
       expect(sorted[i]?.[0]).toBeGreaterThanOrEqual(sorted[i - 1]?.[1] ?? 0);
     expect(logins() - before).toBe(spans.length);
+  });
+
+  it('probes again at a later interval after a worker is killed mid-probe', async () => {
+    const intervalMs = 4000;
+    // Each docker call on the VM takes 1.5 s: a probe (several calls) is long enough to be killed in.
+    await vm.sshd.setDockerEnv({ FAKE_DOCKER_DELAY_MS: '1500' });
+    const killed = await spawnWorker({ prefix: q.prefix, info, intervalMs }, 'watch-worker-child.ts');
+    const schedule = createWatchSchedule(q.redis, q.prefix, intervalMs);
+    const before = logins();
+    await schedule.schedule('vm-1');
+    await until('a probe logged in', async () => logins() > before, 10_000);
+    await killed.kill();
+    const killedAt = Date.now();
+    await vm.sshd.setDockerEnv({});
+    expect((await store.get('vm-1'))?.probe).toBeUndefined();
+    const worker = await startWatchWorker({
+      ...probeDeps(),
+      workerConnection: createWorkerConnection(q.config, { onError: () => undefined }),
+      intervalMs,
+      log: { info() {}, warn() {}, error() {} },
+    });
+    try {
+      const probed = await until(
+        'a probe after the kill',
+        async () => {
+          const at = (await store.get('vm-1'))?.probe?.at;
+          return at !== undefined && at > killedAt ? at : undefined;
+        },
+        4 * intervalMs,
+      );
+      // The killed probe's lease lapses within 5 s; the interval after that probes.
+      expect(probed - killedAt).toBeLessThan(5000 + 2 * intervalMs);
+      expect((await store.get('vm-1'))?.probe?.health).toBe('healthy');
+    } finally {
+      await schedule.unschedule('vm-1');
+      await schedule.close();
+      await worker.close();
+    }
   });
 });
