@@ -3,6 +3,7 @@ import type { AppContext } from '../app-context.js';
 import { noticeMessage, usageMessage } from '../blocks/usage-message.js';
 import { answering, ephemeral } from '../replies.js';
 import { cancelCommand } from './cancel-command.js';
+import { createFollowUps } from './follow-ups.js';
 import { logsCommand } from './logs-command.js';
 import { openSetupModal } from './open-setup-modal.js';
 import { parseCommand } from './parse-command.js';
@@ -13,11 +14,13 @@ import { forgetCommand, muteCommand, watchCommand } from './watch-commands.js';
 
 /**
  * `/gitspaces …`: usage, bad input and channel refusals go back in the ack itself (no extra call); anything
- * else is acked at once and done afterwards.
+ * else is acked at once and done afterwards, once no other command is waiting for its ack.
  * https://docs.slack.dev/interactivity/implementing-slash-commands#responding_to_commands
  */
 export function gitspacesCommand(ctx: AppContext) {
+  const followUps = createFollowUps();
   return async function onGitspaces(args: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> {
+    followUps.arrived();
     const { command, ack, respond } = args;
     // Slack always sends both; a request without them cannot be authorised or answered in a channel.
     if (!command.user_id)
@@ -42,31 +45,36 @@ export function gitspacesCommand(ctx: AppContext) {
     const channel = ctx.access.channel(command.channel_id);
     if (!channel.ok) return ack(ephemeral(noticeMessage(channel.why)));
     await ack();
-    await answering(respond, ctx.log, async () => {
-      switch (parsed.kind) {
-        case 'setup-modal':
-          return openSetupModal(ctx, args);
-        case 'setup':
-          return setupCommand(ctx, args, parsed.vms);
-        case 'upgrade':
-          return setupCommand(ctx, args, parsed.vms, { kind: 'upgrade', images: parsed.images });
-        case 'status':
-          return statusCommand(ctx, args, parsed.vm);
-        case 'plan':
-          return planCommand(ctx, args, parsed.vm);
-        case 'cancel':
-          return cancelCommand(ctx, args, parsed.vm);
-        case 'logs':
-          return logsCommand(ctx, args, parsed);
-        case 'watch':
-          return watchCommand(ctx, args);
-        case 'mute':
-          return muteCommand(ctx, args, parsed.vm, parsed.forMs);
-        case 'unmute':
-          return muteCommand(ctx, args, parsed.vm, undefined);
-        case 'forget':
-          return forgetCommand(ctx, args, parsed.vm);
-      }
-    });
+    // The modal's trigger id lives 3 s: it cannot wait its turn.
+    if (parsed.kind === 'setup-modal') return answering(respond, ctx.log, () => openSetupModal(ctx, args));
+    await answering(respond, ctx.log, () => followUps.run(() => answer(ctx, args, parsed)));
   };
+}
+
+type Parsed = Exclude<ReturnType<typeof parseCommand>, { kind: 'help' | 'invalid' | 'setup-modal' }>;
+
+/** What a command does once acked. */
+async function answer(ctx: AppContext, args: SlackCommandMiddlewareArgs, parsed: Parsed): Promise<void> {
+  switch (parsed.kind) {
+    case 'setup':
+      return setupCommand(ctx, args, parsed.vms);
+    case 'upgrade':
+      return setupCommand(ctx, args, parsed.vms, { kind: 'upgrade', images: parsed.images });
+    case 'status':
+      return statusCommand(ctx, args, parsed.vm);
+    case 'plan':
+      return planCommand(ctx, args, parsed.vm);
+    case 'cancel':
+      return cancelCommand(ctx, args, parsed.vm);
+    case 'logs':
+      return logsCommand(ctx, args, parsed);
+    case 'watch':
+      return watchCommand(ctx, args);
+    case 'mute':
+      return muteCommand(ctx, args, parsed.vm, parsed.forMs);
+    case 'unmute':
+      return muteCommand(ctx, args, parsed.vm, undefined);
+    case 'forget':
+      return forgetCommand(ctx, args, parsed.vm);
+  }
 }
