@@ -110,4 +110,22 @@ describe('GET /metrics', () => {
     expect((await fetch(`${base}/other`)).status).toBe(404);
     expect((await fetch(`${base}/metrics`, { method: 'POST' })).status).toBe(404);
   });
+
+  it("shows each watched VM's health, probe times and notices by kind; no health sample for a VM that could not be probed", async () => {
+    const metrics = createMetrics({ processMetrics: false });
+    metrics.watch.probed('vm-1', 0.8, 'healthy');
+    metrics.watch.probed('vm-2', 1.2, 'unhealthy');
+    metrics.watch.probed('vm-3', 2, 'healthy');
+    metrics.watch.probed('vm-3', 90, 'unreachable');
+    metrics.watch.noticed('unhealthy');
+    metrics.watch.noticed('unhealthy');
+    metrics.watch.noticed('recovered');
+    const { body } = await scrape(await serve(metrics));
+    expect(sample(body, 'gitspaces_vm_healthy', 'vm="vm-1"')).toBe(1);
+    expect(sample(body, 'gitspaces_vm_healthy', 'vm="vm-2"')).toBe(0);
+    expect(sample(body, 'gitspaces_vm_healthy', 'vm="vm-3"')).toBeUndefined();
+    expect(sample(body, 'gitspaces_vm_probe_seconds_count')).toBe(4);
+    expect(sample(body, 'gitspaces_watch_notices_total', 'kind="unhealthy"')).toBe(2);
+    expect(sample(body, 'gitspaces_watch_notices_total', 'kind="recovered"')).toBe(1);
+  });
 });

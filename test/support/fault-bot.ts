@@ -15,9 +15,8 @@ import { STEP_IDS } from '../../src/setup/step-ids.js';
 import { createProcessDelivery, type ProcessDelivery } from '../../src/slack/delivery/slack-delivery.js';
 import type { FakeMessage } from './fake-slack.js';
 import { type Fleet, fleetAdapters, fleetEnv, fleetSettings, tenthClock } from './fault-fleet.js';
-import { startBotApp } from './fault-slack-app.js';
 import { type FaultWorkerProcess, spawnFaultWorker } from './fault-worker-process.js';
-import { BOT_TOKEN, type SlackAppHarness, shown } from './slack-app-harness.js';
+import { BOT_TOKEN, type SlackAppHarness, shown, startSlackAppHarness } from './slack-app-harness.js';
 
 export const APPROVERS = 'U0APP,U0APP2,S0OPS';
 
@@ -86,10 +85,13 @@ export class FaultBot {
   }
 
   async open(): Promise<this> {
-    this.h = await startBotApp({
+    // The product's start grace (10 s), not the harness's minute: a run whose parent message was not
+    // recorded starts as it would in production.
+    this.h = await startSlackAppHarness({
       env: this.env,
       usergroups: this.options.usergroups ?? { S0OPS: ['U0OPS1'] },
-      log: this.log.logger(),
+      deps: { log: this.log.logger() },
+      startGraceMs: 10_000,
       ...(this.options.prefix === undefined ? {} : { prefix: this.options.prefix }),
     });
     // The harness's own queue handle: without a listener BullMQ prints each reconnect error to stderr.

@@ -54,13 +54,24 @@ export interface HarnessOptions {
   deps?: Partial<SlackAppDeps>;
   /** Use this queue (e.g. one whose Redis is down) instead of a fresh one. */
   queue?: QueueHarness;
+  /** A fresh queue on this prefix (another process of the test may use the same one). */
+  prefix?: string;
+  /** How long a run whose parent is not recorded waits to start; the product's 10 s for fault tests. */
+  startGraceMs?: number;
 }
 
 async function answer(slack: FakeSlack, id: string, response: Response): Promise<Answer> {
   const text = await response.text();
+  let body: Record<string, unknown> | undefined;
+  try {
+    body = text === '' ? undefined : (JSON.parse(text) as Record<string, unknown>);
+  } catch {
+    // A fault (Redis away) may make the receiver answer with plain text.
+    body = { text };
+  }
   return {
     status: response.status,
-    body: text === '' ? undefined : (JSON.parse(text) as Record<string, unknown>),
+    body,
     responses: () => slack.responses.filter((r) => r.id === id).map((r) => r.body),
   };
 }
@@ -77,7 +88,13 @@ export async function startSlackAppHarness(options: HarnessOptions = {}): Promis
     APPROVERS: 'U0APP,S0OPS',
     ...options.env,
   };
-  const queue = options.queue ?? (await openQueueHarness({ env }));
+  const queue =
+    options.queue ??
+    (await openQueueHarness({
+      env,
+      ...(options.prefix ? { prefix: options.prefix } : {}),
+      ...(options.startGraceMs ? { startGraceMs: options.startGraceMs } : {}),
+    }));
   const config = queue.config;
   const app = createApp(config, {
     runService: queue.runs,
