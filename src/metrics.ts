@@ -112,6 +112,29 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     registers,
   });
 
+  return {
+    registry,
+    watch: watchMetrics(registers),
+    runState: (state) => runs.inc({ state: state.split(':')[0] ?? state }),
+    observeStep: (step, outcome, seconds) => steps.observe({ step, outcome }, seconds),
+    startStep: (step) => {
+      const end = steps.startTimer({ step });
+      return (outcome) => void end({ outcome });
+    },
+    slackCall: (method) => slackCalls.inc({ method }),
+    slackRateLimited: (method) => slackLimited.inc({ method }),
+    sshFailure: (code) => sshFailures.inc({ code }),
+    setQueueCounts: (source) => {
+      queueCounts = source;
+    },
+    setWaitingApprovals: (source) => {
+      waitingApprovals = source;
+    },
+  };
+}
+
+/** The watch's: each VM's health at its last probe, probe times, notices by kind. */
+function watchMetrics(registers: Registry[]): ProbeObserver {
   const vmHealthy = new Gauge({
     name: 'gitspaces_vm_healthy',
     help: 'Whether each watched VM was healthy at its last probe (1) or not (0); no sample when it could not be probed.',
@@ -132,29 +155,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   });
 
   return {
-    registry,
-    watch: {
-      probed(vm, seconds, health) {
-        probeSeconds.observe(seconds);
-        if (health === 'unreachable') vmHealthy.remove({ vm });
-        else vmHealthy.set({ vm }, health === 'healthy' ? 1 : 0);
-      },
-      noticed: (kind) => notices.inc({ kind }),
+    probed(vm, seconds, health) {
+      probeSeconds.observe(seconds);
+      if (health === 'unreachable') vmHealthy.remove({ vm });
+      else vmHealthy.set({ vm }, health === 'healthy' ? 1 : 0);
     },
-    runState: (state) => runs.inc({ state: state.split(':')[0] ?? state }),
-    observeStep: (step, outcome, seconds) => steps.observe({ step, outcome }, seconds),
-    startStep: (step) => {
-      const end = steps.startTimer({ step });
-      return (outcome) => void end({ outcome });
-    },
-    slackCall: (method) => slackCalls.inc({ method }),
-    slackRateLimited: (method) => slackLimited.inc({ method }),
-    sshFailure: (code) => sshFailures.inc({ code }),
-    setQueueCounts: (source) => {
-      queueCounts = source;
-    },
-    setWaitingApprovals: (source) => {
-      waitingApprovals = source;
-    },
+    noticed: (kind) => notices.inc({ kind }),
   };
 }
