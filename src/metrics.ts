@@ -93,18 +93,6 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       this.set(count ?? Number.NaN);
     },
   });
-  const slackCalls = new Counter({
-    name: 'gitspaces_slack_api_calls_total',
-    help: 'Slack Web API calls by method.',
-    labelNames: ['method'],
-    registers,
-  });
-  const slackLimited = new Counter({
-    name: 'gitspaces_slack_rate_limited_total',
-    help: 'Slack Web API calls answered 429 (rate limited), by method.',
-    labelNames: ['method'],
-    registers,
-  });
   const sshFailures = new Counter({
     name: 'gitspaces_ssh_failures_total',
     help: 'SSH failures by error code.',
@@ -121,8 +109,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       const end = steps.startTimer({ step });
       return (outcome) => void end({ outcome });
     },
-    slackCall: (method) => slackCalls.inc({ method }),
-    slackRateLimited: (method) => slackLimited.inc({ method }),
+    ...slackMetrics(registers),
     sshFailure: (code) => sshFailures.inc({ code }),
     setQueueCounts: (source) => {
       queueCounts = source;
@@ -161,5 +148,25 @@ function watchMetrics(registers: Registry[]): ProbeObserver {
       else vmHealthy.set({ vm }, health === 'healthy' ? 1 : 0);
     },
     noticed: (kind) => notices.inc({ kind }),
+  };
+}
+
+/** Web API calls and 429s, by method. */
+function slackMetrics(registers: Registry[]): Pick<Metrics, 'slackCall' | 'slackRateLimited'> {
+  const slackCalls = new Counter({
+    name: 'gitspaces_slack_api_calls_total',
+    help: 'Slack Web API calls by method.',
+    labelNames: ['method'],
+    registers,
+  });
+  const slackLimited = new Counter({
+    name: 'gitspaces_slack_rate_limited_total',
+    help: 'Slack Web API calls answered 429 (rate limited), by method.',
+    labelNames: ['method'],
+    registers,
+  });
+  return {
+    slackCall: (method) => slackCalls.inc({ method }),
+    slackRateLimited: (method) => slackLimited.inc({ method }),
   };
 }

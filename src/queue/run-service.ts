@@ -76,6 +76,57 @@ export interface RunServiceOptions {
   startGraceMs?: number;
 }
 
+interface ServiceParts {
+  store: RunStore;
+  queue: SetupQueue;
+  now: () => number;
+}
+
+/** Wakes a parked job. Not delayed (a worker holds it) is fine: the worker re-reads the record. */
+async function wake(queue: SetupQueue, runId: string): Promise<void> {
+  const job = await queue.getJob(runId);
+  if (job !== undefined) await wakeFirst(job);
+}
+
+async function requiredRun(store: RunStore, runId: string): Promise<RunRecord> {
+  const run = await store.get(runId);
+  if (run === undefined) throw new GitspacesError('INTERNAL', `Run ${runId} has no record.`);
+  return run;
+}
+
+/** Ends a queued run, or a run waiting for approval, as `input.userId` asked. */
+async function cancelRun(parts: ServiceParts, input: { vm: string; userId: string }): Promise<CancelOutcome> {
+  const { store, queue, now } = parts;
+  const run = await store.active(input.vm);
+  if (run === undefined) return { ok: false, reason: 'not-found' };
+  const at = now();
+  if (run.state === 'queued') {
+    const code = await store.finish(run.id, 'cancelled', {
+      at,
+      by: input.userId,
+      detail: 'cancelled before it started',
+      onlyFrom: 'queued',
+      also: { at, by: input.userId, event: 'cancelled' },
+    });
+    if (code === 'ok') {
+      // A worker that took the job up meanwhile finds the run finished and stops before any step.
+      await queue.remove(run.id).catch(() => undefined);
+      return { ok: true, run: await requiredRun(store, run.id) };
+    }
+    if (code === 'finished') return { ok: false, reason: 'not-found' };
+    return cancelRun(parts, input);
+  }
+  // Waiting: the approval request is out and undecided (the state may show a woken run re-checking).
+  if (run.approvalExpiresAt === undefined || run.decision !== undefined)
+    return { ok: false, reason: 'running', run };
+  const code = await store.decide(run.id, { kind: 'cancelled', by: input.userId, at }, at);
+  if (code === 'ok' || code === 'expired') await wake(queue, run.id);
+  const fresh = await requiredRun(store, run.id);
+  if (code === 'ok') return { ok: true, run: fresh };
+  if (code === 'already-decided' || code === 'expired') return { ok: false, reason: code, run: fresh };
+  return { ok: false, reason: 'running', run: fresh };
+}
+
 export function createRunService(options: RunServiceOptions): RunService {
   const { config, queue } = options;
   const store = options.store ?? createRunStore(options.redis, config.queuePrefix);
@@ -94,17 +145,8 @@ export function createRunService(options: RunServiceOptions): RunService {
       }
     };
 
-  /** Wakes a parked job. Not delayed (a worker holds it) is fine: the worker re-reads the record. */
-  async function wake(runId: string): Promise<void> {
-    const job = await queue.getJob(runId);
-    if (job !== undefined) await wakeFirst(job);
-  }
-
-  async function required(runId: string): Promise<RunRecord> {
-    const run = await store.get(runId);
-    if (run === undefined) throw new GitspacesError('INTERNAL', `Run ${runId} has no record.`);
-    return run;
-  }
+  const parts: ServiceParts = { store, queue, now };
+  const required = (runId: string) => requiredRun(store, runId);
 
   async function start(input: StartInput): Promise<StartOutcome> {
     if (!isVmName(input.target.vm)) {
@@ -143,47 +185,16 @@ export function createRunService(options: RunServiceOptions): RunService {
         : { kind: 'rejected', by: input.userId, at };
     const code = await store.decide(input.runId, decision, at);
     if (code === 'not-found') return { ok: false, reason: code } as const;
-    if (code === 'ok' || code === 'expired') await wake(input.runId);
+    if (code === 'ok' || code === 'expired') await wake(queue, input.runId);
     const run = await required(input.runId);
     return code === 'ok' ? ({ ok: true, run } as const) : ({ ok: false, reason: code, run } as const);
-  }
-
-  async function cancel(input: { vm: string; userId: string }): Promise<CancelOutcome> {
-    const run = await store.active(input.vm);
-    if (run === undefined) return { ok: false, reason: 'not-found' };
-    const at = now();
-    if (run.state === 'queued') {
-      const code = await store.finish(run.id, 'cancelled', {
-        at,
-        by: input.userId,
-        detail: 'cancelled before it started',
-        onlyFrom: 'queued',
-        also: { at, by: input.userId, event: 'cancelled' },
-      });
-      if (code === 'ok') {
-        // A worker that took the job up meanwhile finds the run finished and stops before any step.
-        await queue.remove(run.id).catch(() => undefined);
-        return { ok: true, run: await required(run.id) };
-      }
-      if (code === 'finished') return { ok: false, reason: 'not-found' };
-      return cancel(input);
-    }
-    // Waiting: the approval request is out and undecided (the state may show a woken run re-checking).
-    if (run.approvalExpiresAt === undefined || run.decision !== undefined)
-      return { ok: false, reason: 'running', run };
-    const code = await store.decide(run.id, { kind: 'cancelled', by: input.userId, at }, at);
-    if (code === 'ok' || code === 'expired') await wake(run.id);
-    const fresh = await required(run.id);
-    if (code === 'ok') return { ok: true, run: fresh };
-    if (code === 'already-decided' || code === 'expired') return { ok: false, reason: code, run: fresh };
-    return { ok: false, reason: 'running', run: fresh };
   }
 
   return {
     start: guarded(start),
     attachMessage: guarded(attachMessage),
     decide: guarded(decide),
-    cancel: guarded(cancel),
+    cancel: guarded((input: { vm: string; userId: string }) => cancelRun(parts, input)),
     get: guarded(async (runId: string) => (isRunId(runId) ? store.get(runId) : undefined)),
     activeForVm: guarded((vm: string) => store.active(vm)),
     lastForVm: guarded((vm: string) => store.last(vm)),

@@ -6,16 +6,9 @@
 import type { Redis } from 'ioredis';
 import type { StepRecord } from '../setup/ports.js';
 import type { RunState } from '../setup/step-ids.js';
-import {
-  decodeRun,
-  encodeAudit,
-  encodeDecision,
-  encodeNewRun,
-  encodeStep,
-  stepField,
-  toPairs,
-} from './run-codec.js';
+import { encodeAudit, encodeDecision, encodeNewRun, encodeStep, stepField, toPairs } from './run-codec.js';
 import { type RunKeys, runKeys } from './run-keys.js';
+import { type RunReads, runReads } from './run-reads.js';
 import {
   ATTACH_MESSAGES,
   BEGIN_RUN,
@@ -51,11 +44,10 @@ export interface OpenRunFields {
   step?: StepRecord;
 }
 
-export interface RunStore {
+export interface RunStore extends RunReads {
   readonly keys: RunKeys;
   /** Writes a new run and reserves its VM, unless another unfinished run holds it. */
   create(run: RunRecord): Promise<CreateOutcome>;
-  get(runId: string): Promise<RunRecord | undefined>;
   /**
    * Changes an unfinished run; false when the run is finished or gone. With a step, the audit entry is
    * added only when the step's record changed.
@@ -71,15 +63,6 @@ export interface RunStore {
     state: FinalRunState,
     entry: { at: number; by: string; detail?: string; onlyFrom?: RunState; also?: AuditEntry },
   ): Promise<FinishCode>;
-  /** The unfinished run holding the VM (a run whose job is gone holds nothing). */
-  active(vm: string): Promise<RunRecord | undefined>;
-  last(vm: string): Promise<RunRecord | undefined>;
-  /** Newest first. */
-  recent(options: { channel?: string; limit: number }): Promise<RunRecord[]>;
-  /** Runs waiting for an approver's decision, oldest first (among the runs the overall index keeps). */
-  awaiting(): Promise<RunRecord[]>;
-  /** Runs created at `since` or later, oldest first (among the runs the overall index keeps). */
-  createdSince(since: number): Promise<RunRecord[]>;
 }
 
 const DAY = 86_400;
@@ -89,55 +72,13 @@ export function createRunStore(redis: Redis, prefix: string, options: RunStoreOp
   const keys = runKeys(prefix);
   const retention = options.retentionSeconds ?? 30 * DAY;
   const keepAudit = options.keepAudit ?? 100;
-
-  async function get(runId: string): Promise<RunRecord | undefined> {
-    const [fields, audit] = await Promise.all([
-      redis.hgetall(keys.run(runId)),
-      redis.lrange(keys.audit(runId), 0, -1),
-    ]);
-    return decodeRun(fields, audit);
-  }
-
-  async function getMany(ids: string[]): Promise<RunRecord[]> {
-    const runs = await Promise.all(ids.map(get));
-    return runs.filter((run): run is RunRecord => run !== undefined);
-  }
-
+  const reads = runReads(redis, keys);
+  const { get } = reads;
   return {
     keys,
-    get,
+    ...reads,
 
-    async create(run) {
-      const requested = encodeAudit({ at: run.createdAt, by: run.requester, event: 'requested' });
-      const reply = (await CREATE_RUN.run(
-        redis,
-        [
-          keys.vmActive(run.target.vm),
-          keys.run(run.id),
-          keys.audit(run.id),
-          keys.allRuns,
-          keys.channelRuns(run.channel),
-          keys.vmLast(run.target.vm),
-        ],
-        [
-          run.id,
-          run.createdAt,
-          requested,
-          options.keepRecent ?? 1000,
-          options.keepPerChannel ?? 200,
-          keys.run(''),
-          keys.job(''),
-          encodeAudit({ at: run.createdAt, by: 'system', event: 'finished', detail: LOST_JOB }),
-          retention,
-          ...encodeNewRun(run),
-        ],
-      )) as [number, string];
-      if (reply[0] === 1) return { ok: true, run: { ...run, audit: [JSON.parse(requested) as AuditEntry] } };
-      const active = await get(reply[1]);
-      if (active === undefined)
-        throw new Error(`run ${reply[1]} holds VM ${run.target.vm} but has no record`);
-      return { ok: false, active };
-    },
+    create: (run) => createRun(redis, keys, { ...options, retention }, run, get),
 
     async update(runId, fields, audit) {
       const { step, state, softState, ...plain } = fields;
@@ -204,41 +145,43 @@ export function createRunStore(redis: Redis, prefix: string, options: RunStoreOp
         [entry.at, state, retention, runId, entry.onlyFrom ?? '', ...audit],
       )) as FinishCode;
     },
-
-    async active(vm) {
-      const runId = await redis.get(keys.vmActive(vm));
-      if (runId === null) return undefined;
-      const [run, hasJob] = await Promise.all([get(runId), redis.exists(keys.job(runId))]);
-      return run?.finishedAt === undefined && hasJob === 1 ? run : undefined;
-    },
-
-    async last(vm) {
-      const runId = await redis.get(keys.vmLast(vm));
-      return runId === null ? undefined : get(runId);
-    },
-
-    async recent({ channel, limit }) {
-      const index = channel === undefined ? keys.allRuns : keys.channelRuns(channel);
-      const ids = await redis.zrevrange(index, 0, Math.max(0, limit - 1));
-      const runs = await getMany(ids);
-      // Records past their retention leave stale ids behind: drop them from the index as they are found.
-      const gone = ids.filter((id) => !runs.some((run) => run.id === id));
-      if (gone.length > 0) await redis.zrem(index, ...gone);
-      return runs;
-    },
-
-    async awaiting() {
-      const ids = await redis.zrange(keys.allRuns, '0', '-1');
-      if (ids.length === 0) return [];
-      // Only the state of each run is read first: a full record is two reads, and few runs wait.
-      const states = await redis.pipeline(ids.map((id) => ['hget', keys.run(id), 'state'])).exec();
-      const waiting = ids.filter((_, i) => states?.[i]?.[1] === 'awaiting-approval');
-      return getMany(waiting);
-    },
-
-    async createdSince(since) {
-      const ids = await redis.zrangebyscore(keys.allRuns, since, '+inf');
-      return getMany(ids);
-    },
   };
+}
+
+/** Writes a new run and reserves its VM in one script, or names the unfinished run that holds the VM. */
+async function createRun(
+  redis: Redis,
+  keys: RunKeys,
+  options: RunStoreOptions & { retention: number },
+  run: RunRecord,
+  get: RunReads['get'],
+): Promise<CreateOutcome> {
+  const requested = encodeAudit({ at: run.createdAt, by: run.requester, event: 'requested' });
+  const reply = (await CREATE_RUN.run(
+    redis,
+    [
+      keys.vmActive(run.target.vm),
+      keys.run(run.id),
+      keys.audit(run.id),
+      keys.allRuns,
+      keys.channelRuns(run.channel),
+      keys.vmLast(run.target.vm),
+    ],
+    [
+      run.id,
+      run.createdAt,
+      requested,
+      options.keepRecent ?? 1000,
+      options.keepPerChannel ?? 200,
+      keys.run(''),
+      keys.job(''),
+      encodeAudit({ at: run.createdAt, by: 'system', event: 'finished', detail: LOST_JOB }),
+      options.retention,
+      ...encodeNewRun(run),
+    ],
+  )) as [number, string];
+  if (reply[0] === 1) return { ok: true, run: { ...run, audit: [JSON.parse(requested) as AuditEntry] } };
+  const active = await get(reply[1]);
+  if (active === undefined) throw new Error(`run ${reply[1]} holds VM ${run.target.vm} but has no record`);
+  return { ok: false, active };
 }
