@@ -13,6 +13,7 @@ import type { GoalRow } from './lib/goals.js';
 import { partial, QUICK, selected } from './lib/mode.js';
 import { type BenchReport, goalsTable, machine, mergeReport, writeReport } from './lib/report.js';
 import { realEngineBench } from './real-engine/real-engine-bench.js';
+import { watchBench } from './watch/watch-bench.js';
 
 interface Bench {
   name: string;
@@ -25,6 +26,7 @@ const BENCHES: Bench[] = [
   { name: 'engine', run: engineBench },
   { name: 'fleet', run: fleetBench },
   { name: 'real-engine', run: realEngineBench },
+  { name: 'watch', run: watchBench },
 ];
 
 const report: BenchReport = {

@@ -99,7 +99,7 @@ export async function fleetBench(): Promise<{ results: FleetResults; goals: Goal
   const results: FleetResults = {
     delayMs: DELAY_MS,
     emulation:
-      'The bot: the compiled product as deployed (`gitspaces-bot app` and `gitspaces-bot worker` processes, Compute and Secret Manager clients against a local fake of both APIs). The VMs: in-process ssh2 Servers on 127.0.1.x (one port), each answering exec requests after the delay from an in-memory emulation of exactly the commands the engine sends (docker info/network/inspect/run/start/rm/exec/logs, mktemp, install, sha256sum, rm, curl); SFTP writes answered at once.',
+      'The bot: the compiled product as deployed (`gitspaces-bot app` and `gitspaces-bot worker` processes, Compute and Secret Manager clients against a local fake of both APIs). The VMs: in-process ssh2 Servers on 127.0.1.x (one port), each answering exec requests and the bot’s kept shell after the delay from an in-memory emulation of exactly the commands and scripts the engine sends (docker info/inspect with its JSON templates, network and image inspect/create, pull, run/start/stop/rm/rename/exec/logs; observe scripts, files written from stdin here-documents, sha256sum, the delegate’s env-file script and health script), plain or under `sudo -n sh -c`; the runner’s /healthz answered over forwarded SSH channels.',
     singleRunMs,
     phases,
   };

@@ -14,7 +14,7 @@ export interface ProbeJobData {
 }
 
 export interface WatchSchedule {
-  /** Probes the VM every interval from now on (the first probe at once). */
+  /** Probes the VM every interval from now on, the first one interval from now. */
   schedule(vm: string): Promise<void>;
   unschedule(vm: string): Promise<void>;
   /** Every watched VM on the configured interval, and none other; with the watch off, none at all. */
@@ -30,9 +30,11 @@ export function createWatchSchedule(redis: Redis, prefix: string, intervalMs: nu
   queue.on('error', () => undefined);
   async function schedule(vm: string) {
     if (intervalMs <= 0) return;
+    // Not at once: the VM was just set up and found healthy, and a probe then would compete with the runs
+    // still going (their SSH connections, their channel's one post a second) for nothing new.
     await queue.upsertJobScheduler(
       schedulerId(vm),
-      { every: intervalMs },
+      { every: intervalMs, startDate: Date.now() + intervalMs },
       { name: 'probe', data: { vm }, opts: { removeOnComplete: true, removeOnFail: 100 } },
     );
   }

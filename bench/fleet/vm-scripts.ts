@@ -1,0 +1,128 @@
+/**
+ * The scripts the engine sends besides plain argv commands (src/setup: container-state.ts's observe script,
+ * steps/pool-file.ts, steps/delegate.ts, health-probes.ts, image-pull.ts, change/), recognised by shape and
+ * answered from the VM's state as `sh` would run them. Each pattern follows the script's text exactly: a
+ * changed script no longer matches, answers `not found` and shows up in the VM's `unknown`.
+ */
+import { type ExecOut, ok } from './exec-out.js';
+import type { FakeVm } from './fake-vm.js';
+import { unquote, WORD } from './shell-words.js';
+
+interface Script {
+  pattern: RegExp;
+  run(vm: FakeVm, m: RegExpExecArray, stdin: string): ExecOut | undefined;
+}
+
+const W = `(${WORD})`;
+const raw = String.raw;
+const OBSERVE = raw`c="\$\((.+?) 2>/dev/null\)"; printf '%s\\n' "\$c"; if \[ -n "\$c" \]; then printf '%s\\n' "\$\((.+?) 2>/dev/null\)"; else echo; fi; printf '%s\\n' "\$\((.+?) 2>/dev/null\)"`;
+const ALSO = raw`\{ (.+); \} >/dev/null 2>&1`;
+const word = (m: RegExpExecArray, i: number) => unquote(m[i] ?? '');
+
+/** Container, network and image of one observe script, three lines. */
+function observeOne(vm: FakeVm, m: RegExpMatchArray): string {
+  const container = vm.capture(m[1] ?? '');
+  const network = container === '' ? '' : vm.capture(m[2] ?? '');
+  return `${container}\n${network}\n${vm.capture(m[3] ?? '')}\n`;
+}
+
+/** One observe script per container, then maybe `{ <also>; } >/dev/null 2>&1`; undefined for anything else. */
+function observe(vm: FakeVm, script: string): ExecOut | undefined {
+  const parts = [...script.matchAll(new RegExp(OBSERVE, 'g'))];
+  const also = new RegExp(`; ${ALSO}$`).exec(script);
+  const rest = parts.reduce((text, part) => text.replace(part[0], ''), script.replace(also?.[0] ?? '', ''));
+  if (rest.replaceAll('; ', '') !== '') return undefined;
+  if (also) vm.run(also[1] ?? '');
+  return ok(parts.map((part) => observeOne(vm, part)).join(''));
+}
+
+function placeFile(vm: FakeVm, m: RegExpExecArray, stdin: string): ExecOut {
+  if (m[2] !== undefined && vm.files.has(word(m, 2)) && !vm.files.has(word(m, 3)))
+    vm.files.set(word(m, 3), vm.files.get(word(m, 2)) as { data: Buffer; mode: number });
+  vm.files.set(word(m, 4), { data: Buffer.from(stdin, 'base64'), mode: 0o600 });
+  return ok();
+}
+
+function runDelegate(vm: FakeVm, m: RegExpExecArray, stdin: string): ExecOut {
+  vm.removeMatching(word(m, 1));
+  const path = `${word(m, 2).replace(/X+$/, '')}${Math.random().toString(36).slice(2, 10)}`;
+  vm.files.set(path, { data: Buffer.from(stdin, 'base64'), mode: 0o600 });
+  const out = vm.run((m[3] ?? '').replace('"$f"', path));
+  vm.files.delete(path);
+  return out;
+}
+
+function delegateHealth(vm: FakeVm, m: RegExpExecArray): ExecOut {
+  if (vm.run(m[1] ?? '').code === 0) return ok('gitspaces-bot: healthy\n');
+  const started = vm.run(m[2] ?? '');
+  if (started.code !== 0) return { ...started, code: 1 };
+  const logs = vm.run(`docker logs --tail 200 ${m[3]}`);
+  return ok(logs.stdout + logs.stderr);
+}
+
+function dropPrevious(vm: FakeVm, m: RegExpExecArray): ExecOut {
+  if (m[1] !== undefined) vm.run(m[1]);
+  const found = vm.run(m[2] ?? '');
+  if (found.code !== 0) return ok();
+  const removed = vm.run(m[3] ?? '');
+  return { ...removed, stdout: found.stdout };
+}
+
+export const SCRIPTS: Script[] = [
+  { pattern: /^c="\$\(/, run: (vm, m) => observe(vm, m.input) },
+  {
+    pattern: new RegExp(
+      raw`^set -e\nmkdir -p ${W}\n(?:if \[ -f ${W} \] && \[ ! -f ${W} \]; then cp -p ${WORD} ${WORD}; fi\n)?t=\$\(mktemp ${WORD}\)\ntrap 'rm -f "\$t"' EXIT\nbase64 -d >"\$t"\ninstall -m 0600 "\$t" ${W}$`,
+    ),
+    run: placeFile,
+  },
+  {
+    pattern: new RegExp(
+      raw`^rm -f ${W}\*\nf=\$\(mktemp ${W}\) \|\| exit 1\nbase64 -d >"\$f" \|\| \{ rm -f "\$f"; exit 1; \}\n(.+); rc=\$\?\nrm -f "\$f"; exit \$rc$`,
+    ),
+    run: runDelegate,
+  },
+  {
+    pattern: new RegExp(
+      raw`^(.+) >/dev/null 2>&1 && \{ echo 'gitspaces-bot: healthy'; exit 0; \}\nstarted=\$\((.+)\) \|\| exit 1\ndocker logs --tail 200 --since "\$started" ${W} 2>&1$`,
+    ),
+    run: delegateHealth,
+  },
+  {
+    pattern: new RegExp(raw`^(?:(.+)\n)?(.+) 2>/dev/null \|\| exit 0\n(.+) >/dev/null$`),
+    run: dropPrevious,
+  },
+  {
+    // `docker pull` and the image's size in one command (src/setup/image-pull.ts).
+    pattern: /^(.+) \|\| exit \$\?; (.+) 2>\/dev\/null \|\| true$/,
+    run: (vm, m) => {
+      const pulled = vm.run(m[1] ?? '');
+      if (pulled.code !== 0) return pulled;
+      return ok(pulled.stdout + vm.run(m[2] ?? '').stdout);
+    },
+  },
+  { pattern: /^(.+) 2>\/dev\/null \|\| true$/, run: (vm, m) => ok(vm.run(m[1] ?? '').stdout) },
+  {
+    pattern: /^(.+) 2>&1$/,
+    run: (vm, m) => {
+      const out = vm.run(m[1] ?? '');
+      return { code: out.code, stdout: out.stdout + out.stderr, stderr: '' };
+    },
+  },
+  { pattern: new RegExp(raw`^rm -f ${W}\*$`), run: (vm, m) => vm.removeMatching(word(m, 1)) },
+  {
+    pattern: new RegExp(raw`^if \[ -f ${W} \]; then mv -f ${WORD} ${W}; fi$`),
+    run: (vm, m) => {
+      const kept = vm.files.get(word(m, 1));
+      if (kept) vm.files.set(word(m, 2), kept);
+      vm.files.delete(word(m, 1));
+      return ok();
+    },
+  },
+  { pattern: /^\. \/etc\/os-release 2>\/dev\/null && echo "\$ID"$/, run: () => ok('debian\n') },
+  { pattern: /^command -v docker$/, run: () => ok('/usr/bin/docker\n') },
+  {
+    pattern: new RegExp(raw`^\(sha256sum ${WORD} 2>/dev/null \|\| echo -\) \| cut -d' ' -f1`),
+    run: (vm, m) => vm.hashes(m.input),
+  },
+];
