@@ -56,7 +56,7 @@ function months(n: number): string {
   return n === 1 ? '1 month old' : `${n} months old`;
 }
 
-/** Two lines: health and the last probe, then the delegate, the last run and the mute. */
+/** Two lines: health and the last probe, then the delegate, the last run and the mute (also `/gitspaces watch`). */
 export function vmLines({ vm, probe, mutedUntil }: HomeVm, now: number): string {
   const health = HEALTH[probe?.health ?? 'none'];
   const first = [`*${escapeMrkdwn(vm.vm)}*`, `${health.emoji} ${health.word}`];
