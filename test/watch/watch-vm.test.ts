@@ -45,7 +45,7 @@ afterAll(async () => {
 beforeEach(async () => {
   vm.resetDocker();
   const { result } = await vm.run();
-  expect(result.state).toBe('succeeded');
+  expect(result.state, `${result.step}: ${result.error?.code} ${result.error?.message}`).toBe('succeeded');
   slack.messages.splice(0);
   slack.calls.splice(0);
   q = await openQueueHarness({
