@@ -207,6 +207,25 @@ describe('Slack delivery', () => {
     expect(thread.filter((m) => m.replyBroadcast)).toHaveLength(1);
   });
 
+  it('posts the parent within seconds once Redis answers again, however often its reads failed meanwhile', async () => {
+    // The app's connection fails at once while Redis is away; each failed read is a failed attempt of the job.
+    let failures = 6;
+    const runs = {
+      ...q.runs,
+      async get(runId: string) {
+        if (failures-- > 0) throw new Error('Redis is unavailable');
+        return q.runs.get(runId);
+      },
+    };
+    const d = createProcessDelivery(q.config, { redis: q.redis, runs });
+    deliveries.push(d);
+    const run = await startRun('vm-8');
+    await d.sync(run.id, 'post');
+    // Six failures in a row cost seconds, not the minute of a doubling wait.
+    await slack.waitFor('the parent', () => slack.channelMessages('C0RUNS')[0], 30_000);
+    expect(failures).toBeLessThan(0);
+  });
+
   it('says once in the thread that a run is trying again after a failed attempt', async () => {
     const d = delivery();
     const run = await startRun('vm-8');

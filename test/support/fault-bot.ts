@@ -4,15 +4,21 @@
  * test can SIGKILL) with Slack reporters writing to the fake Web API, and every log line kept in memory or
  * in files. Helpers read what a person in Slack would see.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { Queue } from 'bullmq';
 import { type RunningWorker, startWorker, type WorkerTimings } from '../../jobs/setup-worker.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import type { RunRecord } from '../../src/queue/types.js';
 import { STEP_IDS } from '../../src/setup/step-ids.js';
-import { createProcessDelivery, type ProcessDelivery } from '../../src/slack/delivery/slack-delivery.js';
+import {
+  createProcessDelivery,
+  type ProcessDelivery,
+  SLACK_QUEUE,
+} from '../../src/slack/delivery/slack-delivery.js';
 import type { FakeMessage } from './fake-slack.js';
 import { type Fleet, fleetAdapters, fleetEnv, fleetSettings, tenthClock } from './fault-fleet.js';
 import { type FaultWorkerProcess, spawnFaultWorker } from './fault-worker-process.js';
@@ -277,26 +283,47 @@ export class FaultBot {
       // A summary a dead worker was sending waits for its Slack job's lock to lapse and, when Slack may have
       // taken it already, for the grace after a restart; plus a loaded machine's pace.
       120_000,
-    ).catch((error: unknown) => {
-      const parent = this.parent(run);
-      throw new Error(
-        `${String(error)}: record ${run.state} (parent ${run.messageTs ?? 'none'}), parent shows "${parent?.text ?? 'nothing'}", thread: ${this.thread(
-          run,
-        )
-          .map((m) => m.text.slice(0, 60))
-          .join(' | ')}; parent edits: ${this.slack.calls
-          .filter((c) => c.args.ts === run.messageTs)
-          .map((c) => `${c.status}${c.error ? `:${c.error}` : ''}:${String(c.args.text).slice(-20)}`)
-          .join(
-            ', ',
-          )}; audit: ${run.audit.map((a) => `${a.event}:${a.step ?? ''}`).join(' ')}; log: ${this.logs()
-          .split('\n')
-          .filter((line) => line.includes(run.id) && /Slack|slack/.test(line))
-          .slice(-8)
-          .join('\n')}`,
-      );
+    ).catch(async (error: unknown) => {
+      throw new Error(`${String(error)}: ${await this.deliveryReport(run)}`);
     });
     return run;
+  }
+
+  /** What Slack shows of a run, where its delivery jobs stand and what was logged about it: a failure's post-mortem. */
+  private async deliveryReport(run: RunRecord): Promise<string> {
+    const parent = this.parent(run);
+    const redis = this.h.queue.redis;
+    const prefix = this.h.queue.prefix;
+    const slackQueue = new Queue(SLACK_QUEUE, { connection: redis, prefix });
+    const jobs = await Promise.all(
+      (['post', 'edit'] as const).map(async (kind) => {
+        const id = await redis.get(`${prefix}:slack:de:${kind}-${run.id}`).catch(() => null);
+        const job = id === null ? {} : await redis.hgetall(`${prefix}:slack:${id}`).catch(() => ({}));
+        const state = id === null ? 'none' : await slackQueue.getJobState(id).catch(() => '?');
+        const { atm, ats, stc, failedReason, delay, data } = job as Record<string, string | undefined>;
+        return `${kind} ${id ?? '-'}: ${JSON.stringify({ state, atm, ats, stc, delay, failedReason, data })}`;
+      }),
+    );
+    await slackQueue.close().catch(() => undefined);
+    const sender = await redis.hgetall(`${prefix}:slack:run:${run.id}`).catch(() => ({}));
+    const sent = this.slack.calls.filter(
+      (c) => c.args.channel === run.channel && String(c.args.text).includes(run.target.vm),
+    );
+    return [
+      `record ${run.state} (parent ${run.messageTs ?? 'none'}), parent shows "${parent?.text ?? 'nothing'}"`,
+      `thread: ${this.thread(run)
+        .map((m) => m.text.slice(0, 60))
+        .join(' | ')}`,
+      `calls naming the VM: ${sent.map((c) => `${c.method} ${c.status}${c.error ? `:${c.error}` : ''} ${String(c.args.text).slice(0, 40)}`).join(', ')}`,
+      `audit: ${run.audit.map((a) => `${a.event}:${a.step ?? ''}`).join(' ')}`,
+      `Slack jobs: ${jobs.join('; ')}`,
+      `sender state: ${JSON.stringify(Object.fromEntries(Object.entries(sender).filter(([k]) => k !== 'approval')))}`,
+      `log:\n${this.logs()
+        .split('\n')
+        .filter((line) => line.includes(run.id))
+        .slice(-15)
+        .join('\n')}`,
+    ].join('\n');
   }
 
   parent(run: RunRecord): FakeMessage | undefined {
@@ -366,7 +393,11 @@ export class FaultBot {
       }
     }
     await this.h?.close();
-    rmSync(this.dir, { recursive: true, force: true });
+    // KEEP_TEST_LOGS=1 leaves the worker processes' logs behind for a failure's post-mortem.
+    if (process.env.KEEP_TEST_LOGS === '1') {
+      writeFileSync(join(this.dir, 'app.txt'), this.log.text());
+      console.log(`logs kept in ${this.dir}`);
+    } else rmSync(this.dir, { recursive: true, force: true });
   }
 }
 

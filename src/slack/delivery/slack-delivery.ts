@@ -64,6 +64,9 @@ export interface SlackDelivery extends DeliveryRequests {
   close(): Promise<void>;
 }
 
+/** A job that keeps throwing is given up after about five minutes (see the worker's backoffStrategy). */
+const RETRIES = { attempts: 60, backoff: { type: 'capped' } };
+
 /** Writes a process must not lose go on through a Redis blip. */
 const durably = <T>(work: () => Promise<T>) => persisting(work, 60_000);
 
@@ -79,7 +82,7 @@ function startJobWorker(options: SlackDeliveryOptions, connection: Redis, deps: 
     if (next === undefined) return;
     const tries = next === 'backoff' ? (job.data.tries ?? 0) + 1 : 0;
     if (tries !== (job.data.tries ?? 0)) await job.updateData({ ...job.data, tries });
-    if (tries === 1 || tries % 10 === 0)
+    if (tries === 1 || (tries > 0 && tries % 10 === 0))
       log.warn({ runId: job.data.runId, job: job.name, tries }, 'Slack did not answer; trying again');
     const wait = next === 'backoff' ? backoff(tries, 1000, 30_000) : next;
     await job.moveToDelayed(Date.now() + wait, token);
@@ -94,6 +97,9 @@ function startJobWorker(options: SlackDeliveryOptions, connection: Redis, deps: 
     stalledInterval: lockMs,
     // Every job may be taken up again after its process died: the jobs are written to be.
     maxStalledCount: 1000,
+    // A job that threw (mostly Redis away for this process's other connection, which fails fast in the app)
+    // is tried again within seconds, not after BullMQ's exponential wait that grows past minutes.
+    settings: { backoffStrategy: (attemptsMade: number) => backoff(attemptsMade, 250, 5000) },
   });
   worker.on('error', (error) => log.warn({ err: error.message }, 'Slack delivery: Redis unavailable'));
   worker.on('failed', (job, error) =>
@@ -117,8 +123,7 @@ export function createSlackDelivery(options: SlackDeliveryOptions): SlackDeliver
       {
         priority,
         deduplication: { id: `${kind}-${runId}`, keepLastIfActive: true },
-        attempts: 10,
-        backoff: { type: 'exponential', delay: 1000 },
+        ...RETRIES,
         removeOnComplete: true,
         removeOnFail: 100,
       },
@@ -155,8 +160,7 @@ export function createSlackDelivery(options: SlackDeliveryOptions): SlackDeliver
           {
             jobId: `notice-${id}`,
             priority: Priority.news,
-            attempts: 10,
-            backoff: { type: 'exponential', delay: 1000 },
+            ...RETRIES,
             // Kept an hour so that the same notice asked for again (a probe taken up again) is dropped.
             removeOnComplete: { age: 3600 },
             removeOnFail: 100,
