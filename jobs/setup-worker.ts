@@ -10,7 +10,7 @@ import { type RunningWorker, startQueueWorker, type WorkerDeps } from '../src/qu
 import { runSetup } from '../src/setup/engine.js';
 import { type RunSetup, type SetupProcessorContext, setupProcessor } from './setup.js';
 
-export type { RunningWorker, WorkerLog, WorkerTimings } from '../src/queue/worker.js';
+export type { RunningWorker, WorkerTimings } from '../src/queue/worker.js';
 
 export interface SetupWorkerDeps
   extends Omit<WorkerDeps, 'processorFor'>,

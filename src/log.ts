@@ -8,6 +8,22 @@ import type { Redactor } from './setup/redactor.js';
 
 export type { Logger } from 'pino';
 
+/**
+ * The logging the bot's parts need: pino's call shape (`log.warn({fields}, 'message')`), so a pino logger can
+ * be passed straight in. Log lines carry ids and states, never message text from users or secrets.
+ */
+export interface Log {
+  debug(fields: object, message?: string): void;
+  info(fields: object, message?: string): void;
+  warn(fields: object, message?: string): void;
+  error(fields: object, message?: string): void;
+  /** pino's: whether a line of `level` would be written at all. */
+  isLevelEnabled?(level: string): boolean;
+}
+
+const noop = () => undefined;
+export const silentLog: Log = { debug: noop, info: noop, warn: noop, error: noop };
+
 export interface CreateLoggerOptions {
   /** @defaultValue 'info' */
   level?: string;

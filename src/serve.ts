@@ -168,15 +168,14 @@ async function startWorkers(
       observedReporter(delivery.reporterFor(run), { runId: run.id, vm: run.target.vm }, log, metrics),
     log,
     closeTimeoutMs: WORKER_CLOSE_MS,
-    succeeded: startWatching(watchStore, schedule),
+    succeeded: startWatching(watchStore, schedule, log),
   });
   closers.front.push(() => worker.close());
   const watch = await startWatchWorker({
     store: watchStore,
     redis: service.redis,
-    workerConnection: createWorkerConnection(config, {
-      onError: (e) => log.debug({ err: e.message }, 'watch: Redis'),
-    }),
+    workerConnection: () =>
+      createWorkerConnection(config, { onError: (e) => log.debug({ err: e.message }, 'watch: Redis') }),
     prefix: config.queuePrefix,
     network: config.dockerNetwork,
     intervalMs: config.watchIntervalMs,

@@ -66,7 +66,7 @@ export async function watchRound(world: WatchWorld): Promise<RoundResult> {
   const worker = await startWatchWorker({
     store,
     redis,
-    workerConnection: createWorkerConnection(config),
+    workerConnection: () => createWorkerConnection(config),
     prefix: config.queuePrefix,
     network: config.dockerNetwork,
     intervalMs: config.watchIntervalMs,
@@ -81,7 +81,7 @@ export async function watchRound(world: WatchWorld): Promise<RoundResult> {
       },
       noticed: (kind) => count(result.notices, kind),
     },
-    log: { info: () => undefined, warn, error: warn },
+    log: { debug: () => undefined, info: () => undefined, warn, error: warn },
   });
   const due = new Queue(WATCH_QUEUE, { connection: redis, prefix: config.queuePrefix });
   await due.promoteJobs();

@@ -8,18 +8,12 @@
 import { DelayedError, type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
+import { type Log, silentLog } from '../log.js';
 import { type JobLockWatch, watchJobLock } from './job-lock-watch.js';
 import { createWorkerConnection } from './redis.js';
 import { SETUP_QUEUE } from './run-keys.js';
 import type { RunOutcome } from './setup-queue.js';
 import type { SetupJobData } from './types.js';
-
-/** pino's call shape, so a pino logger can be passed straight in. */
-export interface WorkerLog {
-  info(fields: object, message?: string): void;
-  warn(fields: object, message?: string): void;
-  error(fields: object, message?: string): void;
-}
 
 export interface WorkerTimings {
   /** How long a job's lock lasts without renewal. @defaultValue 30 s */
@@ -43,7 +37,7 @@ export type SetupJobProcessor = (
 export interface WorkerDeps {
   /** The processor (jobs/), given the worker's own Redis connection for the run records it keeps. */
   processorFor(connection: Redis): SetupJobProcessor;
-  log?: WorkerLog;
+  log?: Log;
   timings?: WorkerTimings;
   /** How long `close` lets active steps finish before leaving them to another worker. @defaultValue 25 s */
   closeTimeoutMs?: number;
@@ -66,10 +60,8 @@ const HAND_BACK_MS = 3000;
 const settlesWithin = (work: Promise<unknown>, ms: number): Promise<boolean> =>
   Promise.race([work.then(() => true), new Promise<false>((ok) => setTimeout(() => ok(false), ms).unref())]);
 
-const silent: WorkerLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
-
 export async function startQueueWorker(config: Config, deps: WorkerDeps): Promise<RunningWorker> {
-  const log = deps.log ?? silent;
+  const log = deps.log ?? silentLog;
   const connection = createWorkerConnection(config, {
     onError: (error) => log.warn({ err: error.message }, 'Redis connection error; reconnecting'),
   });

@@ -3,6 +3,7 @@
  * composition root passes in.
  */
 import type { Config } from '../config.js';
+import type { Log } from '../log.js';
 import type { RunService } from '../queue/run-service.js';
 import type { RunTarget } from '../queue/types.js';
 import type { ContainerLogs, LogsRequest } from '../setup/container-logs.js';
@@ -12,7 +13,6 @@ import type { WatchStore } from '../watch/watch-store.js';
 import type { AccessPolicy } from './access/access-policy.js';
 import type { SlackCalls } from './delivery/slack-calls.js';
 import type { SlackDelivery } from './delivery/slack-delivery.js';
-import type { Log } from './log.js';
 
 /** Connects to the VM and reads what is live there (`/gitspaces status <vm>`). */
 export type ProbeVm = (target: RunTarget) => Promise<VmStatus>;

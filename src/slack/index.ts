@@ -4,4 +4,3 @@ export { createApp, type SlackApp, type SlackAppDeps, startApp } from './create-
 export { createRunReporter } from './delivery/run-reporter.js';
 export { createSlackCalls } from './delivery/slack-calls.js';
 export { createSlackDelivery, type SlackDelivery } from './delivery/slack-delivery.js';
-export { type Log, silentLog } from './log.js';

@@ -1,20 +1,8 @@
-/**
- * The logging the Slack side needs: pino's call shape (`log.warn({fields}, 'message')`), so a pino logger
- * can be passed straight in. Log lines carry ids and states, never message text from users or secrets.
- */
+/** Bolt's logger over the bot's own (src/log.ts). */
 import type { Logger as BoltLogger, LogLevel } from '@slack/bolt';
-
-export interface Log {
-  debug(fields: object, message?: string): void;
-  info(fields: object, message?: string): void;
-  warn(fields: object, message?: string): void;
-  error(fields: object, message?: string): void;
-  /** pino's: whether a line of `level` would be written at all. */
-  isLevelEnabled?(level: string): boolean;
-}
+import type { Log } from '../log.js';
 
 const noop = () => undefined;
-export const silentLog: Log = { debug: noop, info: noop, warn: noop, error: noop };
 
 /**
  * Bolt logs free-form arguments; this keeps them as one `msg` field of a structured line. Bolt and its Web

@@ -4,9 +4,9 @@
  */
 import type { RespondArguments, RespondFn } from '@slack/bolt';
 import { isGitspacesError } from '../errors.js';
+import type { Log } from '../log.js';
 import type { SlackMessage } from './blocks/run-message.js';
 import { noticeMessage } from './blocks/usage-message.js';
-import type { Log } from './log.js';
 
 export const QUEUE_UNAVAILABLE = ':warning: The bot’s queue is unavailable, try again shortly.';
 

@@ -5,19 +5,19 @@
  */
 import { type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { WorkerLog } from '../queue/worker.js';
+import type { Log } from '../log.js';
 import { type ProbeDeps, probeWatched } from './probe-job.js';
 import { createWatchSchedule, type ProbeJobData, WATCH_QUEUE } from './watch-queue.js';
 
 export interface WatchWorkerOptions extends Omit<ProbeDeps, 'redis'> {
   /** For commands (the run service's). */
   redis: Redis;
-  /** A connection of its own for the BullMQ worker, which blocks on it. */
-  workerConnection: Redis;
+  /** A connection of its own for the BullMQ worker, which blocks on it (none is made with the watch off). */
+  workerConnection: () => Redis;
   intervalMs: number;
   /** @defaultValue 50 */
   concurrency?: number;
-  log: WorkerLog;
+  log: Log;
 }
 
 export interface RunningWatch {
@@ -28,17 +28,15 @@ export async function startWatchWorker(options: WatchWorkerOptions): Promise<Run
   const schedule = createWatchSchedule(options.redis, options.prefix, options.intervalMs);
   await schedule.reconcile(await options.store.names());
   await schedule.close();
-  if (options.intervalMs <= 0) {
-    options.workerConnection.disconnect();
-    return { close: async () => undefined };
-  }
+  if (options.intervalMs <= 0) return { close: async () => undefined };
   const process = async (job: Job<ProbeJobData>) => {
     // Job ids of a scheduler hold ':'; the notice ids made from them must not.
     const probeId = `${job.data.vm}-${String(job.id).replace(/[^A-Za-z0-9_-]/g, '-')}`;
     return probeWatched(options, job.data.vm, probeId);
   };
+  const connection = options.workerConnection();
   const worker = new Worker<ProbeJobData>(WATCH_QUEUE, process, {
-    connection: options.workerConnection,
+    connection,
     prefix: options.prefix,
     concurrency: options.concurrency ?? 50,
     // A probe takes seconds; a dead worker's probe is taken up again soon (it is safe to run twice).
@@ -53,7 +51,7 @@ export async function startWatchWorker(options: WatchWorkerOptions): Promise<Run
   return {
     async close() {
       await worker.close();
-      options.workerConnection.disconnect();
+      connection.disconnect();
     },
   };
 }

@@ -4,6 +4,7 @@
  * request and the closing summary exactly once, and Slack's limits and failures costing time, never a message.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { silentLog } from '../../src/log.js';
 import { runRecordReporter } from '../../src/queue/run-record-reporter.js';
 import { finalStateOf } from '../../src/queue/run-states.js';
 import type { RunRecord } from '../../src/queue/types.js';
@@ -17,7 +18,6 @@ import {
   type ProcessDelivery,
   type SlackDelivery,
 } from '../../src/slack/delivery/slack-delivery.js';
-import { silentLog } from '../../src/slack/log.js';
 import { type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
 import { openQueueHarness, type QueueHarness } from '../support/queue-harness.js';
 

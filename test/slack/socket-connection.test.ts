@@ -4,7 +4,8 @@
  * was connected or waiting to retry.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { boltLogger, silentLog } from '../../src/slack/log.js';
+import { silentLog } from '../../src/log.js';
+import { boltLogger } from '../../src/slack/log.js';
 import { createSocketConnection, type SocketConnection } from '../../src/slack/socket/socket-connection.js';
 import { type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
 import { type FakeSocketMode, startFakeSocketMode } from '../support/fake-socket-mode.js';

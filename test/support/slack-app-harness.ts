@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../../src/config.js';
+import { silentLog } from '../../src/log.js';
 import { createApp, type SlackApp, type SlackAppDeps } from '../../src/slack/create-app.js';
-import { silentLog } from '../../src/slack/log.js';
 import { type FakeSlack, startFakeSlack } from './fake-slack.js';
 import { openQueueHarness, type QueueHarness } from './queue-harness.js';
 import {

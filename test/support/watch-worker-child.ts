@@ -3,6 +3,7 @@
  * needs (no secret values) from GSB_QUEUE_CHILD and prints `ready` once it takes probe jobs. Notices are not
  * sent anywhere: the test reads the probes' results from the watch records.
  */
+import { silentLog } from '../../src/log.js';
 import { connectRedis, createProducerConnection, createWorkerConnection } from '../../src/queue/redis.js';
 import type { RunRecord, RunTarget } from '../../src/queue/types.js';
 import { watchLookWith } from '../../src/vm-actions.js';
@@ -26,13 +27,13 @@ const settings = (target: RunTarget) =>
 await startWatchWorker({
   store: createWatchStore(redis, spec.prefix),
   redis,
-  workerConnection: createWorkerConnection(config, { onError: () => undefined }),
+  workerConnection: () => createWorkerConnection(config, { onError: () => undefined }),
   prefix: spec.prefix,
   network: 'harness',
   intervalMs: spec.intervalMs,
   look: watchLookWith(config, { adapters: testVmAdapters(spec.info), settings }),
   notify: async () => undefined,
   now: Date.now,
-  log: { info() {}, warn() {}, error() {} },
+  log: silentLog,
 });
 process.stdout.write('ready\n');

@@ -2,7 +2,9 @@
  * The watch against the test VM (real sshd as a non-root sudo user, the Docker stand-in): probes read what is
  * live and tell the VM's channel, through the `slack` queue and the fake Web API, only what changed.
  */
+
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { silentLog } from '../../src/log.js';
 import { createWorkerConnection } from '../../src/queue/redis.js';
 import type { RunRecord, RunTarget } from '../../src/queue/types.js';
 import { watchNoticeMessage } from '../../src/slack/blocks/watch-notice.js';
@@ -188,9 +190,9 @@ describe('keeping watch over a VM', () => {
       workers.push(
         await startWatchWorker({
           ...timed,
-          workerConnection: createWorkerConnection(q.config, { onError: () => undefined }),
+          workerConnection: () => createWorkerConnection(q.config, { onError: () => undefined }),
           intervalMs,
-          log: { info() {}, warn() {}, error() {} },
+          log: silentLog,
         }),
       );
     const before = logins();
@@ -238,9 +240,9 @@ describe('keeping watch over a VM', () => {
     expect((await store.get('vm-1'))?.probe).toBeUndefined();
     const worker = await startWatchWorker({
       ...probeDeps(),
-      workerConnection: createWorkerConnection(q.config, { onError: () => undefined }),
+      workerConnection: () => createWorkerConnection(q.config, { onError: () => undefined }),
       intervalMs,
-      log: { info() {}, warn() {}, error() {} },
+      log: silentLog,
     });
     try {
       const probed = await until(

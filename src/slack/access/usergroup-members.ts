@@ -4,8 +4,9 @@
  * members are used; with none known, nobody is a member (access is refused, never granted, on doubt).
  * https://docs.slack.dev/reference/methods/usergroups.users.list
  */
+
+import type { Log } from '../../log.js';
 import type { SlackCalls } from '../delivery/slack-calls.js';
-import type { Log } from '../log.js';
 
 export interface UsergroupMembers {
   has(group: string, user: string): Promise<boolean>;

@@ -5,13 +5,14 @@
  * send time, so an edit that waited sends the latest state. Each returns when nothing is left (undefined),
  * or how long to wait for Slack's limit, or 'backoff' when Slack did not answer.
  */
+
+import type { Log } from '../../log.js';
 import type { AttachedMessages, RunRecord } from '../../queue/types.js';
 import { persisting } from '../../retry.js';
 import type { ApprovalOutcome } from '../blocks/approval-message.js';
 import { closedApprovalBlocks, closedApprovalSummary } from '../blocks/approval-message.js';
 import { messageDigest, runMessage, type SlackMessage } from '../blocks/run-message.js';
 import { runViewFromRecord } from '../blocks/run-view.js';
-import type { Log } from '../log.js';
 import { type CallResult, classify, type SlackCalls } from './slack-calls.js';
 import type { Slots } from './slots.js';
 import type { SenderState, ThreadOutbox } from './thread-outbox.js';

@@ -4,11 +4,12 @@
  * parent, or a thread reply. Progress edits are asked for and forgotten (a later one supersedes them);
  * replies, the approval request and the end of a run are in Redis before it returns.
  */
+
+import type { Log } from '../../log.js';
 import type { RunRecord } from '../../queue/types.js';
 import type { Reporter } from '../../setup/ports.js';
 import { approvalRequestMessage } from '../blocks/approval-message.js';
 import { retryingReply, runSummaryReply, stepFailedReply } from '../blocks/thread-replies.js';
-import type { Log } from '../log.js';
 import type { Reply, SenderState } from './thread-outbox.js';
 
 /** BullMQ priorities (1 goes first): parents, approval requests and decisions; failures and final states; progress. */

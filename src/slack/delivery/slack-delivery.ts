@@ -9,13 +9,13 @@
  */
 import { DelayedError, type Job, Queue, Worker } from 'bullmq';
 import type { Config } from '../../config.js';
+import { type Log, silentLog } from '../../log.js';
 import { createWorkerConnection, type Redis } from '../../queue/redis.js';
 import type { RunRecord } from '../../queue/types.js';
 import { backoff, persisting } from '../../retry.js';
 import type { Reporter } from '../../setup/ports.js';
 import { withTimeout } from '../../timeout.js';
 import type { SlackMessage } from '../blocks/run-message.js';
-import { type Log, silentLog } from '../log.js';
 import { type DeliveryDeps, editRun, type Next, postNotice, postRun, type RunAccess } from './deliver-run.js';
 import { createRunReporter, type DeliveryRequests, Priority } from './run-reporter.js';
 import { createSlackCalls, type SlackCallObserver, type SlackCalls } from './slack-calls.js';

@@ -4,8 +4,9 @@
  * probe, the pause doubling while it keeps failing. A token Slack refused and a Slack that cannot be reached
  * are told apart: only the first is the token's fault. https://docs.slack.dev/reference/methods/auth.test
  */
+
+import type { Log } from '../../log.js';
 import { type SlackCalls, SlackRefusedError, SlackUnavailableError } from '../delivery/slack-calls.js';
-import type { Log } from '../log.js';
 import { TOKEN_ERRORS } from '../token-errors.js';
 
 export interface SlackIdentity {

@@ -8,7 +8,7 @@
  */
 import { type Logger, SocketModeReceiver } from '@slack/bolt';
 import type { GitspacesError } from '../../errors.js';
-import type { Log } from '../log.js';
+import type { Log } from '../../log.js';
 import { networkReason, refusedAppToken } from './refused-token.js';
 
 export interface SocketConnectionOptions {
