@@ -1,3 +1,4 @@
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { GitspacesError } from '../errors.js';
 
 export interface TargetArgs {
@@ -13,15 +14,50 @@ export interface TargetArgs {
   runner?: string | undefined;
 }
 
-export const VALUE_FLAGS = new Set([
-  '--host',
-  '--port',
-  '--user',
-  '--known-hosts',
-  '--name',
-  '--delegate',
-  '--runner',
-]);
+/** The options that name a VM to work on (and an upgrade's images), as node:util's parseArgs reads them. */
+export const TARGET_OPTIONS_SPEC = {
+  host: { type: 'string' },
+  port: { type: 'string' },
+  user: { type: 'string' },
+  'known-hosts': { type: 'string' },
+  name: { type: 'string' },
+  delegate: { type: 'string' },
+  runner: { type: 'string' },
+  yes: { type: 'boolean', short: 'y' },
+} as const;
+
+type OptionsSpec = NonNullable<ParseArgsConfig['options']>;
+
+/** parseArgs's error, said as this CLI says it. */
+function parseArgsMessage(error: unknown): string {
+  const { code, message } = error as { code?: string; message: string };
+  const flag = /'(?:-\w, )?(--?[\w-]+)/.exec(message)?.[1] ?? '';
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `Unknown option ${flag}.`;
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE')
+    return message.includes('does not take an argument')
+      ? `${flag} takes no value.`
+      : `${flag} needs a value.`;
+  return message;
+}
+
+/** A command's options and words (node:util's parseArgs); a bad option is a usage error that says which. */
+export function readArgs<O extends OptionsSpec>(
+  argv: readonly string[],
+  options: O,
+  usage: (message: string) => GitspacesError,
+) {
+  let parsed: ReturnType<
+    typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>
+  >;
+  try {
+    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw usage(parseArgsMessage(error));
+  }
+  for (const [name, value] of Object.entries(parsed.values))
+    if (value === '') throw usage(`--${name} needs a value.`);
+  return parsed;
+}
 
 export const USAGE = `Usage: gitspaces-bot <command> [options]
 
@@ -106,52 +142,35 @@ function usage(message: string): GitspacesError {
   return new GitspacesError('USAGE', `${message}\n\n${USAGE}`);
 }
 
-/** Parses `setup`/`plan`/`status` arguments: one VM, or `--host` with its options. */
-export function parseTargetArgs(argv: string[]): TargetArgs {
-  const out: TargetArgs = {
-    vm: undefined,
-    host: undefined,
-    port: undefined,
-    user: undefined,
-    knownHosts: undefined,
-    name: undefined,
-    yes: false,
+type TargetValues = { [K in keyof typeof TARGET_OPTIONS_SPEC]?: K extends 'yes' ? boolean : string };
+
+/** A target from parsed options and the words left: one VM, or `--host` with its options. */
+export function targetFrom(values: TargetValues, words: readonly string[]): TargetArgs {
+  const [vm, other] = words;
+  if (other !== undefined) throw usage(`One VM at a time in the terminal (got ${vm} and ${other}).`);
+  const { host, port } = values;
+  if (vm !== undefined && host !== undefined) throw usage('Give a VM name or --host, not both.');
+  if (vm === undefined && host === undefined) throw usage('Which VM? Give its name or --host <address>.');
+  if (host !== undefined && !/^[A-Za-z0-9.:\-[\]]+$/.test(host))
+    throw usage(`--host ${host} is not a host name or address.`);
+  const portNumber = port === undefined ? undefined : Number(port);
+  if (portNumber !== undefined && (!Number.isInteger(portNumber) || portNumber < 1 || portNumber > 65535))
+    throw usage(`--port ${port} is not a port number.`);
+  return {
+    vm,
+    host,
+    port: portNumber,
+    user: values.user,
+    knownHosts: values['known-hosts'],
+    name: values.name,
+    yes: values.yes ?? false,
+    ...(values.delegate === undefined ? {} : { delegate: values.delegate }),
+    ...(values.runner === undefined ? {} : { runner: values.runner }),
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    const [flag, inline] =
-      arg.startsWith('--') && arg.includes('=')
-        ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
-        : [arg, undefined];
-    if (flag === '--yes' || flag === '-y') {
-      out.yes = true;
-    } else if (VALUE_FLAGS.has(flag)) {
-      const value = inline ?? argv[++i];
-      if (value === undefined || value === '') throw usage(`${flag} needs a value.`);
-      if (flag === '--host') out.host = value;
-      if (flag === '--user') out.user = value;
-      if (flag === '--known-hosts') out.knownHosts = value;
-      if (flag === '--name') out.name = value;
-      if (flag === '--delegate') out.delegate = value;
-      if (flag === '--runner') out.runner = value;
-      if (flag === '--port') {
-        const port = Number(value);
-        if (!Number.isInteger(port) || port < 1 || port > 65535)
-          throw usage(`--port ${value} is not a port number.`);
-        out.port = port;
-      }
-    } else if (flag.startsWith('-')) {
-      throw usage(`Unknown option ${flag}.`);
-    } else if (out.vm === undefined) {
-      out.vm = arg;
-    } else {
-      throw usage(`One VM at a time in the terminal (got ${out.vm} and ${arg}).`);
-    }
-  }
-  if (out.vm !== undefined && out.host !== undefined) throw usage('Give a VM name or --host, not both.');
-  if (out.vm === undefined && out.host === undefined)
-    throw usage('Which VM? Give its name or --host <address>.');
-  if (out.host !== undefined && !/^[A-Za-z0-9.:\-[\]]+$/.test(out.host))
-    throw usage(`--host ${out.host} is not a host name or address.`);
-  return out;
+}
+
+/** Parses `setup`/`plan`/`status`/`upgrade` arguments: one VM, or `--host` with its options. */
+export function parseTargetArgs(argv: readonly string[]): TargetArgs {
+  const { values, positionals } = readArgs(argv, TARGET_OPTIONS_SPEC, usage);
+  return targetFrom(values, positionals);
 }

@@ -1,6 +1,7 @@
 import { parseDuration } from '../duration.js';
 import { GitspacesError } from '../errors.js';
 import { isVmName } from '../setup/vm-ref.js';
+import { readArgs } from './args.js';
 
 export type AuditFormat = 'table' | 'jsonl';
 
@@ -49,33 +50,20 @@ function format(text: string): AuditFormat {
   throw usage(`--format ${text} is not a format: use --format table or --format jsonl.`);
 }
 
-const FLAGS: Record<string, (value: string, out: AuditArgs) => void> = {
-  '--since': (value, out) => {
-    out.sinceMs = since(value);
-  },
-  '--vm': (value, out) => {
-    out.vm = vm(value);
-  },
-  '--format': (value, out) => {
-    out.format = format(value);
-  },
-};
+const AUDIT_OPTIONS_SPEC = {
+  since: { type: 'string' },
+  vm: { type: 'string' },
+  format: { type: 'string' },
+} as const;
 
 /** `--flag value` or `--flag=value`; anything else is refused with what to type instead. */
 export function parseAuditArgs(argv: readonly string[]): AuditArgs {
-  const out: AuditArgs = { sinceMs: since(DEFAULT_SINCE), vm: undefined, format: 'table' };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const flag = eq === -1 ? arg : arg.slice(0, eq);
-    const set = FLAGS[flag];
-    if (set === undefined)
-      throw usage(
-        flag.startsWith('-') ? `Unknown option ${flag}.` : `Unexpected "${arg}": give the VM as --vm ${arg}.`,
-      );
-    const value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
-    if (value === undefined || value === '') throw usage(`${flag} needs a value.`);
-    set(value, out);
-  }
-  return out;
+  const { values, positionals } = readArgs(argv, AUDIT_OPTIONS_SPEC, usage);
+  const [word] = positionals;
+  if (word !== undefined) throw usage(`Unexpected "${word}": give the VM as --vm ${word}.`);
+  return {
+    sinceMs: since(values.since ?? DEFAULT_SINCE),
+    vm: values.vm === undefined ? undefined : vm(values.vm),
+    format: values.format === undefined ? 'table' : format(values.format),
+  };
 }

@@ -36,6 +36,7 @@ const target = () => [
   'vm-cli',
 ];
 
+// Waits its turn for port 3000, which a test file holds as long as it runs (test/support/runner-port.ts).
 beforeAll(async () => {
   sshd = await startSshd();
   port3000 = await holdRunnerPort();
@@ -51,7 +52,7 @@ beforeAll(async () => {
     DELEGATE_HEALTH_TIMEOUT: '60s',
     HOME: mkdtempSync(join(tmpdir(), 'gsb-home-')),
   };
-});
+}, 420_000);
 afterAll(async () => {
   await port3000?.release();
   await sshd?.stop();

@@ -42,6 +42,7 @@ const target = () => [
 const delegates = () =>
   Object.values(sshd.dockerState().containers ?? {}).filter((c) => c.name.startsWith('vm-up-delegate'));
 
+// Waits its turn for port 3000, which a test file holds as long as it runs (test/support/runner-port.ts).
 beforeAll(async () => {
   sshd = await startSshd();
   port3000 = await holdRunnerPort();
@@ -57,7 +58,7 @@ beforeAll(async () => {
     DELEGATE_STOP_TIMEOUT: '20s',
     HOME: mkdtempSync(join(tmpdir(), 'gsb-home-')),
   };
-});
+}, 420_000);
 afterAll(async () => {
   await port3000?.release();
   await sshd?.stop();

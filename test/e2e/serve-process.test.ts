@@ -102,7 +102,7 @@ beforeAll(async () => {
     60_000,
   );
   url = `http://127.0.0.1:${port}`;
-}, 90_000);
+}, 420_000);
 
 afterAll(async () => {
   if (bot && bot.exitCode === null) bot.kill('SIGKILL');
