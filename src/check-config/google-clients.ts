@@ -5,7 +5,8 @@
  */
 // Loaded with the command, before any check's clock starts: parsing Google's packages blocks the event loop
 // for seconds, which, done lazily during the checks, would run every other check (Redis, Slack) out of time.
-import '@google-cloud/compute';
+import '@google-cloud/compute/build/src/v1/instances_client.js';
+import '@google-cloud/compute/build/src/v1/projects_client.js';
 import '@google-cloud/secret-manager';
 import 'google-auth-library';
 import type { Config } from '../config.js';

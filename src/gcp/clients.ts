@@ -84,12 +84,17 @@ export interface GoogleApi extends Closable {
 /**
  * A new Compute client (instances and projects) at `url`, or Google's with ADC. Building it is seconds of
  * synchronous work (Compute's descriptors); credentials are looked up on `ready()` or the first call.
+ * The two clients are loaded from their own modules: the package's index loads every client of three API
+ * versions and a 30 MB module of static protos, about 70 MB more in every worker (docs/performance.md, 6a).
  */
 export async function createComputeApi(
   url: string | undefined,
   deadlineMs: number,
 ): Promise<InstancesApi & GoogleApi> {
-  const { InstancesClient, ProjectsClient } = await import('@google-cloud/compute');
+  const [{ InstancesClient }, { ProjectsClient }] = await Promise.all([
+    import('@google-cloud/compute/build/src/v1/instances_client.js'),
+    import('@google-cloud/compute/build/src/v1/projects_client.js'),
+  ]);
   const options = await clientOptions(url, deadlineMs);
   const instances = new InstancesClient(options);
   const projects = new ProjectsClient(options);

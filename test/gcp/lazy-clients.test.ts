@@ -60,6 +60,13 @@ describe('Google clients', () => {
     expect(googlePackages(result.after)).toEqual(
       expect.arrayContaining(['@google-cloud/compute', '@google-cloud/secret-manager', 'google-gax']),
     );
+    // Only the two Compute clients used, not every client of three API versions nor the static protos module.
+    expect(result.compute).toEqual(
+      expect.arrayContaining(['build/src/v1/instances_client.js', 'build/src/v1/projects_client.js']),
+    );
+    expect(
+      (result.compute as string[]).filter((f) => /index\.js$|protos\.js$|v1beta|v1small/.test(f)),
+    ).toEqual([]);
     // Both over REST (gax's "fallback" mode), not gRPC.
     expect(google.requests.map((r) => r.apiClient?.split(' ')[0])).toEqual([
       expect.stringMatching(/^gax\/.*-fallback$/),

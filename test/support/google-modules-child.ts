@@ -9,9 +9,10 @@ import { closeGoogleClients } from '../../src/gcp/clients.js';
 import { createComputeLocator } from '../../src/gcp/compute.js';
 import { createSecretManagerSource } from '../../src/gcp/secrets.js';
 
+const files = () => Object.keys(createRequire(import.meta.url).cache);
 const packages = () => [
   ...new Set(
-    Object.keys(createRequire(import.meta.url).cache)
+    files()
       .map((file) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(file)?.[1])
       .filter((name): name is string => name !== undefined),
   ),
@@ -26,5 +27,5 @@ const vm = await createComputeLocator(config).locate(
 );
 await closeGoogleClients();
 process.stdout.write(
-  `${JSON.stringify({ secret: secret.toString(), address: vm.address, hostKeys: vm.hostKeys.length, before, after: packages() })}\n`,
+  `${JSON.stringify({ secret: secret.toString(), address: vm.address, hostKeys: vm.hostKeys.length, before, after: packages(), compute: files().flatMap((f) => /@google-cloud\/compute\/(.*)$/.exec(f)?.[1] ?? []) })}\n`,
 );
