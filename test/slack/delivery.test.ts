@@ -10,7 +10,7 @@ import { finalStateOf } from '../../src/queue/run-states.js';
 import type { RunRecord } from '../../src/queue/types.js';
 import type { ApprovalRequest, Reporter, RunResult, StepRecord } from '../../src/setup/ports.js';
 import { STEP_IDS, type StepId } from '../../src/setup/step-ids.js';
-import { createRunReporter } from '../../src/slack/delivery/run-reporter.js';
+import { createRunReporter, Priority } from '../../src/slack/delivery/run-reporter.js';
 import { createSlackCalls } from '../../src/slack/delivery/slack-calls.js';
 import {
   createProcessDelivery,
@@ -18,6 +18,7 @@ import {
   type ProcessDelivery,
   type SlackDelivery,
 } from '../../src/slack/delivery/slack-delivery.js';
+import { createSlots } from '../../src/slack/delivery/slots.js';
 import { type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
 import { openQueueHarness, type QueueHarness } from '../support/queue-harness.js';
 
@@ -264,6 +265,25 @@ describe('Slack delivery', () => {
     expect(slack.channelMessages('C0RUNS')).toHaveLength(4);
     for (const run of runs) expect((await shown(run.id)).blocks).toContain('`expired`');
     expect(slack.calls.filter((c) => c.status === 429)).toEqual([]);
+  });
+
+  it('posts the parents waiting in a busy channel before the summary of a run that ended', async () => {
+    const d = delivery();
+    const ended = await startRun('vm-a');
+    // Asked for as the app asks for a parent: its job keeps that priority for the replies that follow.
+    await d.sync(ended.id, 'post', Priority.urgent);
+    await slack.waitFor('the first parent', () => slack.channelMessages('C0RUNS')[0]);
+    // Slack limits the channel for a while, as after a 429: everything below waits for it together.
+    await createSlots(q.redis, q.prefix).block('chat.postMessage', 'C0RUNS', 3000);
+    await d.reply(ended.id, { message: { text: 'vm-a is done', blocks: [] }, key: 'summary' }, Priority.news);
+    const waiting = [await startRun('vm-b'), await startRun('vm-c')];
+    for (const run of waiting) await d.sync(run.id, 'post', Priority.urgent);
+    await d.idle();
+    const posts = slack.calls
+      .filter((c) => c.method === 'chat.postMessage' && c.ok)
+      .map((c) => String(c.args.text));
+    expect(posts).toHaveLength(4);
+    expect(posts.at(-1)).toBe('vm-a is done');
   });
 
   it('posts approval requests at once even when every edit of the minute is spent', async () => {

@@ -13,6 +13,7 @@ import type { ApprovalOutcome } from '../blocks/approval-message.js';
 import { closedApprovalBlocks, closedApprovalSummary } from '../blocks/approval-message.js';
 import { messageDigest, runMessage, type SlackMessage } from '../blocks/run-message.js';
 import { runViewFromRecord } from '../blocks/run-view.js';
+import { Priority } from './run-reporter.js';
 import { type CallResult, classify, type SlackCalls } from './slack-calls.js';
 import type { Slots } from './slots.js';
 import type { SenderState, ThreadOutbox } from './thread-outbox.js';
@@ -109,12 +110,12 @@ async function unsettled(d: DeliveryDeps, runId: string, state: SenderState, wha
 async function post(
   d: DeliveryDeps,
   runId: string,
-  what: string,
+  what: { id: string; priority: number },
   args: Record<string, unknown>,
 ): Promise<CallResult | Next | 'refused'> {
-  const wait = await d.slots.post(String(args.channel));
+  const wait = await d.slots.post(String(args.channel), what.priority);
   if (wait > 0) return wait;
-  await d.outbox.note(runId, { sending: `${what}@${Date.now()}` });
+  await d.outbox.note(runId, { sending: `${what.id}@${Date.now()}` });
   const result = await send(d, 'chat.postMessage', args);
   if (!sent(result) && result !== 'refused') await d.outbox.note(runId, { sending: '' });
   return result;
@@ -124,7 +125,8 @@ async function postParent(d: DeliveryDeps, run: RunRecord, state: SenderState): 
   const held = await unsettled(d, run.id, state, 'parent');
   if (held > 0) return held;
   const parent = parentOf(run);
-  const result = await post(d, run.id, 'parent', { channel: run.channel, ...parent.message });
+  const what = { id: 'parent', priority: Priority.urgent };
+  const result = await post(d, run.id, what, { channel: run.channel, ...parent.message });
   if (result === 'refused') {
     await cannotPost(d, run);
     return undefined;
@@ -150,7 +152,8 @@ async function postReply(d: DeliveryDeps, run: RunRecord, state: SenderState): P
   const held = await unsettled(d, run.id, state, reply.id);
   if (held > 0) return held;
   const args = { channel: run.channel, thread_ts: run.messageTs, ...reply.message };
-  const result = await post(d, run.id, reply.id, reply.broadcast ? { ...args, reply_broadcast: true } : args);
+  const what = { id: reply.id, priority: reply.priority ?? Priority.news };
+  const result = await post(d, run.id, what, reply.broadcast ? { ...args, reply_broadcast: true } : args);
   if (!sent(result) && result !== 'refused') return result;
   const approvalTs = sent(result) && reply.key === 'approval' ? String(result.ts) : undefined;
   if (approvalTs !== undefined) await settled(() => d.runs.attachMessage(run.id, { approvalTs }));
@@ -217,7 +220,7 @@ export async function editRun(d: DeliveryDeps, runId: string): Promise<Next> {
  * from being queued twice; a process killed between Slack's answer and the job's end posts it again.
  */
 export async function postNotice(d: DeliveryDeps, channel: string, message: SlackMessage): Promise<Next> {
-  const wait = await d.slots.post(channel);
+  const wait = await d.slots.post(channel, Priority.news);
   if (wait > 0) return wait;
   const result = await send(d, 'chat.postMessage', { channel, ...message, unfurl_links: false });
   return typeof result === 'number' || result === 'backoff' ? result : undefined;

@@ -145,7 +145,7 @@ export function createSlackDelivery(options: SlackDeliveryOptions): SlackDeliver
     sync: (runId, kind, priority) => durably(() => sync(runId, kind, priority)),
     async reply(runId, reply, priority, also) {
       const id = `${Date.now().toString(36)}-${(seq++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-      await durably(() => outbox.push(runId, { ...reply, id }, also));
+      await durably(() => outbox.push(runId, { ...reply, id, priority }, also));
       await durably(() => sync(runId, 'post', priority));
     },
     async closeRequest(runId, clicked) {

@@ -4,14 +4,30 @@
  * workspace's ~50 chat.update a minute (Tier 3). A 429 blocks only the limit it names, for its Retry-After.
  * Each take answers 0 (the slot is this call's) or how many ms to wait before asking again.
  * https://docs.slack.dev/apis/web-api/rate-limits
+ *
+ * A channel's posts go by priority: a post that has to wait leaves its priority beside the channel's slot,
+ * and a free slot goes to a post of that priority or a better one first. Without it, every waiting post
+ * woke at the same moment and the slot went to whichever asked first: in a busy channel the summaries of
+ * finished runs went ahead of other runs' parents and approval requests (docs/performance.md, 5a′).
  */
 import type { Redis } from 'ioredis';
 import { LuaScript } from '../../queue/lua-script.js';
 
-/** KEYS: the channel's spacing key. ARGV: spacing ms. */
+/**
+ * KEYS: the channel's spacing key, the best priority waiting for it. ARGV: spacing ms, this post's priority
+ * (1 goes first), how long a waiting priority holds without being asked again (its post may have died).
+ */
 const TAKE_POST = new LuaScript(`
-if redis.call('SET', KEYS[1], '1', 'PX', tonumber(ARGV[1]), 'NX') then return 0 end
-return math.max(1, redis.call('PTTL', KEYS[1]))
+local priority = tonumber(ARGV[2])
+local waiting = tonumber(redis.call('GET', KEYS[2]) or '99')
+if waiting >= priority and redis.call('SET', KEYS[1], '1', 'PX', tonumber(ARGV[1]), 'NX') then
+  if waiting == priority then redis.call('DEL', KEYS[2]) end
+  return 0
+end
+local wait = redis.call('PTTL', KEYS[1])
+if wait < 1 then wait = 50 end
+if priority <= waiting then redis.call('SET', KEYS[2], priority, 'PX', wait + tonumber(ARGV[3])) end
+return wait
 `);
 
 /**
@@ -38,8 +54,12 @@ return math.max(1, tonumber(oldest[2]) + window - now)
 /** Two edits a minute are kept spare for clock and network jitter; progress edits leave room for the rest. */
 const EDIT_WINDOW_MS = 60_250;
 
+/** How long a better priority keeps a channel's free slot from worse ones after its post last asked. */
+const WAITING_HOLD_MS = 2000;
+
 export interface Slots {
-  post(channel: string): Promise<number>;
+  /** `priority`: 1 (parents, approval requests) before 2 (failures, summaries, notices) before 3. */
+  post(channel: string, priority: number): Promise<number>;
   /** `urgent` edits (decisions, final states) may use the whole budget, progress edits 60% of it. */
   edit(urgent: boolean): Promise<number>;
   /** Slack answered 429 for this method (in this channel, for posts): nobody tries before `ms`. */
@@ -54,11 +74,13 @@ export function createSlots(
   const spacing = options.postSpacingMs ?? 1000;
   const perMinute = options.editsPerMinute ?? 50;
   const postKey = (channel: string) => `${prefix}:slack:pace:post:${channel}`;
+  const waitingKey = (channel: string) => `${prefix}:slack:pace:post:${channel}:waiting`;
   const editKeys = [`${prefix}:slack:pace:edits`, `${prefix}:slack:pace:edits-blocked`];
   let seq = 0;
   return {
-    async post(channel) {
-      return Number(await TAKE_POST.run(redis, [postKey(channel)], [spacing]));
+    async post(channel, priority) {
+      const keys = [postKey(channel), waitingKey(channel)];
+      return Number(await TAKE_POST.run(redis, keys, [spacing, priority, WAITING_HOLD_MS]));
     },
     async edit(urgent) {
       const limit = urgent ? perMinute - 2 : Math.floor(perMinute * 0.6);

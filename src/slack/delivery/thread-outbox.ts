@@ -19,6 +19,8 @@ export interface Reply {
   key?: ReplyKey;
   /** Unique per reply: a reply is taken off the list only by the job that sent it. */
   id: string;
+  /** Its place in the channel's queue of posts (run-reporter.ts's Priority); news when not given. */
+  priority?: number;
 }
 
 export interface SenderState {
