@@ -5,12 +5,20 @@
  * changed script no longer matches, answers `not found` and shows up in the VM's `unknown`.
  */
 import { type ExecOut, ok } from './exec-out.js';
-import type { FakeVm } from './fake-vm.js';
 import { unquote, WORD } from './shell-words.js';
+
+/** What the scripts need of the emulated VM (fake-vm.ts): its files and its commands. */
+export interface ScriptVm {
+  readonly files: Map<string, { data: Buffer; mode: number }>;
+  run(command: string, stdin?: string): ExecOut;
+  capture(command: string): string;
+  removeMatching(prefix: string): ExecOut;
+  hashes(script: string): ExecOut;
+}
 
 interface Script {
   pattern: RegExp;
-  run(vm: FakeVm, m: RegExpExecArray, stdin: string): ExecOut | undefined;
+  run(vm: ScriptVm, m: RegExpExecArray, stdin: string): ExecOut | undefined;
 }
 
 const W = `(${WORD})`;
@@ -20,14 +28,14 @@ const ALSO = raw`\{ (.+); \} >/dev/null 2>&1`;
 const word = (m: RegExpExecArray, i: number) => unquote(m[i] ?? '');
 
 /** Container, network and image of one observe script, three lines. */
-function observeOne(vm: FakeVm, m: RegExpMatchArray): string {
+function observeOne(vm: ScriptVm, m: RegExpMatchArray): string {
   const container = vm.capture(m[1] ?? '');
   const network = container === '' ? '' : vm.capture(m[2] ?? '');
   return `${container}\n${network}\n${vm.capture(m[3] ?? '')}\n`;
 }
 
 /** One observe script per container, then maybe `{ <also>; } >/dev/null 2>&1`; undefined for anything else. */
-function observe(vm: FakeVm, script: string): ExecOut | undefined {
+function observe(vm: ScriptVm, script: string): ExecOut | undefined {
   const parts = [...script.matchAll(new RegExp(OBSERVE, 'g'))];
   const also = new RegExp(`; ${ALSO}$`).exec(script);
   const rest = parts.reduce((text, part) => text.replace(part[0], ''), script.replace(also?.[0] ?? '', ''));
@@ -36,14 +44,14 @@ function observe(vm: FakeVm, script: string): ExecOut | undefined {
   return ok(parts.map((part) => observeOne(vm, part)).join(''));
 }
 
-function placeFile(vm: FakeVm, m: RegExpExecArray, stdin: string): ExecOut {
+function placeFile(vm: ScriptVm, m: RegExpExecArray, stdin: string): ExecOut {
   if (m[2] !== undefined && vm.files.has(word(m, 2)) && !vm.files.has(word(m, 3)))
     vm.files.set(word(m, 3), vm.files.get(word(m, 2)) as { data: Buffer; mode: number });
   vm.files.set(word(m, 4), { data: Buffer.from(stdin, 'base64'), mode: 0o600 });
   return ok();
 }
 
-function runDelegate(vm: FakeVm, m: RegExpExecArray, stdin: string): ExecOut {
+function runDelegate(vm: ScriptVm, m: RegExpExecArray, stdin: string): ExecOut {
   vm.removeMatching(word(m, 1));
   const path = `${word(m, 2).replace(/X+$/, '')}${Math.random().toString(36).slice(2, 10)}`;
   vm.files.set(path, { data: Buffer.from(stdin, 'base64'), mode: 0o600 });
@@ -52,7 +60,7 @@ function runDelegate(vm: FakeVm, m: RegExpExecArray, stdin: string): ExecOut {
   return out;
 }
 
-function delegateHealth(vm: FakeVm, m: RegExpExecArray): ExecOut {
+function delegateHealth(vm: ScriptVm, m: RegExpExecArray): ExecOut {
   if (vm.run(m[1] ?? '').code === 0) return ok('gitspaces-bot: healthy\n');
   const started = vm.run(m[2] ?? '');
   if (started.code !== 0) return { ...started, code: 1 };
@@ -60,7 +68,7 @@ function delegateHealth(vm: FakeVm, m: RegExpExecArray): ExecOut {
   return ok(logs.stdout + logs.stderr);
 }
 
-function dropPrevious(vm: FakeVm, m: RegExpExecArray): ExecOut {
+function dropPrevious(vm: ScriptVm, m: RegExpExecArray): ExecOut {
   if (m[1] !== undefined) vm.run(m[1]);
   const found = vm.run(m[2] ?? '');
   if (found.code !== 0) return ok();
