@@ -25,7 +25,8 @@ export interface VmActionOptions {
 }
 
 const noGate: ApprovalGate = { decide: async () => ({ kind: 'pending' }) };
-const silent: Reporter = {
+/** A reporter that tells nobody: for reads and plans whose result is returned, and for benchmarks. */
+export const silentReporter: Reporter = {
   runStarted() {},
   stepStarted() {},
   stepFinished() {},
@@ -47,7 +48,7 @@ function settingsWith(config: Config, options: VmActionOptions) {
 function readOnly(config: Config, options: VmActionOptions, redactor?: Redactor) {
   return createEngineDeps(config, {
     ...options.adapters,
-    reporter: silent,
+    reporter: silentReporter,
     gate: noGate,
     journal: memoryJournal(),
     ...(redactor ? { redactor } : {}),

@@ -6,17 +6,7 @@ import { createEngineDeps, runInputFor, settingsFor } from '../../src/compose.js
 import type { Config } from '../../src/config.js';
 import { runSetup } from '../../src/setup/engine.js';
 import { memoryJournal } from '../../src/setup/memory-journal.js';
-import type { Reporter } from '../../src/setup/ports.js';
-import { targetOf } from '../../src/vm-actions.js';
-
-const silent: Reporter = {
-  runStarted() {},
-  stepStarted() {},
-  stepFinished() {},
-  stepFailed() {},
-  approvalRequested() {},
-  runFinished() {},
-};
+import { silentReporter, targetOf } from '../../src/vm-actions.js';
 
 /** Runs setup on every VM; resolves with the VMs whose run did not succeed (and why). */
 export async function setUpFleet(
@@ -28,7 +18,7 @@ export async function setUpFleet(
   const queue = [...vms];
   const one = async (vm: string) => {
     const deps = createEngineDeps(config, {
-      reporter: silent,
+      reporter: silentReporter,
       gate: { decide: async () => ({ kind: 'approved', by: 'U0APP', at: Date.now() }) },
       journal: memoryJournal(),
     });

@@ -4,7 +4,6 @@
  * members are used; with none known, nobody is a member (access is refused, never granted, on doubt).
  * https://docs.slack.dev/reference/methods/usergroups.users.list
  */
-
 import type { Log } from '../../log.js';
 import type { SlackCalls } from '../delivery/slack-calls.js';
 

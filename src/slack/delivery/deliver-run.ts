@@ -5,7 +5,6 @@
  * send time, so an edit that waited sends the latest state. Each returns when nothing is left (undefined),
  * or how long to wait for Slack's limit, or 'backoff' when Slack did not answer.
  */
-
 import type { Log } from '../../log.js';
 import type { AttachedMessages, RunRecord } from '../../queue/types.js';
 import { persisting } from '../../retry.js';

@@ -4,7 +4,6 @@
  * parent, or a thread reply. Progress edits are asked for and forgotten (a later one supersedes them);
  * replies, the approval request and the end of a run are in Redis before it returns.
  */
-
 import type { Log } from '../../log.js';
 import type { RunRecord } from '../../queue/types.js';
 import type { Reporter } from '../../setup/ports.js';
