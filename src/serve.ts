@@ -10,7 +10,7 @@ import { openRunService } from './queue/open-run-service.js';
 import { createWorkerConnection } from './queue/redis.js';
 import { Redactor } from './setup/redactor.js';
 import { watchNoticeMessage } from './slack/blocks/watch-notice.js';
-import { createProcessDelivery } from './slack/delivery/slack-delivery.js';
+import { createSlackDelivery } from './slack/delivery/slack-delivery.js';
 import { logsVmWith, planVmWith, probeVmWith, watchLookWith } from './vm-actions.js';
 import { startWatching } from './watch/start-watching.js';
 import { createWatchSchedule } from './watch/watch-queue.js';
@@ -114,7 +114,7 @@ async function startParts(
   );
   const slackObserver = { call: metrics.slackCall, rateLimited: metrics.slackRateLimited };
   // One delivery of runs' Slack messages per process; every process takes Slack jobs from Redis.
-  const delivery = createProcessDelivery(config, {
+  const delivery = createSlackDelivery(config, {
     redis: service.redis,
     runs: service.runs,
     log,
@@ -153,7 +153,7 @@ async function startWorkers(
   config: Config,
   parts: {
     service: Awaited<ReturnType<typeof openRunService>>;
-    delivery: ReturnType<typeof createProcessDelivery>;
+    delivery: ReturnType<typeof createSlackDelivery>;
     metrics: ReturnType<typeof createMetrics>;
     log: Log;
     watchStore: WatchStore;

@@ -7,9 +7,10 @@
 
 import { startWorker } from '../../jobs/setup-worker.js';
 import { systemClock } from '../../src/clock.js';
-import { createProcessDelivery } from '../../src/slack/delivery/slack-delivery.js';
+import { createSlackDelivery } from '../../src/slack/delivery/slack-delivery.js';
 import { testVmAdapters, testVmEnv, testVmSettings } from '../../test/support/queue-test-vm.js';
 import { startSlackAppHarness } from '../../test/support/slack-app-harness.js';
+import { slackJobsIdle } from '../../test/support/slack-jobs.js';
 import { now, sleep, until } from '../lib/clock.js';
 import { fmt, type GoalRow, row } from '../lib/goals.js';
 import { size } from '../lib/mode.js';
@@ -60,7 +61,7 @@ export async function feedbackBench(): Promise<{ results: FeedbackResults; goals
   const watch = new SlackWatch(h.slack);
   const log = new ProbeLog();
   const probe = createRunProbe(log.sink);
-  const delivery = createProcessDelivery(h.config, { redis: h.queue.redis, runs: h.queue.runs });
+  const delivery = createSlackDelivery(h.config, { redis: h.queue.redis, runs: h.queue.runs });
   const worker = await startWorker(h.config, {
     reporterFor: (run) => probe.wrapReporter(run, delivery.reporterFor(run)),
     runSetup: probe.runSetup,
@@ -143,7 +144,7 @@ export async function feedbackBench(): Promise<{ results: FeedbackResults; goals
       previous = at;
     }
     // Let this run's remaining Slack edits go out before the next run starts (bounded: chat.update is paced).
-    await Promise.race([delivery.idle(), sleep(15_000)]);
+    await Promise.race([slackJobsIdle(h.queue.redis, h.queue.prefix), sleep(15_000)]);
     return {
       ackMs,
       firstFeedbackMs,

@@ -7,7 +7,7 @@
  */
 import { loadConfig } from '../../src/config.js';
 import { openRunService } from '../../src/queue/open-run-service.js';
-import { createProcessDelivery } from '../../src/slack/delivery/slack-delivery.js';
+import { createSlackDelivery } from '../../src/slack/delivery/slack-delivery.js';
 import { createWatchStore } from '../../src/watch/watch-store.js';
 import { startFakeGoogle } from '../../test/support/fake-google.js';
 import { startFakeSlack } from '../../test/support/fake-slack.js';
@@ -72,7 +72,7 @@ export async function watchBench(): Promise<{ results: WatchResults; goals: Goal
   const prefix = benchPrefix('watch');
   const config = loadConfig(benchEnv(prefix, google.url, slack.url, fleet.port));
   const service = await openRunService(config);
-  const delivery = createProcessDelivery(config, { redis: service.redis, runs: service.runs });
+  const delivery = createSlackDelivery(config, { redis: service.redis, runs: service.runs });
   const vms = fleet.vms.map((vm) => vm.name);
   try {
     process.stdout.write(`  watch: setting up ${count} VMs…\n`);
@@ -114,7 +114,7 @@ export async function watchBench(): Promise<{ results: WatchResults; goals: Goal
       rounds,
       memory,
       emulation:
-        'One process: the VMs (bench/fleet’s ssh2 Servers and in-memory Docker, 20 ms per command), fake Compute and Secret Manager APIs, a fake Slack Web API with its rate limits, and the product’s own parts: the engine for the setups, then `startWatchWorker` (concurrency 50) with `watchLookWith` and a `createProcessDelivery` Slack delivery, against Redis on 127.0.0.1.',
+        'One process: the VMs (bench/fleet’s ssh2 Servers and in-memory Docker, 20 ms per command), fake Compute and Secret Manager APIs, a fake Slack Web API with its rate limits, and the product’s own parts: the engine for the setups, then `startWatchWorker` (concurrency 50) with `watchLookWith` and a `createSlackDelivery` Slack delivery, against Redis on 127.0.0.1.',
     };
     return { results, goals: watchGoals(results) };
   } finally {

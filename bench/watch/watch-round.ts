@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../../src/config.js';
 import { createWorkerConnection } from '../../src/queue/redis.js';
 import { watchNoticeMessage } from '../../src/slack/blocks/watch-notice.js';
-import type { ProcessDelivery } from '../../src/slack/delivery/slack-delivery.js';
+import type { SlackDelivery } from '../../src/slack/delivery/slack-delivery.js';
 import { watchLookWith } from '../../src/vm-actions.js';
 import type { Health, NoticeKind } from '../../src/watch/verdict.js';
 import { createWatchSchedule, WATCH_QUEUE } from '../../src/watch/watch-queue.js';
@@ -17,6 +17,7 @@ import type { WatchStore } from '../../src/watch/watch-store.js';
 import { startWatchWorker } from '../../src/watch/watch-worker.js';
 import type { FakeSlack } from '../../test/support/fake-slack.js';
 import { scanPrefix } from '../../test/support/queue-harness.js';
+import { slackJobsIdle } from '../../test/support/slack-jobs.js';
 import { now, until } from '../lib/clock.js';
 import { type Summary, summarize } from '../lib/stats.js';
 
@@ -24,7 +25,7 @@ export interface WatchWorld {
   config: Config;
   redis: Redis;
   store: WatchStore;
-  delivery: ProcessDelivery;
+  delivery: SlackDelivery;
   slack: FakeSlack;
   vms: string[];
   concurrency: number;
@@ -92,7 +93,7 @@ export async function watchRound(world: WatchWorld): Promise<RoundResult> {
   } finally {
     await worker.close();
   }
-  await delivery.idle();
+  await slackJobsIdle(world.redis, world.config.queuePrefix);
   result.slackCalls = slack.calls.length - callsBefore;
   result.probeMs = summarize(probeMs);
   return result;

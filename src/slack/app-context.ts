@@ -11,8 +11,8 @@ import type { Reporter, RunResult } from '../setup/ports.js';
 import type { VmStatus } from '../setup/probe.js';
 import type { WatchStore } from '../watch/watch-store.js';
 import type { AccessPolicy } from './access/access-policy.js';
-import type { SlackCalls } from './delivery/slack-calls.js';
 import type { SlackDelivery } from './delivery/slack-delivery.js';
+import type { SlackCalls } from './web-api.js';
 
 /** Connects to the VM and reads what is live there (`/gitspaces status <vm>`). */
 export type ProbeVm = (target: RunTarget) => Promise<VmStatus>;

@@ -19,9 +19,8 @@ import { createUsergroupMembers } from './access/usergroup-members.js';
 import { registerActions } from './actions/index.js';
 import type { AppContext, LogsVm, MetricsSource, PlanVm, ProbeVm } from './app-context.js';
 import { registerCommands } from './commands/index.js';
-import { createSlackCalls, type SlackCallObserver } from './delivery/slack-calls.js';
 import type { SlackDelivery } from './delivery/slack-delivery.js';
-import { createProcessDelivery } from './delivery/slack-delivery.js';
+import { createSlackDelivery } from './delivery/slack-delivery.js';
 import { registerEvents } from './events/index.js';
 import { type HealthOptions, healthListener, healthRoutes } from './health/health-routes.js';
 import { createSlackIdentity, type SlackIdentity } from './health/slack-identity.js';
@@ -29,6 +28,7 @@ import { boltLogger } from './log.js';
 import { refuseSkewedTimestamps } from './refuse-skewed-timestamps.js';
 import { createSocketConnection, type SocketConnection } from './socket/socket-connection.js';
 import { registerViews } from './views/index.js';
+import { createSlackCalls, type SlackCallObserver } from './web-api.js';
 
 export interface SlackAppDeps {
   runService: RunService;
@@ -110,7 +110,7 @@ export function createApp(config: Config, deps: SlackAppDeps): SlackApp {
   const access = createAccessPolicy(config, createUsergroupMembers({ calls, log }));
   const delivery =
     deps.delivery ??
-    createProcessDelivery(config, {
+    createSlackDelivery(config, {
       redis: deps.redis,
       runs: deps.runService,
       log,

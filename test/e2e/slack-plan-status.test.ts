@@ -16,6 +16,7 @@ import {
   testVmSettings,
 } from '../support/queue-test-vm.js';
 import { type SlackAppHarness, startSlackAppHarness } from '../support/slack-app-harness.js';
+import { slackJobsIdle } from '../support/slack-jobs.js';
 
 let vm: TestVm;
 let info: TestVmInfo;
@@ -61,7 +62,7 @@ describe('/gitspaces plan <vm>', () => {
       /6 steps would change on vm-1.*pool-file.*delegate-health.*Nothing was changed/,
     );
     expect(summary.text).not.toContain('is set up');
-    await h.app.context.delivery.idle();
+    await slackJobsIdle(h.queue.redis, h.queue.prefix);
     const blocks = JSON.stringify(h.slack.message('C0RUNS', parent.ts)?.blocks);
     expect(blocks).toContain('step-delegate');
     expect(blocks).toContain('Gitspaces plan: vm-1');

@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningWorker, startWorker } from '../../jobs/setup-worker.js';
 import { STEP_IDS } from '../../src/setup/step-ids.js';
-import { createProcessDelivery, type ProcessDelivery } from '../../src/slack/delivery/slack-delivery.js';
+import { createSlackDelivery, type SlackDelivery } from '../../src/slack/delivery/slack-delivery.js';
 import { startTestVm, type TestVm } from '../support/engine-vm.js';
 import type { FakeMessage } from '../support/fake-slack.js';
 import {
@@ -19,6 +19,7 @@ import {
 } from '../support/queue-test-vm.js';
 import { TEST_TOKEN } from '../support/secrets-dir.js';
 import { type SlackAppHarness, startSlackAppHarness } from '../support/slack-app-harness.js';
+import { slackJobsIdle } from '../support/slack-jobs.js';
 
 let vm: TestVm;
 let info: TestVmInfo;
@@ -32,7 +33,7 @@ afterAll(async () => vm?.stop());
 /** The whole bot (app and worker in one process, as `serve` runs them) on a bare test VM. */
 class Bot {
   h!: SlackAppHarness;
-  delivery!: ProcessDelivery;
+  delivery!: SlackDelivery;
   worker!: RunningWorker;
 
   async open(env: Record<string, string> = {}): Promise<this> {
@@ -50,7 +51,7 @@ class Bot {
   }
 
   private async startWorker(): Promise<void> {
-    this.delivery = createProcessDelivery(this.h.config, {
+    this.delivery = createSlackDelivery(this.h.config, {
       redis: this.h.queue.redis,
       runs: this.h.queue.runs,
     });
@@ -110,7 +111,7 @@ class Bot {
   }
 
   async settled(): Promise<void> {
-    await this.delivery.idle();
+    await slackJobsIdle(this.h.queue.redis, this.h.queue.prefix);
   }
 
   delegates() {

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src/queue/types.js';
 import { approvalRequestMessage } from '../../src/slack/blocks/approval-message.js';
+import { createThreadOutbox } from '../../src/slack/delivery/thread-outbox.js';
 import { type SlackAppHarness, shown, startSlackAppHarness } from '../support/slack-app-harness.js';
 
 let h: SlackAppHarness;
@@ -16,7 +17,7 @@ interface Waiting {
   message: { text: string; blocks: unknown[] };
 }
 
-/** A run waiting for approval, with its request message in the channel as the worker posted it. */
+/** A run waiting for approval, with its request message in the channel as delivery posted it. */
 async function waitingRun(
   options: { requester?: string; expiresAt?: number; vm?: string } = {},
 ): Promise<Waiting> {
@@ -45,6 +46,10 @@ async function waitingRun(
     approvers: ['U0APP', 'S0OPS'],
   });
   const ts = h.slack.seedMessage('C0RUNS', message);
+  // Kept beside the run when its request was queued, as delivery keeps it for the closing edit.
+  await createThreadOutbox(h.queue.redis, h.queue.prefix).note(started.run.id, {
+    approval: JSON.stringify(message),
+  });
   return { run: started.run, ts, message };
 }
 

@@ -3,6 +3,7 @@ import type { FinalRunState } from '../../src/queue/types.js';
 import { runMessage } from '../../src/slack/blocks/run-message.js';
 import { runViewFromRecord } from '../../src/slack/blocks/run-view.js';
 import { type SlackAppHarness, shown, startSlackAppHarness, until } from '../support/slack-app-harness.js';
+import { slackJobsIdle } from '../support/slack-jobs.js';
 
 let h: SlackAppHarness;
 
@@ -188,7 +189,7 @@ describe('who may do what', () => {
     expect(shown(await h.response(stranger))).toContain('who requested it) or an approver can cancel');
     const cancel = await h.command('cancel vm-1');
     expect(shown(await h.response(cancel))).toContain('Cancelled the run of *vm-1*');
-    await h.app.context.delivery.idle();
+    await slackJobsIdle(h.queue.redis, h.queue.prefix);
     expect(blocksOf(h.slack.message('C0RUNS', parent.ts))).toContain('`cancelled` by <@U0REQ>');
     expect((await h.queue.runs.lastForVm('vm-1'))?.state).toBe('cancelled');
     const nothing = await h.command('cancel vm-1');

@@ -11,16 +11,11 @@ import type { RunRecord } from '../../src/queue/types.js';
 import type { ApprovalRequest, Reporter, RunResult, StepRecord } from '../../src/setup/ports.js';
 import { STEP_IDS, type StepId } from '../../src/setup/step-ids.js';
 import { createRunReporter, Priority } from '../../src/slack/delivery/run-reporter.js';
-import { createSlackCalls } from '../../src/slack/delivery/slack-calls.js';
-import {
-  createProcessDelivery,
-  createSlackDelivery,
-  type ProcessDelivery,
-  type SlackDelivery,
-} from '../../src/slack/delivery/slack-delivery.js';
+import { createSlackDelivery, type SlackDelivery } from '../../src/slack/delivery/slack-delivery.js';
 import { createSlots } from '../../src/slack/delivery/slots.js';
 import { type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
 import { openQueueHarness, type QueueHarness } from '../support/queue-harness.js';
+import { slackJobsIdle } from '../support/slack-jobs.js';
 
 let slack: FakeSlack;
 let q: QueueHarness;
@@ -36,8 +31,8 @@ afterEach(async () => {
   await slack.close();
 });
 
-function delivery(): ProcessDelivery {
-  const d = createProcessDelivery(q.config, { redis: q.redis, runs: q.runs });
+function delivery(): SlackDelivery {
+  const d = createSlackDelivery(q.config, { redis: q.redis, runs: q.runs });
   deliveries.push(d);
   return d;
 }
@@ -55,7 +50,7 @@ async function startRun(vm: string, channel = 'C0RUNS'): Promise<RunRecord> {
 }
 
 /** The worker's reporter: the record is written first, then Slack is told (as the worker does). */
-async function reporterOf(d: ProcessDelivery, runId: string): Promise<Reporter> {
+async function reporterOf(d: SlackDelivery, runId: string): Promise<Reporter> {
   const run = (await q.runs.get(runId)) as RunRecord;
   return runRecordReporter(q.store, runId, d.reporterFor(run));
 }
@@ -84,7 +79,7 @@ async function untilApproval(reporter: Reporter, run: RunRecord): Promise<void> 
 }
 
 /** Ends the record, then tells the reporter (as settling a run does). */
-async function finish(d: ProcessDelivery, runId: string, result: Partial<RunResult>): Promise<void> {
+async function finish(d: SlackDelivery, runId: string, result: Partial<RunResult>): Promise<void> {
   const full: RunResult = {
     runId,
     vm: 'vm',
@@ -117,7 +112,7 @@ describe('Slack delivery', () => {
     const d = delivery();
     const run = await startRun('vm-1');
     await untilApproval(await reporterOf(d, run.id), run);
-    await d.idle();
+    await slackJobsIdle(q.redis, q.prefix);
     const waiting = await shown(run.id);
     expect(waiting.blocks).toContain('`awaiting-approval`');
     const approval = slack.message('C0RUNS', waiting.run.approvalTs as string);
@@ -126,7 +121,7 @@ describe('Slack delivery', () => {
 
     await q.runs.decide({ runId: run.id, userId: 'U0APP', decision: 'approve' });
     await finish(d, run.id, {});
-    await d.idle();
+    await slackJobsIdle(q.redis, q.prefix);
     const ended = await shown(run.id);
     expect(ended.blocks).toContain('`succeeded`');
     for (const id of STEP_IDS) expect(ended.blocks).toContain(`\`${id}\` · done`);
@@ -148,7 +143,7 @@ describe('Slack delivery', () => {
     expect(Date.now() - began).toBeLessThan(3000);
     expect(slack.messages).toHaveLength(0);
     slack.down = false;
-    await d.idle();
+    await slackJobsIdle(q.redis, q.prefix);
     const { blocks, thread } = await shown(run.id);
     expect(blocks).toContain('`expired`');
     expect(thread.map((m) => m.text)).toEqual([
@@ -181,7 +176,7 @@ describe('Slack delivery', () => {
     await q.runs.decide({ runId: run.id, userId: 'U0APP', decision: 'reject' });
     await finish(a, run.id, { state: 'rejected', step: 'approval' });
     await finish(b, run.id, { state: 'rejected', step: 'approval' });
-    await Promise.all([a.idle(), b.idle()]);
+    await slackJobsIdle(q.redis, q.prefix);
     const { blocks, thread } = await shown(run.id);
     expect(slack.channelMessages('C0RUNS')).toHaveLength(1);
     expect(blocks).toContain('`rejected`');
@@ -198,11 +193,11 @@ describe('Slack delivery', () => {
         await q.runs.attachMessage(runId, messages);
       },
     };
-    const d = createProcessDelivery(q.config, { redis: q.redis, runs });
+    const d = createSlackDelivery(q.config, { redis: q.redis, runs });
     deliveries.push(d);
     const run = await startRun('vm-7');
     await untilApproval(await reporterOf(d, run.id), run);
-    await d.idle();
+    await slackJobsIdle(q.redis, q.prefix);
     const { run: recorded, thread } = await shown(run.id);
     expect(recorded.approvalTs).toBeDefined();
     expect(thread.filter((m) => m.replyBroadcast)).toHaveLength(1);
@@ -218,7 +213,7 @@ describe('Slack delivery', () => {
         return q.runs.get(runId);
       },
     };
-    const d = createProcessDelivery(q.config, { redis: q.redis, runs });
+    const d = createSlackDelivery(q.config, { redis: q.redis, runs });
     deliveries.push(d);
     const run = await startRun('vm-8');
     await d.sync(run.id, 'post');
@@ -248,7 +243,7 @@ describe('Slack delivery', () => {
       const reporter = await reporterOf(resumed, run.id);
       await reporter.runStarted({ runId: run.id, vm: 'vm-8', mode: 'setup', resumed: true });
     }
-    await d.idle();
+    await slackJobsIdle(q.redis, q.prefix);
     const { thread } = await shown(run.id);
     const notices = thread.filter((m) => m.text.includes('Trying again'));
     expect(notices).toHaveLength(1);
@@ -261,7 +256,7 @@ describe('Slack delivery', () => {
     const runs = await Promise.all(['a', 'b', 'c', 'd'].map((id) => startRun(`vm-${id}`)));
     await Promise.all(runs.map(async (run) => untilApproval(await reporterOf(d, run.id), run)));
     await Promise.all(runs.map((run) => finish(d, run.id, { state: 'expired', step: 'approval' })));
-    await d.idle();
+    await slackJobsIdle(q.redis, q.prefix);
     expect(slack.channelMessages('C0RUNS')).toHaveLength(4);
     for (const run of runs) expect((await shown(run.id)).blocks).toContain('`expired`');
     expect(slack.calls.filter((c) => c.status === 429)).toEqual([]);
@@ -275,10 +270,14 @@ describe('Slack delivery', () => {
     await slack.waitFor('the first parent', () => slack.channelMessages('C0RUNS')[0]);
     // Slack limits the channel for a while, as after a 429: everything below waits for it together.
     await createSlots(q.redis, q.prefix).block('chat.postMessage', 'C0RUNS', 3000);
-    await d.reply(ended.id, { message: { text: 'vm-a is done', blocks: [] }, key: 'summary' }, Priority.news);
+    await d.reply(ended.id, {
+      message: { text: 'vm-a is done', blocks: [] },
+      key: 'summary',
+      priority: Priority.news,
+    });
     const waiting = [await startRun('vm-b'), await startRun('vm-c')];
     for (const run of waiting) await d.sync(run.id, 'post', Priority.urgent);
-    await d.idle();
+    await slackJobsIdle(q.redis, q.prefix);
     const posts = slack.calls
       .filter((c) => c.method === 'chat.postMessage' && c.ok)
       .map((c) => String(c.args.text));
@@ -288,14 +287,7 @@ describe('Slack delivery', () => {
 
   it('posts approval requests at once even when every edit of the minute is spent', async () => {
     slack.rateLimits = true;
-    const d = createSlackDelivery({
-      redis: q.redis,
-      workerConnection: () => q.redis.duplicate({ maxRetriesPerRequest: null }),
-      prefix: q.prefix,
-      calls: createSlackCalls({ token: 'xoxb-test-token', apiUrl: slack.url }),
-      runs: q.runs,
-      pace: { editsPerMinute: 4 },
-    });
+    const d = createSlackDelivery(q.config, { redis: q.redis, runs: q.runs, pace: { editsPerMinute: 4 } });
     deliveries.push(d);
     const runs = await Promise.all(
       ['p1', 'p2', 'p3', 'p4'].map((id) => startRun(`vm-${id}`, `C0${id.toUpperCase()}`)),

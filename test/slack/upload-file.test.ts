@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createSlackCalls } from '../../src/slack/delivery/slack-calls.js';
+import { createSlackCalls } from '../../src/slack/web-api.js';
 import { type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
 
 let slack: FakeSlack;

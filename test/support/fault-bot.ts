@@ -15,14 +15,15 @@ import { createLogger, type Logger } from '../../src/log.js';
 import type { RunRecord } from '../../src/queue/types.js';
 import { STEP_IDS } from '../../src/setup/step-ids.js';
 import {
-  createProcessDelivery,
-  type ProcessDelivery,
+  createSlackDelivery,
   SLACK_QUEUE,
+  type SlackDelivery,
 } from '../../src/slack/delivery/slack-delivery.js';
 import type { FakeMessage } from './fake-slack.js';
 import { type Fleet, fleetAdapters, fleetEnv, fleetSettings, tenthClock } from './fault-fleet.js';
 import { type FaultWorkerProcess, spawnFaultWorker } from './fault-worker-process.js';
 import { BOT_TOKEN, type SlackAppHarness, shown, startSlackAppHarness } from './slack-app-harness.js';
+import { slackJobsIdle } from './slack-jobs.js';
 
 export const APPROVERS = 'U0APP,U0APP2,S0OPS';
 
@@ -69,7 +70,7 @@ export interface FaultBotOptions {
 }
 
 type AnyWorker =
-  | { kind: 'in-process'; worker: RunningWorker; delivery: ProcessDelivery }
+  | { kind: 'in-process'; worker: RunningWorker; delivery: SlackDelivery }
   | { kind: 'child'; process: FaultWorkerProcess };
 
 export class FaultBot {
@@ -117,7 +118,7 @@ export class FaultBot {
   async startWorker(): Promise<void> {
     const log = this.log.logger();
     const config = this.h.config;
-    const delivery = createProcessDelivery(config, { redis: this.h.queue.redis, runs: this.runs, log });
+    const delivery = createSlackDelivery(config, { redis: this.h.queue.redis, runs: this.runs, log });
     const worker = await startWorker(config, {
       reporterFor: (run) => delivery.reporterFor(run),
       engine: this.options.engine === 'google' ? {} : fleetAdapters(this.options.fleet.info),
@@ -148,7 +149,7 @@ export class FaultBot {
 
   /** Resolves once every Slack message asked for so far was delivered. */
   async idle(): Promise<void> {
-    await this.h.app.context.delivery.idle();
+    await slackJobsIdle(this.h.queue.redis, this.h.queue.prefix);
   }
 
   /** A run parked at approval (its job delayed) whose request and checklist are in Slack, with nothing left to deliver. */

@@ -7,7 +7,7 @@ import { createWriteStream } from 'node:fs';
 import { startWorker, type WorkerTimings } from '../../jobs/setup-worker.js';
 import { createLogger } from '../../src/log.js';
 import { openRunService } from '../../src/queue/open-run-service.js';
-import { createProcessDelivery } from '../../src/slack/delivery/slack-delivery.js';
+import { createSlackDelivery } from '../../src/slack/delivery/slack-delivery.js';
 import { type FleetInfo, fleetAdapters, fleetSettings, tenthClock } from './fault-fleet.js';
 import { testConfig } from './queue-harness.js';
 
@@ -33,7 +33,7 @@ const log = createLogger({
   level: 'debug',
 });
 const service = await openRunService(config, { onRedisError: (e) => log.warn({ err: e.message }, 'redis') });
-const delivery = createProcessDelivery(config, { redis: service.redis, runs: service.runs, log });
+const delivery = createSlackDelivery(config, { redis: service.redis, runs: service.runs, log });
 const worker = await startWorker(config, {
   reporterFor: (run) => delivery.reporterFor(run),
   engine: fleetAdapters(spec.info),

@@ -8,7 +8,7 @@ import { silentLog } from '../../src/log.js';
 import { createWorkerConnection } from '../../src/queue/redis.js';
 import type { RunRecord, RunTarget } from '../../src/queue/types.js';
 import { watchNoticeMessage } from '../../src/slack/blocks/watch-notice.js';
-import { createProcessDelivery, type ProcessDelivery } from '../../src/slack/delivery/slack-delivery.js';
+import { createSlackDelivery, type SlackDelivery } from '../../src/slack/delivery/slack-delivery.js';
 import { watchLookWith } from '../../src/vm-actions.js';
 import { type ProbeDeps, probeWatched } from '../../src/watch/probe-job.js';
 import { createWatchSchedule } from '../../src/watch/watch-queue.js';
@@ -26,13 +26,14 @@ import {
 } from '../support/queue-test-vm.js';
 import { spawnWorker } from '../support/queue-worker-process.js';
 import { until } from '../support/slack-app-harness.js';
+import { slackJobsIdle } from '../support/slack-jobs.js';
 
 const CHANNEL = 'C0WATCH';
 let vm: TestVm;
 let info: TestVmInfo;
 let slack: FakeSlack;
 let q: QueueHarness;
-let delivery: ProcessDelivery;
+let delivery: SlackDelivery;
 let store: WatchStore;
 
 beforeAll(async () => {
@@ -53,7 +54,7 @@ beforeEach(async () => {
   q = await openQueueHarness({
     env: { ...testVmEnv(info), SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_API_URL: slack.url },
   });
-  delivery = createProcessDelivery(q.config, { redis: q.redis, runs: q.runs });
+  delivery = createSlackDelivery(q.config, { redis: q.redis, runs: q.runs });
   store = createWatchStore(q.redis, q.prefix);
   await store.watch({
     vm: 'vm-1',
@@ -93,7 +94,7 @@ let probes = 0;
 /** One probe as a job would run it, then whatever it asked Slack for is delivered. */
 async function probe(): Promise<string> {
   const health = await probeWatched(probeDeps(), 'vm-1', `probe-${probes++}`);
-  await delivery.idle();
+  await slackJobsIdle(q.redis, q.prefix);
   return health;
 }
 
@@ -142,7 +143,7 @@ describe('keeping watch over a VM', () => {
     const deps = probeDeps();
     const refused = { ...deps, look: () => Promise.reject(new Error('connect ECONNREFUSED 10.0.0.7:22')) };
     expect(await probeWatched(refused, 'vm-1', 'probe-refused')).toBe('unreachable');
-    await delivery.idle();
+    await slackJobsIdle(q.redis, q.prefix);
     expect(healthNotices().map((m) => m.text)).toEqual([
       'could not probe vm-1: connect ECONNREFUSED 10.0.0.7:22',
     ]);

@@ -5,7 +5,7 @@
  * https://docs.slack.dev/reference/methods/usergroups.users.list
  */
 import type { Log } from '../../log.js';
-import type { SlackCalls } from '../delivery/slack-calls.js';
+import type { SlackCalls } from '../web-api.js';
 
 export interface UsergroupMembers {
   has(group: string, user: string): Promise<boolean>;

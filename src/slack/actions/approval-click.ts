@@ -3,8 +3,8 @@ import type { DecideOutcome } from '../../queue/run-service.js';
 import type { AppContext } from '../app-context.js';
 import { outcomeLine } from '../blocks/approval-message.js';
 import { slackDate } from '../blocks/format.js';
-import type { SlackMessage } from '../blocks/run-message.js';
 import { noticeMessage } from '../blocks/usage-message.js';
+import { Priority } from '../delivery/run-reporter.js';
 import { answering, ephemeral } from '../replies.js';
 import { clickedRequestProblem } from './clicked-request.js';
 
@@ -64,8 +64,8 @@ export function approvalClick(ctx: AppContext, decision: 'approve' | 'reject') {
       const ts = body.message?.ts ?? body.container.message_ts;
       if (run.approvalTs === undefined && ts !== undefined)
         await ctx.runs.attachMessage(run.id, { approvalTs: ts });
-      const blocks = (body.message?.blocks ?? []) as SlackMessage['blocks'];
-      await ctx.delivery.closeRequest(run.id, { text: body.message?.text ?? '', blocks });
+      // The request is closed ahead of every progress edit.
+      await ctx.delivery.sync(run.id, 'edit', Priority.urgent);
     });
   };
 }

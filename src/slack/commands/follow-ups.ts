@@ -9,41 +9,29 @@
  */
 import { performance } from 'node:perf_hooks';
 
-export interface FollowUps {
-  /** A command came in: its ack goes first. */
-  arrived(): void;
-  /** Runs `work` once its turn comes; settles as `work` does. */
-  run(work: () => Promise<void>): Promise<void>;
-}
-
-export interface FollowUpOptions {
-  /** How long no command may have arrived before waiting work starts. @defaultValue 5 ms */
-  quietMs?: number;
-  /** The longest work waits while commands keep arriving. @defaultValue 250 ms */
-  maxWaitMs?: number;
-  /**
-   * Work running at once when no command is arriving. Each runs on through several Redis and Web API
-   * answers, which would hold up the acks of the next burst of commands if many had started. @defaultValue 4
-   */
-  concurrency?: number;
-}
-
-interface Waiting {
-  at: number;
-  start(): void;
-}
-
-export function createFollowUps(options: FollowUpOptions = {}): FollowUps {
-  const quietMs = options.quietMs ?? 5;
-  const maxWaitMs = options.maxWaitMs ?? 250;
-  const concurrency = options.concurrency ?? 4;
-  const waiting: Waiting[] = [];
+/**
+ * `quietMs`: how long no command may have arrived before waiting work starts. `concurrency`: work running at
+ * once when none is arriving; each runs on through several Redis and Web API answers, which would hold up the
+ * acks of the next burst of commands if many had started.
+ */
+export function createFollowUps({ quietMs = 5, maxWaitMs = 250, concurrency = 4 } = {}) {
+  const waiting: { at: number; start(): void }[] = [];
   let lastArrival = Number.NEGATIVE_INFINITY;
   let running = 0;
-  let timer: NodeJS.Timeout | undefined;
+  let looking = false;
+
+  /**
+   * Timers run before the event loop reads its sockets: a process that was not scheduled for a while would
+   * otherwise take commands already waiting in its sockets for a quiet moment. setImmediate decides after.
+   */
+  const lookIn = (ms: number) => {
+    if (looking) return;
+    looking = true;
+    setTimeout(() => setImmediate(pump), Math.max(1, ms));
+  };
 
   function pump(): void {
-    timer = undefined;
+    looking = false;
     const now = performance.now();
     const quiet = now - lastArrival >= quietMs;
     for (let head = waiting[0]; head !== undefined; head = waiting[0]) {
@@ -52,47 +40,30 @@ export function createFollowUps(options: FollowUpOptions = {}): FollowUps {
       running++;
       head.start();
     }
+    // Quiet: the next starts when running work ends. Else look again when it may be, or when the oldest
+    // work has waited long enough.
     const head = waiting[0];
-    // Quiet: the next starts when running work ends.
-    if (head === undefined || quiet) return;
-    // Not quiet: look again when it may be, or when the oldest work has waited long enough.
-    const untilQuiet = quietMs - (now - lastArrival);
-    const untilDue = maxWaitMs - (now - head.at);
-    timer = setTimeout(afterPoll, Math.max(1, Math.min(untilQuiet, untilDue)));
-  }
-
-  /**
-   * Timers run before the event loop reads its sockets: a process that was not scheduled for a while would
-   * otherwise take commands already waiting in its sockets for a quiet moment. setImmediate decides after.
-   */
-  function afterPoll(): void {
-    setImmediate(pump);
-  }
-
-  function schedule(): void {
-    if (timer === undefined) timer = setTimeout(afterPoll, 0);
+    if (head !== undefined && !quiet)
+      lookIn(Math.min(quietMs - (now - lastArrival), maxWaitMs - (now - head.at)));
   }
 
   return {
+    /** A command came in: its ack goes first. */
     arrived() {
       lastArrival = performance.now();
     },
-    run(work) {
+    /** Runs `work` once its turn comes; settles as `work` does. */
+    run(work: () => Promise<void>): Promise<void> {
       return new Promise<void>((resolve, reject) => {
-        waiting.push({
-          at: performance.now(),
-          start: () => {
-            let released = false;
-            const release = () => {
-              if (released) return;
-              released = true;
+        const start = () =>
+          work()
+            .then(resolve, reject)
+            .finally(() => {
               running--;
-              schedule();
-            };
-            work().then(resolve, reject).finally(release);
-          },
-        });
-        schedule();
+              lookIn(0);
+            });
+        waiting.push({ at: performance.now(), start });
+        lookIn(0);
       });
     },
   };

@@ -3,8 +3,9 @@ import type { RunImages, RunRecord } from '../../queue/types.js';
 import type { VmRef } from '../../setup/ports.js';
 import type { AppContext } from '../app-context.js';
 import { noticeMessage } from '../blocks/usage-message.js';
+import { Priority } from '../delivery/run-reporter.js';
 import { ephemeral } from '../replies.js';
-import { announceRun, reserveRun } from './start-run.js';
+import { reserveRun } from './reserve-run.js';
 
 type Args = Pick<SlackCommandMiddlewareArgs, 'command' | 'respond'>;
 
@@ -45,6 +46,7 @@ export async function startSetups(
     if (reserved.ok) runs.push(reserved.run);
     else refusals.push(reserved.refusal);
   }
-  await Promise.all(runs.map((run) => announceRun(ctx, run)));
+  // Their parents: a person waits for them, so they go first in the channel.
+  await Promise.all(runs.map((run) => ctx.delivery.sync(run.id, 'post', Priority.urgent)));
   if (refusals.length > 0) await respond(ephemeral(noticeMessage(refusals.join('\n'))));
 }

@@ -2,30 +2,23 @@
  * The two delivery jobs of a run, each run by one process at a time (see slack-delivery.ts). `postRun`
  * posts the run's parent message if it has none, then its thread replies in order; `editRun` makes the
  * parent show the run record as it is now, and closes a decided approval request. Both read the record at
- * send time, so an edit that waited sends the latest state. Each returns when nothing is left (undefined),
- * or how long to wait for Slack's limit, or 'backoff' when Slack did not answer.
+ * send time, so an edit that waited sends the latest state. Each returns when nothing is left (undefined) or
+ * how long to wait for Slack's limit, and throws SlackUnavailableError when Slack did not answer.
  */
 import type { Log } from '../../log.js';
-import type { AttachedMessages, RunRecord } from '../../queue/types.js';
+import type { RunService } from '../../queue/run-service.js';
+import type { RunRecord } from '../../queue/types.js';
 import { persisting } from '../../retry.js';
-import type { ApprovalOutcome } from '../blocks/approval-message.js';
 import { closedApprovalBlocks, closedApprovalSummary } from '../blocks/approval-message.js';
 import { messageDigest, runMessage, type SlackMessage } from '../blocks/run-message.js';
 import { runViewFromRecord } from '../blocks/run-view.js';
+import { classify, type SlackCalls, SlackUnavailableError } from '../web-api.js';
 import { Priority } from './run-reporter.js';
-import { type CallResult, classify, type SlackCalls } from './slack-calls.js';
 import type { Slots } from './slots.js';
 import type { SenderState, ThreadOutbox } from './thread-outbox.js';
 
-export type Next = number | 'backoff' | undefined;
-
-/** What delivery needs of the runs (the run service). */
-export interface RunAccess {
-  get(runId: string): Promise<RunRecord | undefined>;
-  /** Records the parent (which also starts a queued run at once) or the approval request. */
-  attachMessage(runId: string, messages: AttachedMessages): Promise<void>;
-  cancel(input: { vm: string; userId: string }): Promise<unknown>;
-}
+/** What delivery needs of the runs: the record, and where its messages are recorded. */
+export type RunAccess = Pick<RunService, 'get' | 'attachMessage' | 'cancel'>;
 
 export interface DeliveryDeps {
   calls: SlackCalls;
@@ -40,27 +33,21 @@ export interface DeliveryDeps {
 /** Least time between two progress edits of one parent; final states and decisions go at once. */
 const EDIT_EVERY_MS = 1500;
 
-/** One attempt; a 429 blocks the limit it concerns for everyone. */
-async function send(
-  d: DeliveryDeps,
-  method: string,
-  args: Record<string, unknown>,
-): Promise<CallResult | Next | 'refused'> {
+/** One attempt: Slack's answer, ms to wait (a 429, which blocks its limit for everyone), or 'refused'. */
+async function send(d: DeliveryDeps, method: string, args: Record<string, unknown>) {
   try {
     return await d.calls.once(method, args);
   } catch (error) {
     const failure = classify(error);
+    if (failure.kind === 'transient') throw new SlackUnavailableError(method, error);
     if (failure.kind === 'rate-limited') {
       await d.slots.block(method, String(args.channel), failure.ms);
       return failure.ms;
     }
-    if (failure.kind === 'transient') return 'backoff';
     d.log.error({ method, channel: args.channel, err: String(error) }, 'Slack refused a message');
     return 'refused';
   }
 }
-
-const sent = (result: CallResult | Next | 'refused'): result is CallResult => typeof result === 'object';
 
 function parentOf(run: RunRecord): { message: SlackMessage; digest: string } {
   const message = runMessage(runViewFromRecord(run));
@@ -73,11 +60,9 @@ async function cannotPost(d: DeliveryDeps, run: RunRecord): Promise<void> {
   if (run.state === 'queued')
     await d.runs.cancel({ vm: run.target.vm, userId: run.requester }).catch(() => undefined);
   const text = `I cannot post in <#${run.channel}>, so the run of *${run.target.vm}* was not started: invite me first (\`/invite @gitspaces\`), then try again.`;
-  await d.calls
-    .call('chat.postMessage', { channel: run.requester, text })
-    .catch((error: unknown) =>
-      d.log.warn({ runId: run.id, err: String(error) }, 'could not tell the requester'),
-    );
+  await d.calls.call('chat.postMessage', { channel: run.requester, text }).catch((error: unknown) => {
+    d.log.warn({ runId: run.id, err: String(error) }, 'could not tell the requester');
+  });
 }
 
 /**
@@ -105,80 +90,81 @@ async function unsettled(d: DeliveryDeps, runId: string, state: SenderState, wha
   return Math.max(0, wait);
 }
 
-/** Posts `args` once `what` is marked as on its way; the mark is cleared unless Slack took it. */
-async function post(
-  d: DeliveryDeps,
-  runId: string,
-  what: { id: string; priority: number },
-  args: Record<string, unknown>,
-): Promise<CallResult | Next | 'refused'> {
-  const wait = await d.slots.post(String(args.channel), what.priority);
-  if (wait > 0) return wait;
-  await d.outbox.note(runId, { sending: `${what.id}@${Date.now()}` });
-  const result = await send(d, 'chat.postMessage', args);
-  if (!sent(result) && result !== 'refused') await d.outbox.note(runId, { sending: '' });
-  return result;
+/** A run's next post, and what to record once Slack took it (`ts`) or refused it (undefined). */
+interface NextPost {
+  id: string;
+  priority: number;
+  args: Record<string, unknown>;
+  done(ts: string | undefined): Promise<void>;
 }
 
-async function postParent(d: DeliveryDeps, run: RunRecord, state: SenderState): Promise<Next | 0> {
-  const held = await unsettled(d, run.id, state, 'parent');
-  if (held > 0) return held;
-  const parent = parentOf(run);
-  const what = { id: 'parent', priority: Priority.urgent };
-  const result = await post(d, run.id, what, { channel: run.channel, ...parent.message });
-  if (result === 'refused') {
-    await cannotPost(d, run);
-    return undefined;
+/** The run's parent while it has none, then the head of its thread's list. */
+async function nextPost(d: DeliveryDeps, run: RunRecord): Promise<NextPost | undefined> {
+  if (run.messageTs === undefined) {
+    const parent = parentOf(run);
+    return {
+      id: 'parent',
+      priority: Priority.urgent,
+      args: { channel: run.channel, ...parent.message },
+      async done(messageTs) {
+        if (messageTs === undefined) return cannotPost(d, run);
+        // A crash right here posts a second parent on retry: the one moment delivery cannot cover (see docs).
+        await settled(() => d.runs.attachMessage(run.id, { messageTs }));
+        const shown = { shown: parent.digest, editedAt: String(Date.now()), sending: '' };
+        await settled(() => d.outbox.note(run.id, shown));
+        await d.editSoon(run.id);
+      },
+    };
   }
-  if (!sent(result)) return result;
-  // A crash right here posts a second parent on retry: the one moment delivery cannot cover (see docs).
-  await settled(() => d.runs.attachMessage(run.id, { messageTs: String(result.ts) }));
-  const shown = { shown: parent.digest, editedAt: String(Date.now()), sending: '' };
-  await settled(() => d.outbox.note(run.id, shown));
-  await d.editSoon(run.id);
-  return 0;
-}
-
-async function postReply(d: DeliveryDeps, run: RunRecord, state: SenderState): Promise<Next | 0> {
   const head = await d.outbox.head(run.id);
   if (head === undefined) return undefined;
-  const { reply } = head;
+  const { reply, raw } = head;
+  const pop = () => settled(() => d.outbox.pop(run.id, raw));
   // Posted before a crash that came before it was taken off the list.
-  if (reply.key === 'approval' && run.approvalTs !== undefined) {
-    await d.outbox.pop(run.id, head.raw);
-    return 0;
-  }
-  const held = await unsettled(d, run.id, state, reply.id);
-  if (held > 0) return held;
+  if (reply.key === 'approval' && run.approvalTs !== undefined) return pop().then(() => nextPost(d, run));
   const args = { channel: run.channel, thread_ts: run.messageTs, ...reply.message };
-  const what = { id: reply.id, priority: reply.priority ?? Priority.news };
-  const result = await post(d, run.id, what, reply.broadcast ? { ...args, reply_broadcast: true } : args);
-  if (!sent(result) && result !== 'refused') return result;
-  const approvalTs = sent(result) && reply.key === 'approval' ? String(result.ts) : undefined;
-  if (approvalTs !== undefined) await settled(() => d.runs.attachMessage(run.id, { approvalTs }));
-  await settled(() => d.outbox.pop(run.id, head.raw));
-  if (approvalTs !== undefined) await d.editSoon(run.id);
-  return 0;
+  return {
+    id: reply.id,
+    priority: reply.priority,
+    args: reply.broadcast ? { ...args, reply_broadcast: true } : args,
+    async done(ts) {
+      const approvalTs = reply.key === 'approval' ? ts : undefined;
+      if (approvalTs !== undefined) await settled(() => d.runs.attachMessage(run.id, { approvalTs }));
+      await pop();
+      if (approvalTs !== undefined) await d.editSoon(run.id);
+    },
+  };
 }
 
-export async function postRun(d: DeliveryDeps, runId: string): Promise<Next> {
+export async function postRun(d: DeliveryDeps, runId: string): Promise<number | undefined> {
   for (;;) {
     const run = await d.runs.get(runId);
     const state = await d.outbox.state(runId);
     if (run === undefined || state.refused === '1') return undefined;
-    const next = await (run.messageTs === undefined ? postParent : postReply)(d, run, state);
-    if (next !== 0) return next;
+    const post = await nextPost(d, run);
+    if (post === undefined) return undefined;
+    const wait =
+      (await unsettled(d, run.id, state, post.id)) || (await d.slots.post(run.channel, post.priority));
+    if (wait > 0) return wait;
+    // On its way until Slack's answer is recorded (see `unsettled`); the mark goes if Slack did not take it.
+    const mark = (sending: string) => d.outbox.note(run.id, { sending });
+    await mark(`${post.id}@${Date.now()}`);
+    const result = await send(d, 'chat.postMessage', post.args).catch(async (error: unknown) => {
+      await mark('');
+      throw error;
+    });
+    if (typeof result === 'number') return mark('').then(() => result);
+    await post.done(result === 'refused' ? undefined : String(result.ts));
   }
 }
 
-/** How the approval request should end, when it is out, decided and not yet closed. */
-function closing(run: RunRecord, state: SenderState): ApprovalOutcome | undefined {
+/** The approval request closed with its outcome, once it is out and decided (or expired) and not closed yet. */
+function closedRequest(run: RunRecord, state: SenderState): SlackMessage | undefined {
   if (run.approvalTs === undefined || state.closed === '1') return undefined;
-  return run.decision ?? (run.state === 'expired' ? { kind: 'expired' } : undefined);
-}
-
-function closedRequest(run: RunRecord, state: SenderState, outcome: ApprovalOutcome): SlackMessage {
+  const outcome = run.decision ?? (run.state === 'expired' ? ({ kind: 'expired' } as const) : undefined);
+  if (outcome === undefined) return undefined;
   if (state.approval === undefined) return closedApprovalSummary(run.target.vm, outcome);
+  // The request as it was queued: its buttons give way to the outcome.
   const posted = JSON.parse(state.approval) as SlackMessage;
   return {
     text: `Approval to install the Harness delegate on ${run.target.vm}: ${outcome.kind}`,
@@ -186,30 +172,30 @@ function closedRequest(run: RunRecord, state: SenderState, outcome: ApprovalOutc
   };
 }
 
-export async function editRun(d: DeliveryDeps, runId: string): Promise<Next> {
+export async function editRun(d: DeliveryDeps, runId: string): Promise<number | undefined> {
   for (;;) {
     const run = await d.runs.get(runId);
     if (run === undefined) return undefined;
     const state = await d.outbox.state(runId);
-    const outcome = closing(run, state);
+    const closed = closedRequest(run, state);
     const parent = run.messageTs === undefined ? undefined : parentOf(run);
     const stale = parent !== undefined && parent.digest !== state.shown;
-    if (outcome === undefined && !stale) return undefined;
-    const urgent = outcome !== undefined || run.finishedAt !== undefined || run.state === 'awaiting-approval';
+    if (closed === undefined && !stale) return undefined;
+    const urgent = closed !== undefined || run.finishedAt !== undefined || run.state === 'awaiting-approval';
     const since = Date.now() - Number(state.editedAt ?? 0);
     if (!urgent && since < EDIT_EVERY_MS) return EDIT_EVERY_MS - since;
     const wait = await d.slots.edit(urgent);
     if (wait > 0) return wait;
     const [ts, message] =
-      outcome !== undefined
-        ? [run.approvalTs, closedRequest(run, state, outcome)]
+      closed !== undefined
+        ? [run.approvalTs, closed]
         : [run.messageTs, (parent as { message: SlackMessage }).message];
     const result = await send(d, 'chat.update', { channel: run.channel, ts, ...message });
-    if (!sent(result) && result !== 'refused') return result;
+    if (typeof result === 'number') return result;
     // A refused edit (the message was deleted) is not tried again.
     await d.outbox.note(
       runId,
-      outcome !== undefined ? { closed: '1' } : { shown: parent?.digest, editedAt: String(Date.now()) },
+      closed !== undefined ? { closed: '1' } : { shown: parent?.digest, editedAt: String(Date.now()) },
     );
   }
 }
@@ -218,9 +204,9 @@ export async function editRun(d: DeliveryDeps, runId: string): Promise<Next> {
  * A top-level message of its own (a watch notice) in `channel`, at the channel's pace. Its job's id keeps it
  * from being queued twice; a process killed between Slack's answer and the job's end posts it again.
  */
-export async function postNotice(d: DeliveryDeps, channel: string, message: SlackMessage): Promise<Next> {
+export async function postNotice(d: DeliveryDeps, channel: string, message: SlackMessage) {
   const wait = await d.slots.post(channel, Priority.news);
   if (wait > 0) return wait;
   const result = await send(d, 'chat.postMessage', { channel, ...message, unfurl_links: false });
-  return typeof result === 'number' || result === 'backoff' ? result : undefined;
+  return typeof result === 'number' ? result : undefined;
 }

@@ -6,9 +6,8 @@
  * https://docs.slack.dev/apis/web-api/rate-limits
  *
  * A channel's posts go by priority: a post that has to wait leaves its priority beside the channel's slot,
- * and a free slot goes to a post of that priority or a better one first. Without it, every waiting post
- * woke at the same moment and the slot went to whichever asked first: in a busy channel the summaries of
- * finished runs went ahead of other runs' parents and approval requests (docs/performance.md, 5a′).
+ * and a free slot goes to a post of that priority or a better one first, not to whichever asks first (in a
+ * busy channel that put summaries of finished runs ahead of other runs' parents and approval requests).
  */
 import type { Redis } from 'ioredis';
 import { LuaScript } from '../../queue/lua-script.js';

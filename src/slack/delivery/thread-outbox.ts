@@ -19,8 +19,8 @@ export interface Reply {
   key?: ReplyKey;
   /** Unique per reply: a reply is taken off the list only by the job that sent it. */
   id: string;
-  /** Its place in the channel's queue of posts (run-reporter.ts's Priority); news when not given. */
-  priority?: number;
+  /** Its place in the channel's queue of posts (run-reporter.ts's Priority). */
+  priority: number;
 }
 
 export interface SenderState {
@@ -44,10 +44,14 @@ export interface SenderState {
 /** Kept as long as finished runs are (the approval may wait for days). */
 const KEEP_SECONDS = 30 * 86_400;
 
-/** KEYS: list, hash. ARGV: reply JSON, key or '', seconds to keep. 1 when queued. */
+/**
+ * KEYS: list, hash. ARGV: reply JSON, key or '', seconds to keep, the approval request's message JSON or ''.
+ * The approval request is also kept beside the list: its closing edit replaces the buttons of this very message.
+ */
 const PUSH = new LuaScript(`
 if ARGV[2] ~= '' and redis.call('HSETNX', KEYS[2], 'once:' .. ARGV[2], '1') == 0 then return 0 end
 redis.call('RPUSH', KEYS[1], ARGV[1])
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[2], 'approval', ARGV[4]) end
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
 return 1
@@ -61,16 +65,14 @@ return 0
 `);
 
 export interface ThreadOutbox {
-  /** Queues a reply; false when a keyed reply was queued before. */
-  push(runId: string, reply: Reply, also?: SenderState): Promise<boolean>;
+  /** Queues a reply, unless it is keyed and was queued before. */
+  push(runId: string, reply: Reply): Promise<void>;
   /** The next reply to send, and its raw form for `pop`. */
   head(runId: string): Promise<{ reply: Reply; raw: string } | undefined>;
   /** Takes a sent reply off the list and says its post is settled. */
   pop(runId: string, raw: string): Promise<void>;
   state(runId: string): Promise<SenderState>;
   note(runId: string, state: SenderState): Promise<void>;
-  /** Keeps the approval request as posted unless one is kept already. */
-  keepApproval(runId: string, message: SlackMessage): Promise<void>;
   /** How long Redis has been up: a write another process could not make while it was down may be on its way. */
   redisUpMs(): Promise<number>;
 }
@@ -88,12 +90,10 @@ export function createThreadOutbox(redis: Redis, prefix: string): ThreadOutbox {
         .exec();
   };
   return {
-    async push(runId, reply, also) {
-      const keys = [list(runId), hash(runId)];
-      const queued =
-        (await PUSH.run(redis, keys, [JSON.stringify(reply), reply.key ?? '', KEEP_SECONDS])) === 1;
-      if (queued && also !== undefined) await note(runId, also);
-      return queued;
+    async push(runId, reply) {
+      const approval = reply.key === 'approval' ? JSON.stringify(reply.message) : '';
+      const args = [JSON.stringify(reply), reply.key ?? '', KEEP_SECONDS, approval];
+      await PUSH.run(redis, [list(runId), hash(runId)], args);
     },
     async head(runId) {
       const raw = await redis.lindex(list(runId), 0);
@@ -106,13 +106,6 @@ export function createThreadOutbox(redis: Redis, prefix: string): ThreadOutbox {
       return (await redis.hgetall(hash(runId))) as SenderState;
     },
     note,
-    async keepApproval(runId, message) {
-      await redis
-        .multi()
-        .hsetnx(hash(runId), 'approval', JSON.stringify(message))
-        .expire(hash(runId), KEEP_SECONDS)
-        .exec();
-    },
     async redisUpMs() {
       const info = await redis.info('server');
       return Number(/uptime_in_seconds:(\d+)/.exec(info)?.[1] ?? 0) * 1000;

@@ -6,8 +6,8 @@
  */
 
 import type { Log } from '../../log.js';
-import { type SlackCalls, SlackRefusedError, SlackUnavailableError } from '../delivery/slack-calls.js';
 import { TOKEN_ERRORS } from '../token-errors.js';
+import { type SlackCalls, SlackRefusedError, SlackUnavailableError } from '../web-api.js';
 
 export interface SlackIdentity {
   /** `ok` plus a short reason for /readyz. */

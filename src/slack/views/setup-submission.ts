@@ -3,7 +3,8 @@ import { GitspacesError } from '../../errors.js';
 import { withTimeout } from '../../timeout.js';
 import type { AppContext } from '../app-context.js';
 import { channelFromMetadata, MODAL_FIELDS, type ModalField } from '../blocks/setup-modal.js';
-import { announceRun, reserveRun } from '../commands/start-run.js';
+import { reserveRun } from '../commands/reserve-run.js';
+import { Priority } from '../delivery/run-reporter.js';
 import { failureText } from '../replies.js';
 import { type SetupForm, validateSetupForm } from './validate-setup-form.js';
 
@@ -76,6 +77,7 @@ export function setupSubmission(ctx: AppContext) {
     }
     if (!reserved.ok) return errors({ vm: plain(reserved.refusal) });
     await ack();
-    await announceRun(ctx, reserved.run);
+    // Its parent: a person waits for it, so it goes first in the channel.
+    await ctx.delivery.sync(reserved.run.id, 'post', Priority.urgent);
   };
 }

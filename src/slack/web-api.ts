@@ -5,10 +5,10 @@
  * within a deadline. https://docs.slack.dev/apis/web-api/rate-limits
  */
 import { ErrorCode, WebClient } from '@slack/web-api';
-import type { Log } from '../../log.js';
-import { retrying } from '../../retry.js';
-import { withTimeout } from '../../timeout.js';
-import { boltLogger } from '../log.js';
+import type { Log } from '../log.js';
+import { retrying } from '../retry.js';
+import { withTimeout } from '../timeout.js';
+import { boltLogger } from './log.js';
 
 export type CallResult = Record<string, unknown>;
 

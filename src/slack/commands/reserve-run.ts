@@ -1,13 +1,12 @@
 /**
- * Starting a run from Slack: reserve the VM and record the run (Redis, quick), then ask for its parent
- * message, which the delivery queue posts at the channel's pace and records (starting the queued run at
- * once). A second setup of a VM with an active run is refused with a link to that run's thread.
+ * Reserving a VM for a run from Slack (the command and the modal): the run is recorded (Redis, quick); its
+ * parent message is then asked of delivery, which posts it at the channel's pace and records it (starting
+ * the queued run at once). A second setup of a VM with an active run is refused with a link to its thread.
  */
 import type { StartInput } from '../../queue/run-service.js';
 import type { RunRecord } from '../../queue/types.js';
 import type { AppContext } from '../app-context.js';
 import { archiveLink, mention } from '../blocks/format.js';
-import { Priority } from '../delivery/run-reporter.js';
 
 export type Started = { ok: true; run: RunRecord } | { ok: false; refusal: string };
 
@@ -15,11 +14,6 @@ export async function reserveRun(ctx: AppContext, input: StartInput): Promise<St
   const outcome = await ctx.runs.start(input);
   if (outcome.ok) return outcome;
   return { ok: false, refusal: await activeRunRefusal(ctx, outcome.active) };
-}
-
-/** Asks for the run's parent message (a person waits for it: it goes first in its channel). */
-export function announceRun(ctx: AppContext, run: RunRecord): Promise<void> {
-  return ctx.delivery.sync(run.id, 'post', Priority.urgent);
 }
 
 /** Where to look instead: a link to the active run's thread. */
