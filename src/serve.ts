@@ -1,7 +1,7 @@
 import { startWorker } from '../jobs/setup-worker.js';
 import type { Config } from './config.js';
 import { asGitspacesError } from './errors.js';
-import { closeGoogleClients } from './gcp/clients.js';
+import { closeGoogleClients, warmGoogleClients } from './gcp/clients.js';
 import type { Io } from './io.js';
 import { createLogger } from './log.js';
 import { createMetrics } from './metrics.js';
@@ -161,6 +161,10 @@ async function startWorkers(
   closers: Closers,
 ): Promise<void> {
   const { service, delivery, metrics, log, watchStore } = parts;
+  // Before any job, so that the first runs do not wait for Google's clients to load.
+  const warming = Date.now();
+  await warmGoogleClients(config);
+  log.info({ ms: Date.now() - warming }, 'Google clients loaded');
   const schedule = createWatchSchedule(service.redis, config.queuePrefix, config.watchIntervalMs);
   closers.back.unshift(() => schedule.close());
   const worker = await startWorker(config, {

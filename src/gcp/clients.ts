@@ -17,17 +17,15 @@ export interface Closable {
   close(): Promise<unknown>;
 }
 
-const clients = new Map<string, Promise<Closable>>();
+const clients = new Map<string, Promise<GoogleApi>>();
 
-function cached<T extends Closable>(key: string, create: () => Promise<T>): Promise<T> {
-  const existing = clients.get(key);
-  if (existing) return existing as Promise<T>;
-  const client = create();
-  clients.set(key, client);
-  // A client that could not be made (no credentials) is not kept: the next call tries again.
-  client.catch(() => {
-    if (clients.get(key) === client) clients.delete(key);
-  });
+/** The process's client under `key`, built once (its credentials not looked up yet). */
+function built<T extends GoogleApi>(key: string, create: () => Promise<T>): Promise<T> {
+  let client = clients.get(key) as Promise<T> | undefined;
+  if (client === undefined) {
+    client = create();
+    clients.set(key, client);
+  }
   return client;
 }
 
@@ -125,11 +123,29 @@ export async function createSecretManagerApi(
   };
 }
 
-/** A process-wide client is kept only once its credentials are found, so that a failed lookup is retried. */
-async function readyClient<T extends GoogleApi>(client: Promise<T>): Promise<T> {
-  const api = await client;
-  await api.ready();
-  return api;
+/** The client under `key` once its credentials are found; one that could not be made is dropped, to be made again. */
+async function readyClient<T extends GoogleApi>(key: string, create: () => Promise<T>): Promise<T> {
+  const client = built(key, create);
+  try {
+    const api = await client;
+    await api.ready();
+    return api;
+  } catch (error) {
+    if (clients.get(key) === client) clients.delete(key);
+    throw error;
+  }
+}
+
+type Made<T> = [key: string, create: () => Promise<T>];
+
+function compute(config: Pick<Config, 'gcp'>, deadlineMs: number): Made<InstancesApi & GoogleApi> {
+  const url = config.gcp.computeApiUrl;
+  return [`compute ${url ?? 'google'} ${deadlineMs}`, () => createComputeApi(url, deadlineMs)];
+}
+
+function secretManager(config: Pick<Config, 'gcp'>, deadlineMs: number): Made<SecretManagerApi & GoogleApi> {
+  const url = config.gcp.secretManagerApiUrl;
+  return [`secrets ${url ?? 'google'} ${deadlineMs}`, () => createSecretManagerApi(url, deadlineMs)];
 }
 
 /** The process's Compute client: `COMPUTE_API_URL` when set, otherwise Application Default Credentials. */
@@ -137,10 +153,7 @@ export function computeClient(
   config: Pick<Config, 'gcp'>,
   deadlineMs = DEFAULT_CALL_POLICY.deadlineMs,
 ): Promise<InstancesApi & Closable> {
-  const url = config.gcp.computeApiUrl;
-  return cached(`compute ${url ?? 'google'} ${deadlineMs}`, () =>
-    readyClient(createComputeApi(url, deadlineMs)),
-  );
+  return readyClient(...compute(config, deadlineMs));
 }
 
 /** The process's Secret Manager client: `SECRET_MANAGER_API_URL` when set, otherwise ADC. */
@@ -148,10 +161,7 @@ export function secretManagerClient(
   config: Pick<Config, 'gcp'>,
   deadlineMs = DEFAULT_CALL_POLICY.deadlineMs,
 ): Promise<SecretManagerApi & Closable> {
-  const url = config.gcp.secretManagerApiUrl;
-  return cached(`secrets ${url ?? 'google'} ${deadlineMs}`, () =>
-    readyClient(createSecretManagerApi(url, deadlineMs)),
-  );
+  return readyClient(...secretManager(config, deadlineMs));
 }
 
 /** Closes every client this process made (on shutdown). */
@@ -159,4 +169,19 @@ export async function closeGoogleClients(): Promise<void> {
   const all = [...clients.values()];
   clients.clear();
   await Promise.allSettled(all.map(async (client) => (await client).close()));
+}
+
+/**
+ * Loads and builds the clients a worker's runs use, before it takes jobs: loading Compute's two clients and
+ * building their descriptors is about two seconds, one of them synchronous, that would otherwise fall on the
+ * first runs (and, in `serve`, on the acks of the commands that started them). Credentials are looked up at
+ * the first call, as before, which also reports their absence.
+ */
+export async function warmGoogleClients(config: Pick<Config, 'gcp' | 'secrets'>): Promise<void> {
+  const deadlineMs = DEFAULT_CALL_POLICY.deadlineMs;
+  const secrets = Object.values(config.secrets).some((ref) => ref !== undefined && !/^(file|env):/.test(ref));
+  await Promise.allSettled([
+    built(...compute(config, deadlineMs)),
+    ...(secrets ? [built(...secretManager(config, deadlineMs))] : []),
+  ]);
 }

@@ -187,6 +187,10 @@ describe('gitspaces-bot serve', () => {
     const stepLines = lines.filter((l) => l.step === 'runner');
     expect(stepLines.length).toBeGreaterThan(0);
     expect(stepLines.every((l) => typeof l.runId === 'string' && l.vm === 'runner-1')).toBe(true);
+    // Google's clients were loaded as the worker started, not inside the first run.
+    const messages = lines.map((l) => l.msg);
+    expect(messages.indexOf('Google clients loaded')).toBeGreaterThan(-1);
+    expect(messages.indexOf('Google clients loaded')).toBeLessThan(messages.indexOf('serve started'));
   });
 
   it('stops on SIGTERM and exits 0', async () => {

@@ -41,8 +41,13 @@ function runChild(env: Record<string, string>): Promise<Record<string, unknown>>
   });
 }
 
+const googlePackages = (list: unknown) =>
+  (list as string[]).filter((p) =>
+    /^@google-cloud\/|^google-gax$|^google-auth-library$|^protobufjs$/.test(p),
+  );
+
 describe('Google clients', () => {
-  it('are loaded by a worker process only when it first calls Google, and then do the calls', async () => {
+  it('are not loaded with the worker’s code, only when a call needs them, and then do the calls', async () => {
     const result = await runChild({
       GCP_PROJECT: 'acme-prod',
       GCP_ZONE: 'us-central1-a',
@@ -50,13 +55,10 @@ describe('Google clients', () => {
       SECRET_MANAGER_API_URL: google.url,
     });
     expect(result).toMatchObject({ secret: 'version: "1"\n', address: '10.128.0.7', hostKeys: 1 });
-    const googlePackages = (list: unknown) =>
-      (list as string[]).filter((p) =>
-        /^@google-cloud\/|^google-gax$|^google-auth-library$|^protobufjs$/.test(p),
-      );
     // The probe itself works: the worker's CommonJS dependencies are seen.
     expect(result.before).toContain('bullmq');
     expect(googlePackages(result.before)).toEqual([]);
+    expect(googlePackages(result.warmed)).toEqual([]);
     expect(googlePackages(result.after)).toEqual(
       expect.arrayContaining(['@google-cloud/compute', '@google-cloud/secret-manager', 'google-gax']),
     );
@@ -73,5 +75,28 @@ describe('Google clients', () => {
       expect.stringMatching(/^gax\/.*-fallback$/),
       expect.stringMatching(/^gax\/.*-fallback$/),
     ]);
+  }, 150_000);
+
+  it('are loaded and built when a worker starts, before its first job, without calling Google', async () => {
+    const env = {
+      GCP_PROJECT: 'acme-prod',
+      GCP_ZONE: 'us-central1-a',
+      COMPUTE_API_URL: google.url,
+      SECRET_MANAGER_API_URL: google.url,
+      WARM: '1',
+    };
+    const requests = google.requests.length;
+    const fromSecretManager = await runChild({ ...env, POOL_SECRET: 'pool' });
+    expect(googlePackages(fromSecretManager.before)).toEqual([]);
+    expect(googlePackages(fromSecretManager.warmed)).toEqual(
+      expect.arrayContaining(['@google-cloud/compute', '@google-cloud/secret-manager', 'google-gax']),
+    );
+    // The warm-up itself asks Google nothing: the three calls of the run are all the requests.
+    expect(fromSecretManager).toMatchObject({ address: '10.128.0.7', hostKeys: 1 });
+    expect(google.requests.length - requests).toBe(3);
+    // Secrets kept in files or the environment: Secret Manager's client is not loaded for them.
+    const fromEnv = await runChild({ ...env, POOL_SECRET: 'env:POOL_YAML', POOL_YAML: 'version: "1"' });
+    expect(googlePackages(fromEnv.warmed)).toContain('@google-cloud/compute');
+    expect(googlePackages(fromEnv.warmed)).not.toContain('@google-cloud/secret-manager');
   }, 150_000);
 });
