@@ -23,7 +23,7 @@ import type { SlackDelivery } from './delivery/slack-delivery.js';
 import { createSlackDelivery } from './delivery/slack-delivery.js';
 import { registerEvents } from './events/index.js';
 import { type HealthOptions, healthListener, healthRoutes } from './health/health-routes.js';
-import { createSlackIdentity, type SlackIdentity } from './health/slack-identity.js';
+import { createSlackIdentity } from './health/slack-identity.js';
 import { boltLogger } from './log.js';
 import { refuseSkewedTimestamps } from './refuse-skewed-timestamps.js';
 import { createSocketConnection, type SocketConnection } from './socket/socket-connection.js';
@@ -57,7 +57,6 @@ export interface SlackAppDeps {
 export interface SlackApp {
   app: App;
   context: AppContext;
-  identity: SlackIdentity;
   /**
    * Listens on `config.port` (0 picks a free port) and resolves with the port; in Socket Mode once the first
    * connection attempt is over (connected, or retrying in the background). Rejects with one line to show
@@ -171,7 +170,6 @@ export function createApp(config: Config, deps: SlackAppDeps): SlackApp {
   return {
     app,
     context,
-    identity,
     ...lifecycle({ app, socket, health, port: config.port, log }, async () => {
       if (deps.delivery === undefined) await delivery.close();
       await schedule?.close();
@@ -247,14 +245,4 @@ function listen(server: Server, port: number): Promise<number> {
     server.once('error', (error) => reject(portProblem(error, port)));
     server.listen(port, () => resolve((server.address() as AddressInfo).port));
   });
-}
-
-/** Starts the Slack app (`gitspaces-bot app`, and half of `serve`). */
-export async function startApp(
-  config: Config,
-  deps: SlackAppDeps,
-): Promise<{ port: number; failed: Promise<never>; close(): Promise<void> }> {
-  const slack = createApp(config, deps);
-  const { port } = await slack.start();
-  return { port, failed: slack.failed, close: () => slack.close() };
 }

@@ -4,7 +4,6 @@ import { resultOfRecord } from '../../queue/run-states.js';
 import type { VmRef } from '../../setup/ports.js';
 import type { AppContext } from '../app-context.js';
 import { noticeMessage } from '../blocks/usage-message.js';
-import { createRunReporter } from '../delivery/run-reporter.js';
 import { ephemeral } from '../replies.js';
 
 type Args = Pick<SlackCommandMiddlewareArgs, 'command' | 'respond'>;
@@ -41,10 +40,7 @@ export async function cancelCommand(ctx: AppContext, { command, respond }: Args,
   }
   if (active.state === 'queued') {
     // No worker will pick this run up: its parent message is ended here.
-    const run = outcome.run;
-    await createRunReporter(ctx.delivery, run, ctx.config.approvers, ctx.log).runFinished(
-      resultOfRecord(run),
-    );
+    await ctx.delivery.reporterFor(outcome.run).runFinished(resultOfRecord(outcome.run));
   }
   await respond(ephemeral(noticeMessage(`:no_entry_sign: Cancelled the run of *${vm.name}*.`)));
 }
