@@ -6,9 +6,12 @@
  * connection for good with a message naming SLACK_APP_TOKEN, and after `stop()` nothing is opened again.
  * https://docs.slack.dev/apis/events-api/using-socket-mode
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Logger, SocketModeReceiver } from '@slack/bolt';
 import type { GitspacesError } from '../../errors.js';
 import type { Log } from '../../log.js';
+import { backoff } from '../../retry.js';
+import { withTimeout } from '../../timeout.js';
 import { networkReason, refusedAppToken } from './refused-token.js';
 
 export interface SocketConnectionOptions {
@@ -56,142 +59,96 @@ function socketReceiver(options: SocketConnectionOptions, attemptMs: number, sto
   });
 }
 
-class KeptConnection implements SocketConnection {
-  readonly receiver: SocketModeReceiver;
-  readonly failed: Promise<never>;
-  private readonly attemptMs: number;
-  private readonly firstBackoff: number;
-  private readonly maxBackoff: number;
-  private readonly stopping = new AbortController();
-  private connected = false;
-  private detail = 'not connected yet';
-  private connecting = false;
-  private backoff: number;
-  private timer: NodeJS.Timeout | undefined;
-  private fail: (error: GitspacesError) => void = () => undefined;
+export function createSocketConnection(options: SocketConnectionOptions): SocketConnection {
+  const attemptMs = options.attemptTimeoutMs ?? 10_000;
+  const retryIn = (failures: number) =>
+    backoff(failures, options.firstBackoffMs ?? 1000, options.maxBackoffMs ?? 60_000);
+  const stopping = new AbortController();
+  const receiver = socketReceiver(options, attemptMs, stopping.signal);
+  const client = receiver.client;
+  let connected = false;
+  let detail = 'not connected yet';
+  let connecting = false;
+  /** Attempts failed in a row since the last connection: the next wait grows with them. */
+  let failures = 0;
+  let fail: (error: GitspacesError) => void = () => undefined;
+  const failed = new Promise<never>((_, reject) => {
+    fail = reject;
+  });
+  failed.catch(() => undefined);
 
-  constructor(private readonly options: SocketConnectionOptions) {
-    this.attemptMs = options.attemptTimeoutMs ?? 10_000;
-    this.firstBackoff = options.firstBackoffMs ?? 1000;
-    this.maxBackoff = options.maxBackoffMs ?? 60_000;
-    this.backoff = this.firstBackoff;
-    this.receiver = socketReceiver(options, this.attemptMs, this.stopping.signal);
-    this.failed = new Promise<never>((_, reject) => {
-      this.fail = reject;
-    });
-    this.failed.catch(() => undefined);
-    const client = this.receiver.client;
-    client.on('connected', () => this.onConnected());
-    client.on('disconnected', () => this.onDisconnected());
-  }
-
-  state(): { ok: boolean; detail: string } {
-    return { ok: this.connected, detail: this.detail };
-  }
-
-  async start(): Promise<void> {
-    this.connecting = true;
-    const first = await this.attempt().finally(() => {
-      this.connecting = false;
-    });
-    if (first === 'stopped' && !this.stopping.signal.aborted) await this.failed;
-    if (first === 'retry') void this.reconnect(this.nextBackoff());
-  }
-
-  async stop(): Promise<void> {
-    this.stopping.abort();
-    clearTimeout(this.timer);
-    this.connected = false;
-    this.detail = 'stopped';
-    await this.receiver.client.disconnect().catch(() => undefined);
-  }
-
-  private onConnected(): void {
-    if (this.stopping.signal.aborted) return void this.receiver.client.disconnect();
-    this.connected = true;
-    this.backoff = this.firstBackoff;
-    this.detail = 'ok (socket connected)';
-  }
-
-  private onDisconnected(): void {
-    const wasConnected = this.connected;
-    this.connected = false;
-    if (this.stopping.signal.aborted || this.connecting) return;
-    this.detail = 'socket closed; reconnecting';
-    this.options.log.info({ wasConnected }, 'Socket Mode connection closed; reconnecting');
-    void this.reconnect(0);
-  }
-
-  private nextBackoff(): number {
-    const wait = this.backoff;
-    this.backoff = Math.min(this.maxBackoff, this.backoff * 2);
-    return wait;
-  }
-
-  private async attempt(): Promise<Attempt> {
-    let hello: NodeJS.Timeout | undefined;
+  /** One `apps.connections.open` and Slack's `hello`, within `attemptMs`. */
+  async function attempt(): Promise<Attempt> {
     try {
-      await Promise.race([
-        this.receiver.client.start(),
-        new Promise((_, reject) => {
-          hello = setTimeout(() => reject(new Error(`no hello within ${this.attemptMs} ms`)), this.attemptMs);
-        }),
-      ]);
+      await withTimeout(client.start(), attemptMs, () => new Error(`no hello within ${attemptMs} ms`));
       return 'connected';
     } catch (error) {
-      return await this.failedAttempt(error);
-    } finally {
-      clearTimeout(hello);
+      if (stopping.signal.aborted) return 'stopped';
+      const refused = refusedAppToken(error);
+      if (refused !== undefined) {
+        detail = refused.message;
+        fail(refused);
+        return 'stopped';
+      }
+      const reason = networkReason(error);
+      const wait = retryIn(++failures);
+      detail = `cannot reach Slack's Socket Mode (${reason}); retrying in ${Math.round(wait / 1000)} s`;
+      options.log.warn(
+        { err: reason, retryInMs: wait },
+        'Socket Mode: cannot reach Slack (not a token problem): check network access to slack.com or SLACK_API_URL; retrying',
+      );
+      // A socket half-open after a timeout must not linger beside the next one.
+      await client.disconnect().catch(() => undefined);
+      return 'retry';
     }
   }
 
-  private async failedAttempt(error: unknown): Promise<Attempt> {
-    if (this.stopping.signal.aborted) return 'stopped';
-    const refused = refusedAppToken(error);
-    if (refused !== undefined) {
-      this.detail = refused.message;
-      this.fail(refused);
-      return 'stopped';
-    }
-    const reason = networkReason(error);
-    this.detail = `cannot reach Slack's Socket Mode (${reason}); retrying in ${Math.round(this.backoff / 1000)} s`;
-    this.options.log.warn(
-      { err: reason, retryInMs: this.backoff },
-      'Socket Mode: cannot reach Slack (not a token problem): check network access to slack.com or SLACK_API_URL; retrying',
-    );
-    // A socket half-open after a timeout must not linger beside the next one.
-    await this.receiver.client.disconnect().catch(() => undefined);
-    return 'retry';
-  }
-
-  /** Tries again until connected, refused or stopped; the first try waits `firstDelayMs`, later ones back off. */
-  private async reconnect(firstDelayMs: number): Promise<void> {
-    if (this.connecting) return;
-    this.connecting = true;
+  /** Tries again until connected, refused or stopped; the first try after `firstWaitMs`, later ones back off. */
+  async function reconnect(firstWaitMs: number): Promise<void> {
+    if (connecting) return;
+    connecting = true;
     try {
-      for (let wait = firstDelayMs; ; wait = this.nextBackoff()) {
-        if (wait > 0) await this.pause(wait);
-        if (this.stopping.signal.aborted) return;
-        if ((await this.attempt()) !== 'retry') return;
+      for (let wait = firstWaitMs; ; wait = retryIn(failures)) {
+        if (wait > 0) await sleep(wait, undefined, { signal: stopping.signal }).catch(() => undefined);
+        if (stopping.signal.aborted || (await attempt()) !== 'retry') return;
       }
     } finally {
-      this.connecting = false;
+      connecting = false;
     }
   }
 
-  private pause(ms: number): Promise<void> {
-    const { signal } = this.stopping;
-    return new Promise<void>((resolve) => {
-      const done = () => {
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      this.timer = setTimeout(done, ms);
-      signal.addEventListener('abort', done, { once: true });
-    });
-  }
-}
+  client.on('connected', () => {
+    if (stopping.signal.aborted) return void client.disconnect();
+    connected = true;
+    failures = 0;
+    detail = 'ok (socket connected)';
+  });
+  client.on('disconnected', () => {
+    const wasConnected = connected;
+    connected = false;
+    if (stopping.signal.aborted || connecting) return;
+    detail = 'socket closed; reconnecting';
+    options.log.info({ wasConnected }, 'Socket Mode connection closed; reconnecting');
+    void reconnect(0);
+  });
 
-export function createSocketConnection(options: SocketConnectionOptions): SocketConnection {
-  return new KeptConnection(options);
+  return {
+    receiver,
+    failed,
+    state: () => ({ ok: connected, detail }),
+    async start() {
+      connecting = true;
+      const first = await attempt().finally(() => {
+        connecting = false;
+      });
+      if (first === 'stopped' && !stopping.signal.aborted) await failed;
+      if (first === 'retry') void reconnect(retryIn(failures));
+    },
+    async stop() {
+      stopping.abort();
+      connected = false;
+      detail = 'stopped';
+      await client.disconnect().catch(() => undefined);
+    },
+  };
 }
