@@ -59,6 +59,16 @@ function socketReceiver(options: SocketConnectionOptions, attemptMs: number, sto
   });
 }
 
+/** Logs an attempt that could not reach Slack, and says so for /readyz; the next try is in `waitMs`. */
+function unreachable(log: Log, error: unknown, waitMs: number): string {
+  const reason = networkReason(error);
+  log.warn(
+    { err: reason, retryInMs: waitMs },
+    'Socket Mode: cannot reach Slack (not a token problem): check network access to slack.com or SLACK_API_URL; retrying',
+  );
+  return `cannot reach Slack's Socket Mode (${reason}); retrying in ${Math.round(waitMs / 1000)} s`;
+}
+
 export function createSocketConnection(options: SocketConnectionOptions): SocketConnection {
   const attemptMs = options.attemptTimeoutMs ?? 10_000;
   const retryIn = (failures: number) =>
@@ -69,12 +79,9 @@ export function createSocketConnection(options: SocketConnectionOptions): Socket
   let connected = false;
   let detail = 'not connected yet';
   let connecting = false;
-  /** Attempts failed in a row since the last connection: the next wait grows with them. */
-  let failures = 0;
+  let failures = 0; // in a row since the last connection: the next wait grows with them
   let fail: (error: GitspacesError) => void = () => undefined;
-  const failed = new Promise<never>((_, reject) => {
-    fail = reject;
-  });
+  const failed = new Promise<never>((_, reject) => void (fail = reject));
   failed.catch(() => undefined);
 
   /** One `apps.connections.open` and Slack's `hello`, within `attemptMs`. */
@@ -85,18 +92,9 @@ export function createSocketConnection(options: SocketConnectionOptions): Socket
     } catch (error) {
       if (stopping.signal.aborted) return 'stopped';
       const refused = refusedAppToken(error);
-      if (refused !== undefined) {
-        detail = refused.message;
-        fail(refused);
-        return 'stopped';
-      }
-      const reason = networkReason(error);
-      const wait = retryIn(++failures);
-      detail = `cannot reach Slack's Socket Mode (${reason}); retrying in ${Math.round(wait / 1000)} s`;
-      options.log.warn(
-        { err: reason, retryInMs: wait },
-        'Socket Mode: cannot reach Slack (not a token problem): check network access to slack.com or SLACK_API_URL; retrying',
-      );
+      if (refused !== undefined) fail(refused);
+      detail = refused?.message ?? unreachable(options.log, error, retryIn(++failures));
+      if (refused !== undefined) return 'stopped';
       // A socket half-open after a timeout must not linger beside the next one.
       await client.disconnect().catch(() => undefined);
       return 'retry';
@@ -138,9 +136,8 @@ export function createSocketConnection(options: SocketConnectionOptions): Socket
     state: () => ({ ok: connected, detail }),
     async start() {
       connecting = true;
-      const first = await attempt().finally(() => {
-        connecting = false;
-      });
+      const first = await attempt(); // never throws: it says how it ended
+      connecting = false;
       if (first === 'stopped' && !stopping.signal.aborted) await failed;
       if (first === 'retry') void reconnect(retryIn(failures));
     },
