@@ -3,9 +3,10 @@
  * runs a delivery: per run, a `post` job (its parent, then its thread replies in order) and an `edit` job (its
  * parent as the record is now, and its approval request's close). Deduplication with `keepLastIfActive`
  * keeps at most one of each kind running and one waiting per run, so exactly one process writes a run's
- * messages at a time, and a request made while a job runs is not lost. A job waiting for Slack's limit or for
- * Slack to come back moves itself to delayed (it holds no lock and survives any crash); a process that dies
- * mid-call leaves its job to BullMQ's stalled-job recovery. Priorities put what a person waits for first.
+ * messages at a time, and a request made while a job runs is not lost. A job waiting for Slack's limit moves
+ * itself to delayed (it holds no lock and survives any crash); one that Slack did not answer throws and BullMQ
+ * tries it again later; a process that dies mid-call leaves its job to BullMQ's stalled-job recovery.
+ * Priorities put what a person waits for first.
  */
 import { randomUUID } from 'node:crypto';
 import { DelayedError, type Job, Queue, Worker } from 'bullmq';
@@ -103,8 +104,7 @@ export function createSlackDelivery(config: Config, parts: DeliveryParts): Slack
     connection,
     prefix,
     concurrency: 20,
-    // A job whose process died is taken up elsewhere within seconds, as often as that happens: the jobs
-    // are written to be.
+    // A job whose process died is taken up elsewhere within seconds, however often: jobs are written to be.
     lockDuration: 5000,
     stalledInterval: 5000,
     maxStalledCount: 1000,
