@@ -2,8 +2,9 @@
  * One client per service, endpoint and deadline for the whole process: each client holds its own
  * connection pool and auth state, and creating one per call leaks them. Google's generated clients are the
  * only way the bot reaches Google, in production and in tests alike (which point them at a local server
- * through COMPUTE_API_URL / SECRET_MANAGER_API_URL). They are imported on first use only: the Compute
- * package alone costs about 170 MB of memory, which a process that never calls it should not pay.
+ * through COMPUTE_API_URL / SECRET_MANAGER_API_URL). They are imported on first use, or when a worker
+ * starts (`warmGoogleClients`), never with the code: a process that never calls Google does not pay their
+ * tens of MB.
  */
 import type { Config } from '../config.js';
 import type { InstancesApi, SecretManagerApi } from './apis.js';
