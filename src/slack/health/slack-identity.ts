@@ -6,6 +6,7 @@
  */
 
 import type { Log } from '../../log.js';
+import { backoff } from '../../retry.js';
 import { TOKEN_ERRORS } from '../token-errors.js';
 import { type SlackCalls, SlackRefusedError, SlackUnavailableError } from '../web-api.js';
 
@@ -50,7 +51,8 @@ export function createSlackIdentity(options: SlackIdentityOptions): SlackIdentit
   const firstRetry = options.retryMs ?? 5000;
   const maxRetry = options.maxRetryMs ?? 300_000;
   const apiUrl = options.apiUrl ?? 'https://slack.com/api/';
-  let retry = firstRetry;
+  let failures = 0; // in a row: the wait before asking again grows with them
+  const retry = () => backoff(failures, firstRetry, maxRetry);
   let last: { ok: boolean; detail: string; at: number } | undefined;
   let pending: Promise<{ ok: boolean; detail: string }> | undefined;
 
@@ -61,13 +63,13 @@ export function createSlackIdentity(options: SlackIdentityOptions): SlackIdentit
       if (last?.ok !== true)
         options.log.info({ user: result.user_id, team: result.team_id }, 'Slack accepted the bot token');
       last = { ok: true, detail, at: Date.now() };
-      retry = firstRetry;
+      failures = 0;
     } catch (error) {
       const detail = failureMessage(error, apiUrl);
+      failures++;
       if (last?.ok !== false || last.detail !== detail) {
-        options.log.error({ retryInMs: retry }, `Slack auth.test failed: ${detail}`);
+        options.log.error({ retryInMs: retry() }, `Slack auth.test failed: ${detail}`);
       }
-      if (last?.ok === false) retry = Math.min(maxRetry, retry * 2);
       last = { ok: false, detail, at: Date.now() };
     }
     return last;
@@ -75,7 +77,7 @@ export function createSlackIdentity(options: SlackIdentityOptions): SlackIdentit
 
   return {
     async check() {
-      if (last !== undefined && Date.now() - last.at < (last.ok ? trust : retry)) return last;
+      if (last !== undefined && Date.now() - last.at < (last.ok ? trust : retry())) return last;
       pending ??= verify().finally(() => {
         pending = undefined;
       });
