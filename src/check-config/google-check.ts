@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Config } from '../config.js';
+import { seconds } from '../duration.js';
 import { checkGoogle } from '../gcp/check.js';
 import { createComputeLocator } from '../gcp/compute.js';
 import { gcpError } from '../gcp/fail.js';
@@ -7,7 +8,6 @@ import { createSecretManagerSource } from '../gcp/secrets.js';
 import { createSecretSource } from '../secrets/index.js';
 import type { SecretSource, VmLocator } from '../setup/ports.js';
 import { withTimeout } from '../timeout.js';
-import { seconds } from './deadline.js';
 import { createPromptClients } from './google-clients.js';
 import { type ConfigCheckRow, failRow, okRow, skipRow } from './rows.js';
 

@@ -1,8 +1,8 @@
 import { Redis } from 'ioredis';
 import type { Config } from '../config.js';
+import { seconds } from '../duration.js';
 import { describeRedis } from '../queue/redis.js';
 import { withTimeout } from '../timeout.js';
-import { seconds } from './deadline.js';
 import { type ConfigCheckRow, failRow, okRow } from './rows.js';
 
 const CHECK = 'Redis';

@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
+import { seconds } from '../duration.js';
 import { APP_TOKEN_ERRORS, TOKEN_ERRORS } from '../slack/token-errors.js';
-import { seconds } from './deadline.js';
 import { type ConfigCheckRow, failRow, okRow, skipRow } from './rows.js';
 
 const CHECK = 'Slack auth.test';
