@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import { seconds } from '../duration.js';
-import { APP_TOKEN_ERRORS, TOKEN_ERRORS } from '../slack/token-errors.js';
+import { APP_TOKEN_ERRORS, networkReason, TOKEN_ERRORS } from '../slack/token-errors.js';
 import { type ConfigCheckRow, failRow, okRow, skipRow } from './rows.js';
 
 const CHECK = 'Slack auth.test';
@@ -23,15 +23,6 @@ function unreachable(apiUrl: string, reason: string, check = CHECK): ConfigCheck
     `Slack's Web API at ${apiUrl} cannot be reached (${reason}).`,
     'Check network access to slack.com (proxies, firewall), or SLACK_API_URL when it is set.',
   );
-}
-
-function networkReason(error: unknown, timeoutMs: number): string {
-  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
-    return `no answer within ${seconds(timeoutMs)}`;
-  }
-  const cause =
-    error instanceof Error ? (error.cause as { code?: string; message?: string } | undefined) : undefined;
-  return cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
 }
 
 function judge(reply: AuthTestReply): ConfigCheckRow {
@@ -75,7 +66,9 @@ async function callSlack(
     });
     body = await response.text();
   } catch (error) {
-    return { row: unreachable(apiUrl, networkReason(error, timeoutMs), check) };
+    return {
+      row: unreachable(apiUrl, networkReason(error, `no answer within ${seconds(timeoutMs)}`), check),
+    };
   }
   if (response.status === 429) {
     const after = response.headers.get('retry-after');

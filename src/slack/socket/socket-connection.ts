@@ -12,7 +12,7 @@ import type { GitspacesError } from '../../errors.js';
 import type { Log } from '../../log.js';
 import { backoff } from '../../retry.js';
 import { withTimeout } from '../../timeout.js';
-import { networkReason, refusedAppToken } from './refused-token.js';
+import { networkReason, refusedAppToken } from '../token-errors.js';
 
 export interface SocketConnectionOptions {
   appToken: string;
