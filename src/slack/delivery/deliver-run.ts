@@ -139,10 +139,10 @@ async function nextPost(d: DeliveryDeps, run: RunRecord): Promise<NextPost | und
 export async function postRun(d: DeliveryDeps, runId: string): Promise<number | undefined> {
   for (;;) {
     const run = await d.runs.get(runId);
+    const post = run === undefined ? undefined : await nextPost(d, run);
+    // Read after `nextPost`, which may have taken a reply off the list.
     const state = await d.outbox.state(runId);
-    if (run === undefined || state.refused === '1') return undefined;
-    const post = await nextPost(d, run);
-    if (post === undefined) return undefined;
+    if (run === undefined || post === undefined || state.refused === '1') return undefined;
     const wait =
       (await unsettled(d, run.id, state, post.id)) || (await d.slots.post(run.channel, post.priority));
     if (wait > 0) return wait;
