@@ -59,6 +59,16 @@ function socketReceiver(options: SocketConnectionOptions, attemptMs: number, sto
   });
 }
 
+/** `failed`, rejected once `fail` is called (the app token refused); never resolves, and is never unhandled. */
+function refusal(): { failed: Promise<never>; fail: (error: GitspacesError) => void } {
+  let fail: (error: GitspacesError) => void = () => undefined;
+  const failed = new Promise<never>((_, reject) => {
+    fail = reject;
+  });
+  failed.catch(() => undefined);
+  return { failed, fail };
+}
+
 /** Logs an attempt that could not reach Slack, and says so for /readyz; the next try is in `waitMs`. */
 function unreachable(log: Log, error: unknown, waitMs: number): string {
   const reason = networkReason(error);
@@ -80,9 +90,7 @@ export function createSocketConnection(options: SocketConnectionOptions): Socket
   let detail = 'not connected yet';
   let connecting = false;
   let failures = 0; // in a row since the last connection: the next wait grows with them
-  let fail: (error: GitspacesError) => void = () => undefined;
-  const failed = new Promise<never>((_, reject) => void (fail = reject));
-  failed.catch(() => undefined);
+  const { failed, fail } = refusal();
 
   /** One `apps.connections.open` and Slack's `hello`, within `attemptMs`. */
   async function attempt(): Promise<Attempt> {
