@@ -5,7 +5,7 @@ import { checkGoogle } from '../gcp/check.js';
 import { createComputeLocator } from '../gcp/compute.js';
 import { gcpError } from '../gcp/fail.js';
 import { createSecretManagerSource } from '../gcp/secrets.js';
-import { createSecretSource } from '../secrets/index.js';
+import { createSecretSource, usesSecretManager } from '../secrets/index.js';
 import type { SecretSource, VmLocator } from '../setup/ports.js';
 import { withTimeout } from '../timeout.js';
 import { createPromptClients } from './google-clients.js';
@@ -91,11 +91,7 @@ export async function prepareGoogleSide(
   timeoutMs: number,
 ): Promise<GoogleSide> {
   const clients = createPromptClients(config, timeoutMs);
-  const references = Object.values(config.secrets).filter((r): r is string => r !== undefined);
-  await clients.prepare({
-    compute: vm !== undefined,
-    secrets: references.some((r) => !/^(file|env):/.test(r.trim())),
-  });
+  await clients.prepare({ compute: vm !== undefined, secrets: usesSecretManager(config.secrets) });
   const secretManager = createSecretManagerSource(config, {
     client: clients.secrets,
     callPolicy: clients.policy,

@@ -7,6 +7,7 @@
  * tens of MB.
  */
 import type { Config } from '../config.js';
+import { usesSecretManager } from '../secrets/index.js';
 import type { InstancesApi, SecretManagerApi } from './apis.js';
 import { DEFAULT_CALL_POLICY } from './call-policy.js';
 import { clientOptions } from './client-options.js';
@@ -180,7 +181,7 @@ export async function closeGoogleClients(): Promise<void> {
  */
 export async function warmGoogleClients(config: Pick<Config, 'gcp' | 'secrets'>): Promise<void> {
   const deadlineMs = DEFAULT_CALL_POLICY.deadlineMs;
-  const secrets = Object.values(config.secrets).some((ref) => ref !== undefined && !/^(file|env):/.test(ref));
+  const secrets = usesSecretManager(config.secrets);
   await Promise.allSettled([
     built(...compute(config, deadlineMs)),
     ...(secrets ? [built(...secretManager(config, deadlineMs))] : []),

@@ -1,3 +1,4 @@
+import { isSecretManagerRef } from '../secrets/index.js';
 import { gcpError } from './fail.js';
 
 export interface SecretRef {
@@ -39,7 +40,7 @@ export function parseSecretRef(ref: string, defaultProject: string | undefined):
     [, project, secret, version] = full;
   } else if (text.startsWith('projects/')) {
     throw invalid(ref, 'a full name has the form projects/PROJECT/secrets/NAME[/versions/VERSION]');
-  } else if (/^(file|env):/.test(text)) {
+  } else if (!isSecretManagerRef(text)) {
     throw invalid(
       ref,
       'file: and env: references are read from the file or the environment, not Secret Manager',

@@ -13,6 +13,16 @@ export interface SecretSourceOptions {
   secretManager?: SecretSource | undefined;
 }
 
+/** A reference read from Secret Manager: neither `file:/path` nor `env:VAR`. */
+export function isSecretManagerRef(reference: string): boolean {
+  return !/^(file|env):/.test(reference.trim());
+}
+
+/** Whether any of the configured secrets is read from Secret Manager (so its client is needed). */
+export function usesSecretManager(secrets: Readonly<Record<string, string | undefined>>): boolean {
+  return Object.values(secrets).some((ref) => ref !== undefined && isSecretManagerRef(ref));
+}
+
 /** Dispatches a secret reference by its prefix: `file:/path`, `env:VAR`, or a Secret Manager name. */
 export function createSecretSource(options: SecretSourceOptions): SecretSource {
   const files = fileSecretSource();

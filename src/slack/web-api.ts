@@ -57,7 +57,7 @@ export function classify(error: unknown): Failure {
 }
 
 /** The error to show for a call given up on. */
-export function givenUp(method: string, error: unknown): Error {
+function givenUp(method: string, error: unknown): Error {
   const slackError = (error as { data?: { error?: string } }).data?.error;
   if (slackError !== undefined && classify(error).kind === 'refused')
     return new SlackRefusedError(method, slackError);
