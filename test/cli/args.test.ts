@@ -12,6 +12,15 @@ const refusal = (parse: () => unknown): string => {
   throw new Error('accepted');
 };
 
+/** Each argv is refused with the first line of its message as given. */
+function expectRefusals(parse: (argv: string[]) => unknown, cases: Array<[string[], string]>): void {
+  for (const [argv, message] of cases)
+    expect(
+      refusal(() => parse(argv)),
+      argv.join(' '),
+    ).toBe(message);
+}
+
 describe('setup, plan, status and upgrade', () => {
   it('reads a VM by name, or an address with its SSH options', () => {
     expect(parseTargetArgs(['vm-1', '--yes'])).toMatchObject({ vm: 'vm-1', host: undefined, yes: true });
@@ -58,11 +67,7 @@ describe('setup, plan, status and upgrade', () => {
       [['vm-1', '--yes=1'], '--yes takes no value.'],
       [['vm-1', '--lines', '5'], 'Unknown option --lines.'],
     ];
-    for (const [argv, message] of cases)
-      expect(
-        refusal(() => parseTargetArgs(argv)),
-        argv.join(' '),
-      ).toBe(message);
+    expectRefusals(parseTargetArgs, cases);
   });
 });
 
@@ -93,10 +98,6 @@ describe('logs', () => {
       [['vm-1', 'runner', '--yes'], '--delegate, --runner and --yes do not apply to logs.'],
       [['vm-1', 'vm-2', 'runner'], 'One VM at a time in the terminal (got vm-1 and vm-2).'],
     ];
-    for (const [argv, message] of cases)
-      expect(
-        refusal(() => parseLogsArgs(argv)),
-        argv.join(' '),
-      ).toBe(message);
+    expectRefusals(parseLogsArgs, cases);
   });
 });
