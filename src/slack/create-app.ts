@@ -1,9 +1,9 @@
 /**
- * The Bolt app: HTTP mode (Bolt's own HTTPReceiver: `POST /slack/events` with signature verification, plus
- * the health routes) or Socket Mode when SLACK_APP_TOKEN is set (health routes on a server of their own).
+ * The Bolt app: HTTP mode (Bolt's HTTPReceiver takes `POST /slack/events` and verifies its signature) or
+ * Socket Mode when SLACK_APP_TOKEN is set; the health routes are on the same port in both.
  * Listeners live in one folder per surface; this file only wires them.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, type Receiver } from '@slack/bolt';
 import type { Redis } from 'ioredis';
@@ -22,11 +22,11 @@ import { registerCommands } from './commands/index.js';
 import type { SlackDelivery } from './delivery/slack-delivery.js';
 import { createSlackDelivery } from './delivery/slack-delivery.js';
 import { registerEvents } from './events/index.js';
-import { type HealthOptions, healthListener, healthRoutes } from './health/health-routes.js';
+import { healthListener } from './health/health-routes.js';
 import { createSlackIdentity } from './health/slack-identity.js';
 import { boltLogger } from './log.js';
 import { refuseSkewedTimestamps } from './refuse-skewed-timestamps.js';
-import { createSocketConnection, type SocketConnection } from './socket/socket-connection.js';
+import { createSocketConnection } from './socket/socket-connection.js';
 import { registerViews } from './views/index.js';
 import { createSlackCalls, type SlackCallObserver } from './web-api.js';
 
@@ -76,25 +76,19 @@ function required(value: string | undefined, name: string): string {
 
 const EVENTS_PATH = '/slack/events';
 
-/** Bolt's HTTP receiver behind a refusal of signatures dated outside Slack's five-minute window. */
-function httpReceiver(
-  config: Config,
-  health: HealthOptions,
-  logger: ReturnType<typeof boltLogger>,
-  log: Log,
-) {
-  const receiver = new HTTPReceiver({
-    signingSecret: required(config.slack.signingSecret, 'SLACK_SIGNING_SECRET'),
-    endpoints: EVENTS_PATH,
-    customRoutes: healthRoutes(health),
-    logger,
+/**
+ * The app's one HTTP server: the health routes, and in HTTP mode Slack's signed requests, which go to Bolt's
+ * HTTP receiver past a refusal of signatures dated outside Slack's five-minute window.
+ */
+function httpServer(health: RequestListener, receiver: Receiver, log: Log): Server {
+  if (!(receiver instanceof HTTPReceiver)) return createServer(health);
+  const events = refuseSkewedTimestamps(receiver.requestListener, (skewSeconds) =>
+    log.warn({ skewSeconds }, 'refused a request whose signature timestamp is outside the 5-minute window'),
+  );
+  return createServer((req, res) => {
+    const path = (req.url ?? '').split('?')[0];
+    (req.method === 'POST' && path === EVENTS_PATH ? events : health)(req, res);
   });
-  receiver.requestListener = refuseSkewedTimestamps(receiver.requestListener, {
-    paths: [EVENTS_PATH],
-    onRefused: (skewSeconds) =>
-      log.warn({ skewSeconds }, 'refused a request whose signature timestamp is outside the 5-minute window'),
-  });
-  return receiver;
 }
 
 export function createApp(config: Config, deps: SlackAppDeps): SlackApp {
@@ -137,14 +131,17 @@ export function createApp(config: Config, deps: SlackAppDeps): SlackApp {
     logsVm: deps.logsVm,
   };
   const identity = createSlackIdentity({ calls, log, apiUrl: config.slack.apiUrl });
-  const health: HealthOptions = { redis: deps.redis, identity, metrics: deps.metrics };
   const logger = boltLogger(log);
-  const socket: SocketConnection | undefined =
-    config.slack.appToken === undefined
-      ? undefined
-      : createSocketConnection({ appToken: config.slack.appToken, apiUrl: config.slack.apiUrl, logger, log });
-  if (socket !== undefined) health.socket = () => socket.state();
-  const receiver: Receiver = socket?.receiver ?? httpReceiver(config, health, logger, log);
+  const { appToken, apiUrl } = config.slack;
+  const socket =
+    appToken === undefined ? undefined : createSocketConnection({ appToken, apiUrl, logger, log });
+  const receiver: Receiver =
+    socket?.receiver ??
+    new HTTPReceiver({
+      signingSecret: required(config.slack.signingSecret, 'SLACK_SIGNING_SECRET'),
+      endpoints: EVENTS_PATH,
+      logger,
+    });
   const app = new App({
     receiver,
     // Our own authorize: Bolt's default calls auth.test once at start and keeps a failure for ever.
@@ -154,7 +151,7 @@ export function createApp(config: Config, deps: SlackAppDeps): SlackApp {
     ignoreSelf: false,
     // Listener calls (views.open) must finish inside the trigger's 3 s: few, quick retries.
     clientOptions: {
-      slackApiUrl: config.slack.apiUrl,
+      slackApiUrl: apiUrl,
       retryConfig: { retries: 1, minTimeout: 200, maxTimeout: 500 },
       timeout: 2500,
     },
@@ -166,60 +163,30 @@ export function createApp(config: Config, deps: SlackAppDeps): SlackApp {
   registerActions(app, context);
   registerViews(app, context);
   registerEvents(app, context);
+  const health = healthListener({
+    redis: deps.redis,
+    identity,
+    metrics: deps.metrics,
+    ...(socket === undefined ? {} : { socket: () => socket.state() }),
+  });
+  const server = httpServer(health, receiver, log);
 
   return {
     app,
     context,
-    ...lifecycle({ app, socket, health, port: config.port, log }, async () => {
-      if (deps.delivery === undefined) await delivery.close();
-      await schedule?.close();
-    }),
-  };
-}
-
-interface LifecycleParts {
-  app: App;
-  socket: SocketConnection | undefined;
-  health: HealthOptions;
-  port: number;
-  log: Log;
-}
-
-/**
- * Start and stop: HTTP mode is Bolt's receiver on `port`; Socket Mode is the health routes on `port` and
- * the socket. `closeRest` runs once the receiver no longer takes requests.
- */
-function lifecycle(
-  { app, socket, health, port, log }: LifecycleParts,
-  closeRest: () => Promise<void>,
-): Pick<SlackApp, 'start' | 'close' | 'failed'> {
-  let healthServer: Server | undefined;
-  return {
     failed: socket?.failed ?? new Promise<never>(() => undefined),
     async start() {
-      void health.identity.check();
-      if (socket === undefined) {
-        const server = (await app.start(port).catch((e: unknown) => {
-          throw portProblem(e, port);
-        })) as Server;
-        return { port: (server.address() as AddressInfo).port };
-      }
-      healthServer = createServer(healthListener(health));
-      const listening = await listen(healthServer, port);
-      await socket.start();
-      return { port: listening };
+      void identity.check();
+      const port = await listen(server, config.port);
+      await socket?.start();
+      return { port };
     },
     async close() {
-      const stopping = socket === undefined ? app.stop() : socket.stop();
-      await stopping.catch((error: unknown) =>
-        log.warn({ err: String(error) }, 'stopping the Slack receiver'),
-      );
-      if (healthServer?.listening) {
-        const server = healthServer;
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-      }
-      await closeRest();
+      await socket?.stop();
+      // In-flight requests are answered; idle keep-alive connections are closed at once.
+      if (server.listening) await new Promise((resolve) => server.close(resolve));
+      if (deps.delivery === undefined) await delivery.close();
+      await schedule?.close();
     },
   };
 }
@@ -240,6 +207,7 @@ function portProblem(error: unknown, port: number): unknown {
   return error;
 }
 
+/** Listens on `port` (0 picks a free one) and resolves with the port taken. */
 function listen(server: Server, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', (error) => reject(portProblem(error, port)));

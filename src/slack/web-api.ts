@@ -114,23 +114,25 @@ export function createSlackCalls(options: {
     retryConfig: { retries: 0 },
     timeout: 15_000,
   });
-  async function once(method: string, args: Record<string, unknown>): Promise<CallResult> {
+  /** One attempt, told to the observer, its 429 too. */
+  async function observed<T>(method: string, work: () => Promise<T>): Promise<T> {
     options.observer?.call(method);
     try {
-      return (await client.apiCall(method, args)) as unknown as CallResult;
+      return await work();
     } catch (error) {
       if (classify(error).kind === 'rate-limited') options.observer?.rateLimited(method);
       throw error;
     }
   }
+  const once = (method: string, args: Record<string, unknown>) =>
+    observed(method, async () => (await client.apiCall(method, args)) as unknown as CallResult);
   /**
    * files.uploadV2 is the client's own sequence, not one method: files.getUploadURLExternal, a POST of the bytes
    * to the URL it returns, then files.completeUploadExternal, which shares the file in `channel_id`.
    * https://docs.slack.dev/messaging/working-with-files#uploading_files
    */
-  async function upload(file: FileUpload): Promise<void> {
-    options.observer?.call('files.uploadV2');
-    try {
+  const upload = (file: FileUpload) =>
+    observed('files.uploadV2', async () => {
       await client.filesUploadV2({
         channel_id: file.channel,
         filename: file.filename,
@@ -138,11 +140,7 @@ export function createSlackCalls(options: {
         content: file.content,
         ...(file.comment === undefined ? {} : { initial_comment: file.comment }),
       });
-    } catch (error) {
-      if (classify(error).kind === 'rate-limited') options.observer?.rateLimited('files.uploadV2');
-      throw error;
-    }
-  }
+    });
   return {
     once,
     call: (method, args, { deadlineMs = 10_000 } = {}) =>

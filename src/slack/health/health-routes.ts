@@ -1,10 +1,9 @@
 /**
  * `GET /healthz` (the process answers), `GET /readyz` (Redis answers, Slack accepted the token and, in Socket
- * Mode, the socket is connected: only then should a load balancer send Slack's requests here) and, when given, `GET /metrics`. Served by Bolt's
- * HTTP receiver as custom routes, or by a small server of their own in Socket Mode.
+ * Mode, the socket is connected: only then should a load balancer send Slack's requests here) and, when given,
+ * `GET /metrics`, on the app's one HTTP server (beside `POST /slack/events` in HTTP mode).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { CustomRoute } from '@slack/bolt';
 import type { Redis } from 'ioredis';
 import type { MetricsSource } from '../app-context.js';
 import type { SlackIdentity } from './slack-identity.js';
@@ -42,7 +41,7 @@ async function redisState(redis: Redis | undefined): Promise<{ ok: boolean; deta
   }
 }
 
-export function healthHandlers(options: HealthOptions): Record<string, Handler> {
+function healthHandlers(options: HealthOptions): Record<string, Handler> {
   const handlers: Record<string, Handler> = {
     '/healthz': (_req, res) => json(res, 200, { status: 'ok' }),
     '/readyz': (_req, res) => {
@@ -70,15 +69,7 @@ export function healthHandlers(options: HealthOptions): Record<string, Handler> 
   return handlers;
 }
 
-export function healthRoutes(options: HealthOptions): CustomRoute[] {
-  return Object.entries(healthHandlers(options)).map(([path, handler]) => ({
-    path,
-    method: ['GET'],
-    handler,
-  }));
-}
-
-/** For Socket Mode: the same routes on a plain request listener; anything else is 404. */
+/** The routes on a plain request listener; anything else is 404. */
 export function healthListener(options: HealthOptions): Handler {
   const handlers = healthHandlers(options);
   return (req, res) => {
