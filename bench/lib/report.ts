@@ -24,6 +24,8 @@ export interface BenchReport {
   errors: Record<string, string>;
   /** When each benchmark was last measured, for reports merged from partial runs. */
   measured?: Record<string, string>;
+  /** The machine each benchmark was last measured on (`2 × <cpu model>`), likewise. */
+  measuredOn?: Record<string, string>;
 }
 
 export function machine(): BenchReport['machine'] {
@@ -37,10 +39,26 @@ export function machine(): BenchReport['machine'] {
 }
 
 const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
+const minute = (iso: string) => iso.slice(0, 16).replace('T', ' ');
+const machineLabel = (m: BenchReport['machine']) => `${m.cpus} × ${m.cpuModel}`;
+
+/** When and where the rows were measured: one run, or each benchmark's last run for a merged report. */
+function measuredLine(report: BenchReport): string {
+  const raw = `Node ${report.machine.node}. Raw numbers: [bench/results.json](../bench/results.json).`;
+  if (report.measured === undefined)
+    return `Measured ${minute(report.finishedAt)} UTC, ${report.mode} run, ${machineLabel(report.machine)}, ${raw}`;
+  const benches = Object.entries(report.measured)
+    .sort(([, a], [, b]) => b.localeCompare(a))
+    .map(([name, at]) => {
+      const on = report.measuredOn?.[name];
+      return `${name} ${minute(at)}${on === undefined ? '' : ` on ${on}`}`;
+    });
+  return `Measured benchmark by benchmark, latest first (UTC): ${benches.join('; ')}. ${raw}`;
+}
 
 export function goalsTable(report: BenchReport): string {
   const lines = [
-    `Measured ${report.finishedAt.slice(0, 16).replace('T', ' ')} UTC, ${report.mode} run, ${report.machine.cpus} × ${report.machine.cpuModel}, Node ${report.machine.node}. Raw numbers: [bench/results.json](../bench/results.json).`,
+    measuredLine(report),
     '',
     '| # | what | goal | measured | met? |',
     '|---|---|---|---|---|',
@@ -87,6 +105,10 @@ export function mergeReport(report: BenchReport, order: string[]): BenchReport {
     measured: {
       ...(previous.measured ?? {}),
       ...Object.fromEntries([...ran].map((n) => [n, report.finishedAt])),
+    },
+    measuredOn: {
+      ...(previous.measuredOn ?? {}),
+      ...Object.fromEntries([...ran].map((n) => [n, machineLabel(report.machine)])),
     },
   };
 }
