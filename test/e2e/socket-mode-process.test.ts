@@ -10,6 +10,7 @@ import { type BotProcess, buildBot, exitWithin, startBot } from '../support/bot-
 import { type FakeGoogle, startFakeGoogle } from '../support/fake-google.js';
 import { type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
 import { type FakeSocketMode, startFakeSocketMode } from '../support/fake-socket-mode.js';
+import { getTarget, ODD_TARGETS } from '../support/request-target.js';
 import { holdRunnerPort } from '../support/runner-port.js';
 import { TEST_POOL, TEST_TOKEN } from '../support/secrets-dir.js';
 import { startSshd, type TestSshd } from '../support/sshd.js';
@@ -104,6 +105,11 @@ describe('gitspaces-bot serve in Socket Mode', () => {
       return r.status === 200 ? r : undefined;
     });
     expect(ready.body.socket).toContain('connected');
+  });
+
+  it('answers 404 on its health port to request targets that are not its paths, and stays ready', async () => {
+    for (const target of ODD_TARGETS) expect(await getTarget(url, target), target).toBe(404);
+    expect((await readyz()).status).toBe(200);
   });
 
   it('answers /gitspaces help in its ack, well within 3 s', async () => {

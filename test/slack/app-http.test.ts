@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProducerConnection } from '../../src/queue/redis.js';
 import { createRunService } from '../../src/queue/run-service.js';
 import { createSetupQueue } from '../../src/queue/setup-queue.js';
+import { getTarget, ODD_TARGETS } from '../support/request-target.js';
 import { type SlackAppHarness, shown, startSlackAppHarness } from '../support/slack-app-harness.js';
 import { commandBody, sign } from '../support/slack-request.js';
 
@@ -75,6 +76,11 @@ describe('health', () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ status: 'ready' });
     expect(h.slack.callsTo('auth.test').length).toBeGreaterThan(0);
+  });
+
+  it('answers 404 to request targets that are not its paths, and goes on serving', async () => {
+    for (const target of ODD_TARGETS) expect(await getTarget(h.base, target), target).toBe(404);
+    expect((await fetch(`${h.base}/healthz`)).status).toBe(200);
   });
 });
 

@@ -73,8 +73,9 @@ function healthHandlers(options: HealthOptions): Record<string, Handler> {
 export function healthListener(options: HealthOptions): Handler {
   const handlers = healthHandlers(options);
   return (req, res) => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    const handler = req.method === 'GET' ? handlers[path] : undefined;
+    // Not `new URL()`: it throws on a target such as `//`, and a throw here would end the process.
+    const path = (req.url ?? '').split('?')[0] ?? '';
+    const handler = req.method === 'GET' && Object.hasOwn(handlers, path) ? handlers[path] : undefined;
     if (handler === undefined) json(res, 404, { status: 'not found' });
     else handler(req, res);
   };
