@@ -183,8 +183,13 @@ export function createApp(config: Config, deps: SlackAppDeps): SlackApp {
     },
     async close() {
       await socket?.stop();
-      // In-flight requests are answered; idle keep-alive connections are closed at once.
-      if (server.listening) await new Promise((resolve) => server.close(resolve));
+      // Idle connections close at once; requests under way get Slack's 3 s to be answered, then are cut (a
+      // client holding a request half-sent would otherwise hold the process for Node's minute).
+      if (server.listening) {
+        const cut = setTimeout(() => server.closeAllConnections(), 3000);
+        await new Promise((resolve) => server.close(resolve));
+        clearTimeout(cut);
+      }
       if (deps.delivery === undefined) await delivery.close();
       await schedule?.close();
     },

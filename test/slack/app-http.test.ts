@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProducerConnection } from '../../src/queue/redis.js';
 import { createRunService } from '../../src/queue/run-service.js';
@@ -81,6 +83,23 @@ describe('health', () => {
   it('answers 404 to request targets that are not its paths, and goes on serving', async () => {
     for (const target of ODD_TARGETS) expect(await getTarget(h.base, target), target).toBe(404);
     expect((await fetch(`${h.base}/healthz`)).status).toBe(200);
+  });
+});
+
+describe('stopping', () => {
+  it('does not wait on a client that holds a request half-sent', async () => {
+    const other = await startSlackAppHarness();
+    const { hostname, port } = new URL(other.base);
+    const held = connect({ host: hostname, port: Number(port) });
+    await once(held, 'connect');
+    // Headers begun, never finished: Node itself would wait a minute for the rest.
+    held.write('POST /slack/events HTTP/1.1\r\nHost: bot\r\nContent-Length: 100\r\n\r\npayload=');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const cut = once(held, 'close');
+    const started = Date.now();
+    await other.close();
+    await cut;
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 });
 
