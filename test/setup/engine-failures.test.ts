@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -241,6 +242,22 @@ describe('failures on the VM', () => {
     expect(result).toMatchObject({ state: 'failed', step: 'runner-health' });
     expect(result.error?.code).toBe('HEALTH_TIMEOUT');
     expect(result.error?.detail).toContain('unable to ping driver');
+  });
+
+  it('says how to fix a RUNNER_DIR on a read-only filesystem (Container-Optimized OS), and writes nothing', async () => {
+    const readOnly = mkdtempSync(join(tmpdir(), 'gsb-readonly-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', readOnly]);
+    try {
+      const { result } = await vm.run({ settings: { runnerDir: join(readOnly, 'runner') } });
+      expect(result).toMatchObject({ state: 'failed', step: 'pool-file' });
+      expect(result.error?.code).toBe('CONFIG_INVALID');
+      expect(result.error?.message).toContain(`RUNNER_DIR (${readOnly}/runner)`);
+      expect(result.error?.message).toContain('under /var or /home');
+      expect(result.error?.detail).toMatch(/read-only file system/i);
+      expect(containers()).toEqual([]);
+    } finally {
+      execFileSync('umount', [readOnly]);
+    }
   });
 
   it('says Harness refused the token when the delegate log shows it', async () => {

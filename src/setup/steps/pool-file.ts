@@ -1,4 +1,5 @@
 import { posix } from 'node:path';
+import { GitspacesError, isGitspacesError } from '../../errors.js';
 import { sha256 } from '../container-specs.js';
 import { SA_KEY_FILE } from '../pool-file.js';
 import { quote, stdinFile } from '../shell.js';
@@ -36,7 +37,21 @@ async function placeFile(
     'base64 -d >"$t"',
     `install -m 0600 "$t" ${quote(dest)}`,
   ].join('\n');
-  await ctx.vm.script(script, { root: true, stdin: stdinFile(content) }, `install ${dest}`);
+  await ctx.vm
+    .script(script, { root: true, stdin: stdinFile(content) }, `install ${dest}`)
+    .catch((error: unknown) => {
+      throw readOnlyRunnerDir(ctx, error) ?? error;
+    });
+}
+
+/** Container-Optimized OS keeps `/` read-only, so the default RUNNER_DIR cannot be made there. */
+function readOnlyRunnerDir(ctx: StepContext, error: unknown): GitspacesError | undefined {
+  if (!isGitspacesError(error) || !/read-only file system/i.test(error.detail ?? '')) return undefined;
+  return new GitspacesError(
+    'CONFIG_INVALID',
+    `RUNNER_DIR (${ctx.settings.runnerDir}) is on a read-only filesystem on the VM, as / is on Container-Optimized OS: set RUNNER_DIR to a path under /var or /home (for example /var/lib/gitspaces/runner) and run setup again.`,
+    { detail: error.detail },
+  );
 }
 
 const previousPool = (ctx: StepContext) => `${poolPath(ctx)}.previous`;
