@@ -5,7 +5,7 @@
  */
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { App, HTTPReceiver, type Receiver } from '@slack/bolt';
+import { App, HTTPReceiver, type Logger, type Receiver } from '@slack/bolt';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import type { Config } from '../config.js';
@@ -23,10 +23,10 @@ import type { SlackDelivery } from './delivery/slack-delivery.js';
 import { createSlackDelivery } from './delivery/slack-delivery.js';
 import { registerEvents } from './events/index.js';
 import { healthListener } from './health/health-routes.js';
-import { createSlackIdentity } from './health/slack-identity.js';
+import { createSlackIdentity, type SlackIdentity } from './health/slack-identity.js';
 import { boltLogger } from './log.js';
 import { refuseSkewedTimestamps } from './refuse-skewed-timestamps.js';
-import { createSocketConnection } from './socket/socket-connection.js';
+import { createSocketConnection, type SocketConnection } from './socket/socket-connection.js';
 import { registerViews } from './views/index.js';
 import { createSlackCalls, type SlackCallObserver } from './web-api.js';
 
@@ -91,6 +91,33 @@ function httpServer(health: RequestListener, receiver: Receiver, log: Log): Serv
   });
 }
 
+/** Bolt's App over `receiver`, with every surface's listeners. */
+function boltApp(receiver: Receiver, context: AppContext, botToken: string, logger: Logger): App {
+  const { config, log } = context;
+  const app = new App({
+    receiver,
+    // Our own authorize: Bolt's default calls auth.test once at start and keeps a failure for ever.
+    authorize: async () => ({ botToken }),
+    logger,
+    convoStore: false,
+    ignoreSelf: false,
+    // Listener calls (views.open) must finish inside the trigger's 3 s: few, quick retries.
+    clientOptions: {
+      slackApiUrl: config.slack.apiUrl,
+      retryConfig: { retries: 1, minTimeout: 200, maxTimeout: 500 },
+      timeout: 2500,
+    },
+  });
+  app.error(async (error) => {
+    log.error({ err: error.message, code: (error as { code?: string }).code }, 'listener failed');
+  });
+  registerCommands(app, context);
+  registerActions(app, context);
+  registerViews(app, context);
+  registerEvents(app, context);
+  return app;
+}
+
 export function createApp(config: Config, deps: SlackAppDeps): SlackApp {
   const log: Log = deps.log ?? pino({ name: 'gitspaces-bot' });
   const botToken = required(config.slack.botToken, 'SLACK_BOT_TOKEN');
@@ -142,27 +169,7 @@ export function createApp(config: Config, deps: SlackAppDeps): SlackApp {
       endpoints: EVENTS_PATH,
       logger,
     });
-  const app = new App({
-    receiver,
-    // Our own authorize: Bolt's default calls auth.test once at start and keeps a failure for ever.
-    authorize: async () => ({ botToken }),
-    logger,
-    convoStore: false,
-    ignoreSelf: false,
-    // Listener calls (views.open) must finish inside the trigger's 3 s: few, quick retries.
-    clientOptions: {
-      slackApiUrl: apiUrl,
-      retryConfig: { retries: 1, minTimeout: 200, maxTimeout: 500 },
-      timeout: 2500,
-    },
-  });
-  app.error(async (error) => {
-    log.error({ err: error.message, code: (error as { code?: string }).code }, 'listener failed');
-  });
-  registerCommands(app, context);
-  registerActions(app, context);
-  registerViews(app, context);
-  registerEvents(app, context);
+  const app = boltApp(receiver, context, botToken, logger);
   const health = healthListener({
     redis: deps.redis,
     identity,
@@ -170,16 +177,35 @@ export function createApp(config: Config, deps: SlackAppDeps): SlackApp {
     ...(socket === undefined ? {} : { socket: () => socket.state() }),
   });
   const server = httpServer(health, receiver, log);
-
   return {
     app,
     context,
+    ...lifecycle({ server, socket, identity, port: config.port }, async () => {
+      if (deps.delivery === undefined) await delivery.close();
+      await schedule?.close();
+    }),
+  };
+}
+
+interface LifecycleParts {
+  server: Server;
+  socket: SocketConnection | undefined;
+  identity: SlackIdentity;
+  port: number;
+}
+
+/** Start: the server on `port`, then the socket. Stop: the socket, the server, then `closeRest`. */
+function lifecycle(
+  { server, socket, identity, port }: LifecycleParts,
+  closeRest: () => Promise<void>,
+): Pick<SlackApp, 'start' | 'close' | 'failed'> {
+  return {
     failed: socket?.failed ?? new Promise<never>(() => undefined),
     async start() {
       void identity.check();
-      const port = await listen(server, config.port);
+      const listening = await listen(server, port);
       await socket?.start();
-      return { port };
+      return { port: listening };
     },
     async close() {
       await socket?.stop();
@@ -190,8 +216,7 @@ export function createApp(config: Config, deps: SlackAppDeps): SlackApp {
         await new Promise((resolve) => server.close(resolve));
         clearTimeout(cut);
       }
-      if (deps.delivery === undefined) await delivery.close();
-      await schedule?.close();
+      await closeRest();
     },
   };
 }
