@@ -111,7 +111,7 @@ describe('a setup run against a bare VM', () => {
     }
     const envFileArg = dockerRuns().find((argv) => argv.includes('--env-file'));
     const envFile = envFileArg?.[envFileArg.indexOf('--env-file') + 1] ?? '';
-    expect(envFile).toMatch(/^\/tmp\/gitspaces-delegate\.run-test\.[A-Za-z0-9]{8}$/);
+    expect(envFile).toMatch(/^\/tmp\/gitspaces-delegate\.run-test-[0-9a-f]{8}\.[A-Za-z0-9]{8}$/);
     expect(() => statSync(envFile)).toThrow();
     expect(envFile.startsWith(vm.runnerDir)).toBe(false);
   });

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +23,9 @@ export async function startTestVm(sshdOptions: SshdOptions = {}) {
   const health = await startHealthServer();
   const secrets = writeSecrets(sshd.privateKey);
   const runnerDir = join(mkdtempSync(join(tmpdir(), 'gsb-runner-')), 'runner dir');
+  // Every test VM is this one machine: a run id shared between test files running at once would let one
+  // run's clean-up of its env files (`/tmp/gitspaces-delegate.<run id>.*`) remove another's.
+  const runId = `run-test-${randomBytes(4).toString('hex')}`;
   const settings = (over: Partial<SetupSettings> = {}): SetupSettings => ({
     vm: 'vm-1',
     sshUser: sshd.user,
@@ -56,7 +60,7 @@ export async function startTestVm(sshdOptions: SshdOptions = {}) {
     const journal = options.journal ?? memoryJournal();
     const decision = options.decision ?? 'approved';
     const input: RunInput = {
-      runId: 'run-test',
+      runId,
       mode: options.mode ?? 'setup',
       target: { kind: 'host', host: sshd.host, port: sshd.port, name: 'vm-1' },
       settings: settings(options.settings),
