@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -257,6 +257,7 @@ describe('failures on the VM', () => {
       expect(containers()).toEqual([]);
     } finally {
       execFileSync('umount', [readOnly]);
+      rmSync(readOnly, { recursive: true, force: true });
     }
   });
 
