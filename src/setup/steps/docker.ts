@@ -2,21 +2,41 @@ import { GitspacesError } from '../../errors.js';
 import type { Check, StepContext, VmStep } from './step.js';
 
 /**
+ * A fresh VM's first minutes often belong to unattended-upgrades, which holds apt's locks. Installs wait for
+ * the dpkg lock (`DPkg::Lock::Timeout`); `apt-get update` does not wait for its own lock, so it is tried again
+ * every 5 s, for up to 10 minutes, while apt says another process holds it. Messages in English (`LC_ALL=C`):
+ * that is what is matched.
+ */
+export const APT_UPDATE = [
+  'apt_update() {',
+  '  for i in $(seq 120); do',
+  '    out=$(apt-get update -qq 2>&1) && return 0',
+  '    case "$out" in *"Could not get lock"*) sleep 5 ;; *) break ;; esac',
+  '  done',
+  '  printf "%s\\n" "$out" >&2',
+  '  return 1',
+  '}',
+].join('\n');
+
+const APT_INSTALL = 'apt-get -o DPkg::Lock::Timeout=600 install -y -qq';
+
+/**
  * Docker's official apt repository (https://docs.docker.com/engine/install/debian/); the convenience script
  * is not meant for production. $ID comes from /etc/os-release (debian or ubuntu).
  */
 const INSTALL_APT = [
   'set -e',
-  'export DEBIAN_FRONTEND=noninteractive',
+  'export DEBIAN_FRONTEND=noninteractive LC_ALL=C',
+  APT_UPDATE,
   '. /etc/os-release',
-  'apt-get update -qq',
-  'apt-get install -y -qq ca-certificates curl',
+  'apt_update',
+  `${APT_INSTALL} ca-certificates curl`,
   'install -m 0755 -d /etc/apt/keyrings',
   'curl -fsSL "https://download.docker.com/linux/$ID/gpg" -o /etc/apt/keyrings/docker.asc',
   'chmod a+r /etc/apt/keyrings/docker.asc',
   'echo "deb [arch=$(dpkg --print-architecture) signed-by=/etc/apt/keyrings/docker.asc] https://download.docker.com/linux/$ID $VERSION_CODENAME stable" > /etc/apt/sources.list.d/docker.list',
-  'apt-get update -qq',
-  'apt-get install -y -qq docker-ce docker-ce-cli containerd.io',
+  'apt_update',
+  `${APT_INSTALL} docker-ce docker-ce-cli containerd.io`,
   'systemctl enable --now docker',
 ].join('\n');
 

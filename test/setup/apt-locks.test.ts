@@ -1,0 +1,68 @@
+/**
+ * The Docker install's `apt-get update` on a fresh VM whose apt is busy (unattended-upgrades at first boot):
+ * the script's own function, run by a real `sh`, against an `apt-get` that answers as apt 2.6 does while
+ * another process holds its lists lock. `sleep` is shadowed too, so that waiting costs the test nothing.
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { APT_UPDATE } from '../../src/setup/steps/docker.js';
+
+const LOCKED =
+  'E: Could not get lock /var/lib/apt/lists/lock. It is held by process 2611 (apt-get)\nE: Unable to lock directory /var/lib/apt/lists/';
+
+/** Runs `apt_update` with an apt-get that fails `failures` times with `error`, then succeeds. */
+function aptUpdate(failures: number, error = LOCKED) {
+  const bin = mkdtempSync(join(tmpdir(), 'gsb-apt-'));
+  const log = join(bin, 'log');
+  writeFileSync(log, '');
+  const script = (body: string) => `#!/bin/sh\n${body}\n`;
+  writeFileSync(
+    join(bin, 'apt-get'),
+    script(`echo "apt-get $*" >>${log}
+n=$(grep -c '^apt-get' ${log})
+if [ "$n" -le ${failures} ]; then printf '%s\\n' '${error}' >&2; exit 100; fi
+exit 0`),
+  );
+  writeFileSync(join(bin, 'sleep'), script(`echo "sleep $*" >>${log}`));
+  for (const tool of ['apt-get', 'sleep']) chmodSync(join(bin, tool), 0o755);
+  const result = spawnSync('sh', ['-c', `set -e\n${APT_UPDATE}\napt_update\necho updated`], {
+    env: { PATH: `${bin}:${process.env.PATH}`, LC_ALL: 'C' },
+    encoding: 'utf8',
+  });
+  const lines = readFileSync(log, 'utf8').trim().split('\n');
+  return {
+    code: result.status,
+    stdout: result.stdout,
+    stderr: result.stderr,
+    updates: lines.filter((l) => l.startsWith('apt-get')).length,
+    sleeps: lines.filter((l) => l === 'sleep 5').length,
+  };
+}
+
+describe("the Docker install's apt-get update", () => {
+  it('waits while another apt holds the lock, then goes on', () => {
+    const run = aptUpdate(3);
+    expect(run).toMatchObject({ code: 0, updates: 4, sleeps: 3, stderr: '' });
+    expect(run.stdout).toContain('updated');
+  });
+
+  it('fails at once, with apt’s message, on anything but the lock', () => {
+    const error =
+      'E: Failed to fetch http://deb.debian.org/debian/dists/bookworm/InRelease  Temporary failure resolving';
+    const run = aptUpdate(1, error);
+    expect(run).toMatchObject({ code: 1, updates: 1, sleeps: 0 });
+    expect(run.stderr).toContain('Temporary failure resolving');
+    expect(run.stdout).not.toContain('updated');
+  });
+
+  it('gives up after ten minutes of a lock that is never let go, saying who holds it', () => {
+    const run = aptUpdate(10_000);
+    expect(run).toMatchObject({ code: 1, updates: 120 });
+    expect(run.sleeps).toBe(120);
+    expect(run.stderr).toContain('held by process 2611 (apt-get)');
+    expect(run.stdout).not.toContain('updated');
+  });
+});
