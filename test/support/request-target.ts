@@ -18,13 +18,4 @@ export function getTarget(base: string, target: string): Promise<number> {
 }
 
 /** Request targets a URL parser refuses (`//`, `http://[::1`), and others that are no path of the bot's. */
-export const ODD_TARGETS = [
-  '//',
-  '//healthz',
-  '/__proto__',
-  '/constructor',
-  '*',
-  '/healthz/..%2f',
-  '/%zz',
-  'http://[::1',
-];
+export const ODD_TARGETS = ['//', '//healthz', '*', '/healthz/..%2f', '/%zz', 'http://[::1'];

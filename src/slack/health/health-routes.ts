@@ -41,30 +41,29 @@ async function redisState(redis: Redis | undefined): Promise<{ ok: boolean; deta
   }
 }
 
-function healthHandlers(options: HealthOptions): Record<string, Handler> {
-  const handlers: Record<string, Handler> = {
-    '/healthz': (_req, res) => json(res, 200, { status: 'ok' }),
-    '/readyz': (_req, res) => {
-      void Promise.all([redisState(options.redis), options.identity.check()]).then(([redis, slack]) => {
-        const socket = options.socket?.();
-        const ready = redis.ok && slack.ok && (socket?.ok ?? true);
-        json(res, ready ? 200 : 503, {
-          status: ready ? 'ready' : 'not ready',
-          redis: redis.detail,
-          slack: slack.detail,
-          ...(socket === undefined ? {} : { socket: socket.detail }),
-        });
+function healthHandlers(options: HealthOptions): Map<string, Handler> {
+  const handlers = new Map<string, Handler>();
+  handlers.set('/healthz', (_req, res) => json(res, 200, { status: 'ok' }));
+  handlers.set('/readyz', (_req, res) => {
+    void Promise.all([redisState(options.redis), options.identity.check()]).then(([redis, slack]) => {
+      const socket = options.socket?.();
+      const ready = redis.ok && slack.ok && (socket?.ok ?? true);
+      json(res, ready ? 200 : 503, {
+        status: ready ? 'ready' : 'not ready',
+        redis: redis.detail,
+        slack: slack.detail,
+        ...(socket === undefined ? {} : { socket: socket.detail }),
       });
-    },
-  };
+    });
+  });
   const { metrics } = options;
   if (metrics !== undefined) {
-    handlers['/metrics'] = (_req, res) => {
+    handlers.set('/metrics', (_req, res) => {
       void metrics.metrics().then(
         (text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text),
         () => res.writeHead(500).end(),
       );
-    };
+    });
   }
   return handlers;
 }
@@ -75,7 +74,7 @@ export function healthListener(options: HealthOptions): Handler {
   return (req, res) => {
     // Not `new URL()`: it throws on a target such as `//`, and a throw here would end the process.
     const path = (req.url ?? '').split('?')[0] ?? '';
-    const handler = req.method === 'GET' && Object.hasOwn(handlers, path) ? handlers[path] : undefined;
+    const handler = req.method === 'GET' ? handlers.get(path) : undefined;
     if (handler === undefined) json(res, 404, { status: 'not found' });
     else handler(req, res);
   };
