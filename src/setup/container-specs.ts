@@ -40,6 +40,22 @@ export interface ContainerSpec {
 
 const RESTART_POLICY = 'unless-stopped';
 
+/**
+ * Docker's json-file logs, its default, never rotate unless told (max-size -1), and a daemon's log-opts
+ * reach only containers created after they are set; the delegate logs all day, so on GCE's 10 GB boot disk
+ * its log alone would fill the VM. The driver stays json-file, bounded at 5 files of 20 MB (the `local`
+ * driver's own bounds). https://docs.docker.com/engine/logging/drivers/json-file/
+ */
+export const LOG_ROTATION = { driver: 'json-file', 'max-size': '20m', 'max-file': '5' } as const;
+const LOG_ARGS = [
+  '--log-driver',
+  LOG_ROTATION.driver,
+  '--log-opt',
+  `max-size=${LOG_ROTATION['max-size']}`,
+  '--log-opt',
+  `max-file=${LOG_ROTATION['max-file']}`,
+];
+
 /** `--label` for an image an upgrade chose (or a setup kept from one); none for the configured image. */
 const imageLabel = (image: string, pinned: boolean) => (pinned ? ['--label', `${IMAGE_LABEL}=${image}`] : []);
 /**
@@ -79,6 +95,7 @@ export function runnerSpec(s: SetupSettings, poolHash: string): ContainerSpec {
     poolHash,
     args: [
       ...args,
+      ...LOG_ARGS,
       '--label',
       `${SPEC_LABEL}=${specHash}`,
       '--label',
@@ -139,6 +156,7 @@ export function delegateSpec(s: SetupSettings, token: string, envFile: string): 
       ...base,
       '--restart',
       RESTART_POLICY,
+      ...LOG_ARGS,
       '--env-file',
       envFile,
       '--label',

@@ -24,6 +24,8 @@ export interface ContainerState {
   ports: string[];
   /** `<source>:<destination>` per mount. */
   mounts: string[];
+  /** The log driver and its options (`max-size`…), as Docker merged them with the daemon's defaults. */
+  logs: { driver: string; options: Record<string, string> };
 }
 
 /** The container, the network and the image as the VM has them now, read in one command. */
@@ -36,7 +38,7 @@ export interface Observed {
 }
 
 // Only these fields: the container's environment (which holds the delegate token) never leaves the VM.
-const FORMAT = `{"status":{{json .State.Status}},"startedAt":{{json .State.StartedAt}},"finishedAt":{{json .State.FinishedAt}},"exitCode":{{json .State.ExitCode}},"image":{{json .Config.Image}},"imageId":{{json .Image}},"labels":{{json .Config.Labels}},"networks":{{json .NetworkSettings.Networks}},"restart":{{json .HostConfig.RestartPolicy.Name}},"ports":{{json .HostConfig.PortBindings}},"mounts":{{json .Mounts}}}`;
+const FORMAT = `{"status":{{json .State.Status}},"startedAt":{{json .State.StartedAt}},"finishedAt":{{json .State.FinishedAt}},"exitCode":{{json .State.ExitCode}},"image":{{json .Config.Image}},"imageId":{{json .Image}},"labels":{{json .Config.Labels}},"networks":{{json .NetworkSettings.Networks}},"restart":{{json .HostConfig.RestartPolicy.Name}},"ports":{{json .HostConfig.PortBindings}},"mounts":{{json .Mounts}},"logs":{{json .HostConfig.LogConfig}}}`;
 
 /**
  * A script printing three lines: the container as JSON (or nothing), the network's id, the image's id.
@@ -66,6 +68,7 @@ interface Inspected {
   restart?: string;
   ports?: Record<string, { HostIp?: string; HostPort?: string }[] | null> | null;
   mounts?: { Source?: string; Destination?: string }[] | null;
+  logs?: { Type?: string; Config?: Record<string, string> | null } | null;
 }
 
 export function parseContainer(line: string): ContainerState | undefined {
@@ -95,6 +98,7 @@ export function parseContainer(line: string): ContainerState | undefined {
       .flatMap(([port, bindings]) => (bindings ?? []).map((b) => `${port}=${b.HostPort ?? ''}`))
       .sort(),
     mounts: (found.mounts ?? []).map((m) => `${m.Source ?? ''}:${m.Destination ?? ''}`).sort(),
+    logs: { driver: found.logs?.Type ?? '', options: found.logs?.Config ?? {} },
   };
 }
 

@@ -166,6 +166,20 @@ describe.skipIf(missing !== undefined && !inCi)('setup against a real Docker eng
     expect(tier.inspect(RUNNER, '{{.HostConfig.RestartPolicy.Name}}')).toBe('unless-stopped');
   });
 
+  it("bounds both containers' logs, and recreates a runner started by hand whose log never rotates", async () => {
+    for (const name of [RUNNER, DELEGATE]) {
+      await healthyThen(() => {});
+      healthy = true;
+      const logs = JSON.parse(tier.inspect(name, '{{json .HostConfig.LogConfig}}'));
+      expect(logs).toEqual({ Type: 'json-file', Config: { 'max-file': '5', 'max-size': '20m' } });
+    }
+    await healthyThen(() => recreateRunnerBy((args) => args));
+    expect(tier.inspect(RUNNER, '{{json .HostConfig.LogConfig.Config}}').trim()).toBe('{}');
+    const output = await setupHealthy();
+    expect(output).toContain('logs json-file, never rotated → rotated at 20m, 5 files');
+    expect(tier.inspect(RUNNER, '{{index .HostConfig.LogConfig.Config "max-size"}}').trim()).toBe('20m');
+  });
+
   it('recreates a runner started by hand on another published port', async () => {
     await healthyThen(() =>
       recreateRunnerBy((args) => args.map((arg) => (arg === '3000:3000' ? '3001:3000' : arg))),

@@ -26,6 +26,7 @@ function observed(change: Record<string, unknown> = {}, lines: { network?: strin
     restart: 'unless-stopped',
     ports: { '3000/tcp': [{ HostIp: '', HostPort: '3000' }] },
     mounts: [{ Type: 'bind', Source: '/runner', Destination: '/runner', RW: true }],
+    logs: { Type: 'json-file', Config: { 'max-file': '5', 'max-size': '20m' } },
     ...change,
   };
   return parseObserved(
@@ -46,11 +47,35 @@ describe('what makes a container other than the wanted one', () => {
     ['it publishes another port', { ports: { '3000/tcp': [{ HostPort: '8080' }] } }, {}, 'published ports'],
     ['it mounts another directory', { mounts: [{ Source: '/srv', Destination: '/runner' }] }, {}, 'mounts'],
     ['the pool file changed', { labels: { 'io.harness.gitspaces.pool-sha256': 'old' } }, {}, 'pool file'],
+    [
+      'its logs never rotate',
+      { logs: { Type: 'json-file', Config: {} } },
+      {},
+      'logs json-file, never rotated → rotated at 20m, 5 files',
+    ],
+    [
+      'its logs rotate at other bounds',
+      { logs: { Type: 'json-file', Config: { 'max-size': '1g' } } },
+      {},
+      'logs json-file max-size=1g → rotated at 20m, 5 files',
+    ],
+    ['its logs go to journald', { logs: { Type: 'journald', Config: {} } }, {}, 'logs journald →'],
   ])('recreates it when %s, and says so', (_why, change, lines, said) => {
     const seen = observed(change, lines);
     const drift = driftOf(seen, spec);
     expect(drift.kind).toBe('recreate');
     expect(describeDrift(spec, drift, seen.container)).toContain(said);
+  });
+
+  it("keeps a container whose logs rotate as wanted beside options of the daemon's own", () => {
+    const logs = { Type: 'json-file', Config: { compress: 'true', 'max-file': '5', 'max-size': '20m' } };
+    expect(driftOf(observed({ logs }), spec)).toEqual({ kind: 'none' });
+  });
+
+  it('creates the runner with rotating logs', () => {
+    expect(spec.args.join(' ')).toContain(
+      '--log-driver json-file --log-opt max-size=20m --log-opt max-file=5',
+    );
   });
 
   it('starts a stopped container that is otherwise the wanted one', () => {

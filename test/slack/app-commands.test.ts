@@ -148,6 +148,7 @@ describe('/gitspaces status', () => {
               restartPolicy: 'unless-stopped',
               ports: ['3000/tcp=3000'],
               mounts: ['/runner:/runner'],
+              logs: { driver: 'json-file', options: { 'max-size': '20m', 'max-file': '5' } },
             },
             healthy: true,
           },

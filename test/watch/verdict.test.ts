@@ -22,6 +22,7 @@ function container(over: Partial<ContainerState> = {}): ContainerState {
     restartPolicy: 'unless-stopped',
     ports: [],
     mounts: [],
+    logs: { driver: 'json-file', options: { 'max-size': '20m', 'max-file': '5' } },
     ...over,
   };
 }

@@ -1,5 +1,5 @@
 import { isNameConflict, replaceContainer } from '../change/replace-container.js';
-import { type ContainerSpec, previousName } from '../container-specs.js';
+import { type ContainerSpec, LOG_ROTATION, previousName } from '../container-specs.js';
 import { type ContainerState, type Observed, observeScript, parseObserved } from '../container-state.js';
 import type { Check, StepContext } from './step.js';
 
@@ -40,6 +40,18 @@ export type Drift =
   | { kind: 'none' };
 
 const same = (a: string[], b: string[]) => a.join(',') === b.join(',');
+
+/** Whether the container's logs rotate as the bot wants (options a daemon adds beside them do not matter). */
+const rotated = ({ driver, options }: ContainerState['logs']) =>
+  driver === LOG_ROTATION.driver &&
+  options['max-size'] === LOG_ROTATION['max-size'] &&
+  options['max-file'] === LOG_ROTATION['max-file'];
+
+const logsOf = ({ driver, options }: ContainerState['logs']) =>
+  driver === 'json-file' && options['max-size'] === undefined
+    ? 'json-file, never rotated'
+    : [driver || 'none', ...Object.entries(options).map(([k, v]) => `${k}=${v}`)].join(' ');
+
 const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
 
 /** Why the container found is not the wanted one and must be made again; empty when it is. */
@@ -62,6 +74,10 @@ export function recreateReasons(found: ContainerState, spec: ContainerSpec, seen
     reasons.push(`published ports ${found.ports.join(' ') || 'none'} → ${spec.ports.join(' ') || 'none'}`);
   if (!same(found.mounts, spec.mounts))
     reasons.push(`mounts ${found.mounts.join(' ') || 'none'} → ${spec.mounts.join(' ') || 'none'}`);
+  if (!rotated(found.logs))
+    reasons.push(
+      `logs ${logsOf(found.logs)} → rotated at ${LOG_ROTATION['max-size']}, ${LOG_ROTATION['max-file']} files`,
+    );
   if (reasons.length === 0 && found.specHash !== spec.specHash) reasons.push('its settings differ');
   return reasons;
 }

@@ -280,6 +280,13 @@ export function createContainer(env, state, image, flags, command) {
     nanoCpus: flags['--cpus'] ? Math.round(Number(flags['--cpus']) * 1e9) : 0,
     memory: flags.memory ?? 0,
     autoRemove: Boolean(flags['--rm']),
+    // Docker's default driver, its options as given (none: never rotated).
+    logConfig: {
+      Type: flags['--log-driver'] ?? 'json-file',
+      Config: Object.fromEntries(
+        (flags['--log-opt'] ?? []).map((o) => [o.split('=')[0], o.slice(o.indexOf('=') + 1)]),
+      ),
+    },
     logs: [],
   };
   state.containers[id] = container;

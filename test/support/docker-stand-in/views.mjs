@@ -51,6 +51,7 @@ export function containerView(c) {
       AutoRemove: c.autoRemove,
       NanoCpus: c.nanoCpus,
       Memory: c.memory,
+      LogConfig: c.logConfig,
     },
     Mounts: c.mounts.map((m) => ({
       Type: m.type,
