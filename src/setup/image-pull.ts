@@ -43,7 +43,7 @@ function pullFix(output: string, image: string): string {
 }
 
 const SIZE_MARK = 'gitspaces-bot-size=';
-const megabytes = (bytes: number) => `${(bytes / 1_000_000).toFixed(1)} MB`;
+export const megabytes = (bytes: number) => `${(bytes / 1_000_000).toFixed(1)} MB`;
 
 /**
  * `docker pull`, with progress as "layers done / total" every few seconds, then the image's size. A failed

@@ -78,6 +78,19 @@ describe.skipIf(missing !== undefined && !inCi)('changing a live VM on a real Do
     expect(held).toContain(':26.11.87100');
   }, 180_000);
 
+  it('removes the old delegate image once an upgrade is healthy, and keeps the new one', async () => {
+    await freshSetup();
+    const upgraded = publishDelegateTag(tier.engine, tier.images.delegate, '26.12.87200');
+    const oldId = tier.engine.docker(['image', 'inspect', '-f', '{{.Id}}', tier.images.delegate]).trim();
+    const run = await tier.cli('upgrade', ['--delegate', '26.12.87200', '--yes']);
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).toMatch(/removed its image \([\d.]+ MB freed\)/);
+    expect(tier.inspect(DELEGATE, '{{.Config.Image}} {{.State.Status}}')).toBe(`${upgraded} running`);
+    const left = tier.engine.docker(['image', 'ls', '-q', '--no-trunc']);
+    expect(left).not.toContain(oldId);
+    expect(left).toContain(tier.inspect(DELEGATE, '{{.Image}}'));
+  }, 180_000);
+
   it('replaces the delegate for a rotated token after approval, and the old token is left nowhere', async () => {
     await freshSetup();
     const rotated = 'cm90YXRlZC1kZWxlZ2F0ZS10b2tlbi1uZXc9PQ==';

@@ -18,6 +18,7 @@ const NEW_DELEGATE = 'us-west1-docker.pkg.dev/gar-setup/docker/delegate:26.11.87
 let vm: TestVm;
 const containers = () => Object.values(vm.sshd.dockerState().containers ?? {});
 const named = (name: string) => containers().filter((c) => c.name === name);
+const images = () => Object.keys(vm.sshd.dockerState().images ?? {});
 const running = (name: string) => named(name).filter((c) => c.status === 'running');
 
 beforeAll(async () => {
@@ -97,6 +98,8 @@ describe('a change to a VM that Gitspaces depend on', () => {
     expect(named('vm-1-delegate')).toHaveLength(1);
     expect(running('vm-1-delegate')[0]?.env).toContain(`DELEGATE_TOKEN=${rotated}`);
     expect(named('vm-1-delegate-previous')).toEqual([]);
+    // The new delegate runs the same image: it stays.
+    expect(images()).toContain(OLD_DELEGATE);
     const stateText = JSON.stringify(vm.sshd.dockerState());
     expect(stateText).not.toContain(TEST_TOKEN);
     expect(events.all()).not.toContain(TEST_TOKEN);
@@ -126,6 +129,11 @@ describe('a change to a VM that Gitspaces depend on', () => {
     const up = await vm.run({ input: { kind: 'upgrade', upgrade: { delegate: NEW_DELEGATE } } });
     expect(up.result.state).toBe('succeeded');
     expect(running('vm-1-delegate').map((c) => c.image)).toEqual([NEW_DELEGATE]);
+    // The old delegate's image goes with it once the new one is healthy: upgrades do not fill the disk.
+    expect(images()).not.toContain(OLD_DELEGATE);
+    expect(up.events.finished.find((r) => r.id === 'delegate-health')?.summary).toMatch(
+      /removed vm-1-delegate-previous \(.*:25\.03\.85504\); removed its image \([\d.]+ MB freed\)/,
+    );
     const again = await vm.run();
     expect(again.result).toMatchObject({ state: 'succeeded', unchanged: true });
     expect(running('vm-1-delegate').map((c) => c.image)).toEqual([NEW_DELEGATE]);

@@ -1,6 +1,7 @@
 import { GitspacesError } from '../../errors.js';
 import { type ContainerSpec, previousName, RUNNER_NAME } from '../container-specs.js';
 import { type ContainerState, parseContainer } from '../container-state.js';
+import { megabytes } from '../image-pull.js';
 import { command } from '../shell.js';
 import type { StepContext } from '../steps/step.js';
 
@@ -48,8 +49,10 @@ export async function setAside(ctx: Ctx, name: string): Promise<void> {
 }
 
 /**
- * Once the new container is healthy the kept one has served its purpose. Looked for and removed in one
- * command (a round trip and a `sudo` each); `also` (more tidying) runs in it too.
+ * Once the new container is healthy the kept one has served its purpose, and so has its image: each upgrade
+ * would otherwise leave a delegate image of a GB or so on the VM's disk. Docker itself keeps an image that a
+ * container still uses or that has another name. Looked for and removed in one command (a round trip and a
+ * `sudo` each); `also` (more tidying) runs in it too.
  */
 export async function dropPrevious(
   ctx: Pick<Ctx, 'vm'>,
@@ -57,14 +60,23 @@ export async function dropPrevious(
   also = '',
 ): Promise<string | undefined> {
   const kept = previousName(name);
+  const inspect = (format: string) =>
+    `${command('docker', 'inspect', '--type', 'container', '--format', format, kept)}`;
   const script = [
     ...(also === '' ? [] : [also]),
-    `${command('docker', 'inspect', '--type', 'container', '--format', PREVIOUS_FORMAT, kept)} 2>/dev/null || exit 0`,
+    `c=$(${inspect(PREVIOUS_FORMAT)} 2>/dev/null) || exit 0`,
+    `i=$(${inspect('{{.Image}}')})`,
     `${command('docker', 'rm', '-f', kept)} >/dev/null`,
+    `printf '%s\n' "$c"`,
+    `s=$(docker image inspect --format '{{.Size}}' "$i" 2>/dev/null) && docker image rm "$i" >/dev/null 2>&1 && printf '%s\n' "$s"`,
+    'exit 0',
   ].join('\n');
   const result = await ctx.vm.script(script, { root: true }, `docker rm -f ${kept}`);
-  const found = result.stdout.trim() === '' ? undefined : parseContainer(result.stdout.trim());
-  return found ? `removed ${kept} (${found.image})` : undefined;
+  const [container = '', freed = ''] = result.stdout.trim().split('\n');
+  const found = container === '' ? undefined : parseContainer(container);
+  if (!found) return undefined;
+  const image = freed === '' ? '' : `; removed its image (${megabytes(Number(freed))} freed)`;
+  return `removed ${kept} (${found.image})${image}`;
 }
 
 /**

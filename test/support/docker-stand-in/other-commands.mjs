@@ -95,7 +95,18 @@ export function rmi(env, args, answer) {
     for (const ref of positional) {
       const image = localImage(state, ref);
       if (!image) throw new DaemonError(`No such image: ${ref}`);
+      const byId = localImage(state, ref) !== state.images[normalize(ref)];
+      const names = Object.values(state.images).filter((img) => img.id === image.id);
+      if (byId && names.length > 1 && !flags['--force'])
+        throw new DaemonError(
+          `conflict: unable to delete ${image.id.slice(7, 19)} (must be forced) - image is referenced in multiple repositories`,
+        );
       const user = Object.values(state.containers).find((c) => c.imageId === image.id);
+      const running = user?.status === 'running';
+      if (user && byId && (running || !flags['--force']))
+        throw new DaemonError(
+          `conflict: unable to delete ${image.id.slice(7, 19)} (${running ? 'cannot' : 'must'} be forced) - image is being used by ${running ? 'running' : 'stopped'} container ${user.id.slice(0, 12)}`,
+        );
       if (user && !flags['--force'])
         throw new DaemonError(
           `conflict: unable to remove repository reference "${ref}" (must force) - container ${user.id.slice(0, 12)} is using its referenced image ${image.id.slice(7, 19)}`,
