@@ -49,8 +49,8 @@ export async function setAside(ctx: Ctx, name: string): Promise<void> {
 }
 
 /**
- * Once the new container is healthy the kept one has served its purpose, and so has its image: each upgrade
- * would otherwise leave a delegate image of a GB or so on the VM's disk. Docker itself keeps an image that a
+ * Once the new container is healthy the kept one has served its purpose, and so has its image: otherwise every
+ * upgrade would leave its old images on the VM's disk. Docker itself keeps an image that a
  * container still uses or that has another name. Looked for and removed in one command (a round trip and a
  * `sudo` each); `also` (more tidying) runs in it too.
  */
