@@ -1,6 +1,13 @@
 import { RUNNER_NAME } from './container-specs.js';
 import type { ContainerState } from './container-state.js';
 import type { AgeAdvice } from './delegate-age.js';
+import {
+  DISK_FULL_PERCENT,
+  DOCKER_INFO_SCRIPT,
+  type DockerDisk,
+  describeDisk,
+  parseDockerInfo,
+} from './docker-disk.js';
 import { answersOnVm, delegateHealth } from './health-probes.js';
 import type { RemoteHost } from './ports.js';
 import type { Redactor } from './redactor.js';
@@ -17,6 +24,8 @@ export interface ContainerStatus {
 /** What is live on a VM right now, as `status` shows it. Read-only: the same checks the steps use. */
 export interface VmStatus {
   docker: string | undefined;
+  /** The filesystem of Docker's data, when `df` could tell. */
+  disk?: DockerDisk;
   network: boolean;
   runner: ContainerStatus;
   delegate: ContainerStatus;
@@ -31,11 +40,8 @@ export async function probeVm(
 ): Promise<VmStatus> {
   const vm = new VmShell(remote, redactor);
   const ctx = { vm, remote, redactor };
-  const info = await vm.run(['docker', 'info', '--format', '{{.ServerVersion}}'], {
-    root: true,
-    allowFail: true,
-  });
-  const docker = info.code === 0 && info.stdout.trim() !== '' ? info.stdout.trim() : undefined;
+  const info = await vm.script(DOCKER_INFO_SCRIPT, { root: true, allowFail: true }, 'docker info');
+  const { version: docker, disk } = info.code === 0 ? parseDockerInfo(info.stdout) : { version: undefined };
   if (!docker) {
     const none = (name: string): ContainerStatus => ({ name, state: undefined, healthy: false });
     return { docker, network: false, runner: none(RUNNER_NAME), delegate: none(settings.delegateName) };
@@ -56,6 +62,7 @@ export async function probeVm(
   });
   return {
     docker,
+    ...(disk === undefined ? {} : { disk }),
     network: networkFound.code === 0,
     runner: { name: RUNNER_NAME, state: runner, healthy: runnerHealthy },
     delegate: { name: settings.delegateName, state: delegate, healthy: delegateHealthy },
@@ -70,6 +77,9 @@ export function describeStatus(s: VmStatus): string[] {
       : `${c.name}: absent`;
   return [
     `docker: ${s.docker ? `Docker ${s.docker}` : 'not answering'}`,
+    ...(s.disk
+      ? [`${s.disk.usedPercent >= DISK_FULL_PERCENT ? 'warning: ' : ''}disk: ${describeDisk(s.disk)}`]
+      : []),
     `network: ${s.network ? 'present' : 'absent'}`,
     `runner: ${container(s.runner)}`,
     `delegate: ${container(s.delegate)}`,

@@ -1,11 +1,12 @@
 /**
  * What a probe tells the channel: only changes. Healthy → unhealthy, unhealthy → healthy, "could not
- * probe" (Google or SSH unreachable, which says nothing of the VM's health), drift, and the delegate image
- * past 6 and past 8 months. The same failure is told once, then again at most once a day. While the VM is
- * muted nothing is told and what the channel was last told stays as it was, so the first probe after
- * unmuting tells whatever differs from it. Pure: the caller passes the time.
+ * probe" (Google or SSH unreachable, which says nothing of the VM's health), drift, the delegate image
+ * past 6 and past 8 months, and Docker's disk nearly full. The same failure is told once, then again at
+ * most once a day. While the VM is muted nothing is told and what the channel was last told stays as it
+ * was, so the first probe after unmuting tells whatever differs from it. Pure: the caller passes the time.
  */
 import { delegateAgeMonths, imageTag, LIFE_MONTHS, SUPPORT_MONTHS } from '../setup/delegate-age.js';
+import { DISK_FULL_PERCENT, type DockerDisk, describeDisk } from '../setup/docker-disk.js';
 import type { VmStatus } from '../setup/probe.js';
 import { assess, baselineOf, driftOf, type Fingerprint } from './assess.js';
 
@@ -22,6 +23,8 @@ export interface Told {
   /** The delegate age already told (6 or 8 months), and of which image: a new image starts again. */
   age?: number;
   ageImage?: string;
+  /** The disk was told to be nearly full: not again until it has gone well below that. */
+  diskFull?: boolean;
 }
 
 /** The last probe, as `/gitspaces watch` and the App Home show it. */
@@ -35,7 +38,7 @@ export interface ProbeSummary {
 
 export type Outcome = { kind: 'probed'; status: VmStatus } | { kind: 'unreachable'; message: string };
 
-export type NoticeKind = 'unhealthy' | 'recovered' | 'unreachable' | 'drift' | 'age';
+export type NoticeKind = 'unhealthy' | 'recovered' | 'unreachable' | 'drift' | 'age' | 'disk';
 
 export interface Notice {
   kind: NoticeKind;
@@ -111,6 +114,29 @@ function ageNotice(vm: string, image: string, months: number): Notice {
   };
 }
 
+function diskNotice(vm: string, disk: DockerDisk): Notice {
+  return {
+    kind: 'disk',
+    vm,
+    lines: [
+      `${vm}: the disk is nearly full, ${describeDisk(disk)}`,
+      'see what takes it with `sudo docker system df` on the VM; remove images no container uses (`sudo docker image prune -a`) or grow the disk',
+    ],
+    logsOf: [],
+    repair: false,
+  };
+}
+
+/** Told once at DISK_FULL_PERCENT; told again only after it went 5 points below (no notice per wobble). */
+function diskTold(told: Told, disk: DockerDisk | undefined, vm: string): Notice[] {
+  if (disk === undefined) return [];
+  const full = disk.usedPercent >= DISK_FULL_PERCENT;
+  const notices = full && !told.diskFull ? [diskNotice(vm, disk)] : [];
+  if (full) told.diskFull = true;
+  else if (disk.usedPercent < DISK_FULL_PERCENT - 5) told.diskFull = false;
+  return notices;
+}
+
 export function decide(state: WatchState, outcome: Outcome, now: number): Verdict {
   const told: Told = { ...(state.told ?? { health: 'healthy', key: '', at: state.since }) };
   const muted = state.mutedUntil !== undefined && state.mutedUntil > now;
@@ -165,6 +191,8 @@ export function decide(state: WatchState, outcome: Outcome, now: number): Verdic
       });
     told.drift = driftKey;
   }
+
+  if (outcome.kind === 'probed') notices.push(...diskTold(told, outcome.status.disk, state.vm));
 
   const months = probe.delegateAgeMonths;
   if (probe.delegateImage !== undefined && months !== undefined) {

@@ -113,6 +113,17 @@ describe.skipIf(missing !== undefined && !inCi)('setup against a real Docker eng
     expect(existsSync(join(tier.runnerDir, 'database.sqlite3'))).toBe(true);
   });
 
+  it("status shows how full the disk holding Docker's data is, as df tells it", async () => {
+    await healthyThen(() => {});
+    healthy = true;
+    const root = tier.engine.docker(['info', '--format', '{{.DockerRootDir}}']).trim();
+    const run = await tier.cli('status');
+    expect(run.code, run.output).toBe(0);
+    const line = run.output.split('\n').find((l) => l.includes('disk: '));
+    expect(line).toMatch(/disk: \d+% used, [\d.]+ [MG]B free \(\/\S* holds Docker's /);
+    expect(line).toContain(`Docker's ${root})`);
+  });
+
   it('creates nothing when run again: the same containers, not restarted', async () => {
     await healthyThen(() => {});
     const ids = tier.containerIds();

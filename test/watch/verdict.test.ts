@@ -157,4 +157,27 @@ describe('watch verdicts', () => {
       'vm-1: delegate 26.05.85000 is 8 months old, past its 8-month life',
     );
   });
+
+  it('tells a disk nearly full once, not at each wobble around the line, and again after it was freed', () => {
+    const disk = (usedPercent: number): Outcome => {
+      const probed = status();
+      if (probed.kind === 'probed')
+        probed.status.disk = { dir: '/var/lib/docker', mount: '/', usedPercent, freeBytes: 700e6 };
+      return probed;
+    };
+    const v = probes([
+      { at: NOW, outcome: disk(70) },
+      { at: NOW + MIN, outcome: disk(91) },
+      { at: NOW + 2 * MIN, outcome: disk(89) },
+      { at: NOW + 3 * MIN, outcome: disk(92) },
+      { at: NOW + 4 * MIN, outcome: disk(40) },
+      { at: NOW + 5 * MIN, outcome: disk(95) },
+      { at: NOW + 6 * MIN, outcome: status() },
+    ]);
+    expect(v.map(kinds)).toEqual([[], ['disk'], [], [], [], ['disk'], []]);
+    expect(v[1]?.notices[0]?.lines[0]).toBe(
+      "vm-1: the disk is nearly full, 91% used, 700 MB free (/ holds Docker's /var/lib/docker)",
+    );
+    expect(v[1]?.notices[0]?.lines[1]).toContain('docker system df');
+  });
 });

@@ -3,6 +3,10 @@
  * live and tell the VM's channel, through the `slack` queue and the fake Web API, only what changed.
  */
 
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { silentLog } from '../../src/log.js';
 import { createWorkerConnection } from '../../src/queue/redis.js';
@@ -98,10 +102,13 @@ async function probe(): Promise<string> {
   return health;
 }
 
-/** Notices in the channel about health (the delegate image's age is told once as well; left aside here). */
+/**
+ * Notices in the channel about health (the delegate image's age is told once as well, and the disk of this
+ * machine when it is nearly full; left aside here).
+ */
 const healthNotices = () =>
   slack.messages.filter(
-    (m) => m.channel === CHANNEL && m.threadTs === undefined && !/months old/.test(m.text),
+    (m) => m.channel === CHANNEL && m.threadTs === undefined && !/months old|nearly full/.test(m.text),
   );
 const logins = () => (vm.sshd.log().match(/Accepted publickey/g) ?? []).length;
 
@@ -126,6 +133,31 @@ describe('keeping watch over a VM', () => {
     expect(await probe()).toBe('healthy');
     expect(healthNotices().map((m) => m.text)).toEqual([notice?.text, 'vm-1 is healthy again']);
     expect((await store.get('vm-1'))?.probe?.health).toBe('healthy');
+  });
+
+  it('tells the channel once when the disk Docker keeps its data on is nearly full, and how to free it', async () => {
+    const small = mkdtempSync(join(tmpdir(), 'gsb-disk-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=10m', 'tmpfs', small]);
+    try {
+      // 9.5 of 10 MB taken: df rounds the use up to 96%.
+      writeFileSync(join(small, 'images'), Buffer.alloc(9.5 * 1024 * 1024));
+      await vm.sshd.setDockerEnv({ FAKE_DOCKER_ROOT_DIR: small });
+      expect(await probe()).toBe('healthy');
+      expect(await probe()).toBe('healthy');
+      const disk = slack.messages.filter((m) => m.channel === CHANNEL && /disk/.test(m.text));
+      expect(disk).toHaveLength(1);
+      expect(disk[0]?.text).toMatch(
+        new RegExp(
+          `^vm-1: the disk is nearly full, 9\\d% used, \\d+ MB free \\(${small} holds Docker's ${small}\\)`,
+        ),
+      );
+      expect(disk[0]?.text).toContain('sudo docker system df');
+      expect(JSON.stringify(disk[0]?.blocks)).not.toContain('watch_repair');
+    } finally {
+      await vm.sshd.setDockerEnv({});
+      execFileSync('umount', [small]);
+      rmSync(small, { recursive: true, force: true });
+    }
   });
 
   it('tells nothing while muted, and what changed once unmuted', async () => {

@@ -1,3 +1,4 @@
+import { DISK_FULL_PERCENT, describeDisk } from '../../setup/docker-disk.js';
 import type { ContainerStatus, VmStatus } from '../../setup/probe.js';
 import type { ProbeCheck } from './status-message.js';
 
@@ -11,7 +12,7 @@ function container(id: string, title: string, c: ContainerStatus): ProbeCheck {
   };
 }
 
-/** The live state of a VM as the six checks `/gitspaces status <vm>` shows. */
+/** The live state of a VM as the checks `/gitspaces status <vm>` shows. */
 export function probeChecks(status: VmStatus): ProbeCheck[] {
   return [
     {
@@ -20,6 +21,16 @@ export function probeChecks(status: VmStatus): ProbeCheck[] {
       ok: status.docker !== undefined,
       detail: status.docker === undefined ? 'not answering' : `Docker ${status.docker}`,
     },
+    ...(status.disk
+      ? [
+          {
+            id: 'disk',
+            title: 'Disk of Docker data',
+            ok: status.disk.usedPercent < DISK_FULL_PERCENT,
+            detail: describeDisk(status.disk),
+          },
+        ]
+      : []),
     {
       id: 'network',
       title: 'Docker network',

@@ -15,6 +15,7 @@ const EMOJI: Record<WatchNotice['kind'], string> = {
   unreachable: ':grey_question:',
   drift: ':twisted_rightwards_arrows:',
   age: ':hourglass:',
+  disk: ':floppy_disk:',
 };
 
 /** `project/zone/vm` as `/gitspaces setup` reads it, so a Repair click finds the same VM. */

@@ -38,7 +38,7 @@ function show(answer, format, views) {
 /** The daemon's answer for `info`; its error goes to stderr by the caller. */
 export function info(env, args, answer) {
   const { flags } = parseFlags(args, FORMAT, FORMAT_ALIAS, 'info');
-  const view = withState(env, (state) => infoView(state));
+  const view = withState(env, (state) => infoView(state, env.FAKE_DOCKER_ROOT_DIR));
   if (flags['--format'] !== undefined) answer.out(render(flags['--format'], view));
   else
     answer.out(

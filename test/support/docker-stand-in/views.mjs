@@ -158,7 +158,8 @@ export function psRow(c, noTrunc) {
   };
 }
 
-export function infoView(state) {
+/** `rootDir`: where this engine says it keeps its data (a test points it at a small filesystem of its own). */
+export function infoView(state, rootDir = '/var/lib/docker') {
   const containers = Object.values(state.containers);
   return {
     ID: 'STAND:IN0:0000:0000',
@@ -173,7 +174,7 @@ export function infoView(state) {
     OSType: 'linux',
     Architecture: 'x86_64',
     NCPU: 2,
-    DockerRootDir: '/var/lib/docker',
+    DockerRootDir: rootDir,
     Name: 'vm',
     Networks: allNetworks(state).length,
   };
