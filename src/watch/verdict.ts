@@ -34,6 +34,8 @@ export interface ProbeSummary {
   problems: string[];
   delegateImage?: string;
   delegateAgeMonths?: number;
+  /** How full the disk of Docker's data was, when df could tell. */
+  diskPercent?: number;
 }
 
 export type Outcome = { kind: 'probed'; status: VmStatus } | { kind: 'unreachable'; message: string };
@@ -158,6 +160,7 @@ export function decide(state: WatchState, outcome: Outcome, now: number): Verdic
     key = found.problems.map((p) => p.key).join('; ');
     lines = found.problems.map((p) => p.text);
     logsOf = found.problems.flatMap((p) => (p.container ? [p.container] : []));
+    if (outcome.status.disk) probe.diskPercent = outcome.status.disk.usedPercent;
     const image = outcome.status.delegate.state?.image;
     if (image !== undefined) {
       probe.delegateImage = image;

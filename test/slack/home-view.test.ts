@@ -60,6 +60,15 @@ describe('homeView', () => {
     expect(lines).not.toContain('muted');
   });
 
+  it("shows how full the disk of Docker's data was, with a warning from 90%", () => {
+    const probed = (diskPercent: number): Partial<HomeVm> => ({
+      probe: { at: NOW, health: 'healthy', problems: [], diskPercent },
+    });
+    expect(vmLines(vm('vm-1', probed(42)), NOW)).toContain('\ndisk 42% used · last upgrade');
+    expect(vmLines(vm('vm-1', probed(93)), NOW)).toContain('\n:warning: disk 93% used · last upgrade');
+    expect(vmLines(vm('vm-1'), NOW)).not.toContain('disk');
+  });
+
   it('links a waiting run to its thread until its approval request is posted', () => {
     const run = runRecord('r1', { messageTs: '1700000000.000100' });
     expect(awaitingLine(run)).toContain(

@@ -179,5 +179,6 @@ describe('watch verdicts', () => {
       "vm-1: the disk is nearly full, 91% used, 700 MB free (/ holds Docker's /var/lib/docker)",
     );
     expect(v[1]?.notices[0]?.lines[1]).toContain('docker system df');
+    expect(v.map((x) => x.probe.diskPercent)).toEqual([70, 91, 89, 92, 40, 95, undefined]);
   });
 });

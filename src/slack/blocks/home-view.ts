@@ -6,6 +6,7 @@
 import type { types } from '@slack/bolt';
 import type { RunRecord } from '../../queue/types.js';
 import { imageTag } from '../../setup/delegate-age.js';
+import { DISK_FULL_PERCENT } from '../../setup/docker-disk.js';
 import type { Health } from '../../watch/verdict.js';
 import type { WatchEntry } from '../../watch/watch-store.js';
 import { archiveLink, mention, slackDate, threadReplyLink } from './format.js';
@@ -70,6 +71,10 @@ export function vmLines({ vm, probe, mutedUntil }: HomeVm, now: number): string 
     const age = probe.delegateAgeMonths === undefined ? '' : ` · ${months(probe.delegateAgeMonths)}`;
     second.push(`delegate \`${escapeMrkdwn(truncate(tag, 100))}\`${age}`);
   }
+  if (probe?.diskPercent !== undefined)
+    second.push(
+      `${probe.diskPercent >= DISK_FULL_PERCENT ? ':warning: ' : ''}disk ${probe.diskPercent}% used`,
+    );
   const run = vm.messageTs === undefined ? vm.kind : `<${archiveLink(vm.channel, vm.messageTs)}|${vm.kind}>`;
   second.push(`last ${run} ${slackDate(vm.since)} in <#${vm.channel}>`);
   if (mutedUntil !== undefined && mutedUntil > now)
