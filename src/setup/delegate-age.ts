@@ -51,6 +51,8 @@ export interface AgeAdvice {
   text: string;
   /** Past the support window: worth a warning. */
   stale: boolean;
+  /** The latest supported tag, when Harness told it and it is not the one running. */
+  latest?: string;
 }
 
 /**
@@ -70,5 +72,6 @@ export function delegateAdvice(image: string, now: number, vm: string, latest?: 
     latest === undefined
       ? ' (the latest supported tag is in Harness under Account Settings → Delegates → Delegate version, or set HARNESS_API_KEY_SECRET and the bot asks Harness)'
       : '';
-  return { text: `${head} — \`/gitspaces upgrade ${vm} delegate=${offer}\`${how}`, stale };
+  const advice = { text: `${head} — \`/gitspaces upgrade ${vm} delegate=${offer}\`${how}`, stale };
+  return offer === '<tag>' ? advice : { ...advice, latest: offer };
 }

@@ -99,7 +99,7 @@ function healthNotice(
   }
 }
 
-function ageNotice(vm: string, image: string, months: number): Notice {
+function ageNotice(vm: string, image: string, months: number, latest = '<tag>'): Notice {
   const limit =
     months >= LIFE_MONTHS
       ? `past its ${LIFE_MONTHS}-month life`
@@ -109,7 +109,7 @@ function ageNotice(vm: string, image: string, months: number): Notice {
     vm,
     lines: [
       `${vm}: delegate ${imageTag(image) || image} is ${months} months old, ${limit}`,
-      `upgrade it with \`/gitspaces upgrade ${vm} delegate=<tag>\``,
+      `upgrade it with \`/gitspaces upgrade ${vm} delegate=${latest}\``,
     ],
     logsOf: [],
     repair: false,
@@ -201,7 +201,8 @@ export function decide(state: WatchState, outcome: Outcome, now: number): Verdic
   if (probe.delegateImage !== undefined && months !== undefined) {
     const due = months >= LIFE_MONTHS ? LIFE_MONTHS : months >= SUPPORT_MONTHS ? SUPPORT_MONTHS : 0;
     const toldAge = told.ageImage === probe.delegateImage ? (told.age ?? 0) : 0;
-    if (due > toldAge) notices.push(ageNotice(state.vm, probe.delegateImage, months));
+    const latest = outcome.kind === 'probed' ? outcome.status.delegateAge?.latest : undefined;
+    if (due > toldAge) notices.push(ageNotice(state.vm, probe.delegateImage, months, latest));
     if (due !== toldAge || told.ageImage !== probe.delegateImage)
       Object.assign(told, { age: Math.max(due, toldAge), ageImage: probe.delegateImage });
   }

@@ -158,6 +158,19 @@ describe('watch verdicts', () => {
     );
   });
 
+  it('names the latest supported tag in the upgrade it offers, when Harness told it', () => {
+    const old = status({ image: 'us-west1-docker.pkg.dev/gar-setup/docker/delegate:26.05.85000' });
+    const told = (outcome: Outcome) => probes([{ at: NOW, outcome }])[0]?.notices[0]?.lines[1];
+    expect(told(old)).toBe('upgrade it with `/gitspaces upgrade vm-1 delegate=<tag>`');
+    if (old.kind === 'probed')
+      old.status.delegateAge = {
+        text: 'delegate 26.05.85000 is 7 months old',
+        stale: true,
+        latest: '26.11.87100',
+      };
+    expect(told(old)).toBe('upgrade it with `/gitspaces upgrade vm-1 delegate=26.11.87100`');
+  });
+
   it('tells a disk nearly full once, not at each wobble around the line, and again after it was freed', () => {
     const disk = (usedPercent: number): Outcome => {
       const probed = status();
