@@ -13,8 +13,11 @@ import { APT_UPDATE } from '../../src/setup/steps/docker.js';
 const LOCKED =
   'E: Could not get lock /var/lib/apt/lists/lock. It is held by process 2611 (apt-get)\nE: Unable to lock directory /var/lib/apt/lists/';
 
-/** Runs `apt_update` with an apt-get that fails `failures` times with `error`, then succeeds. */
-function aptUpdate(failures: number, error = LOCKED) {
+/**
+ * Runs `apt_update` with an apt-get that fails `failures` times with `error`, then succeeds, printing
+ * `warnings` as apt 2.6 does for a source it could not fetch (still exit 0).
+ */
+function aptUpdate(failures: number, error = LOCKED, warnings = '') {
   const bin = mkdtempSync(join(tmpdir(), 'gsb-apt-'));
   const log = join(bin, 'log');
   writeFileSync(log, '');
@@ -24,6 +27,7 @@ function aptUpdate(failures: number, error = LOCKED) {
     script(`echo "apt-get $*" >>${log}
 n=$(grep -c '^apt-get' ${log})
 if [ "$n" -le ${failures} ]; then printf '%s\\n' '${error}' >&2; exit 100; fi
+printf '%s' '${warnings}' >&2
 exit 0`),
   );
   writeFileSync(join(bin, 'sleep'), script(`echo "sleep $*" >>${log}`));
@@ -56,6 +60,15 @@ describe("the Docker install's apt-get update", () => {
     expect(run).toMatchObject({ code: 1, updates: 1, sleeps: 0 });
     expect(run.stderr).toContain('Temporary failure resolving');
     expect(run.stdout).not.toContain('updated');
+  });
+
+  it('goes on past a source apt could not fetch, saying which on stderr', () => {
+    const warnings =
+      'W: Failed to fetch https://download.docker.com/linux/debian/dists/bookworm/InRelease  Could not connect to download.docker.com:443, connection timed out\nW: Some index files failed to download. They have been ignored, or old ones used instead.\n';
+    const run = aptUpdate(0, LOCKED, warnings);
+    expect(run).toMatchObject({ code: 0, updates: 1 });
+    expect(run.stdout).toContain('updated');
+    expect(run.stderr).toBe(warnings);
   });
 
   it('gives up after ten minutes of a lock that is never let go, saying who holds it', () => {

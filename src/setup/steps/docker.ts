@@ -1,4 +1,4 @@
-import { GitspacesError } from '../../errors.js';
+import { GitspacesError, isGitspacesError } from '../../errors.js';
 import type { Check, StepContext, VmStep } from './step.js';
 
 /**
@@ -10,7 +10,9 @@ import type { Check, StepContext, VmStep } from './step.js';
 export const APT_UPDATE = [
   'apt_update() {',
   '  for i in $(seq 120); do',
-  '    out=$(apt-get update -qq 2>&1) && return 0',
+  // A source it could not fetch is only a warning (exit 0): said on stderr, so that the install failing
+  // next ("Unable to locate package docker-ce") comes with the reason.
+  '    out=$(apt-get update -qq 2>&1) && { printf "%s\\n" "$out" | grep "^[WE]:" >&2 || true; return 0; }',
   '    case "$out" in *"Could not get lock"*) sleep 5 ;; *) break ;; esac',
   '  done',
   '  printf "%s\\n" "$out" >&2',
@@ -32,13 +34,28 @@ const INSTALL_APT = [
   'apt_update',
   `${APT_INSTALL} ca-certificates curl`,
   'install -m 0755 -d /etc/apt/keyrings',
-  'curl -fsSL "https://download.docker.com/linux/$ID/gpg" -o /etc/apt/keyrings/docker.asc',
+  // A VM with no route out drops packets: without a bound, curl waits for the kernel's two minutes, each try.
+  'curl -fsSL --connect-timeout 20 --retry 2 "https://download.docker.com/linux/$ID/gpg" -o /etc/apt/keyrings/docker.asc',
   'chmod a+r /etc/apt/keyrings/docker.asc',
   'echo "deb [arch=$(dpkg --print-architecture) signed-by=/etc/apt/keyrings/docker.asc] https://download.docker.com/linux/$ID $VERSION_CODENAME stable" > /etc/apt/sources.list.d/docker.list',
   'apt_update',
   `${APT_INSTALL} docker-ce docker-ce-cli containerd.io`,
   'systemctl enable --now docker',
 ].join('\n');
+
+/** What curl and apt print when the VM cannot reach a host (no external IP and no Cloud NAT, or no DNS). */
+const NO_ROUTE =
+  /Could not resolve host|Temporary failure resolving|Failed to connect|Could not connect|Connection timed out|Network is unreachable|No route to host/i;
+
+/** An install that failed because the VM cannot reach Docker's or the distribution's servers, said so. */
+function unreachable(error: unknown): unknown {
+  if (!isGitspacesError(error) || !NO_ROUTE.test(error.detail ?? '')) return error;
+  return new GitspacesError(
+    'DOCKER_UNAVAILABLE',
+    "Docker could not be installed: the VM cannot reach download.docker.com or its distribution's package servers. Give it a route to the internet (Cloud NAT, or an external IP), or install Docker Engine on it yourself (https://docs.docker.com/engine/install/), and run setup again.",
+    { detail: error.detail, retryable: false },
+  );
+}
 
 /** `docker info` of 27.x exits 0 with an empty line when the daemon is down: the output decides. */
 async function serverVersion(ctx: StepContext): Promise<string | undefined> {
@@ -77,7 +94,11 @@ export const dockerStep: VmStep = {
         `Docker is not installed and the VM runs "${id || 'an unknown OS'}": the bot installs Docker on Debian and Ubuntu only. Install Docker Engine on the VM (https://docs.docker.com/engine/install/) and run setup again.`,
       );
     }
-    await ctx.vm.script(INSTALL_APT, { root: true, timeoutMs: 15 * 60_000 }, 'install Docker');
+    await ctx.vm
+      .script(INSTALL_APT, { root: true, timeoutMs: 15 * 60_000 }, 'install Docker')
+      .catch((error: unknown) => {
+        throw unreachable(error);
+      });
     return `installed Docker Engine from Docker's apt repository (${id})`;
   },
 };
