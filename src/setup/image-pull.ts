@@ -33,6 +33,8 @@ export class PullProgress {
 function pullFix(output: string, image: string): string {
   if (/no space left on device/i.test(output))
     return 'The VM is out of disk space: free some (`docker system prune`) or grow its disk, then run setup again.';
+  if (/toomanyrequests|pull rate limit/i.test(output))
+    return "Docker Hub limits pulls without a login per IP address (every VM behind one Cloud NAT address shares it): wait and run setup again, log the VM's Docker in (`sudo docker login`), or copy the image to Artifact Registry and set RUNNER_IMAGE / DELEGATE_IMAGE to it.";
   if (/manifest unknown|not found|does not exist|pull access denied|unauthorized|denied/i.test(output))
     return `Check the image reference ${image} (RUNNER_IMAGE / DELEGATE_IMAGE), and that the VM may read it (Artifact Registry: the VM's service account needs roles/artifactregistry.reader).`;
   if (
