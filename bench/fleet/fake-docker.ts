@@ -24,6 +24,7 @@ export interface Container {
   restart: string;
   ports: Record<string, Array<{ HostIp: string; HostPort: string }>>;
   mounts: Array<{ Type: string; Source: string; Destination: string }>;
+  logs: { Type: string; Config: Record<string, string> };
 }
 
 const VERSION = '27.3.1';
@@ -52,7 +53,7 @@ function containerView(c: Container): unknown {
     State: { Status: c.status, StartedAt: c.startedAt, FinishedAt: c.finishedAt, ExitCode: c.exitCode },
     Config: { Image: c.image, Labels: c.labels },
     NetworkSettings: { Networks: networks },
-    HostConfig: { RestartPolicy: { Name: c.restart }, PortBindings: c.ports },
+    HostConfig: { RestartPolicy: { Name: c.restart }, PortBindings: c.ports, LogConfig: c.logs },
     Mounts: c.mounts,
   };
 }
@@ -92,7 +93,7 @@ export class FakeDocker {
     const key = sub === 'network' || sub === 'image' ? `${sub} ${rest.shift()}` : (sub ?? '');
     switch (key) {
       case 'info':
-        return ok(`${VERSION}\n`);
+        return ok(`${VERSION} /var/lib/docker\n`);
       case 'inspect':
         return this.inspect(rest);
       case 'network inspect':
@@ -101,6 +102,8 @@ export class FakeDocker {
         return this.networkCreate(rest.at(-1) ?? '');
       case 'image inspect':
         return this.imageInspect(rest);
+      case 'image rm':
+        return this.imageRemove(rest.at(-1) ?? '');
       case 'pull':
         return this.pull(rest.at(-1) ?? '');
       case 'run':
@@ -158,10 +161,20 @@ export class FakeDocker {
   private imageInspect(args: string[]): ExecOut | undefined {
     const { format, rest } = formatOf(args);
     const ref = rest[0] ?? '';
-    const id = this.images.get(ref);
+    const id = this.images.get(ref) ?? [...this.images.values()].find((imageId) => imageId === ref);
     if (id === undefined) return fail(1, `Error response from daemon: No such image: ${ref}\n`);
     const out = renderTemplate(format ?? '{{json .}}', { Id: id, Size: 412_000_000 });
     return out === undefined ? undefined : ok(`${out}\n`);
+  }
+
+  /** `docker image rm <id>`: refused while a container uses it or it has more than one name, as Docker does. */
+  private imageRemove(id: string): ExecOut {
+    const refs = [...this.images].filter(([, imageId]) => imageId === id).map(([ref]) => ref);
+    if (refs.length === 0) return fail(1, `Error response from daemon: No such image: ${id}\n`);
+    if (refs.length > 1 || [...this.containers.values()].some((c) => c.imageId === id))
+      return fail(1, `Error response from daemon: conflict: unable to delete ${id.slice(7, 19)}\n`);
+    this.images.delete(refs[0] as string);
+    return ok(`Untagged: ${refs[0]}\nDeleted: ${id}\n`);
   }
 
   pull(ref: string): ExecOut {
@@ -205,6 +218,7 @@ export class FakeDocker {
       restart: spec.restart,
       ports: spec.ports,
       mounts: spec.mounts.map(([Source, Destination]) => ({ Type: 'bind', Source, Destination })),
+      logs: spec.logs,
     };
     this.containers.set(c.name, c);
     if (networkId === undefined)

@@ -9,6 +9,8 @@ export interface RunSpec {
   ports: Record<string, Array<{ HostIp: string; HostPort: string }>>;
   /** [source, destination] per `-v`. */
   mounts: Array<[string, string]>;
+  /** `--log-driver` (json-file when not given) and each `--log-opt`. */
+  logs: { Type: string; Config: Record<string, string> };
 }
 
 const VALUE_FLAGS = new Set([
@@ -28,6 +30,8 @@ const VALUE_FLAGS = new Set([
   '--env',
   '--cpus',
   '--memory',
+  '--log-driver',
+  '--log-opt',
 ]);
 const BOOL_FLAGS = new Set(['-d', '--detach', '--rm']);
 
@@ -71,5 +75,11 @@ export function parseRun(args: string[]): RunSpec | undefined {
       const [source = '', destination = ''] = v.split(':');
       return [source, destination];
     }),
+    logs: {
+      Type: all('--log-driver')[0] ?? 'json-file',
+      Config: Object.fromEntries(
+        all('--log-opt').map((o) => [o.slice(0, o.indexOf('=')), o.slice(o.indexOf('=') + 1)]),
+      ),
+    },
   };
 }

@@ -68,12 +68,24 @@ function delegateHealth(vm: ScriptVm, m: RegExpExecArray): ExecOut {
   return ok(logs.stdout + logs.stderr);
 }
 
+/** The kept container removed, then its image unless something still uses it (change/replace-container.ts). */
 function dropPrevious(vm: ScriptVm, m: RegExpExecArray): ExecOut {
   if (m[1] !== undefined) vm.run(m[1]);
   const found = vm.run(m[2] ?? '');
   if (found.code !== 0) return ok();
-  const removed = vm.run(m[3] ?? '');
-  return { ...removed, stdout: found.stdout };
+  const image = vm.capture(m[3] ?? '');
+  const removed = vm.run(m[4] ?? '');
+  if (removed.code !== 0) return removed;
+  const size = vm.run(`docker image inspect --format {{.Size}} ${image}`);
+  const freed = size.code === 0 && vm.run(`docker image rm ${image}`).code === 0 ? size.stdout : '';
+  return ok(found.stdout + freed);
+}
+
+/** Docker's version and data root, then df's line for it (setup/docker-disk.ts): a 10 GB disk, 40% used. */
+function dockerInfo(vm: ScriptVm): ExecOut {
+  const info = vm.run("docker info --format '{{.ServerVersion}} {{.DockerRootDir}}'");
+  if (info.code !== 0) return { ...info, code: 1 };
+  return ok(`${info.stdout}/dev/sda1 10255636 4102254 6153382 40% /\n`);
 }
 
 export const SCRIPTS: Script[] = [
@@ -97,9 +109,12 @@ export const SCRIPTS: Script[] = [
     run: delegateHealth,
   },
   {
-    pattern: new RegExp(raw`^(?:(.+)\n)?(.+) 2>/dev/null \|\| exit 0\n(.+) >/dev/null$`),
+    pattern: new RegExp(
+      raw`^(?:(.+)\n)?c=\$\((.+) 2>/dev/null\) \|\| exit 0\ni=\$\((.+)\)\n(.+) >/dev/null\nprintf '%s\\n' "\$c"\ns=\$\(docker image inspect --format '\{\{\.Size\}\}' "\$i" 2>/dev/null\) && docker image rm "\$i" >/dev/null 2>&1 && printf '%s\\n' "\$s"\nexit 0$`,
+    ),
     run: dropPrevious,
   },
+  { pattern: /^i=\$\(docker info --format /, run: (vm) => dockerInfo(vm) },
   {
     // `docker pull` and the image's size in one command (src/setup/image-pull.ts).
     pattern: /^(.+) \|\| exit \$\?; (.+) 2>\/dev\/null \|\| true$/,
