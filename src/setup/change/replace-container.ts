@@ -67,8 +67,8 @@ export async function dropPrevious(
     `c=$(${inspect(PREVIOUS_FORMAT)} 2>/dev/null) || exit 0`,
     `i=$(${inspect('{{.Image}}')})`,
     `${command('docker', 'rm', '-f', kept)} >/dev/null`,
-    `printf '%s\n' "$c"`,
-    `s=$(docker image inspect --format '{{.Size}}' "$i" 2>/dev/null) && docker image rm "$i" >/dev/null 2>&1 && printf '%s\n' "$s"`,
+    `printf '%s\\n' "$c"`,
+    `s=$(docker image inspect --format '{{.Size}}' "$i" 2>/dev/null) && docker image rm "$i" >/dev/null 2>&1 && printf '%s\\n' "$s"`,
     'exit 0',
   ].join('\n');
   const result = await ctx.vm.script(script, { root: true }, `docker rm -f ${kept}`);
