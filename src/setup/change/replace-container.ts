@@ -49,10 +49,10 @@ export async function setAside(ctx: Ctx, name: string): Promise<void> {
 }
 
 /**
- * Once the new container is healthy the kept one has served its purpose, and so has its image: otherwise every
- * upgrade would leave its old images on the VM's disk. Docker itself keeps an image that a
- * container still uses or that has another name. Looked for and removed in one command (a round trip and a
- * `sudo` each); `also` (more tidying) runs in it too.
+ * Once the new container is healthy the kept one has served its purpose, and so has its image: otherwise
+ * every upgrade would leave its old images on the VM's disk. Docker itself keeps an image that a container
+ * still uses or that has another name (removed by id, not forced). Looked for and removed in one command (a
+ * round trip and a `sudo` each); `also` (more tidying) runs in it too.
  */
 export async function dropPrevious(
   ctx: Pick<Ctx, 'vm'>,
@@ -61,7 +61,7 @@ export async function dropPrevious(
 ): Promise<string | undefined> {
   const kept = previousName(name);
   const inspect = (format: string) =>
-    `${command('docker', 'inspect', '--type', 'container', '--format', format, kept)}`;
+    command('docker', 'inspect', '--type', 'container', '--format', format, kept);
   const script = [
     ...(also === '' ? [] : [also]),
     `c=$(${inspect(PREVIOUS_FORMAT)} 2>/dev/null) || exit 0`,
