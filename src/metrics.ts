@@ -120,7 +120,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   };
 }
 
-/** The watch's: each VM's health at its last probe, probe times, notices by kind. */
+/** The watch's: each VM's health and Docker disk at its last probe, probe times, notices by kind. */
 function watchMetrics(registers: Registry[]): ProbeObserver {
   const vmHealthy = new Gauge({
     name: 'gitspaces_vm_healthy',
@@ -134,6 +134,12 @@ function watchMetrics(registers: Registry[]): ProbeObserver {
     buckets: [0.25, 0.5, 1, 2, 5, 10, 30, 90],
     registers,
   });
+  const diskUsed = new Gauge({
+    name: 'gitspaces_vm_disk_used_percent',
+    help: "How full the filesystem of Docker's data root was at each watched VM's last probe, as df rounds it.",
+    labelNames: ['vm'],
+    registers,
+  });
   const notices = new Counter({
     name: 'gitspaces_watch_notices_total',
     help: 'Watch notices sent to channels, by kind.',
@@ -142,10 +148,12 @@ function watchMetrics(registers: Registry[]): ProbeObserver {
   });
 
   return {
-    probed(vm, seconds, health) {
+    probed(vm, seconds, health, diskPercent) {
       probeSeconds.observe(seconds);
       if (health === 'unreachable') vmHealthy.remove({ vm });
       else vmHealthy.set({ vm }, health === 'healthy' ? 1 : 0);
+      if (diskPercent === undefined) diskUsed.remove({ vm });
+      else diskUsed.set({ vm }, diskPercent);
     },
     noticed: (kind) => notices.inc({ kind }),
   };

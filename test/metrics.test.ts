@@ -111,11 +111,11 @@ describe('GET /metrics', () => {
     expect((await fetch(`${base}/metrics`, { method: 'POST' })).status).toBe(404);
   });
 
-  it("shows each watched VM's health, probe times and notices by kind; no health sample for a VM that could not be probed", async () => {
+  it("shows each watched VM's health, Docker disk, probe times and notices by kind; no sample for a VM that could not be probed", async () => {
     const metrics = createMetrics({ processMetrics: false });
-    metrics.watch.probed('vm-1', 0.8, 'healthy');
+    metrics.watch.probed('vm-1', 0.8, 'healthy', 93);
     metrics.watch.probed('vm-2', 1.2, 'unhealthy');
-    metrics.watch.probed('vm-3', 2, 'healthy');
+    metrics.watch.probed('vm-3', 2, 'healthy', 40);
     metrics.watch.probed('vm-3', 90, 'unreachable');
     metrics.watch.noticed('unhealthy');
     metrics.watch.noticed('unhealthy');
@@ -125,6 +125,9 @@ describe('GET /metrics', () => {
     expect(sample(body, 'gitspaces_vm_healthy', 'vm="vm-2"')).toBe(0);
     expect(sample(body, 'gitspaces_vm_healthy', 'vm="vm-3"')).toBeUndefined();
     expect(sample(body, 'gitspaces_vm_probe_seconds_count')).toBe(4);
+    expect(sample(body, 'gitspaces_vm_disk_used_percent', 'vm="vm-1"')).toBe(93);
+    expect(sample(body, 'gitspaces_vm_disk_used_percent', 'vm="vm-2"')).toBeUndefined();
+    expect(sample(body, 'gitspaces_vm_disk_used_percent', 'vm="vm-3"')).toBeUndefined();
     expect(sample(body, 'gitspaces_watch_notices_total', 'kind="unhealthy"')).toBe(2);
     expect(sample(body, 'gitspaces_watch_notices_total', 'kind="recovered"')).toBe(1);
   });

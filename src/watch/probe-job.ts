@@ -22,7 +22,8 @@ export interface WatchNotice extends Notice {
 }
 
 export interface ProbeObserver {
-  probed(vm: string, seconds: number, health: Health): void;
+  /** `diskPercent`: how full the disk of Docker's data was, when the probe could tell. */
+  probed(vm: string, seconds: number, health: Health, diskPercent?: number): void;
   noticed(kind: Notice['kind']): void;
 }
 
@@ -101,7 +102,8 @@ export async function probeWatched(
         baseline: verdict.baseline,
         hostKeys: look?.published,
       });
-      deps.observer?.probed(vm, (deps.now() - started) / 1000, verdict.probe.health);
+      const { health, diskPercent } = verdict.probe;
+      deps.observer?.probed(vm, (deps.now() - started) / 1000, health, diskPercent);
       return verdict.probe.health;
     })) ?? 'busy'
   );

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import type { VmStatus } from '../../src/setup/probe.js';
+import { probeChecks } from '../../src/slack/blocks/probe-checks.js';
+
+const status = (usedPercent?: number): VmStatus => ({
+  docker: '28.2.2',
+  ...(usedPercent === undefined
+    ? {}
+    : { disk: { dir: '/var/lib/docker', mount: '/', usedPercent, freeBytes: 1.2e9 } }),
+  network: true,
+  runner: { name: 'vm-runner', state: undefined, healthy: false },
+  delegate: { name: 'vm-1-delegate', state: undefined, healthy: false },
+});
+
+describe('/gitspaces status <vm> checks', () => {
+  it("shows the disk of Docker's data after Docker, failing from 90%", () => {
+    const at = (percent: number) => probeChecks(status(percent)).find((c) => c.id === 'disk');
+    expect(
+      probeChecks(status(40))
+        .map((c) => c.id)
+        .slice(0, 2),
+    ).toEqual(['docker', 'disk']);
+    expect(at(40)).toMatchObject({
+      ok: true,
+      detail: "40% used, 1.2 GB free (/ holds Docker's /var/lib/docker)",
+    });
+    expect(at(90)).toMatchObject({ ok: false });
+  });
+
+  it('leaves the disk out when df could not tell', () => {
+    expect(probeChecks(status()).map((c) => c.id)).not.toContain('disk');
+  });
+});
