@@ -19,6 +19,8 @@ export interface ContainerStatus {
   name: string;
   state: ContainerState | undefined;
   healthy: boolean;
+  /** The delegate logged since its start that Harness refused its token (revoked, or another account's). */
+  tokenRefused?: boolean;
 }
 
 /** What is live on a VM right now, as `status` shows it. Read-only: the same checks the steps use. */
@@ -54,8 +56,8 @@ export async function probeVm(
     network,
     image: settings.delegateImage,
   });
-  const delegateHealthy =
-    delegate?.status === 'running' && (await delegateHealth(ctx, settings.delegateName)).health === 'healthy';
+  const { health } =
+    delegate?.status === 'running' ? await delegateHealth(ctx, settings.delegateName) : { health: undefined };
   const networkFound = await vm.run(['docker', 'network', 'inspect', network, '--format', '{{.Name}}'], {
     root: true,
     allowFail: true,
@@ -65,16 +67,26 @@ export async function probeVm(
     ...(disk === undefined ? {} : { disk }),
     network: networkFound.code === 0,
     runner: { name: RUNNER_NAME, state: runner, healthy: runnerHealthy },
-    delegate: { name: settings.delegateName, state: delegate, healthy: delegateHealthy },
+    delegate: {
+      name: settings.delegateName,
+      state: delegate,
+      healthy: health === 'healthy',
+      ...(health === 'token-refused' ? { tokenRefused: true } : {}),
+    },
   };
 }
+
+/** Said wherever a probe shows the delegate's health. */
+export const TOKEN_REFUSED =
+  'Harness refuses its token (revoked, or of another account): put a valid token in DELEGATE_TOKEN_SECRET and run setup again';
+
+const healthOf = (c: ContainerStatus) =>
+  c.healthy ? 'healthy' : c.tokenRefused ? TOKEN_REFUSED : 'not healthy';
 
 /** One line per component, for the terminal and Slack. */
 export function describeStatus(s: VmStatus): string[] {
   const container = (c: ContainerStatus) =>
-    c.state
-      ? `${c.name}: ${c.state.status} (${c.state.image})${c.healthy ? ', healthy' : ', not healthy'}`
-      : `${c.name}: absent`;
+    c.state ? `${c.name}: ${c.state.status} (${c.state.image}), ${healthOf(c)}` : `${c.name}: absent`;
   return [
     `docker: ${s.docker ? `Docker ${s.docker}` : 'not answering'}`,
     ...(s.disk

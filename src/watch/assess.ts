@@ -4,7 +4,7 @@
  * fingerprint, whose changes since the VM was last set up are drift. Pure.
  */
 import type { ContainerState } from '../setup/container-state.js';
-import type { ContainerStatus, VmStatus } from '../setup/probe.js';
+import { type ContainerStatus, TOKEN_REFUSED, type VmStatus } from '../setup/probe.js';
 
 export interface Problem {
   /** The same at every probe while the failure lasts ("delegate vm-1-delegate exited (1)"). */
@@ -50,6 +50,10 @@ function containerProblem(role: string, c: ContainerStatus, now: number): Proble
     const code = state.exitCode === undefined ? '' : ` (${state.exitCode})`;
     const key = `${name} ${state.status}${code}`;
     return { key, text: `${key}${ago(state.finishedAt, now)}`, container: c.name };
+  }
+  if (c.tokenRefused) {
+    const key = `${name} is running but ${TOKEN_REFUSED}`;
+    return { key, text: key, container: c.name };
   }
   if (!c.healthy) {
     const key = `${name} is running but does not answer its health check`;

@@ -135,6 +135,26 @@ describe('keeping watch over a VM', () => {
     expect((await store.get('vm-1'))?.probe?.health).toBe('healthy');
   });
 
+  it("says when Harness refuses the delegate's token, and how to fix it, with Repair", async () => {
+    expect(await probe()).toBe('healthy');
+    // The token was revoked in Harness: the delegate says so at its next start.
+    const revoked = { FAKE_DOCKER_UNHEALTHY: 'vm-1-delegate' };
+    await vm.sshd.setDockerEnv(revoked);
+    try {
+      vm.docker(['restart', 'vm-1-delegate'], revoked);
+      expect(await probe()).toBe('unhealthy');
+      const [notice, ...more] = healthNotices();
+      expect(more).toEqual([]);
+      expect(notice?.text).toContain(
+        'delegate vm-1-delegate is running but Harness refuses its token (revoked, or of another account): put a valid token in DELEGATE_TOKEN_SECRET and run setup again',
+      );
+      expect(JSON.stringify(notice?.blocks)).toContain('Delegate used invalid token');
+      expect(JSON.stringify(notice?.blocks)).toContain('watch_repair');
+    } finally {
+      await vm.sshd.setDockerEnv({});
+    }
+  });
+
   it('tells the channel once when the disk Docker keeps its data on is nearly full, and how to free it', async () => {
     const small = mkdtempSync(join(tmpdir(), 'gsb-disk-'));
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=10m', 'tmpfs', small]);

@@ -1,5 +1,5 @@
 import { DISK_FULL_PERCENT, describeDisk } from '../../setup/docker-disk.js';
-import type { ContainerStatus, VmStatus } from '../../setup/probe.js';
+import { type ContainerStatus, TOKEN_REFUSED, type VmStatus } from '../../setup/probe.js';
 import type { ProbeCheck } from './status-message.js';
 
 function container(id: string, title: string, c: ContainerStatus): ProbeCheck {
@@ -49,7 +49,11 @@ export function probeChecks(status: VmStatus): ProbeCheck[] {
       id: 'delegate-health',
       title: 'Harness delegate health',
       ok: status.delegate.healthy,
-      detail: status.delegate.healthy ? '/api/health answers' : 'not healthy',
+      detail: status.delegate.healthy
+        ? '/api/health answers'
+        : status.delegate.tokenRefused
+          ? TOKEN_REFUSED
+          : 'not healthy',
     },
     ...(status.delegateAge
       ? [
