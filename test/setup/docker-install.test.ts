@@ -56,13 +56,17 @@ describe('installing Docker on a VM that cannot reach the internet', () => {
     expect((failed as { detail?: string }).detail).toContain(stderr.split('\n')[0]);
   });
 
-  it('leaves any other failure as it was', async () => {
-    const { ctx } = vmWithoutDocker(
-      answer(100, '', 'E: Sub-process /usr/bin/dpkg returned an error code (1)'),
-    );
+  it.each([
+    ['dpkg fails', 'E: Sub-process /usr/bin/dpkg returned an error code (1)'],
+    [
+      'systemd is not there',
+      "System has not been booted with systemd as init system (PID 1). Can't operate.\nFailed to connect to bus: Host is down",
+    ],
+  ])('leaves any other failure as it was: %s', async (_why, stderr) => {
+    const { ctx } = vmWithoutDocker(answer(1, '', stderr));
     const failed = await dockerStep.apply(ctx, { ok: false, summary: '' }).catch((e: unknown) => e);
     expect(failed).toMatchObject({ code: 'COMMAND_FAILED' });
-    expect((failed as { detail?: string }).detail).toContain('dpkg returned an error code');
+    expect((failed as { detail?: string }).detail).toContain(stderr.split('\n').at(-1));
   });
 
   it('runs the whole install under sudo, with curl bounded', async () => {

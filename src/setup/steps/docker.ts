@@ -45,7 +45,7 @@ const INSTALL_APT = [
 
 /** What curl and apt print when the VM cannot reach a host (no external IP and no Cloud NAT, or no DNS). */
 const NO_ROUTE =
-  /Could not resolve host|Temporary failure resolving|Failed to connect|Could not connect|Connection timed out|Network is unreachable|No route to host/i;
+  /Could not resolve host|Temporary failure resolving|Failed to connect to \S+ port|Could not connect to|Connection timed out|Network is unreachable|No route to host/i;
 
 /** An install that failed because the VM cannot reach Docker's or the distribution's servers, said so. */
 function unreachable(error: unknown): unknown {
