@@ -22,7 +22,7 @@ import { registerCommands } from './commands/index.js';
 import type { SlackDelivery } from './delivery/slack-delivery.js';
 import { createSlackDelivery } from './delivery/slack-delivery.js';
 import { registerEvents } from './events/index.js';
-import { healthListener } from './health/health-routes.js';
+import { healthListener, requestPath } from './health/health-routes.js';
 import { createSlackIdentity, type SlackIdentity } from './health/slack-identity.js';
 import { boltLogger } from './log.js';
 import { refuseSkewedTimestamps } from './refuse-skewed-timestamps.js';
@@ -86,8 +86,7 @@ function httpServer(health: RequestListener, receiver: Receiver, log: Log): Serv
     log.warn({ skewSeconds }, 'refused a request whose signature timestamp is outside the 5-minute window'),
   );
   return createServer((req, res) => {
-    const path = (req.url ?? '').split('?')[0];
-    (req.method === 'POST' && path === EVENTS_PATH ? events : health)(req, res);
+    (req.method === 'POST' && requestPath(req) === EVENTS_PATH ? events : health)(req, res);
   });
 }
 

@@ -47,7 +47,7 @@ const rotated = ({ driver, options }: ContainerState['logs']) =>
   options['max-size'] === LOG_ROTATION['max-size'] &&
   options['max-file'] === LOG_ROTATION['max-file'];
 
-const logsOf = ({ driver, options }: ContainerState['logs']) =>
+const describeLogs = ({ driver, options }: ContainerState['logs']) =>
   driver === 'json-file' && options['max-size'] === undefined
     ? 'json-file, never rotated'
     : [driver || 'none', ...Object.entries(options).map(([k, v]) => `${k}=${v}`)].join(' ');
@@ -76,7 +76,7 @@ export function recreateReasons(found: ContainerState, spec: ContainerSpec, seen
     reasons.push(`mounts ${found.mounts.join(' ') || 'none'} → ${spec.mounts.join(' ') || 'none'}`);
   if (!rotated(found.logs))
     reasons.push(
-      `logs ${logsOf(found.logs)} → rotated at ${LOG_ROTATION['max-size']}, ${LOG_ROTATION['max-file']} files`,
+      `logs ${describeLogs(found.logs)} → rotated at ${LOG_ROTATION['max-size']}, ${LOG_ROTATION['max-file']} files`,
     );
   if (reasons.length === 0 && found.specHash !== spec.specHash) reasons.push('its settings differ');
   return reasons;

@@ -68,13 +68,17 @@ function healthHandlers(options: HealthOptions): Map<string, Handler> {
   return handlers;
 }
 
+/**
+ * The request target's path, cut at `?`. Not `new URL()`: it throws on a target such as `//`, and a throw in
+ * a request listener would end the process.
+ */
+export const requestPath = (req: IncomingMessage): string => (req.url ?? '').split('?')[0] ?? '';
+
 /** The routes on a plain request listener; anything else is 404. */
 export function healthListener(options: HealthOptions): Handler {
   const handlers = healthHandlers(options);
   return (req, res) => {
-    // Not `new URL()`: it throws on a target such as `//`, and a throw here would end the process.
-    const path = (req.url ?? '').split('?')[0] ?? '';
-    const handler = req.method === 'GET' ? handlers.get(path) : undefined;
+    const handler = req.method === 'GET' ? handlers.get(requestPath(req)) : undefined;
     if (handler === undefined) json(res, 404, { status: 'not found' });
     else handler(req, res);
   };
