@@ -12,7 +12,8 @@ import { copyStandIn } from './support/stand-in-files.js';
 
 const base = mkdtempSync(join(tmpdir(), 'gsb-stand-in-'));
 chmodSync(base, 0o755);
-const docker = join(copyStandIn(base), 'docker');
+const bin = copyStandIn(base);
+const docker = join(bin, 'docker');
 const stateDir = join(base, 'state');
 const runnerDir = join(base, 'runner');
 const RUNNER = 'drone/drone-runner-aws:latest';
@@ -34,6 +35,15 @@ interface Result {
 
 function run(args: string[], env: Record<string, string> = {}, uid?: number): Result {
   const out = spawnSync(process.execPath, ['--', docker, ...args], {
+    env: { PATH: '/usr/bin:/bin', FAKE_DOCKER_STATE: stateDir, ...env },
+    encoding: 'utf8',
+    ...(uid === undefined ? {} : { uid, gid: uid }),
+  });
+  return { code: out.status, stdout: out.stdout, stderr: out.stderr };
+}
+
+function systemctl(args: string[], env: Record<string, string> = {}, uid?: number): Result {
+  const out = spawnSync(join(bin, 'systemctl'), args, {
     env: { PATH: '/usr/bin:/bin', FAKE_DOCKER_STATE: stateDir, ...env },
     encoding: 'utf8',
     ...(uid === undefined ? {} : { uid, gid: uid }),
@@ -304,5 +314,42 @@ describe('the daemon socket', () => {
       .map((line) => JSON.parse(line) as { argv: string[]; uid: number });
     expect(calls.filter((c) => c.argv[1] === 'create')).toHaveLength(8);
     expect(calls[0]?.uid).toBe(0);
+  });
+});
+
+describe('systemctl for docker.service', () => {
+  const down = { FAKE_DOCKER_NO_DAEMON: '1', FAKE_DOCKER_AT_BOOT: 'disabled' };
+
+  it('says disabled with exit 1 as the VM came, enabled once root enabled it, to anyone who asks', () => {
+    mkdirSync(stateDir);
+    chmodSync(stateDir, 0o1777);
+    expect(systemctl(['is-enabled', 'docker'])).toMatchObject({ code: 0, stdout: 'enabled\n' });
+    expect(systemctl(['is-enabled', 'docker'], down, 65534)).toMatchObject({ code: 1, stdout: 'disabled\n' });
+    const refused = systemctl(['enable', 'docker'], down, 65534);
+    expect(refused).toMatchObject({ code: 1 });
+    expect(refused.stderr).toContain('Access denied');
+    expect(systemctl(['enable', 'docker'], down)).toMatchObject({ code: 0 });
+    expect(systemctl(['is-enabled', 'docker'], down, 65534)).toMatchObject({ code: 0, stdout: 'enabled\n' });
+    // Enabled is not started: the daemon answers only after a start.
+    expect(run(['info', '--format', '{{.ServerVersion}}'], down).stdout).toBe('\n');
+  });
+
+  it('starts a stopped daemon with start or enable --now', () => {
+    for (const start of [
+      ['start', 'docker'],
+      ['enable', '--now', 'docker'],
+    ]) {
+      rmSync(stateDir, { recursive: true, force: true });
+      mkdirSync(stateDir);
+      expect(run(['info', '--format', '{{.ServerVersion}}'], down).stdout).toBe('\n');
+      expect(systemctl(start, down)).toMatchObject({ code: 0 });
+      expect(ok(['info', '--format', '{{.ServerVersion}}'], down)).toBe('27.3.1');
+    }
+  });
+
+  it('knows no other unit', () => {
+    const other = systemctl(['is-enabled', 'containerd']);
+    expect(other).toMatchObject({ code: 1, stdout: '' });
+    expect(other.stderr).toContain('containerd.service: No such file or directory');
   });
 });

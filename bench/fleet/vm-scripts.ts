@@ -81,11 +81,15 @@ function dropPrevious(vm: ScriptVm, m: RegExpExecArray): ExecOut {
   return ok(found.stdout + freed);
 }
 
-/** Docker's version and data root, then df's line for it (setup/docker-disk.ts): a 10 GB disk, 40% used. */
+/**
+ * Docker's version and data root, systemd's word on Docker at boot, then df's line for the data root
+ * (setup/docker-disk.ts): a 10 GB disk, 40% used.
+ */
 function dockerInfo(vm: ScriptVm): ExecOut {
   const info = vm.run("docker info --format '{{.ServerVersion}} {{.DockerRootDir}}'");
   if (info.code !== 0) return { ...info, code: 1 };
-  return ok(`${info.stdout}/dev/sda1 10255636 4102254 6153382 40% /\n`);
+  const boot = vm.run('systemctl is-enabled docker').stdout;
+  return ok(`${info.stdout}${boot}/dev/sda1 10255636 4102254 6153382 40% /\n`);
 }
 
 export const SCRIPTS: Script[] = [

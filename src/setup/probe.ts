@@ -1,6 +1,7 @@
 import { RUNNER_NAME } from './container-specs.js';
 import type { ContainerState } from './container-state.js';
 import type { AgeAdvice } from './delegate-age.js';
+import { ENABLE_FIX, NOT_AT_BOOT } from './docker-boot.js';
 import {
   DISK_FULL_PERCENT,
   DOCKER_INFO_SCRIPT,
@@ -26,6 +27,8 @@ export interface ContainerStatus {
 /** What is live on a VM right now, as `status` shows it. Read-only: the same checks the steps use. */
 export interface VmStatus {
   docker: string | undefined;
+  /** false when systemd does not start Docker at boot; absent when it cannot tell (see docker-boot.ts). */
+  dockerAtBoot?: boolean;
   /** The filesystem of Docker's data, when `df` could tell. */
   disk?: DockerDisk;
   network: boolean;
@@ -43,7 +46,11 @@ export async function probeVm(
   const vm = new VmShell(remote, redactor);
   const ctx = { vm, remote, redactor };
   const info = await vm.script(DOCKER_INFO_SCRIPT, { root: true, allowFail: true }, 'docker info');
-  const { version: docker, disk } = info.code === 0 ? parseDockerInfo(info.stdout) : { version: undefined };
+  const {
+    version: docker,
+    atBoot,
+    disk,
+  } = info.code === 0 ? parseDockerInfo(info.stdout) : { version: undefined };
   if (!docker) {
     const none = (name: string): ContainerStatus => ({ name, state: undefined, healthy: false });
     return { docker, network: false, runner: none(RUNNER_NAME), delegate: none(settings.delegateName) };
@@ -64,6 +71,7 @@ export async function probeVm(
   });
   return {
     docker,
+    ...(atBoot === undefined ? {} : { dockerAtBoot: atBoot }),
     ...(disk === undefined ? {} : { disk }),
     network: networkFound.code === 0,
     runner: { name: RUNNER_NAME, state: runner, healthy: runnerHealthy },
@@ -89,6 +97,7 @@ export function describeStatus(s: VmStatus): string[] {
     c.state ? `${c.name}: ${c.state.status} (${c.state.image}), ${healthOf(c)}` : `${c.name}: absent`;
   return [
     `docker: ${s.docker ? `Docker ${s.docker}` : 'not answering'}`,
+    ...(s.dockerAtBoot === false ? [`warning: ${NOT_AT_BOOT}. ${ENABLE_FIX}`] : []),
     ...(s.disk
       ? [`${s.disk.usedPercent >= DISK_FULL_PERCENT ? 'warning: ' : ''}disk: ${describeDisk(s.disk)}`]
       : []),

@@ -1,11 +1,12 @@
 /**
  * What a probe tells the channel: only changes. Healthy → unhealthy, unhealthy → healthy, "could not
  * probe" (Google or SSH unreachable, which says nothing of the VM's health), drift, the delegate image
- * past 6 and past 8 months, and Docker's disk nearly full. The same failure is told once, then again at
+ * past 6 and past 8 months, Docker's disk nearly full, and Docker not started at boot. The same failure is told once, then again at
  * most once a day. While the VM is muted nothing is told and what the channel was last told stays as it
  * was, so the first probe after unmuting tells whatever differs from it. Pure: the caller passes the time.
  */
 import { delegateAgeMonths, imageTag, LIFE_MONTHS, SUPPORT_MONTHS } from '../setup/delegate-age.js';
+import { NOT_AT_BOOT } from '../setup/docker-boot.js';
 import { DISK_FULL_PERCENT, type DockerDisk, describeDisk } from '../setup/docker-disk.js';
 import type { VmStatus } from '../setup/probe.js';
 import { assess, baselineOf, driftOf, type Fingerprint } from './assess.js';
@@ -25,6 +26,8 @@ export interface Told {
   ageImage?: string;
   /** The disk was told to be nearly full: not again until it has gone well below that. */
   diskFull?: boolean;
+  /** Docker was told not to start at boot: not again until it does. */
+  notAtBoot?: boolean;
 }
 
 /** The last probe, as `/gitspaces watch` and the App Home show it. */
@@ -40,7 +43,7 @@ export interface ProbeSummary {
 
 export type Outcome = { kind: 'probed'; status: VmStatus } | { kind: 'unreachable'; message: string };
 
-export type NoticeKind = 'unhealthy' | 'recovered' | 'unreachable' | 'drift' | 'age' | 'disk';
+export type NoticeKind = 'unhealthy' | 'recovered' | 'unreachable' | 'drift' | 'age' | 'disk' | 'boot';
 
 export interface Notice {
   kind: NoticeKind;
@@ -139,6 +142,28 @@ function diskTold(told: Told, disk: DockerDisk | undefined, vm: string): Notice[
   return notices;
 }
 
+/** Told once while docker.service stays disabled; the Repair button's setup enables it. */
+function bootTold(told: Told, atBoot: boolean | undefined, vm: string): Notice[] {
+  if (atBoot === undefined) return [];
+  const notices: Notice[] =
+    atBoot || told.notAtBoot
+      ? []
+      : [
+          {
+            kind: 'boot',
+            vm,
+            lines: [
+              `${vm}: ${NOT_AT_BOOT}`,
+              `Repair (a setup) makes it start at boot; so does \`sudo systemctl enable docker\` on the VM`,
+            ],
+            logsOf: [],
+            repair: true,
+          },
+        ];
+  told.notAtBoot = !atBoot;
+  return notices;
+}
+
 export function decide(state: WatchState, outcome: Outcome, now: number): Verdict {
   const told: Told = { ...(state.told ?? { health: 'healthy', key: '', at: state.since }) };
   const muted = state.mutedUntil !== undefined && state.mutedUntil > now;
@@ -195,7 +220,10 @@ export function decide(state: WatchState, outcome: Outcome, now: number): Verdic
     told.drift = driftKey;
   }
 
-  if (outcome.kind === 'probed') notices.push(...diskTold(told, outcome.status.disk, state.vm));
+  if (outcome.kind === 'probed') {
+    notices.push(...diskTold(told, outcome.status.disk, state.vm));
+    notices.push(...bootTold(told, outcome.status.dockerAtBoot, state.vm));
+  }
 
   const months = probe.delegateAgeMonths;
   if (probe.delegateImage !== undefined && months !== undefined) {

@@ -95,6 +95,31 @@ describe('gitspaces-bot in a terminal', () => {
     expect(t.out()).toContain('vm-cli is set up: nothing would change.');
   });
 
+  it('warns of a Docker that does not start at boot, plans to fix it, and setup fixes it alone', async () => {
+    await sshd.setDockerEnv({ FAKE_DOCKER_AT_BOOT: 'disabled' });
+    try {
+      const status = io();
+      expect(await main(['status', ...target()], env, status.io)).toBe(0);
+      expect(status.out()).toContain(
+        'warning: Docker does not start at boot (docker.service is disabled): after the VM restarts, the runner and the delegate stay down. Run setup again',
+      );
+      const plan = io();
+      expect(await main(['plan', ...target()], env, plan.io)).toBe(0);
+      expect(plan.out()).toContain('answers but does not start at boot');
+      expect(plan.out()).toContain('1 step would change');
+
+      const setup = io();
+      expect(await main(['setup', ...target(), '--yes'], env, setup.io)).toBe(0);
+      expect(setup.out()).toContain('made Docker start at boot');
+      expect(setup.out()).not.toMatch(/recreated|approval requested/i);
+      const after = io();
+      expect(await main(['status', ...target()], env, after.io)).toBe(0);
+      expect(after.out()).not.toContain('does not start at boot');
+    } finally {
+      await sshd.setDockerEnv({});
+    }
+  });
+
   it('refuses --host without a pinned key source with exit code 2', async () => {
     const t = io();
     expect(await main(['setup', '--host', '127.0.0.1', '--port', String(sshd.port)], env, t.io)).toBe(2);

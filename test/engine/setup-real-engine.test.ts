@@ -6,7 +6,7 @@
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { engineMissing } from '../support/engine/daemon.js';
 import { DELEGATE, type EngineTier, NETWORK, startEngineTier, TEST_TOKEN } from '../support/engine/tier.js';
 
@@ -132,6 +132,26 @@ describe.skipIf(missing !== undefined && !inCi)('setup against a real Docker eng
     expect(output).toContain('Every step was already in place');
     expect(tier.containerIds()).toEqual(ids);
     expect(tier.inspect(RUNNER, '{{.State.StartedAt}}')).toBe(started);
+  });
+
+  it('comes back by itself when the VM restarts, and a setup afterwards changes nothing', async () => {
+    await healthyThen(() => {});
+    const ids = tier.containerIds();
+    const started = tier.inspect(RUNNER, '{{.State.StartedAt}}');
+    // A VM's shutdown stops dockerd, which stops the containers; its next boot starts dockerd on the same data.
+    await tier.engine.restart();
+    await vi.waitFor(() => expect([running(RUNNER), running(DELEGATE)]).toEqual(['running', 'running']), {
+      timeout: 20_000,
+      interval: 200,
+    });
+    expect(tier.inspect(RUNNER, '{{.State.StartedAt}}')).not.toBe(started);
+    const status = await tier.cli('status');
+    expect(status.code, status.output).toBe(0);
+    expect(status.output).toMatch(/vm-runner: running \(\S+\), healthy/);
+    expect(status.output).toMatch(new RegExp(`${DELEGATE}: running \\(\\S+\\), healthy`));
+    const output = await setupHealthy();
+    expect(output).toContain('Every step was already in place');
+    expect(tier.containerIds()).toEqual(ids);
   });
 
   it('recreates stopped containers whose network was removed and made again', async () => {

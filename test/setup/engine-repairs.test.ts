@@ -3,7 +3,7 @@
  * sudo user and the Docker stand-in's engine behaviours (network by id, image ids, logs since a start).
  * The same cases run against the real engine in the real-engine tier.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestVm, type TestVm } from '../support/engine-vm.js';
@@ -65,6 +65,22 @@ describe('a rerun on a VM that Docker changed', () => {
     expect(result.state, JSON.stringify(result.error)).toBe('succeeded');
     expect(summaryOf(events, 'runner')).toContain('recreated vm-runner');
     expect(inspect('{{.Image}}')).toBe(pulled);
+  });
+
+  it('starts a Docker found stopped and disabled, so that it also comes back at the next boot', async () => {
+    // A VM whose docker.service was disabled, after a restart: the daemon is down, so are the containers.
+    await vm.sshd.setDockerEnv({ FAKE_DOCKER_NO_DAEMON: '1', FAKE_DOCKER_AT_BOOT: 'disabled' });
+    try {
+      const { result, events } = await vm.run();
+      expect(result.state, JSON.stringify(result.error)).toBe('succeeded');
+      expect(summaryOf(events, 'docker')).toBe('started Docker, and made it start at boot');
+      const service = JSON.parse(readFileSync(join(vm.sshd.dockerStateDir, 'docker-service.json'), 'utf8'));
+      expect(service).toEqual({ enabled: 'enabled', started: true });
+      const again = await vm.run();
+      expect(again.events.finished.find((r) => r.id === 'docker')?.state).toBe('unchanged');
+    } finally {
+      await vm.sshd.setDockerEnv({});
+    }
   });
 
   it('does not call a restarted delegate healthy on a registration line from its earlier start', async () => {

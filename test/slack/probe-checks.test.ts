@@ -30,4 +30,15 @@ describe('/gitspaces status <vm> checks', () => {
   it('leaves the disk out when df could not tell', () => {
     expect(probeChecks(status()).map((c) => c.id)).not.toContain('disk');
   });
+
+  it('fails a Docker that does not start at boot, with the fix, and says nothing when systemd cannot tell', () => {
+    const boot = (dockerAtBoot?: boolean) =>
+      probeChecks({ ...status(40), ...(dockerAtBoot === undefined ? {} : { dockerAtBoot }) }).find(
+        (c) => c.id === 'docker-boot',
+      );
+    expect(boot(false)).toMatchObject({ ok: false, title: 'Docker at boot' });
+    expect(boot(false)?.detail).toContain('sudo systemctl enable docker');
+    expect(boot(true)).toMatchObject({ ok: true, detail: 'docker.service enabled' });
+    expect(boot()).toBeUndefined();
+  });
 });

@@ -51,7 +51,7 @@ export function copyStandIn(dir: string): string {
   const bin = join(dir, 'bin');
   cpSync(STAND_IN_DIR, bin, { recursive: true, filter: (source) => !source.endsWith('.md') });
   chmodSync(bin, 0o755);
-  for (const entry of readdirSync(bin)) chmodSync(join(bin, entry), entry === 'docker' ? 0o755 : 0o644);
+  for (const entry of readdirSync(bin)) chmodSync(join(bin, entry), entry.endsWith('.mjs') ? 0o644 : 0o755);
   return bin;
 }
 

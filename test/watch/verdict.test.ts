@@ -194,4 +194,30 @@ describe('watch verdicts', () => {
     expect(v[1]?.notices[0]?.lines[1]).toContain('docker system df');
     expect(v.map((x) => x.probe.diskPercent)).toEqual([70, 91, 89, 92, 40, 95, undefined]);
   });
+
+  it('tells once that Docker does not start at boot, with Repair, and again only after it was fixed and undone', () => {
+    const boot = (atBoot: boolean | undefined): Outcome => {
+      const probed = status();
+      if (probed.kind === 'probed' && atBoot !== undefined) probed.status.dockerAtBoot = atBoot;
+      return probed;
+    };
+    const v = probes([
+      { at: NOW, outcome: boot(true) },
+      { at: NOW + MIN, outcome: boot(false) },
+      { at: NOW + 2 * MIN, outcome: boot(false) },
+      { at: NOW + 3 * MIN, outcome: boot(undefined) },
+      { at: NOW + 4 * MIN, outcome: boot(false) },
+      { at: NOW + 5 * MIN, outcome: boot(true) },
+      { at: NOW + 6 * MIN, outcome: boot(false) },
+      { at: NOW + 7 * MIN, outcome: boot(false), mutedUntil: NOW + 8 * MIN },
+    ]);
+    expect(v.map(kinds)).toEqual([[], ['boot'], [], [], [], [], ['boot'], []]);
+    const notice = v[1]?.notices[0];
+    expect(notice?.lines[0]).toBe(
+      'vm-1: Docker does not start at boot (docker.service is disabled): after the VM restarts, the runner and the delegate stay down',
+    );
+    expect(notice?.repair).toBe(true);
+    // A healthy VM stays healthy: the notice is of a risk, not of a failure.
+    expect(v.map((x) => x.probe.health)).toEqual(Array(8).fill('healthy'));
+  });
 });

@@ -180,6 +180,22 @@ describe('keeping watch over a VM', () => {
     }
   });
 
+  it('tells the channel once that Docker would not come back after a restart, with Repair', async () => {
+    await vm.sshd.setDockerEnv({ FAKE_DOCKER_AT_BOOT: 'disabled' });
+    try {
+      expect(await probe()).toBe('healthy');
+      expect(await probe()).toBe('healthy');
+      const boot = slack.messages.filter((m) => m.channel === CHANNEL && /start at boot/.test(m.text));
+      expect(boot).toHaveLength(1);
+      expect(boot[0]?.text).toContain(
+        'vm-1: Docker does not start at boot (docker.service is disabled): after the VM restarts, the runner and the delegate stay down',
+      );
+      expect(JSON.stringify(boot[0]?.blocks)).toContain('watch_repair');
+    } finally {
+      await vm.sshd.setDockerEnv({});
+    }
+  });
+
   it('tells nothing while muted, and what changed once unmuted', async () => {
     expect(await probe()).toBe('healthy');
     await store.mute('vm-1', Date.now() + 3600_000);

@@ -1,4 +1,5 @@
 import { GitspacesError, isGitspacesError } from '../../errors.js';
+import { BOOT_STATE_COMMAND, ENABLE_AT_BOOT, startsAtBoot } from '../docker-boot.js';
 import type { Check, StepContext, VmStep } from './step.js';
 
 /**
@@ -67,6 +68,12 @@ async function serverVersion(ctx: StepContext): Promise<string | undefined> {
   return result.code === 0 && version !== '' ? version : undefined;
 }
 
+/** Whether systemd starts Docker at boot (see docker-boot.ts); undefined when it cannot tell. */
+async function atBoot(ctx: StepContext): Promise<boolean | undefined> {
+  const result = await ctx.vm.run(BOOT_STATE_COMMAND, { allowFail: true });
+  return startsAtBoot(result.stdout);
+}
+
 async function osId(ctx: StepContext): Promise<string> {
   const result = await ctx.vm.script('. /etc/os-release 2>/dev/null && echo "$ID"', { allowFail: true });
   return result.stdout.trim();
@@ -76,16 +83,20 @@ export const dockerStep: VmStep = {
   id: 'docker',
   async check(ctx): Promise<Check> {
     const version = await serverVersion(ctx);
-    return version
-      ? { ok: true, summary: `Docker ${version} answers` }
-      : { ok: false, summary: 'Docker is not running' };
+    if (!version) return { ok: false, summary: 'Docker is not running' };
+    if ((await atBoot(ctx)) === false)
+      return { ok: false, summary: `Docker ${version} answers but does not start at boot` };
+    return { ok: true, summary: `Docker ${version} answers` };
   },
   async apply(ctx): Promise<string> {
     const client = await ctx.vm.script('command -v docker', { allowFail: true });
     if (client.code === 0) {
-      // Installed but stopped (Container-Optimized OS ships Docker): start it.
-      await ctx.vm.run(['systemctl', 'start', 'docker'], { root: true });
-      return 'started Docker';
+      // Installed: stopped (Container-Optimized OS ships Docker), or running but not started at boot.
+      const running = (await serverVersion(ctx)) !== undefined;
+      await ctx.vm.run(ENABLE_AT_BOOT, { root: true });
+      return running
+        ? 'made Docker start at boot (docker.service was disabled: after a restart the VM would have come back without the runner and the delegate)'
+        : 'started Docker, and made it start at boot';
     }
     const id = await osId(ctx);
     if (id !== 'debian' && id !== 'ubuntu') {

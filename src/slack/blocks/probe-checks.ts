@@ -1,3 +1,4 @@
+import { ENABLE_FIX, NOT_AT_BOOT } from '../../setup/docker-boot.js';
 import { DISK_FULL_PERCENT, describeDisk } from '../../setup/docker-disk.js';
 import { type ContainerStatus, TOKEN_REFUSED, type VmStatus } from '../../setup/probe.js';
 import type { ProbeCheck } from './status-message.js';
@@ -21,6 +22,16 @@ export function probeChecks(status: VmStatus): ProbeCheck[] {
       ok: status.docker !== undefined,
       detail: status.docker === undefined ? 'not answering' : `Docker ${status.docker}`,
     },
+    ...(status.dockerAtBoot === undefined
+      ? []
+      : [
+          {
+            id: 'docker-boot',
+            title: 'Docker at boot',
+            ok: status.dockerAtBoot,
+            detail: status.dockerAtBoot ? 'docker.service enabled' : `${NOT_AT_BOOT}. ${ENABLE_FIX}`,
+          },
+        ]),
     ...(status.disk
       ? [
           {

@@ -16,6 +16,7 @@ const EMOJI: Record<WatchNotice['kind'], string> = {
   drift: ':twisted_rightwards_arrows:',
   age: ':hourglass:',
   disk: ':floppy_disk:',
+  boot: ':electric_plug:',
 };
 
 /** `project/zone/vm` as `/gitspaces setup` reads it, so a Repair click finds the same VM. */

@@ -3,14 +3,17 @@
  * the bot runs, keeping state in FAKE_DOCKER_STATE instead of running containers. Knobs (environment):
  * FAKE_DOCKER_FAIL, FAKE_DOCKER_DELAY_MS, FAKE_DOCKER_NO_DAEMON, FAKE_DOCKER_UNHEALTHY, FAKE_DOCKER_STARTING,
  * FAKE_DOCKER_USERS, FAKE_DOCKER_ROOT_DIR, or the JSON file named by FAKE_DOCKER_KNOBS, read at each call (it wins over the environment).
+ * A daemon down under FAKE_DOCKER_NO_DAEMON answers once `systemctl start docker` (service.mjs) started it.
  * See README.md beside this file.
  */
-import { existsSync, readFileSync, writeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
 import * as containers from './container-commands.mjs';
 import { CliError, DaemonError } from './errors.mjs';
 import { Answer } from './io.mjs';
+import { knobs } from './knobs.mjs';
 import * as other from './other-commands.mjs';
 import { ps } from './ps.mjs';
+import { serviceStarted } from './service.mjs';
 import { recordCall } from './state.mjs';
 import { TemplateError } from './template.mjs';
 
@@ -68,7 +71,7 @@ function failKnob(env, argv) {
 
 /** Why the daemon socket cannot be reached, if it cannot: stopped, or a caller outside the docker group. */
 function unreachable(env, command) {
-  if (env.FAKE_DOCKER_NO_DAEMON === '1')
+  if (env.FAKE_DOCKER_NO_DAEMON === '1' && !serviceStarted(env))
     return 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?';
   const uid = process.getuid();
   const allowed = (env.FAKE_DOCKER_USERS ?? '').split(',').filter(Boolean).map(Number);
@@ -143,14 +146,8 @@ const isSupported = (argv) => {
   return Boolean(HANDLERS[resolve(argv)[0]]);
 };
 
-/** Knobs a test changes while sessions stay open: read at every call, so a change needs no sshd reload. */
-function knobsFile(file) {
-  if (!file || !existsSync(file)) return {};
-  return JSON.parse(readFileSync(file, 'utf8'));
-}
-
 function main() {
-  const env = { ...process.env, ...knobsFile(process.env.FAKE_DOCKER_KNOBS) };
+  const env = knobs();
   const argv = process.argv.slice(2);
   const supported = isSupported(argv);
   recordCall(env, {

@@ -36,6 +36,11 @@ export interface TestEngine {
   /** The same, returning the exit code and output instead of throwing. */
   tryDocker(args: string[]): DockerResult;
   log(): string;
+  /**
+   * Stops the daemon as a VM's shutdown does (SIGTERM: it stops the containers) and starts it again on the same
+   * data, as the VM's next boot does; resolves once it answers.
+   */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -54,9 +59,9 @@ export async function startEngine(): Promise<TestEngine> {
     ...['--iptables=false', '--ip6tables=false', '--ip-forward=false', '--ip-masq=false', '--bridge=none'],
     ...['--shutdown-timeout', '2', '--log-level', 'warn'],
   ];
-  const child = spawn('sh', ['-c', `exec ${DOCKERD} "$@" >>"${logFile}" 2>&1`, 'dockerd', ...args], {
-    stdio: 'ignore',
-  });
+  const spawnDaemon = () =>
+    spawn('sh', ['-c', `exec ${DOCKERD} "$@" >>"${logFile}" 2>&1`, 'dockerd', ...args], { stdio: 'ignore' });
+  let child = spawnDaemon();
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
   const host = `unix://${socket}`;
@@ -80,22 +85,31 @@ export async function startEngine(): Promise<TestEngine> {
     },
     tryDocker: run,
     log,
+    async restart() {
+      await terminate(child);
+      child = spawnDaemon();
+      await untilAnswering(child, run, log);
+    },
     async stop() {
       process.removeListener('exit', killOnExit);
       // Containers and networks first: user-defined networks leave bridge interfaces on the host otherwise.
       const ids = run(['ps', '-aq']).stdout.split('\n').filter(Boolean);
       if (ids.length > 0) run(['rm', '-f', ...ids]);
       run(['network', 'prune', '-f']);
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((ok) => child.once('exit', ok));
-        child.kill('SIGTERM');
-        await Promise.race([exited, sleep(20_000)]);
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      }
+      await terminate(child);
       unmountUnder(dir);
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** SIGTERM, as systemd stops dockerd; SIGKILL when it has not exited within 20 s. */
+async function terminate(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((ok) => child.once('exit', ok));
+  child.kill('SIGTERM');
+  await Promise.race([exited, sleep(20_000)]);
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 }
 
 async function untilAnswering(
