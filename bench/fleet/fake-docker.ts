@@ -55,6 +55,7 @@ function containerView(c: Container): unknown {
     NetworkSettings: { Networks: networks },
     HostConfig: { RestartPolicy: { Name: c.restart }, PortBindings: c.ports, LogConfig: c.logs },
     Mounts: c.mounts,
+    RestartCount: 0,
   };
 }
 

@@ -26,6 +26,11 @@ export interface ContainerState {
   mounts: string[];
   /** The log driver and its options (`max-size`…), as Docker merged them with the daemon's defaults. */
   logs: { driver: string; options: Record<string, string> };
+  /**
+   * How many times its restart policy started it again after it exited by itself, since it was created or
+   * last started by hand (Docker's RestartCount; a daemon's restart at boot counts as by hand).
+   */
+  restarts?: number;
 }
 
 /** The container, the network and the image as the VM has them now, read in one command. */
@@ -38,7 +43,7 @@ export interface Observed {
 }
 
 // Only these fields: the container's environment (which holds the delegate token) never leaves the VM.
-const FORMAT = `{"status":{{json .State.Status}},"startedAt":{{json .State.StartedAt}},"finishedAt":{{json .State.FinishedAt}},"exitCode":{{json .State.ExitCode}},"image":{{json .Config.Image}},"imageId":{{json .Image}},"labels":{{json .Config.Labels}},"networks":{{json .NetworkSettings.Networks}},"restart":{{json .HostConfig.RestartPolicy.Name}},"ports":{{json .HostConfig.PortBindings}},"mounts":{{json .Mounts}},"logs":{{json .HostConfig.LogConfig}}}`;
+const FORMAT = `{"status":{{json .State.Status}},"startedAt":{{json .State.StartedAt}},"finishedAt":{{json .State.FinishedAt}},"exitCode":{{json .State.ExitCode}},"image":{{json .Config.Image}},"imageId":{{json .Image}},"labels":{{json .Config.Labels}},"networks":{{json .NetworkSettings.Networks}},"restart":{{json .HostConfig.RestartPolicy.Name}},"ports":{{json .HostConfig.PortBindings}},"mounts":{{json .Mounts}},"logs":{{json .HostConfig.LogConfig}},"restarts":{{json .RestartCount}}}`;
 
 /**
  * A script printing three lines: the container as JSON (or nothing), the network's id, the image's id.
@@ -69,6 +74,7 @@ interface Inspected {
   ports?: Record<string, { HostIp?: string; HostPort?: string }[] | null> | null;
   mounts?: { Source?: string; Destination?: string }[] | null;
   logs?: { Type?: string; Config?: Record<string, string> | null } | null;
+  restarts?: number | null;
 }
 
 export function parseContainer(line: string): ContainerState | undefined {
@@ -99,6 +105,7 @@ export function parseContainer(line: string): ContainerState | undefined {
       .sort(),
     mounts: (found.mounts ?? []).map((m) => `${m.Source ?? ''}:${m.Destination ?? ''}`).sort(),
     logs: { driver: found.logs?.Type ?? '', options: found.logs?.Config ?? {} },
+    ...(found.restarts ? { restarts: found.restarts } : {}),
   };
 }
 

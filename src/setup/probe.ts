@@ -88,13 +88,21 @@ export async function probeVm(
 export const TOKEN_REFUSED =
   'Harness refuses its token (revoked, or of another account): put a valid token in DELEGATE_TOKEN_SECRET and run setup again';
 
+/** ", restarted 3 times after exiting by itself" when its restart policy had to start it again. */
+export function restartsOf(state: ContainerState): string {
+  const n = state.restarts ?? 0;
+  return n === 0 ? '' : `, restarted ${n === 1 ? 'once' : `${n} times`} after exiting by itself`;
+}
+
 const healthOf = (c: ContainerStatus) =>
   c.healthy ? 'healthy' : c.tokenRefused ? TOKEN_REFUSED : 'not healthy';
 
 /** One line per component, for the terminal and Slack. */
 export function describeStatus(s: VmStatus): string[] {
   const container = (c: ContainerStatus) =>
-    c.state ? `${c.name}: ${c.state.status} (${c.state.image}), ${healthOf(c)}` : `${c.name}: absent`;
+    c.state
+      ? `${c.name}: ${c.state.status} (${c.state.image}), ${healthOf(c)}${restartsOf(c.state)}`
+      : `${c.name}: absent`;
   return [
     `docker: ${s.docker ? `Docker ${s.docker}` : 'not answering'}`,
     ...(s.dockerAtBoot === false ? [`warning: ${NOT_AT_BOOT}. ${ENABLE_FIX}`] : []),

@@ -1,7 +1,8 @@
 /**
  * What a probe tells the channel: only changes. Healthy → unhealthy, unhealthy → healthy, "could not
  * probe" (Google or SSH unreachable, which says nothing of the VM's health), drift, the delegate image
- * past 6 and past 8 months, Docker's disk nearly full, and Docker not started at boot. The same failure is told once, then again at
+ * past 6 and past 8 months, Docker's disk nearly full, Docker not started at boot, and containers that
+ * crashed and were restarted by Docker in between. The same failure is told once, then again at
  * most once a day. While the VM is muted nothing is told and what the channel was last told stays as it
  * was, so the first probe after unmuting tells whatever differs from it. Pure: the caller passes the time.
  */
@@ -10,6 +11,7 @@ import { NOT_AT_BOOT } from '../setup/docker-boot.js';
 import { DISK_FULL_PERCENT, type DockerDisk, describeDisk } from '../setup/docker-disk.js';
 import type { VmStatus } from '../setup/probe.js';
 import { assess, baselineOf, driftOf, type Fingerprint } from './assess.js';
+import { type RestartsSeen, restartsAt } from './restarts.js';
 
 export type Health = 'healthy' | 'unhealthy' | 'unreachable';
 
@@ -28,6 +30,8 @@ export interface Told {
   diskFull?: boolean;
   /** Docker was told not to start at boot: not again until it does. */
   notAtBoot?: boolean;
+  /** The containers' restart counts, and when restarts were last told. */
+  restarts?: RestartsSeen;
 }
 
 /** The last probe, as `/gitspaces watch` and the App Home show it. */
@@ -43,7 +47,15 @@ export interface ProbeSummary {
 
 export type Outcome = { kind: 'probed'; status: VmStatus } | { kind: 'unreachable'; message: string };
 
-export type NoticeKind = 'unhealthy' | 'recovered' | 'unreachable' | 'drift' | 'age' | 'disk' | 'boot';
+export type NoticeKind =
+  | 'unhealthy'
+  | 'recovered'
+  | 'unreachable'
+  | 'drift'
+  | 'age'
+  | 'disk'
+  | 'boot'
+  | 'restarted';
 
 export interface Notice {
   kind: NoticeKind;
@@ -164,6 +176,18 @@ function bootTold(told: Told, atBoot: boolean | undefined, vm: string): Notice[]
   return notices;
 }
 
+/** What a probe tells besides health and drift: the disk, Docker at boot, containers that crashed meanwhile. */
+function conditionsTold(told: Told, status: VmStatus, vm: string, now: number): Notice[] {
+  const notices = [...diskTold(told, status.disk, vm), ...bootTold(told, status.dockerAtBoot, vm)];
+  const restarts = restartsAt(status, told.restarts, now, REPEAT_MS, vm);
+  told.restarts = restarts.seen;
+  if (restarts.lines.length > 0) {
+    const lines = [`${vm}: ${restarts.lines[0]}`, ...restarts.lines.slice(1)];
+    notices.push({ kind: 'restarted', vm, lines, logsOf: [], repair: false });
+  }
+  return notices;
+}
+
 export function decide(state: WatchState, outcome: Outcome, now: number): Verdict {
   const told: Told = { ...(state.told ?? { health: 'healthy', key: '', at: state.since }) };
   const muted = state.mutedUntil !== undefined && state.mutedUntil > now;
@@ -220,10 +244,7 @@ export function decide(state: WatchState, outcome: Outcome, now: number): Verdic
     told.drift = driftKey;
   }
 
-  if (outcome.kind === 'probed') {
-    notices.push(...diskTold(told, outcome.status.disk, state.vm));
-    notices.push(...bootTold(told, outcome.status.dockerAtBoot, state.vm));
-  }
+  if (outcome.kind === 'probed') notices.push(...conditionsTold(told, outcome.status, state.vm, now));
 
   const months = probe.delegateAgeMonths;
   if (probe.delegateImage !== undefined && months !== undefined) {

@@ -154,6 +154,23 @@ describe.skipIf(missing !== undefined && !inCi)('setup against a real Docker eng
     expect(tier.containerIds()).toEqual(ids);
   });
 
+  it('status says when the delegate exited by itself and Docker started it again', async () => {
+    await healthyThen(() => {});
+    healthy = true;
+    const ids = tier.containerIds();
+    // The delegate's main process ends on its own (as on a crash); its restart policy starts it again.
+    tier.engine.docker(['exec', DELEGATE, 'kill', '-TERM', '1']);
+    await vi.waitFor(
+      () => expect(tier.inspect(DELEGATE, '{{.RestartCount}} {{.State.Status}}')).toBe('1 running'),
+      { timeout: 20_000, interval: 200 },
+    );
+    const status = await tier.cli('status');
+    expect(status.output).toMatch(
+      new RegExp(`${DELEGATE}: running \\(\\S+\\), \\w+[^\\n]*, restarted once after exiting by itself`),
+    );
+    expect(tier.containerIds()).toEqual(ids);
+  });
+
   it('recreates stopped containers whose network was removed and made again', async () => {
     await healthyThen(() => {
       tier.engine.docker(['stop', DELEGATE, RUNNER]);

@@ -41,4 +41,30 @@ describe('/gitspaces status <vm> checks', () => {
     expect(boot(true)).toMatchObject({ ok: true, detail: 'docker.service enabled' });
     expect(boot()).toBeUndefined();
   });
+
+  it('says how often Docker had to start a container again', () => {
+    const state = {
+      status: 'running',
+      startedAt: '2026-12-04T10:00:00Z',
+      image: 'drone/drone-runner-aws:latest',
+      imageId: 'sha256:aa',
+      specHash: '',
+      poolHash: '',
+      networks: {},
+      restartPolicy: 'unless-stopped',
+      ports: [],
+      mounts: [],
+      logs: { driver: 'json-file', options: {} },
+    };
+    const runner = (restarts?: number) =>
+      probeChecks({
+        ...status(),
+        runner: { name: 'vm-runner', state: { ...state, ...(restarts ? { restarts } : {}) }, healthy: true },
+      }).find((c) => c.id === 'runner')?.detail;
+    expect(runner()).toBe('vm-runner running (drone/drone-runner-aws:latest)');
+    expect(runner(1)).toBe(
+      'vm-runner running (drone/drone-runner-aws:latest), restarted once after exiting by itself',
+    );
+    expect(runner(4)).toContain('restarted 4 times after exiting by itself');
+  });
 });

@@ -220,4 +220,41 @@ describe('watch verdicts', () => {
     // A healthy VM stays healthy: the notice is of a risk, not of a failure.
     expect(v.map((x) => x.probe.health)).toEqual(Array(8).fill('healthy'));
   });
+
+  it('tells of a delegate that crashed and came back between probes, at most once a day, counting meanwhile', () => {
+    const restarted = (restarts: number, status = 'running') => ({ restarts, status });
+    const H = 60 * MIN;
+    const v = probes([
+      { at: NOW, outcome: status(restarted(0)) },
+      { at: NOW + 15 * MIN, outcome: status(restarted(0)) },
+      { at: NOW + 30 * MIN, outcome: status(restarted(2)) },
+      { at: NOW + 45 * MIN, outcome: status(restarted(2)) },
+      // Crashing again within the day: counted, not told.
+      { at: NOW + 2 * H, outcome: status(restarted(3)) },
+      { at: NOW + 5 * H, outcome: status(restarted(5)) },
+      { at: NOW + 26 * H, outcome: status(restarted(5)) },
+      // Recreated (an upgrade): its count starts again from 0, which is no crash.
+      { at: NOW + 27 * H, outcome: status(restarted(0)) },
+      // A crash within a day of the last notice waits for the day to pass.
+      { at: NOW + 28 * H, outcome: status(restarted(1)) },
+    ]);
+    expect(v.map(kinds)).toEqual([[], [], ['restarted'], [], [], [], ['restarted'], [], []]);
+    const first = v[2]?.notices[0];
+    expect(first?.lines).toEqual([
+      'vm-1: delegate vm-1-delegate exited by itself and Docker started it again, 2 times in the last 15 min; it runs now',
+      'what it printed before it exited: `/gitspaces logs vm-1 delegate 300`',
+    ]);
+    expect(first?.repair).toBe(false);
+    expect(v[6]?.notices[0]?.lines[0]).toContain('3 times in the last 25 h');
+  });
+
+  it('leaves a delegate still down after crashing to the health notice', () => {
+    const v = probes([
+      { at: NOW, outcome: status({ restarts: 0 }) },
+      { at: NOW + 15 * MIN, outcome: status({ ...exited, restarts: 4 }) },
+      { at: NOW + 30 * MIN, outcome: status({ restarts: 5 }) },
+    ]);
+    expect(v.map(kinds)).toEqual([[], ['unhealthy'], ['recovered', 'restarted']]);
+    expect(v[2]?.notices[1]?.lines[0]).toContain('5 times in the last 30 min');
+  });
 });

@@ -4,7 +4,7 @@
  */
 
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -108,7 +108,10 @@ async function probe(): Promise<string> {
  */
 const healthNotices = () =>
   slack.messages.filter(
-    (m) => m.channel === CHANNEL && m.threadTs === undefined && !/months old|nearly full/.test(m.text),
+    (m) =>
+      m.channel === CHANNEL &&
+      m.threadTs === undefined &&
+      !/months old|nearly full|start at boot|started it again/.test(m.text),
   );
 const logins = () => (vm.sshd.log().match(/Accepted publickey/g) ?? []).length;
 
@@ -194,6 +197,24 @@ describe('keeping watch over a VM', () => {
     } finally {
       await vm.sshd.setDockerEnv({});
     }
+  });
+
+  it('tells the channel when the runner exited by itself and Docker started it again between probes', async () => {
+    expect(await probe()).toBe('healthy');
+    // The runner dies at a start without its pool file, and its restart policy keeps starting it until it is back.
+    const pool = join(vm.runnerDir, 'pool.yml');
+    renameSync(pool, `${pool}.away`);
+    vm.docker(['restart', 'vm-runner']);
+    renameSync(`${pool}.away`, pool);
+    expect(await probe()).toBe('healthy');
+    const restarted = slack.messages.filter((m) => m.channel === CHANNEL && /started it again/.test(m.text));
+    expect(restarted).toHaveLength(1);
+    expect(restarted[0]?.text).toMatch(
+      /^vm-1: runner vm-runner exited by itself and Docker started it again, once in the last \d+ min; it runs now/,
+    );
+    expect(restarted[0]?.text).toContain('/gitspaces logs vm-1 runner 300');
+    expect(await probe()).toBe('healthy');
+    expect(slack.messages.filter((m) => /started it again/.test(m.text))).toHaveLength(1);
   });
 
   it('tells nothing while muted, and what changed once unmuted', async () => {

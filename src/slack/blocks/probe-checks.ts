@@ -1,6 +1,6 @@
 import { ENABLE_FIX, NOT_AT_BOOT } from '../../setup/docker-boot.js';
 import { DISK_FULL_PERCENT, describeDisk } from '../../setup/docker-disk.js';
-import { type ContainerStatus, TOKEN_REFUSED, type VmStatus } from '../../setup/probe.js';
+import { type ContainerStatus, restartsOf, TOKEN_REFUSED, type VmStatus } from '../../setup/probe.js';
 import type { ProbeCheck } from './status-message.js';
 
 function container(id: string, title: string, c: ContainerStatus): ProbeCheck {
@@ -9,7 +9,7 @@ function container(id: string, title: string, c: ContainerStatus): ProbeCheck {
     id,
     title,
     ok: c.state.status === 'running',
-    detail: `${c.name} ${c.state.status} (${c.state.image})`,
+    detail: `${c.name} ${c.state.status} (${c.state.image})${restartsOf(c.state)}`,
   };
 }
 

@@ -17,6 +17,7 @@ const EMOJI: Record<WatchNotice['kind'], string> = {
   age: ':hourglass:',
   disk: ':floppy_disk:',
   boot: ':electric_plug:',
+  restarted: ':repeat:',
 };
 
 /** `project/zone/vm` as `/gitspaces setup` reads it, so a Repair click finds the same VM. */

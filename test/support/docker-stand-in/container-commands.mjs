@@ -105,6 +105,12 @@ const required = (list, command, n = 1) => {
     );
 };
 
+/** A start by hand: Docker counts the restart policy's restarts afresh from it (RestartCount 0). */
+function startByHand(env, state, c) {
+  if (c.status !== 'running') c.restartCount = 0;
+  startContainer(env, state, c);
+}
+
 export function start(env, args, answer) {
   const { positional } = parseFlags(
     args,
@@ -115,7 +121,7 @@ export function start(env, args, answer) {
   required(positional, 'start');
   withState(env, (state) => {
     settle(env, state);
-    forEachName(positional, answer, 'start', (name) => startContainer(env, state, mustFind(state, name)));
+    forEachName(positional, answer, 'start', (name) => startByHand(env, state, mustFind(state, name)));
   });
 }
 
@@ -142,7 +148,7 @@ export function restart(env, args, answer) {
     forEachName(positional, answer, undefined, (name) => {
       const c = mustFind(state, name);
       stopOne(state, c);
-      startContainer(env, state, c);
+      startByHand(env, state, c);
     }),
   );
 }
