@@ -94,7 +94,8 @@ export class FakeDocker {
     const key = sub === 'network' || sub === 'image' ? `${sub} ${rest.shift()}` : (sub ?? '');
     switch (key) {
       case 'info':
-        return ok(`${VERSION} /var/lib/docker\n`);
+        // What `docker info --format` asks of it: version, CPUs, memory, data root (src/setup/docker-info.ts).
+        return ok(`${VERSION} 2 8341520384 /var/lib/docker\n`);
       case 'inspect':
         return this.inspect(rest);
       case 'network inspect':

@@ -105,9 +105,6 @@ export class FakeVm {
       }
       case 'docker':
         return this.docker.run(args) ?? this.notFound(command);
-      case 'systemctl':
-        // Docker as its apt packages leave it: enabled at boot.
-        return args.join(' ') === 'is-enabled docker' ? ok('enabled\n') : this.notFound(command);
       default:
         return this.notFound(command);
     }

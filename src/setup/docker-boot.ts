@@ -2,11 +2,16 @@
  * Whether Docker starts when the VM boots. The containers' restart policy brings the runner and the delegate
  * back only once dockerd itself runs: with docker.service disabled, a VM that restarts (stopped and started,
  * a Spot VM preempted, host maintenance) comes back with neither. Only systemd's own `disabled` counts as no;
- * any other answer (`enabled`, `static`, no such unit as with Docker from a snap, no systemd) says nothing.
+ * any other answer (`enabled`, `static`, no such unit as with Docker from a snap, no systemd running) says
+ * nothing.
  */
 
-/** systemd's answer, read without root. */
-export const BOOT_STATE_COMMAND = ['systemctl', 'is-enabled', 'docker'];
+/**
+ * systemd's answer, read without root; nothing where systemd does not run (a container, WSL): nothing boots
+ * there, and `systemctl enable --now` would fail.
+ */
+export const BOOT_STATE_SCRIPT =
+  '[ "$(systemctl is-system-running 2>/dev/null)" != offline ] && systemctl is-enabled docker 2>/dev/null';
 
 /** Starts Docker now and at every boot. */
 export const ENABLE_AT_BOOT = ['systemctl', 'enable', '--now', 'docker'];

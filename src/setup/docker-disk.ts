@@ -1,10 +1,7 @@
 /**
- * Docker's version, whether it starts at boot, and the filesystem it keeps images, containers and their logs
- * on, read in one command. A full disk is what stops a VM that was healthy for weeks: pulls fail, and the
- * delegate and the runner's database can no longer write.
+ * The filesystem Docker keeps images, containers and their logs on. A full disk is what stops a VM that was
+ * healthy for weeks: pulls fail, and the delegate and the runner's database can no longer write.
  */
-import { BOOT_STATE_COMMAND, startsAtBoot } from './docker-boot.js';
-import { command } from './shell.js';
 
 export interface DockerDisk {
   /** Docker's data root (`DockerRootDir`). */
@@ -19,41 +16,14 @@ export interface DockerDisk {
 /** From here on the watch tells the channel, once, until the disk goes below it again. */
 export const DISK_FULL_PERCENT = 90;
 
-/**
- * Prints `<version> <data root>`, systemd's word on Docker at boot (maybe empty), then df's line for the data
- * root (nothing when Docker does not answer).
- */
-export const DOCKER_INFO_SCRIPT = [
-  `i=$(docker info --format '{{.ServerVersion}} {{.DockerRootDir}}' 2>/dev/null) || exit 1`,
-  `printf '%s\\n' "$i" "$(${command(...BOOT_STATE_COMMAND)} 2>/dev/null)"`,
-  `df -Pk "\${i#* }" 2>/dev/null | tail -n 1`,
-].join('\n');
-
-export interface DockerInfo {
-  version: string | undefined;
-  /** false when docker.service is disabled (see docker-boot.ts). */
-  atBoot?: boolean;
-  disk?: DockerDisk;
-}
-
-export function parseDockerInfo(stdout: string): DockerInfo {
-  const [info = '', boot = '', df = ''] = stdout.split('\n');
-  const [version = '', ...rest] = info.trim().split(' ');
-  if (version === '') return { version: undefined };
-  const atBoot = startsAtBoot(boot);
-  const known = atBoot === undefined ? {} : { atBoot };
+/** df's POSIX line for the filesystem holding `dir`; undefined when it does not read as one. */
+export function parseDf(line: string, dir: string): DockerDisk | undefined {
   // Filesystem 1024-blocks Used Available Capacity Mounted-on (POSIX `df -P`; the mount may hold spaces).
-  const fields = df.trim().split(/\s+/);
+  const fields = line.trim().split(/\s+/);
   const available = Number(fields[3]);
   const used = /^(\d+)%$/.exec(fields[4] ?? '')?.[1];
-  if (fields.length < 6 || !Number.isFinite(available) || used === undefined) return { version, ...known };
-  const disk = {
-    dir: rest.join(' '),
-    mount: fields.slice(5).join(' '),
-    usedPercent: Number(used),
-    freeBytes: available * 1024,
-  };
-  return { version, ...known, disk };
+  if (fields.length < 6 || !Number.isFinite(available) || used === undefined) return undefined;
+  return { dir, mount: fields.slice(5).join(' '), usedPercent: Number(used), freeBytes: available * 1024 };
 }
 
 const size = (bytes: number) =>

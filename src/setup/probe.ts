@@ -2,18 +2,14 @@ import { RUNNER_NAME } from './container-specs.js';
 import type { ContainerState } from './container-state.js';
 import type { AgeAdvice } from './delegate-age.js';
 import { ENABLE_FIX, NOT_AT_BOOT } from './docker-boot.js';
-import {
-  DISK_FULL_PERCENT,
-  DOCKER_INFO_SCRIPT,
-  type DockerDisk,
-  describeDisk,
-  parseDockerInfo,
-} from './docker-disk.js';
+import { DISK_FULL_PERCENT, type DockerDisk, describeDisk } from './docker-disk.js';
+import { DOCKER_INFO_SCRIPT, parseDockerInfo } from './docker-info.js';
 import { answersOnVm, delegateHealth } from './health-probes.js';
 import type { RemoteHost } from './ports.js';
 import type { Redactor } from './redactor.js';
 import type { SetupSettings } from './settings.js';
 import { inspectContainer } from './steps/container.js';
+import { describeSize, SMALL_VM, tooSmall, type VmSize } from './vm-memory.js';
 import { VmShell } from './vm-shell.js';
 
 export interface ContainerStatus {
@@ -27,6 +23,8 @@ export interface ContainerStatus {
 /** What is live on a VM right now, as `status` shows it. Read-only: the same checks the steps use. */
 export interface VmStatus {
   docker: string | undefined;
+  /** The VM's CPUs and memory, as Docker sees them. */
+  size?: VmSize;
   /** false when systemd does not start Docker at boot; absent when it cannot tell (see docker-boot.ts). */
   dockerAtBoot?: boolean;
   /** The filesystem of Docker's data, when `df` could tell. */
@@ -46,11 +44,8 @@ export async function probeVm(
   const vm = new VmShell(remote, redactor);
   const ctx = { vm, remote, redactor };
   const info = await vm.script(DOCKER_INFO_SCRIPT, { root: true, allowFail: true }, 'docker info');
-  const {
-    version: docker,
-    atBoot,
-    disk,
-  } = info.code === 0 ? parseDockerInfo(info.stdout) : { version: undefined };
+  const found = info.code === 0 ? parseDockerInfo(info.stdout) : { version: undefined };
+  const { version: docker, size, atBoot, disk } = found;
   if (!docker) {
     const none = (name: string): ContainerStatus => ({ name, state: undefined, healthy: false });
     return { docker, network: false, runner: none(RUNNER_NAME), delegate: none(settings.delegateName) };
@@ -71,6 +66,7 @@ export async function probeVm(
   });
   return {
     docker,
+    ...(size === undefined ? {} : { size }),
     ...(atBoot === undefined ? {} : { dockerAtBoot: atBoot }),
     ...(disk === undefined ? {} : { disk }),
     network: networkFound.code === 0,
@@ -104,7 +100,8 @@ export function describeStatus(s: VmStatus): string[] {
       ? `${c.name}: ${c.state.status} (${c.state.image}), ${healthOf(c)}${restartsOf(c.state)}`
       : `${c.name}: absent`;
   return [
-    `docker: ${s.docker ? `Docker ${s.docker}` : 'not answering'}`,
+    `docker: ${s.docker ? `Docker ${s.docker}` : 'not answering'}${s.size ? ` (${describeSize(s.size)})` : ''}`,
+    ...(s.size && tooSmall(s.size) ? [`warning: the VM has ${describeSize(s.size)}, ${SMALL_VM}`] : []),
     ...(s.dockerAtBoot === false ? [`warning: ${NOT_AT_BOOT}. ${ENABLE_FIX}`] : []),
     ...(s.disk
       ? [`${s.disk.usedPercent >= DISK_FULL_PERCENT ? 'warning: ' : ''}disk: ${describeDisk(s.disk)}`]

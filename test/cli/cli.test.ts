@@ -120,6 +120,29 @@ describe('gitspaces-bot in a terminal', () => {
     }
   });
 
+  it("shows the VM's CPUs and memory, and warns of one too small for the delegate without failing", async () => {
+    const status = io();
+    expect(await main(['status', ...target()], env, status.io)).toBe(0);
+    expect(status.out()).toContain('docker: Docker 27.3.1 (2 CPUs, 8.0 GB of memory)');
+    expect(status.out()).not.toContain('warning: the VM has');
+
+    await sshd.setDockerEnv({ FAKE_DOCKER_MEM_TOTAL: String(2_067_914_752) });
+    try {
+      const small = io();
+      expect(await main(['status', ...target()], env, small.io)).toBe(0);
+      expect(small.out()).toContain(
+        "warning: the VM has 2 CPUs, 1.9 GB of memory, less than the delegate's 2 GB and the runner need",
+      );
+      const setup = io();
+      expect(await main(['setup', ...target(), '--yes'], env, setup.io)).toBe(0);
+      expect(setup.out()).toMatch(
+        /= docker .*Docker 27\.3\.1 \(2 CPUs, 1\.9 GB of memory\); warning: that is less than the delegate's 2 GB .*e2-medium/,
+      );
+    } finally {
+      await sshd.setDockerEnv({});
+    }
+  });
+
   it('refuses --host without a pinned key source with exit code 2', async () => {
     const t = io();
     expect(await main(['setup', '--host', '127.0.0.1', '--port', String(sshd.port)], env, t.io)).toBe(2);

@@ -122,6 +122,8 @@ describe.skipIf(missing !== undefined && !inCi)('setup against a real Docker eng
     const line = run.output.split('\n').find((l) => l.includes('disk: '));
     expect(line).toMatch(/disk: \d+% used, [\d.]+ [MG]B free \(\/\S* holds Docker's /);
     expect(line).toContain(`Docker's ${root})`);
+    // The CPUs and memory this machine's engine reports.
+    expect(run.output).toMatch(/docker: Docker \S+ \(\d+ CPUs?, \d+\.\d GB of memory\)/);
   });
 
   it('creates nothing when run again: the same containers, not restarted', async () => {
@@ -158,8 +160,9 @@ describe.skipIf(missing !== undefined && !inCi)('setup against a real Docker eng
     await healthyThen(() => {});
     healthy = true;
     const ids = tier.containerIds();
-    // The delegate's main process ends on its own (as on a crash); its restart policy starts it again.
-    tier.engine.docker(['exec', DELEGATE, 'kill', '-TERM', '1']);
+    // The delegate's main process ends on its own (as on a crash); its restart policy starts it again. Detached:
+    // the container's end also ends the exec that caused it, often before it could answer.
+    tier.engine.docker(['exec', '-d', DELEGATE, 'kill', '-TERM', '1']);
     await vi.waitFor(
       () => expect(tier.inspect(DELEGATE, '{{.RestartCount}} {{.State.Status}}')).toBe('1 running'),
       { timeout: 20_000, interval: 200 },

@@ -1,5 +1,6 @@
 import { GitspacesError, isGitspacesError } from '../../errors.js';
-import { BOOT_STATE_COMMAND, ENABLE_AT_BOOT, startsAtBoot } from '../docker-boot.js';
+import { BOOT_STATE_SCRIPT, ENABLE_AT_BOOT, startsAtBoot } from '../docker-boot.js';
+import { describeSize, parseSize, SMALL_VM, tooSmall } from '../vm-memory.js';
 import type { Check, StepContext, VmStep } from './step.js';
 
 /**
@@ -58,19 +59,29 @@ function unreachable(error: unknown): unknown {
   );
 }
 
-/** `docker info` of 27.x exits 0 with an empty line when the daemon is down: the output decides. */
+/**
+ * "Docker 27.3.1 (2 CPUs, 7.8 GB of memory)", with a warning on a VM too small for the delegate; undefined
+ * when Docker does not answer (`docker info` of 27.x exits 0 with an empty line then: the output decides).
+ */
 async function serverVersion(ctx: StepContext): Promise<string | undefined> {
-  const result = await ctx.vm.run(['docker', 'info', '--format', '{{.ServerVersion}}'], {
-    root: true,
-    allowFail: true,
-  });
-  const version = result.stdout.trim();
-  return result.code === 0 && version !== '' ? version : undefined;
+  const result = await ctx.vm.run(
+    ['docker', 'info', '--format', '{{.ServerVersion}} {{.NCPU}} {{.MemTotal}}'],
+    {
+      root: true,
+      allowFail: true,
+    },
+  );
+  const [version = '', cpus, memory] = result.stdout.trim().split(' ');
+  if (result.code !== 0 || version === '') return undefined;
+  const size = parseSize(cpus, memory);
+  if (size === undefined) return `Docker ${version}`;
+  const small = tooSmall(size) ? `; warning: that is ${SMALL_VM}` : '';
+  return `Docker ${version} (${describeSize(size)})${small}`;
 }
 
 /** Whether systemd starts Docker at boot (see docker-boot.ts); undefined when it cannot tell. */
 async function atBoot(ctx: StepContext): Promise<boolean | undefined> {
-  const result = await ctx.vm.run(BOOT_STATE_COMMAND, { allowFail: true });
+  const result = await ctx.vm.script(BOOT_STATE_SCRIPT, { allowFail: true });
   return startsAtBoot(result.stdout);
 }
 
@@ -85,8 +96,8 @@ export const dockerStep: VmStep = {
     const version = await serverVersion(ctx);
     if (!version) return { ok: false, summary: 'Docker is not running' };
     if ((await atBoot(ctx)) === false)
-      return { ok: false, summary: `Docker ${version} answers but does not start at boot` };
-    return { ok: true, summary: `Docker ${version} answers` };
+      return { ok: false, summary: `${version} answers but does not start at boot` };
+    return { ok: true, summary: `${version} answers` };
   },
   async apply(ctx): Promise<string> {
     const client = await ctx.vm.script('command -v docker', { allowFail: true });

@@ -1,6 +1,7 @@
 import { ENABLE_FIX, NOT_AT_BOOT } from '../../setup/docker-boot.js';
 import { DISK_FULL_PERCENT, describeDisk } from '../../setup/docker-disk.js';
 import { type ContainerStatus, restartsOf, TOKEN_REFUSED, type VmStatus } from '../../setup/probe.js';
+import { describeSize, SMALL_VM, tooSmall } from '../../setup/vm-memory.js';
 import type { ProbeCheck } from './status-message.js';
 
 function container(id: string, title: string, c: ContainerStatus): ProbeCheck {
@@ -22,6 +23,16 @@ export function probeChecks(status: VmStatus): ProbeCheck[] {
       ok: status.docker !== undefined,
       detail: status.docker === undefined ? 'not answering' : `Docker ${status.docker}`,
     },
+    ...(status.size === undefined
+      ? []
+      : [
+          {
+            id: 'vm-size',
+            title: 'VM size',
+            ok: !tooSmall(status.size),
+            detail: `${describeSize(status.size)}${tooSmall(status.size) ? `: ${SMALL_VM}` : ''}`,
+          },
+        ]),
     ...(status.dockerAtBoot === undefined
       ? []
       : [

@@ -38,7 +38,8 @@ function show(answer, format, views) {
 /** The daemon's answer for `info`; its error goes to stderr by the caller. */
 export function info(env, args, answer) {
   const { flags } = parseFlags(args, FORMAT, FORMAT_ALIAS, 'info');
-  const view = withState(env, (state) => infoView(state, env.FAKE_DOCKER_ROOT_DIR));
+  const memTotal = env.FAKE_DOCKER_MEM_TOTAL === undefined ? undefined : Number(env.FAKE_DOCKER_MEM_TOTAL);
+  const view = withState(env, (state) => infoView(state, env.FAKE_DOCKER_ROOT_DIR, memTotal));
   if (flags['--format'] !== undefined) answer.out(render(flags['--format'], view));
   else
     answer.out(

@@ -158,8 +158,11 @@ export function psRow(c, noTrunc) {
   };
 }
 
-/** `rootDir`: where this engine says it keeps its data (a test points it at a small filesystem of its own). */
-export function infoView(state, rootDir = '/var/lib/docker') {
+/**
+ * `rootDir`: where this engine says it keeps its data (a test points it at a small filesystem of its own);
+ * `memTotal`: the VM's memory in bytes (8 GB unless a test makes the VM smaller).
+ */
+export function infoView(state, rootDir = '/var/lib/docker', memTotal = 8 * 2 ** 30) {
   const containers = Object.values(state.containers);
   return {
     ID: 'STAND:IN0:0000:0000',
@@ -174,6 +177,7 @@ export function infoView(state, rootDir = '/var/lib/docker') {
     OSType: 'linux',
     Architecture: 'x86_64',
     NCPU: 2,
+    MemTotal: memTotal,
     DockerRootDir: rootDir,
     Name: 'vm',
     Networks: allNetworks(state).length,
