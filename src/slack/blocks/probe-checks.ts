@@ -1,7 +1,8 @@
+import type { AgeAdvice } from '../../setup/delegate-age.js';
 import { ENABLE_FIX, NOT_AT_BOOT } from '../../setup/docker-boot.js';
-import { DISK_FULL_PERCENT, describeDisk } from '../../setup/docker-disk.js';
+import { DISK_FULL_PERCENT, type DockerDisk, describeDisk } from '../../setup/docker-disk.js';
 import { type ContainerStatus, restartsOf, TOKEN_REFUSED, type VmStatus } from '../../setup/probe.js';
-import { describeSize, SMALL_VM, tooSmall } from '../../setup/vm-memory.js';
+import { describeSize, SMALL_VM, tooSmall, type VmSize } from '../../setup/vm-memory.js';
 import type { ProbeCheck } from './status-message.js';
 
 function container(id: string, title: string, c: ContainerStatus): ProbeCheck {
@@ -14,6 +15,32 @@ function container(id: string, title: string, c: ContainerStatus): ProbeCheck {
   };
 }
 
+// Each of these is shown only when the probe could tell (Docker answered, systemd runs, df answered…).
+
+function sizeCheck(size: VmSize | undefined): ProbeCheck[] {
+  if (size === undefined) return [];
+  const small = tooSmall(size);
+  const detail = small ? `${describeSize(size)}: ${SMALL_VM}` : describeSize(size);
+  return [{ id: 'vm-size', title: 'VM size', ok: !small, detail }];
+}
+
+function bootCheck(atBoot: boolean | undefined): ProbeCheck[] {
+  if (atBoot === undefined) return [];
+  const detail = atBoot ? 'docker.service enabled' : `${NOT_AT_BOOT}. ${ENABLE_FIX}`;
+  return [{ id: 'docker-boot', title: 'Docker at boot', ok: atBoot, detail }];
+}
+
+function diskCheck(disk: DockerDisk | undefined): ProbeCheck[] {
+  if (disk === undefined) return [];
+  const ok = disk.usedPercent < DISK_FULL_PERCENT;
+  return [{ id: 'disk', title: 'Disk of Docker data', ok, detail: describeDisk(disk) }];
+}
+
+function ageCheck(age: AgeAdvice | undefined): ProbeCheck[] {
+  if (age === undefined) return [];
+  return [{ id: 'delegate-age', title: 'Harness delegate image age', ok: !age.stale, detail: age.text }];
+}
+
 /** The live state of a VM as the checks `/gitspaces status <vm>` shows. */
 export function probeChecks(status: VmStatus): ProbeCheck[] {
   return [
@@ -23,36 +50,9 @@ export function probeChecks(status: VmStatus): ProbeCheck[] {
       ok: status.docker !== undefined,
       detail: status.docker === undefined ? 'not answering' : `Docker ${status.docker}`,
     },
-    ...(status.size === undefined
-      ? []
-      : [
-          {
-            id: 'vm-size',
-            title: 'VM size',
-            ok: !tooSmall(status.size),
-            detail: `${describeSize(status.size)}${tooSmall(status.size) ? `: ${SMALL_VM}` : ''}`,
-          },
-        ]),
-    ...(status.dockerAtBoot === undefined
-      ? []
-      : [
-          {
-            id: 'docker-boot',
-            title: 'Docker at boot',
-            ok: status.dockerAtBoot,
-            detail: status.dockerAtBoot ? 'docker.service enabled' : `${NOT_AT_BOOT}. ${ENABLE_FIX}`,
-          },
-        ]),
-    ...(status.disk
-      ? [
-          {
-            id: 'disk',
-            title: 'Disk of Docker data',
-            ok: status.disk.usedPercent < DISK_FULL_PERCENT,
-            detail: describeDisk(status.disk),
-          },
-        ]
-      : []),
+    ...sizeCheck(status.size),
+    ...bootCheck(status.dockerAtBoot),
+    ...diskCheck(status.disk),
     {
       id: 'network',
       title: 'Docker network',
@@ -77,15 +77,6 @@ export function probeChecks(status: VmStatus): ProbeCheck[] {
           ? TOKEN_REFUSED
           : 'not healthy',
     },
-    ...(status.delegateAge
-      ? [
-          {
-            id: 'delegate-age',
-            title: 'Harness delegate image age',
-            ok: !status.delegateAge.stale,
-            detail: status.delegateAge.text,
-          },
-        ]
-      : []),
+    ...ageCheck(status.delegateAge),
   ];
 }
