@@ -353,3 +353,25 @@ describe('systemctl for docker.service', () => {
     expect(other.stderr).toContain('containerd.service: No such file or directory');
   });
 });
+
+describe('docker events', () => {
+  const FORMAT = '{{.Actor.Attributes.name}} {{.Action}} {{index .Actor.Attributes "exitCode"}}';
+  const window = () => ['--since', '24h', '--until', String(Math.ceil(Date.now() / 1000))];
+
+  it('lists the exits of a window with their exit codes, filtered by container id, and refuses to wait for ever', () => {
+    ok(['network', 'create', 'harness']);
+    runRunner();
+    ok(['stop', 'vm-runner']);
+    const id = inspect('vm-runner', '{{.Id}}');
+    const mine = ['--filter', `container=${id}`, '--filter', 'event=die', '--format', FORMAT];
+    expect(ok(['events', ...window(), ...mine])).toBe('vm-runner die 0');
+    // The same name, created again: another id, whose events are its own.
+    ok(['rm', 'vm-runner']);
+    runRunner();
+    const again = ['--filter', `container=${inspect('vm-runner', '{{.Id}}')}`, '--format', FORMAT];
+    expect(ok(['events', ...window(), ...again])).toBe('');
+    const forever = run(['events', '--since', '24h']);
+    expect(forever.code).toBe(1);
+    expect(forever.stderr).toContain('without --until');
+  });
+});

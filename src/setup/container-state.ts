@@ -3,6 +3,8 @@ import { command } from './shell.js';
 
 /** What `docker inspect` tells about a container the bot manages. */
 export interface ContainerState {
+  /** Docker's id for it: a container created again under the same name has another. */
+  id?: string;
   status: string;
   /** When the current start began (RFC 3339), as Docker records it. */
   startedAt: string;
@@ -43,7 +45,7 @@ export interface Observed {
 }
 
 // Only these fields: the container's environment (which holds the delegate token) never leaves the VM.
-const FORMAT = `{"status":{{json .State.Status}},"startedAt":{{json .State.StartedAt}},"finishedAt":{{json .State.FinishedAt}},"exitCode":{{json .State.ExitCode}},"image":{{json .Config.Image}},"imageId":{{json .Image}},"labels":{{json .Config.Labels}},"networks":{{json .NetworkSettings.Networks}},"restart":{{json .HostConfig.RestartPolicy.Name}},"ports":{{json .HostConfig.PortBindings}},"mounts":{{json .Mounts}},"logs":{{json .HostConfig.LogConfig}},"restarts":{{json .RestartCount}}}`;
+const FORMAT = `{"id":{{json .Id}},"status":{{json .State.Status}},"startedAt":{{json .State.StartedAt}},"finishedAt":{{json .State.FinishedAt}},"exitCode":{{json .State.ExitCode}},"image":{{json .Config.Image}},"imageId":{{json .Image}},"labels":{{json .Config.Labels}},"networks":{{json .NetworkSettings.Networks}},"restart":{{json .HostConfig.RestartPolicy.Name}},"ports":{{json .HostConfig.PortBindings}},"mounts":{{json .Mounts}},"logs":{{json .HostConfig.LogConfig}},"restarts":{{json .RestartCount}}}`;
 
 /**
  * A script printing three lines: the container as JSON (or nothing), the network's id, the image's id.
@@ -62,6 +64,7 @@ export function observeScript(name: string, network: string, image: string): str
 }
 
 interface Inspected {
+  id?: string;
   status?: string;
   startedAt?: string;
   finishedAt?: string;
@@ -87,6 +90,7 @@ export function parseContainer(line: string): ContainerState | undefined {
   if (typeof found.status !== 'string') return undefined;
   const labels = found.labels ?? {};
   return {
+    ...(found.id ? { id: found.id } : {}),
     status: found.status,
     startedAt: found.startedAt ?? '',
     ...(found.finishedAt ? { finishedAt: found.finishedAt } : {}),

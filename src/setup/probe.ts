@@ -1,3 +1,4 @@
+import { describeExits, type Exits, exitsScript, parseExits } from './container-exits.js';
 import { RUNNER_NAME } from './container-specs.js';
 import type { ContainerState } from './container-state.js';
 import type { AgeAdvice } from './delegate-age.js';
@@ -18,6 +19,8 @@ export interface ContainerStatus {
   healthy: boolean;
   /** The delegate logged since its start that Harness refused its token (revoked, or another account's). */
   tokenRefused?: boolean;
+  /** Its exits of the last day, asked only of a container that exited or was restarted by Docker. */
+  exits?: Exits;
 }
 
 /** What is live on a VM right now, as `status` shows it. Read-only: the same checks the steps use. */
@@ -64,30 +67,53 @@ export async function probeVm(
     root: true,
     allowFail: true,
   });
+  const exits = await exitsOf(vm, [runner, delegate]);
+  const withExits = (state: ContainerState | undefined) => {
+    const found = state?.id === undefined ? undefined : exits[state.id];
+    return found ? { exits: found } : {};
+  };
   return {
     docker,
     ...(size === undefined ? {} : { size }),
     ...(atBoot === undefined ? {} : { dockerAtBoot: atBoot }),
     ...(disk === undefined ? {} : { disk }),
     network: networkFound.code === 0,
-    runner: { name: RUNNER_NAME, state: runner, healthy: runnerHealthy },
+    runner: { name: RUNNER_NAME, state: runner, healthy: runnerHealthy, ...withExits(runner) },
     delegate: {
       name: settings.delegateName,
       state: delegate,
       healthy: health === 'healthy',
       ...(health === 'token-refused' ? { tokenRefused: true } : {}),
+      ...withExits(delegate),
     },
   };
+}
+
+/** The last day's exits of the containers that exited or were restarted by Docker; none asked of the others. */
+async function exitsOf(
+  vm: VmShell,
+  states: Array<ContainerState | undefined>,
+): Promise<Record<string, Exits>> {
+  const troubled = states.flatMap((state) =>
+    state?.id !== undefined && ((state.restarts ?? 0) > 0 || state.status !== 'running') ? [state.id] : [],
+  );
+  if (troubled.length === 0) return {};
+  const events = await vm.script(exitsScript(troubled), { root: true, allowFail: true }, 'docker events');
+  return events.code === 0 ? parseExits(events.stdout) : {};
 }
 
 /** Said wherever a probe shows the delegate's health. */
 export const TOKEN_REFUSED =
   'Harness refuses its token (revoked, or of another account): put a valid token in DELEGATE_TOKEN_SECRET and run setup again';
 
-/** ", restarted 3 times after exiting by itself" when its restart policy had to start it again. */
-export function restartsOf(state: ContainerState): string {
-  const n = state.restarts ?? 0;
-  return n === 0 ? '' : `, restarted ${n === 1 ? 'once' : `${n} times`} after exiting by itself`;
+/**
+ * ", restarted 3 times after exiting by itself; exited 3 times in the last 24 h, killed for lack of memory
+ * twice; last exit code 137": what Docker's restart count and events tell, when there is something to tell.
+ */
+export function troubleOf(c: ContainerStatus): string {
+  const n = c.state?.restarts ?? 0;
+  const restarts = n === 0 ? '' : `, restarted ${n === 1 ? 'once' : `${n} times`} after exiting by itself`;
+  return `${restarts}${c.exits ? `; ${describeExits(c.exits)}` : ''}`;
 }
 
 const healthOf = (c: ContainerStatus) =>
@@ -97,7 +123,7 @@ const healthOf = (c: ContainerStatus) =>
 export function describeStatus(s: VmStatus): string[] {
   const container = (c: ContainerStatus) =>
     c.state
-      ? `${c.name}: ${c.state.status} (${c.state.image}), ${healthOf(c)}${restartsOf(c.state)}`
+      ? `${c.name}: ${c.state.status} (${c.state.image}), ${healthOf(c)}${troubleOf(c)}`
       : `${c.name}: absent`;
   return [
     `docker: ${s.docker ? `Docker ${s.docker}` : 'not answering'}${s.size ? ` (${describeSize(s.size)})` : ''}`,

@@ -3,6 +3,8 @@
  * keyed without times so that the same failure is recognised at the next probe), and each container's
  * fingerprint, whose changes since the VM was last set up are drift. Pure.
  */
+
+import { describeExits } from '../setup/container-exits.js';
 import type { ContainerState } from '../setup/container-state.js';
 import { type ContainerStatus, TOKEN_REFUSED, type VmStatus } from '../setup/probe.js';
 
@@ -49,7 +51,8 @@ function containerProblem(role: string, c: ContainerStatus, now: number): Proble
   if (state.status !== 'running') {
     const code = state.exitCode === undefined ? '' : ` (${state.exitCode})`;
     const key = `${name} ${state.status}${code}`;
-    return { key, text: `${key}${ago(state.finishedAt, now)}`, container: c.name };
+    const why = c.exits ? `; ${describeExits(c.exits)}` : '';
+    return { key, text: `${key}${ago(state.finishedAt, now)}${why}`, container: c.name };
   }
   if (c.tokenRefused) {
     const key = `${name} is running but ${TOKEN_REFUSED}`;

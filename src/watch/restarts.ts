@@ -4,6 +4,7 @@
  * cleared by the new start). Each crash cut short whatever the delegate or the runner was doing, so the
  * channel hears of it, at most once a day per VM; meanwhile the counts add up for the next notice. Pure.
  */
+import { describeExits } from '../setup/container-exits.js';
 import type { VmStatus } from '../setup/probe.js';
 
 export interface RestartsSeen {
@@ -38,7 +39,7 @@ export function restartsAt(
       ['runner', status.runner],
       ['delegate', status.delegate],
     ] as const
-  ).flatMap(([role, c]) => (c.state ? [{ role, name: c.name, state: c.state }] : []));
+  ).flatMap(([role, c]) => (c.state ? [{ role, name: c.name, state: c.state, exits: c.exits }] : []));
   const current = Object.fromEntries(containers.map((c) => [c.name, c.state.restarts ?? 0]));
   if (seen === undefined) return { seen: { counts: current, since: now }, lines: [] };
   // A container created again or started by hand counts from 0 again.
@@ -54,7 +55,7 @@ export function restartsAt(
   const lines = grew.flatMap((c) => {
     const n = (current[c.name] ?? 0) - (base[c.name] ?? 0);
     return [
-      `${c.role} ${c.name} exited by itself and Docker started it again, ${n === 1 ? 'once' : `${n} times`} in the last ${span(now - seen.since)}; it runs now`,
+      `${c.role} ${c.name} exited by itself and Docker started it again, ${n === 1 ? 'once' : `${n} times`} in the last ${span(now - seen.since)}; it runs now${c.exits ? ` (${describeExits(c.exits)})` : ''}`,
       `what it printed before it exited: \`/gitspaces logs ${vm} ${c.role} 300\``,
     ];
   });

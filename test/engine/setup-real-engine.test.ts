@@ -169,10 +169,27 @@ describe.skipIf(missing !== undefined && !inCi)('setup against a real Docker eng
     );
     const status = await tier.cli('status');
     expect(status.output).toMatch(
-      new RegExp(`${DELEGATE}: running \\(\\S+\\), \\w+[^\\n]*, restarted once after exiting by itself`),
+      new RegExp(
+        `${DELEGATE}: running \\(\\S+\\), [^\\n]*, restarted once after exiting by itself; exited once in the last 24 h; last exit code 0`,
+      ),
     );
     expect(tier.containerIds()).toEqual(ids);
   });
+
+  it('status says when the kernel killed the delegate for lack of memory, as Docker told it', async () => {
+    await healthyThen(() => {});
+    healthy = true;
+    // The fixture's main process takes memory without end on SIGUSR1, until its 2 GB limit has the kernel kill it.
+    const before = Number(tier.inspect(DELEGATE, '{{.RestartCount}}'));
+    tier.engine.docker(['exec', '-d', DELEGATE, 'kill', '-USR1', '1']);
+    await vi.waitFor(
+      () =>
+        expect(tier.inspect(DELEGATE, '{{.RestartCount}} {{.State.Status}}')).toBe(`${before + 1} running`),
+      { timeout: 60_000, interval: 250 },
+    );
+    const status = await tier.cli('status');
+    expect(status.output).toMatch(/killed for lack of memory once; last exit code 137/);
+  }, 90_000);
 
   it('recreates stopped containers whose network was removed and made again', async () => {
     await healthyThen(() => {

@@ -248,13 +248,23 @@ describe('watch verdicts', () => {
     expect(v[6]?.notices[0]?.lines[0]).toContain('3 times in the last 25 h');
   });
 
-  it('leaves a delegate still down after crashing to the health notice', () => {
+  it('leaves a delegate still down after crashing to the health notice, both saying what Docker told of its exits', () => {
+    const withExits = (outcome: Outcome, outOfMemory: number): Outcome => {
+      if (outcome.kind === 'probed')
+        outcome.status.delegate.exits = { count: outOfMemory + 1, outOfMemory, lastCode: 137 };
+      return outcome;
+    };
     const v = probes([
       { at: NOW, outcome: status({ restarts: 0 }) },
-      { at: NOW + 15 * MIN, outcome: status({ ...exited, restarts: 4 }) },
-      { at: NOW + 30 * MIN, outcome: status({ restarts: 5 }) },
+      { at: NOW + 15 * MIN, outcome: withExits(status({ ...exited, exitCode: 137, restarts: 4 }), 4) },
+      { at: NOW + 30 * MIN, outcome: withExits(status({ restarts: 5 }), 5) },
     ]);
     expect(v.map(kinds)).toEqual([[], ['unhealthy'], ['recovered', 'restarted']]);
-    expect(v[2]?.notices[1]?.lines[0]).toContain('5 times in the last 30 min');
+    expect(v[1]?.notices[0]?.lines[1]).toBe(
+      'delegate vm-1-delegate exited (137) 3 min ago; exited 5 times in the last 24 h, killed for lack of memory 4 times; last exit code 137',
+    );
+    expect(v[2]?.notices[1]?.lines[0]).toContain(
+      '5 times in the last 30 min; it runs now (exited 6 times in the last 24 h, killed for lack of memory 5 times; last exit code 137)',
+    );
   });
 });

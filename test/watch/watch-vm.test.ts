@@ -213,6 +213,8 @@ describe('keeping watch over a VM', () => {
       /^vm-1: runner vm-runner exited by itself and Docker started it again, once in the last \d+ min; it runs now/,
     );
     expect(restarted[0]?.text).toContain('/gitspaces logs vm-1 runner 300');
+    // Docker's events tell the exits: the restart by hand (0), then the start without its pool file (1).
+    expect(restarted[0]?.text).toContain('(exited twice in the last 24 h; last exit code 1)');
     expect(await probe()).toBe('healthy');
     expect(slack.messages.filter((m) => /started it again/.test(m.text))).toHaveLength(1);
   });

@@ -1,7 +1,7 @@
 import type { AgeAdvice } from '../../setup/delegate-age.js';
 import { ENABLE_FIX, NOT_AT_BOOT } from '../../setup/docker-boot.js';
 import { DISK_FULL_PERCENT, type DockerDisk, describeDisk } from '../../setup/docker-disk.js';
-import { type ContainerStatus, restartsOf, TOKEN_REFUSED, type VmStatus } from '../../setup/probe.js';
+import { type ContainerStatus, TOKEN_REFUSED, troubleOf, type VmStatus } from '../../setup/probe.js';
 import { describeSize, SMALL_VM, tooSmall, type VmSize } from '../../setup/vm-memory.js';
 import type { ProbeCheck } from './status-message.js';
 
@@ -11,7 +11,7 @@ function container(id: string, title: string, c: ContainerStatus): ProbeCheck {
     id,
     title,
     ok: c.state.status === 'running',
-    detail: `${c.name} ${c.state.status} (${c.state.image})${restartsOf(c.state)}`,
+    detail: `${c.name} ${c.state.status} (${c.state.image})${troubleOf(c)}`,
   };
 }
 

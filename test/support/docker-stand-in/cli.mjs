@@ -9,6 +9,7 @@
 import { writeSync } from 'node:fs';
 import * as containers from './container-commands.mjs';
 import { CliError, DaemonError } from './errors.mjs';
+import { events } from './events.mjs';
 import { Answer } from './io.mjs';
 import { knobs } from './knobs.mjs';
 import * as other from './other-commands.mjs';
@@ -33,6 +34,7 @@ const COMMANDS = {
   logs: containers.logs,
   exec: containers.exec,
   ps,
+  events,
 };
 
 /** `docker container ls` → `ps`, `docker image inspect` → the image inspector, and so on. */

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { startChatter } from './chatter.mjs';
 import { DaemonError } from './errors.mjs';
+import { recordEvent } from './events.mjs';
 import { imageKind } from './images.mjs';
 import { findNetwork } from './networks.mjs';
 import { hexId, nextTime } from './state.mjs';
@@ -158,6 +159,7 @@ export function startContainer(env, state, c) {
 }
 
 export function exitContainer(state, c, code, restarting = false) {
+  recordEvent(state, c, 'die', { exitCode: String(code) });
   c.status = restarting ? 'restarting' : 'exited';
   c.exitCode = code;
   c.pid = 0;
