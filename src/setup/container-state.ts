@@ -30,7 +30,7 @@ export interface ContainerState {
   logs: { driver: string; options: Record<string, string> };
   /**
    * How many times its restart policy started it again after it exited by itself, since it was created or
-   * last started by hand (Docker's RestartCount; a daemon's restart at boot counts as by hand).
+   * last started by hand (Docker's RestartCount).
    */
   restarts?: number;
 }
