@@ -7,7 +7,7 @@
 import { CliError } from './errors.mjs';
 import { parseFlags } from './flags.mjs';
 import { withState } from './state.mjs';
-import { render } from './template.mjs';
+import { GoMap, render } from './template.mjs';
 
 const KEPT = 256;
 
@@ -58,7 +58,8 @@ export function events(env, args, answer) {
     const view = {
       Type: 'container',
       Action: e.action,
-      Actor: { ID: e.id, Attributes: { image: e.image, name: e.name, ...e.attributes } },
+      // A map[string]string, as Docker's: a missing key reads "".
+      Actor: { ID: e.id, Attributes: new GoMap({ image: e.image, name: e.name, ...e.attributes }, '') },
       time: Math.floor(e.time / 1000),
       timeNano: e.time * 1_000_000,
     };
