@@ -36,6 +36,13 @@ const target = () => [
   'vm-cli',
 ];
 
+/** Runs `command` against the test VM, expects exit code 0, and returns what it printed on stdout. */
+async function succeeds(command: string, ...extra: string[]): Promise<string> {
+  const t = io();
+  expect(await main([command, ...target(), ...extra], env, t.io)).toBe(0);
+  return t.out();
+}
+
 // Waits its turn for port 3000, which a test file holds as long as it runs (test/support/runner-port.ts).
 beforeAll(async () => {
   sshd = await startSshd();
@@ -98,44 +105,31 @@ describe('gitspaces-bot in a terminal', () => {
   it('warns of a Docker that does not start at boot, plans to fix it, and setup fixes it alone', async () => {
     await sshd.setDockerEnv({ FAKE_DOCKER_AT_BOOT: 'disabled' });
     try {
-      const status = io();
-      expect(await main(['status', ...target()], env, status.io)).toBe(0);
-      expect(status.out()).toContain(
+      expect(await succeeds('status')).toContain(
         'warning: Docker does not start at boot (docker.service is disabled): after the VM restarts, the runner and the delegate stay down. Run setup again',
       );
-      const plan = io();
-      expect(await main(['plan', ...target()], env, plan.io)).toBe(0);
-      expect(plan.out()).toContain('answers but does not start at boot');
-      expect(plan.out()).toContain('1 step would change');
-
-      const setup = io();
-      expect(await main(['setup', ...target(), '--yes'], env, setup.io)).toBe(0);
-      expect(setup.out()).toContain('made Docker start at boot');
-      expect(setup.out()).not.toMatch(/recreated|approval requested/i);
-      const after = io();
-      expect(await main(['status', ...target()], env, after.io)).toBe(0);
-      expect(after.out()).not.toContain('does not start at boot');
+      const plan = await succeeds('plan');
+      expect(plan).toContain('answers but does not start at boot');
+      expect(plan).toContain('1 step would change');
+      const setup = await succeeds('setup', '--yes');
+      expect(setup).toContain('made Docker start at boot');
+      expect(setup).not.toMatch(/recreated|approval requested/i);
+      expect(await succeeds('status')).not.toContain('does not start at boot');
     } finally {
       await sshd.setDockerEnv({});
     }
   });
 
   it("shows the VM's CPUs and memory, and warns of one too small for the delegate without failing", async () => {
-    const status = io();
-    expect(await main(['status', ...target()], env, status.io)).toBe(0);
-    expect(status.out()).toContain('docker: Docker 27.3.1 (2 CPUs, 8.0 GB of memory)');
-    expect(status.out()).not.toContain('warning: the VM has');
-
+    const status = await succeeds('status');
+    expect(status).toContain('docker: Docker 27.3.1 (2 CPUs, 8.0 GB of memory)');
+    expect(status).not.toContain('warning: the VM has');
     await sshd.setDockerEnv({ FAKE_DOCKER_MEM_TOTAL: String(2_067_914_752) });
     try {
-      const small = io();
-      expect(await main(['status', ...target()], env, small.io)).toBe(0);
-      expect(small.out()).toContain(
+      expect(await succeeds('status')).toContain(
         "warning: the VM has 2 CPUs, 1.9 GB of memory, less than the delegate's 2 GB and the runner need",
       );
-      const setup = io();
-      expect(await main(['setup', ...target(), '--yes'], env, setup.io)).toBe(0);
-      expect(setup.out()).toMatch(
+      expect(await succeeds('setup', '--yes')).toMatch(
         /= docker .*Docker 27\.3\.1 \(2 CPUs, 1\.9 GB of memory\); warning: that is less than the delegate's 2 GB .*e2-medium/,
       );
     } finally {
