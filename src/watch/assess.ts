@@ -3,7 +3,6 @@
  * keyed without times so that the same failure is recognised at the next probe), and each container's
  * fingerprint, whose changes since the VM was last set up are drift. Pure.
  */
-
 import { describeExits } from '../setup/container-exits.js';
 import type { ContainerState } from '../setup/container-state.js';
 import { type ContainerStatus, TOKEN_REFUSED, type VmStatus } from '../setup/probe.js';

@@ -8,7 +8,7 @@ import { describeExits } from '../setup/container-exits.js';
 import type { VmStatus } from '../setup/probe.js';
 
 export interface RestartsSeen {
-  /** Docker's RestartCount per container when last told (or first seen). */
+  /** Docker's RestartCount per container (by id) when last told, or first seen. */
   counts: Record<string, number>;
   /** Since when those counts hold. */
   since: number;
@@ -39,13 +39,17 @@ export function restartsAt(
       ['runner', status.runner],
       ['delegate', status.delegate],
     ] as const
-  ).flatMap(([role, c]) => (c.state ? [{ role, name: c.name, state: c.state, exits: c.exits }] : []));
-  const current = Object.fromEntries(containers.map((c) => [c.name, c.state.restarts ?? 0]));
+  ).flatMap(([role, c]) =>
+    // Keyed by Docker's id: a container created again under the name counts its restarts afresh.
+    c.state ? [{ role, name: c.name, key: c.state.id ?? c.name, state: c.state, exits: c.exits }] : [],
+  );
+  const current = Object.fromEntries(containers.map((c) => [c.key, c.state.restarts ?? 0]));
   if (seen === undefined) return { seen: { counts: current, since: now }, lines: [] };
-  // A container created again or started by hand counts from 0 again.
-  const base = { ...seen.counts };
-  for (const [name, count] of Object.entries(current)) if (count < (base[name] ?? 0)) base[name] = count;
-  const more = (c: (typeof containers)[number]) => (current[c.name] ?? 0) > (base[c.name] ?? 0);
+  // What was told of each container there now; one started by hand since counts from 0 again.
+  const base = Object.fromEntries(
+    containers.map((c) => [c.key, Math.min(seen.counts[c.key] ?? 0, current[c.key] ?? 0)]),
+  );
+  const more = (c: (typeof containers)[number]) => (current[c.key] ?? 0) > (base[c.key] ?? 0);
   // Told only of a container running again; one still down is the health notice's, and waits here.
   const grew = containers.filter((c) => c.state.status === 'running' && more(c));
   if (grew.length === 0 || (seen.toldAt !== undefined && now - seen.toldAt < repeatMs)) {
@@ -53,7 +57,7 @@ export function restartsAt(
     return { seen: { ...seen, counts: base, since }, lines: [] };
   }
   const lines = grew.flatMap((c) => {
-    const n = (current[c.name] ?? 0) - (base[c.name] ?? 0);
+    const n = (current[c.key] ?? 0) - (base[c.key] ?? 0);
     return [
       `${c.role} ${c.name} exited by itself and Docker started it again, ${n === 1 ? 'once' : `${n} times`} in the last ${span(now - seen.since)}; it runs now${c.exits ? ` (${describeExits(c.exits)})` : ''}`,
       `what it printed before it exited: \`/gitspaces logs ${vm} ${c.role} 300\``,

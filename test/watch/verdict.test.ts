@@ -248,6 +248,16 @@ describe('watch verdicts', () => {
     expect(v[6]?.notices[0]?.lines[0]).toContain('3 times in the last 25 h');
   });
 
+  it("counts a container created again under the name from its own start, by Docker's id", () => {
+    const v = probes([
+      { at: NOW, outcome: status({ id: 'old', restarts: 3 }) },
+      // Replaced by an upgrade, and crashed twice since: the old one's 3 are not taken off the new one's 2.
+      { at: NOW + 15 * MIN, outcome: status({ id: 'new', restarts: 2 }) },
+    ]);
+    expect(v.map(kinds)).toEqual([[], ['restarted']]);
+    expect(v[1]?.notices[0]?.lines[0]).toContain('2 times in the last 15 min');
+  });
+
   it('leaves a delegate still down after crashing to the health notice, both saying what Docker told of its exits', () => {
     const withExits = (outcome: Outcome, outOfMemory: number): Outcome => {
       if (outcome.kind === 'probed')
