@@ -147,8 +147,6 @@ export const SCRIPTS: Script[] = [
   },
   { pattern: /^\. \/etc\/os-release 2>\/dev\/null && echo "\$ID"$/, run: () => ok('debian\n') },
   { pattern: /^command -v docker$/, run: () => ok('/usr/bin/docker\n') },
-  // Docker at boot, as its apt packages leave it (src/setup/docker-boot.ts).
-  { pattern: /^\[ "\$\(systemctl is-system-running /, run: () => ok('enabled\n') },
   {
     pattern: new RegExp(raw`^\(sha256sum ${WORD} 2>/dev/null \|\| echo -\) \| cut -d' ' -f1`),
     run: (vm, m) => vm.hashes(m.input),

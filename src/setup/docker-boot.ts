@@ -7,7 +7,7 @@
  */
 
 /**
- * systemd's answer, read without root; nothing where systemd does not run (a container, WSL): nothing boots
+ * systemd's answer (no root needed); nothing where systemd does not run (a container, WSL): nothing boots
  * there, and `systemctl enable --now` would fail.
  */
 export const BOOT_STATE_SCRIPT =

@@ -5,6 +5,7 @@
 import { BOOT_STATE_SCRIPT, startsAtBoot } from './docker-boot.js';
 import { type DockerDisk, parseDf } from './docker-disk.js';
 import { parseSize, type VmSize } from './vm-memory.js';
+import type { VmShell } from './vm-shell.js';
 
 /**
  * Prints `<version> <cpus> <memory bytes> <data root>`, systemd's word on Docker at boot (maybe empty), then
@@ -37,4 +38,10 @@ export function parseDockerInfo(stdout: string): DockerInfo {
     ...(atBoot === undefined ? {} : { atBoot }),
     ...(disk === undefined ? {} : { disk }),
   };
+}
+
+/** Reads it all in one command, as root; `version` undefined when Docker does not answer. */
+export async function readDockerInfo(vm: VmShell): Promise<DockerInfo> {
+  const info = await vm.script(DOCKER_INFO_SCRIPT, { root: true, allowFail: true }, 'docker info');
+  return info.code === 0 ? parseDockerInfo(info.stdout) : { version: undefined };
 }

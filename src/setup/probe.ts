@@ -4,7 +4,7 @@ import type { ContainerState } from './container-state.js';
 import type { AgeAdvice } from './delegate-age.js';
 import { ENABLE_FIX, NOT_AT_BOOT } from './docker-boot.js';
 import { DISK_FULL_PERCENT, type DockerDisk, describeDisk } from './docker-disk.js';
-import { DOCKER_INFO_SCRIPT, parseDockerInfo } from './docker-info.js';
+import { readDockerInfo } from './docker-info.js';
 import { answersOnVm, delegateHealth } from './health-probes.js';
 import type { RemoteHost } from './ports.js';
 import type { Redactor } from './redactor.js';
@@ -46,9 +46,7 @@ export async function probeVm(
 ): Promise<VmStatus> {
   const vm = new VmShell(remote, redactor);
   const ctx = { vm, remote, redactor };
-  const info = await vm.script(DOCKER_INFO_SCRIPT, { root: true, allowFail: true }, 'docker info');
-  const found = info.code === 0 ? parseDockerInfo(info.stdout) : { version: undefined };
-  const { version: docker, size, atBoot, disk } = found;
+  const { version: docker, size, atBoot, disk } = await readDockerInfo(vm);
   if (!docker) {
     const none = (name: string): ContainerStatus => ({ name, state: undefined, healthy: false });
     return { docker, network: false, runner: none(RUNNER_NAME), delegate: none(settings.delegateName) };

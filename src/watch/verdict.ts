@@ -157,23 +157,11 @@ function diskTold(told: Told, disk: DockerDisk | undefined, vm: string): Notice[
 /** Told once while docker.service stays disabled; the Repair button's setup enables it. */
 function bootTold(told: Told, atBoot: boolean | undefined, vm: string): Notice[] {
   if (atBoot === undefined) return [];
-  const notices: Notice[] =
-    atBoot || told.notAtBoot
-      ? []
-      : [
-          {
-            kind: 'boot',
-            vm,
-            lines: [
-              `${vm}: ${NOT_AT_BOOT}`,
-              `Repair (a setup) makes it start at boot; so does \`sudo systemctl enable docker\` on the VM`,
-            ],
-            logsOf: [],
-            repair: true,
-          },
-        ];
+  const tell = !atBoot && !told.notAtBoot;
   told.notAtBoot = !atBoot;
-  return notices;
+  if (!tell) return [];
+  const fix = 'Repair (a setup) makes it start at boot; so does `sudo systemctl enable docker` on the VM';
+  return [{ kind: 'boot', vm, lines: [`${vm}: ${NOT_AT_BOOT}`, fix], logsOf: [], repair: true }];
 }
 
 /** What a probe tells besides health and drift: the disk, Docker at boot, containers that crashed meanwhile. */

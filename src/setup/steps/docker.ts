@@ -1,6 +1,7 @@
 import { GitspacesError, isGitspacesError } from '../../errors.js';
-import { BOOT_STATE_SCRIPT, ENABLE_AT_BOOT, startsAtBoot } from '../docker-boot.js';
-import { describeSize, parseSize, SMALL_VM, tooSmall } from '../vm-memory.js';
+import { ENABLE_AT_BOOT } from '../docker-boot.js';
+import { readDockerInfo } from '../docker-info.js';
+import { describeSize, SMALL_VM, tooSmall } from '../vm-memory.js';
 import type { Check, StepContext, VmStep } from './step.js';
 
 /**
@@ -60,29 +61,15 @@ function unreachable(error: unknown): unknown {
 }
 
 /**
- * "Docker 27.3.1 (2 CPUs, 7.8 GB of memory)", with a warning on a VM too small for the delegate; undefined
- * when Docker does not answer (`docker info` of 27.x exits 0 with an empty line then: the output decides).
+ * "Docker 27.3.1 (2 CPUs, 7.8 GB of memory)", with a warning on a VM too small for the delegate, and whether
+ * systemd starts it at boot; `version` undefined when Docker does not answer.
  */
-async function serverVersion(ctx: StepContext): Promise<string | undefined> {
-  const result = await ctx.vm.run(
-    ['docker', 'info', '--format', '{{.ServerVersion}} {{.NCPU}} {{.MemTotal}}'],
-    {
-      root: true,
-      allowFail: true,
-    },
-  );
-  const [version = '', cpus, memory] = result.stdout.trim().split(' ');
-  if (result.code !== 0 || version === '') return undefined;
-  const size = parseSize(cpus, memory);
-  if (size === undefined) return `Docker ${version}`;
-  const small = tooSmall(size) ? `; warning: that is ${SMALL_VM}` : '';
-  return `Docker ${version} (${describeSize(size)})${small}`;
-}
-
-/** Whether systemd starts Docker at boot (see docker-boot.ts); undefined when it cannot tell. */
-async function atBoot(ctx: StepContext): Promise<boolean | undefined> {
-  const result = await ctx.vm.script(BOOT_STATE_SCRIPT, { allowFail: true });
-  return startsAtBoot(result.stdout);
+async function docker(ctx: StepContext): Promise<{ version?: string; atBoot?: boolean }> {
+  const { version, size, atBoot } = await readDockerInfo(ctx.vm);
+  if (version === undefined) return {};
+  const small = size !== undefined && tooSmall(size) ? `; warning: that is ${SMALL_VM}` : '';
+  const described = `Docker ${version}${size === undefined ? '' : ` (${describeSize(size)})`}${small}`;
+  return { version: described, ...(atBoot === undefined ? {} : { atBoot }) };
 }
 
 async function osId(ctx: StepContext): Promise<string> {
@@ -93,17 +80,16 @@ async function osId(ctx: StepContext): Promise<string> {
 export const dockerStep: VmStep = {
   id: 'docker',
   async check(ctx): Promise<Check> {
-    const version = await serverVersion(ctx);
-    if (!version) return { ok: false, summary: 'Docker is not running' };
-    if ((await atBoot(ctx)) === false)
-      return { ok: false, summary: `${version} answers but does not start at boot` };
+    const { version, atBoot } = await docker(ctx);
+    if (version === undefined) return { ok: false, summary: 'Docker is not running' };
+    if (atBoot === false) return { ok: false, summary: `${version} answers but does not start at boot` };
     return { ok: true, summary: `${version} answers` };
   },
   async apply(ctx): Promise<string> {
     const client = await ctx.vm.script('command -v docker', { allowFail: true });
     if (client.code === 0) {
       // Installed: stopped (Container-Optimized OS ships Docker), or running but not started at boot.
-      const running = (await serverVersion(ctx)) !== undefined;
+      const running = (await docker(ctx)).version !== undefined;
       await ctx.vm.run(ENABLE_AT_BOOT, { root: true });
       return running
         ? 'made Docker start at boot (docker.service was disabled: after a restart the VM would have come back without the runner and the delegate)'
