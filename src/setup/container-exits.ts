@@ -10,7 +10,7 @@ import { command } from './shell.js';
 export interface Exits {
   /** Exits (`die`) in the last day. */
   count: number;
-  /** Of which the kernel's out-of-memory killer was the cause (`oom`). */
+  /** Of which the kernel's out-of-memory killer was the cause (an `oom` before it). */
   outOfMemory: number;
   /** The last one's exit code. */
   lastCode: number | undefined;
@@ -36,19 +36,25 @@ export function exitsScript(ids: string[]): string {
   return `${events} --until "$(date +%s)"`;
 }
 
+/**
+ * An exit counts as out of memory when an `oom` event came since the container's previous exit: the kernel may
+ * report one kill more than once, and an `oom` with no exit after it killed a process other than the main one.
+ */
 export function parseExits(stdout: string): Record<string, Exits> {
   const found: Record<string, Exits> = {};
+  const oomPending = new Set<string>();
   for (const line of stdout.split('\n')) {
     const [id, action, code] = line.trim().split(' ');
-    if (id === undefined || id === '' || (action !== 'die' && action !== 'oom')) continue;
-    found[id] ??= { count: 0, outOfMemory: 0, lastCode: undefined };
-    const exits = found[id];
-    if (action === 'oom') exits.outOfMemory += 1;
-    else {
-      exits.count += 1;
-      const value = Number(code);
-      exits.lastCode = code !== undefined && code !== '' && Number.isInteger(value) ? value : undefined;
-    }
+    if (id === undefined || id === '') continue;
+    if (action === 'oom') oomPending.add(id);
+    if (action !== 'die') continue;
+    const exits = found[id] ?? { count: 0, outOfMemory: 0, lastCode: undefined };
+    const value = Number(code);
+    found[id] = {
+      count: exits.count + 1,
+      outOfMemory: exits.outOfMemory + (oomPending.delete(id) ? 1 : 0),
+      lastCode: code !== undefined && code !== '' && Number.isInteger(value) ? value : undefined,
+    };
   }
   return found;
 }

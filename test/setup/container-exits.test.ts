@@ -6,13 +6,18 @@ const B = 'b'.repeat(64);
 
 describe("a container's exits of the last day, from Docker's events", () => {
   it('counts exits and out-of-memory kills per container, keeping the last exit code', () => {
-    const found = parseExits(`${A} die 0\n${A} oom \n${A} die 137\n${B} die 1\n\n`);
+    // The kernel may report one kill twice; an oom with no exit after it killed another process than the main one.
+    const found = parseExits(
+      `${A} die 0\n${A} oom \n${A} oom \n${A} die 137\n${B} oom \n${B} die 1\n${A} oom \n\n`,
+    );
     expect(found[A]).toEqual({ count: 2, outOfMemory: 1, lastCode: 137 });
-    expect(found[B]).toEqual({ count: 1, outOfMemory: 0, lastCode: 1 });
+    expect(found[B]).toEqual({ count: 1, outOfMemory: 1, lastCode: 1 });
     expect(describeExits(found[A] as never)).toBe(
       'exited twice in the last 24 h, killed for lack of memory once; last exit code 137',
     );
-    expect(describeExits(found[B] as never)).toBe('exited once in the last 24 h; last exit code 1');
+    expect(describeExits(parseExits(`${B} die 1\n`)[B] as never)).toBe(
+      'exited once in the last 24 h; last exit code 1',
+    );
   });
 
   it('asks by container id, for one day, and never waits for new events', () => {
