@@ -32,8 +32,9 @@ export function exitsScript(ids: string[]): string {
     ...filters,
     ...['--filter', 'event=die', '--filter', 'event=oom', '--format', FORMAT],
   );
-  // Without --until, `docker events` waits for new events for ever.
-  return `${events} --until "$(date +%s)"`;
+  // Without --until, `docker events` waits for new events for ever, and until a time still to come. To the
+  // nanosecond: whole seconds would leave out an exit in the current second. A date without %N prints it.
+  return `u=$(date +%s.%N); case "$u" in *N) u=$(date +%s) ;; esac\n${events} --until "$u"`;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { describeExits, exitsScript, parseExits } from '../../src/setup/container-exits.js';
 
@@ -24,6 +25,20 @@ describe("a container's exits of the last day, from Docker's events", () => {
     const script = exitsScript([A, B]);
     expect(script).toContain(`'--filter' 'container=${A}' '--filter' 'container=${B}'`);
     expect(script).toContain("'--since' '24h'");
-    expect(script).toMatch(/--until "\$\(date \+%s\)"$/);
+    expect(script).toMatch(/--until "\$u"$/);
+  });
+
+  it('asks up to now to the nanosecond, so that an exit in the current second counts', () => {
+    // `docker` here prints the --until it was given.
+    const until = (date: string) => {
+      const docker = 'docker() { while [ "$1" != --until ]; do shift; done; echo "$2"; }';
+      return execFileSync('sh', ['-c', `${date}\n${docker}\n${exitsScript([A])}`], { encoding: 'utf8' }).trim();
+    };
+    const before = Date.now() / 1000;
+    const now = Number(until(''));
+    expect(now).toBeGreaterThanOrEqual(Math.floor(before));
+    expect(now % 1).not.toBe(0);
+    // A date that knows no %N prints it as it is: whole seconds then.
+    expect(until('date() { [ "$1" = +%s.%N ] && echo 1733400000.N || echo 1733400000; }')).toBe('1733400000');
   });
 });
