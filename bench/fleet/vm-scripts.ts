@@ -4,6 +4,7 @@
  * answered from the VM's state as `sh` would run them. Each pattern follows the script's text exactly: a
  * changed script no longer matches, answers `not found` and shows up in the VM's `unknown`.
  */
+import { REFUSAL_PATTERN } from '../../src/setup/token-refusal.js';
 import { type ExecOut, ok } from './exec-out.js';
 import { unquote, WORD } from './shell-words.js';
 
@@ -23,6 +24,7 @@ interface Script {
 
 const W = `(${WORD})`;
 const raw = String.raw;
+const REFUSAL = new RegExp(REFUSAL_PATTERN);
 const OBSERVE = raw`c="\$\((.+?) 2>/dev/null\)"; printf '%s\\n' "\$c"; if \[ -n "\$c" \]; then printf '%s\\n' "\$\((.+?) 2>/dev/null\)"; else echo; fi; printf '%s\\n' "\$\((.+?) 2>/dev/null\)"`;
 const ALSO = raw`\{ (.+); \} >/dev/null 2>&1`;
 const word = (m: RegExpExecArray, i: number) => unquote(m[i] ?? '');
@@ -61,10 +63,15 @@ function runDelegate(vm: ScriptVm, m: RegExpExecArray, stdin: string): ExecOut {
 }
 
 function delegateHealth(vm: ScriptVm, m: RegExpExecArray): ExecOut {
-  if (vm.run(m[1] ?? '').code === 0) return ok('gitspaces-bot: healthy\n');
+  const answers = vm.run(m[1] ?? '').code === 0;
   const started = vm.run(m[2] ?? '');
   if (started.code !== 0) return { ...started, code: 1 };
-  const logs = vm.run(`docker logs --tail 200 ${m[3]}`);
+  if (answers) {
+    const logs = vm.run(`docker logs ${m[3]}`);
+    const refusal = `${logs.stdout}${logs.stderr}`.split('\n').find((line) => REFUSAL.test(line));
+    return ok(`${refusal === undefined ? '' : `${refusal}\n`}gitspaces-bot: healthy\n`);
+  }
+  const logs = vm.run(`docker logs --tail 200 ${m[5]}`);
   return ok(logs.stdout + logs.stderr);
 }
 
@@ -107,7 +114,7 @@ export const SCRIPTS: Script[] = [
   },
   {
     pattern: new RegExp(
-      raw`^(.+) >/dev/null 2>&1 && \{ echo 'gitspaces-bot: healthy'; exit 0; \}\nstarted=\$\((.+)\) \|\| exit 1\ndocker logs --tail 200 --since "\$started" ${W} 2>&1$`,
+      raw`^(.+) >/dev/null 2>&1 && answers=1\nstarted=\$\((.+)\) \|\| exit 1\n\[ -n "\$answers" \] && \{ docker logs --since "\$started" ${W} 2>&1 \| grep -E -m 1 (${WORD}); echo 'gitspaces-bot: healthy'; exit 0; \}\ndocker logs --tail 200 --since "\$started" ${W} 2>&1$`,
     ),
     run: delegateHealth,
   },

@@ -1,6 +1,7 @@
 import { GitspacesError } from '../errors.js';
 import { command, quote } from './shell.js';
 import type { StepContext } from './steps/step.js';
+import { REFUSAL_PATTERN, refusalIn, type TokenRefusal } from './token-refusal.js';
 import { tail } from './vm-shell.js';
 
 type ProbeContext = Pick<StepContext, 'vm' | 'remote' | 'redactor'>;
@@ -45,15 +46,18 @@ const HEALTHY_MARK = 'gitspaces-bot: healthy';
 /**
  * The delegate's own health endpoint (port 3460 is not published: asked inside the container), or else
  * its registration logged since the container's current start: a line left by an earlier start says
- * nothing about now. One command per probe.
+ * nothing about now. A delegate that answers is also asked whether Harness refused its token since it
+ * started: a revoked or expired token freezes it while its health endpoint still answers. One command per
+ * probe.
  */
 export async function delegateHealth(
   ctx: ProbeContext,
   name: string,
-): Promise<{ health: DelegateHealth; log: string }> {
+): Promise<{ health: DelegateHealth; refusal?: TokenRefusal; log: string }> {
   const script = [
-    `${command('docker', 'exec', name, 'curl', '-fs', '--max-time', '5', 'localhost:3460/api/health')} >/dev/null 2>&1 && { echo ${quote(HEALTHY_MARK)}; exit 0; }`,
+    `${command('docker', 'exec', name, 'curl', '-fs', '--max-time', '5', 'localhost:3460/api/health')} >/dev/null 2>&1 && answers=1`,
     `started=$(${command('docker', 'inspect', '--type', 'container', '--format', '{{.State.StartedAt}}', name)}) || exit 1`,
+    `[ -n "$answers" ] && { docker logs --since "$started" ${quote(name)} 2>&1 | grep -E -m 1 ${quote(REFUSAL_PATTERN)}; echo ${quote(HEALTHY_MARK)}; exit 0; }`,
     `docker logs --tail 200 --since "$started" ${quote(name)} 2>&1`,
   ].join('\n');
   const result = await ctx.vm.script(
@@ -61,8 +65,10 @@ export async function delegateHealth(
     { root: true, allowFail: true, timeoutMs: 20_000 },
     `health of ${name}`,
   );
-  if (result.stdout.includes(HEALTHY_MARK)) return { health: 'healthy', log: '' };
-  const log = ctx.redactor.redact(tail(result.stdout, 20));
-  if (/Delegate used invalid token/.test(result.stdout)) return { health: 'token-refused', log };
+  const answers = result.stdout.includes(HEALTHY_MARK);
+  const log = ctx.redactor.redact(tail(result.stdout.replace(`${HEALTHY_MARK}\n`, ''), 20));
+  const refusal = refusalIn(result.stdout);
+  if (refusal !== undefined) return { health: 'token-refused', refusal, log };
+  if (answers) return { health: 'healthy', log: '' };
   return { health: /Delegate registered with id/.test(result.stdout) ? 'healthy' : 'not-yet', log };
 }

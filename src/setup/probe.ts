@@ -10,6 +10,7 @@ import type { RemoteHost } from './ports.js';
 import type { Redactor } from './redactor.js';
 import type { SetupSettings } from './settings.js';
 import { inspectContainer } from './steps/container.js';
+import { describeRefusal, type TokenRefusal } from './token-refusal.js';
 import { describeSize, SMALL_VM, tooSmall, type VmSize } from './vm-memory.js';
 import { VmShell } from './vm-shell.js';
 
@@ -17,8 +18,8 @@ export interface ContainerStatus {
   name: string;
   state: ContainerState | undefined;
   healthy: boolean;
-  /** The delegate logged since its start that Harness refused its token (revoked, or another account's). */
-  tokenRefused?: boolean;
+  /** How Harness refused the delegate's token since its start, as the delegate logged it. */
+  tokenRefused?: TokenRefusal;
   /** Its exits of the last day, asked only of a container that exited or was restarted by Docker. */
   exits?: Exits;
 }
@@ -59,8 +60,10 @@ export async function probeVm(
     network,
     image: settings.delegateImage,
   });
-  const { health } =
-    delegate?.status === 'running' ? await delegateHealth(ctx, settings.delegateName) : { health: undefined };
+  const { health, refusal } =
+    delegate?.status === 'running'
+      ? await delegateHealth(ctx, settings.delegateName)
+      : { health: undefined, refusal: undefined };
   const networkFound = await vm.run(['docker', 'network', 'inspect', network, '--format', '{{.Name}}'], {
     root: true,
     allowFail: true,
@@ -81,7 +84,7 @@ export async function probeVm(
       name: settings.delegateName,
       state: delegate,
       healthy: health === 'healthy',
-      ...(health === 'token-refused' ? { tokenRefused: true } : {}),
+      ...(refusal === undefined ? {} : { tokenRefused: refusal }),
       ...withExits(delegate),
     },
   };
@@ -100,10 +103,6 @@ async function exitsOf(
   return events.code === 0 ? parseExits(events.stdout) : {};
 }
 
-/** Said wherever a probe shows the delegate's health. */
-export const TOKEN_REFUSED =
-  'Harness refuses its token (revoked, or of another account): put a valid token in DELEGATE_TOKEN_SECRET and run setup again';
-
 /**
  * ", restarted 3 times after exiting by itself; exited 3 times in the last 24 h, killed for lack of memory
  * twice; last exit code 137": what Docker's restart count and events tell, when there is something to tell.
@@ -114,8 +113,9 @@ export function troubleOf(c: ContainerStatus): string {
   return `${restarts}${c.exits ? `; ${describeExits(c.exits)}` : ''}`;
 }
 
-const healthOf = (c: ContainerStatus) =>
-  c.healthy ? 'healthy' : c.tokenRefused ? TOKEN_REFUSED : 'not healthy';
+/** "healthy", "not healthy", or how Harness refused the delegate's token (a frozen delegate still answers). */
+export const healthOf = (c: ContainerStatus): string =>
+  c.tokenRefused ? describeRefusal(c.tokenRefused) : c.healthy ? 'healthy' : 'not healthy';
 
 /** One line per component, for the terminal and Slack. */
 export function describeStatus(s: VmStatus): string[] {

@@ -5,7 +5,8 @@
  */
 import { describeExits } from '../setup/container-exits.js';
 import type { ContainerState } from '../setup/container-state.js';
-import { type ContainerStatus, TOKEN_REFUSED, type VmStatus } from '../setup/probe.js';
+import type { ContainerStatus, VmStatus } from '../setup/probe.js';
+import { describeRefusal } from '../setup/token-refusal.js';
 
 export interface Problem {
   /** The same at every probe while the failure lasts ("delegate vm-1-delegate exited (1)"). */
@@ -54,7 +55,7 @@ function containerProblem(role: string, c: ContainerStatus, now: number): Proble
     return { key, text: `${key}${ago(state.finishedAt, now)}${why}`, container: c.name };
   }
   if (c.tokenRefused) {
-    const key = `${name} is running but ${TOKEN_REFUSED}`;
+    const key = `${name} is running but ${describeRefusal(c.tokenRefused)}`;
     return { key, text: key, container: c.name };
   }
   if (!c.healthy) {

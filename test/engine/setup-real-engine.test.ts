@@ -191,6 +191,38 @@ describe.skipIf(missing !== undefined && !inCi)('setup against a real Docker eng
     expect(status.output).toMatch(/killed for lack of memory once; last exit code 137/);
   }, 90_000);
 
+  it('status and setup say when Harness froze the delegate, though its health endpoint still answers', async () => {
+    await healthyThen(() => {});
+    // The fixture logs a revoked token on SIGUSR2 and goes on serving, as a frozen delegate does.
+    tier.engine.docker(['exec', DELEGATE, 'kill', '-USR2', '1']);
+    await vi.waitFor(() => expect(tier.engine.docker(['logs', DELEGATE])).toContain('revoked token'), {
+      timeout: 10_000,
+      interval: 200,
+    });
+    tier.engine.docker([
+      'exec',
+      DELEGATE,
+      'wget',
+      '-q',
+      '-O',
+      '/dev/null',
+      'http://localhost:3460/api/health',
+    ]);
+    const status = await tier.cli('status');
+    expect(status.output).toMatch(
+      new RegExp(
+        `${DELEGATE}: running \\(\\S+\\), Harness revoked its token, so it is frozen and takes no tasks`,
+      ),
+    );
+    const run = await tier.cli('setup', ['--yes']);
+    expect(run.code, run.output).toBe(1);
+    expect(run.output).toContain('failed at delegate-health');
+    expect(run.output).toContain('put it in DELEGATE_TOKEN_SECRET and run setup again');
+    // A new start of the delegate (as a new token brings) leaves the freeze behind.
+    tier.engine.docker(['restart', '-t', '1', DELEGATE]);
+    await setupHealthy();
+  });
+
   it('recreates stopped containers whose network was removed and made again', async () => {
     await healthyThen(() => {
       tier.engine.docker(['stop', DELEGATE, RUNNER]);

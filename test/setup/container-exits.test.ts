@@ -32,7 +32,9 @@ describe("a container's exits of the last day, from Docker's events", () => {
     // `docker` here prints the --until it was given.
     const until = (date: string) => {
       const docker = 'docker() { while [ "$1" != --until ]; do shift; done; echo "$2"; }';
-      return execFileSync('sh', ['-c', `${date}\n${docker}\n${exitsScript([A])}`], { encoding: 'utf8' }).trim();
+      return execFileSync('sh', ['-c', `${date}\n${docker}\n${exitsScript([A])}`], {
+        encoding: 'utf8',
+      }).trim();
     };
     const before = Date.now() / 1000;
     const now = Number(until(''));

@@ -265,7 +265,19 @@ describe('failures on the VM', () => {
     await vm.sshd.setDockerEnv({ FAKE_DOCKER_UNHEALTHY: 'vm-1-delegate' });
     const { result } = await vm.run();
     expect(result, JSON.stringify(result.error)).toMatchObject({ state: 'failed', step: 'delegate-health' });
-    expect(result.error?.message).toContain('refused the delegate token');
+    expect(result.error?.message).toBe(
+      'vm-1-delegate: Harness refuses its token (not a token of this account, or deleted): put a valid token in DELEGATE_TOKEN_SECRET and run setup again.',
+    );
+  });
+
+  it('stops at delegate-health when Harness froze the delegate for a revoked token, though it answers', async () => {
+    await vm.sshd.setDockerEnv({ FAKE_DOCKER_REVOKED: 'vm-1-delegate' });
+    const { result } = await vm.run();
+    expect(result, JSON.stringify(result.error)).toMatchObject({ state: 'failed', step: 'delegate-health' });
+    expect(result.error?.message).toContain(
+      'vm-1-delegate: Harness revoked its token, so it is frozen and takes no tasks: create a delegate token in Harness',
+    );
+    expect(result.error?.detail).toContain('Delegate used revoked token. It will be frozen and drained.');
   });
 });
 

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { GitspacesError } from '../../src/errors.js';
 import { answersOnVm, delegateHealth } from '../../src/setup/health-probes.js';
@@ -67,8 +68,54 @@ describe('the delegate health check', () => {
 
   it('tells a refused token apart, with the log redacted', async () => {
     const { ctx } = vmWith({ code: 0, stdout: 'Delegate used invalid token tok-3f9a7c2e\n' }, 'none');
-    const { health, log } = await delegateHealth(ctx, 'vm-1-delegate');
-    expect(health).toBe('token-refused');
+    const { health, refusal, log } = await delegateHealth(ctx, 'vm-1-delegate');
+    expect([health, refusal]).toEqual(['token-refused', 'invalid']);
     expect(log).not.toContain('tok-3f9a7c2e');
+  });
+
+  it('is not healthy when it answers its health check but Harness froze it for a revoked or expired token', async () => {
+    for (const refusal of ['revoked', 'expired']) {
+      const line = `Delegate used ${refusal} token. It will be frozen and drained.`;
+      const { ctx } = vmWith({ code: 0, stdout: `${line}\ngitspaces-bot: healthy\n` }, 'none');
+      expect(await delegateHealth(ctx, 'vm-1-delegate')).toEqual({
+        health: 'token-refused',
+        refusal,
+        log: line,
+      });
+    }
+  });
+});
+
+describe('the delegate health script, in a real sh', () => {
+  /** Runs the script with `docker` a function answering as the stand-in of one delegate would. */
+  async function healthIn(docker: string) {
+    const remote: RemoteHost = {
+      user: 'root',
+      async exec(command) {
+        const out = spawnSync('sh', ['-c', `${docker}\n${command}`], { encoding: 'utf8' });
+        return { code: out.status, signal: undefined, stdout: out.stdout, stderr: out.stderr };
+      },
+      async putFile() {},
+      async close() {},
+    };
+    const redactor = new Redactor();
+    return delegateHealth({ vm: new VmShell(remote, redactor), remote, redactor }, 'vm-1-delegate');
+  }
+  const answering = (log: string) =>
+    `docker() { case "$1" in exec) return 0 ;; inspect) echo 2026-12-05T10:00:00Z ;; logs) printf '${log}' ;; esac; }`;
+
+  it('reads the whole log since the start for a refusal only when the delegate answers', async () => {
+    expect(await healthIn(answering('a\\nDelegate registered with id 1\\nb\\n'))).toEqual({
+      health: 'healthy',
+      log: '',
+    });
+    const frozen = answering('a\\nDelegate used revoked token. It will be frozen and drained.\\nb\\n');
+    expect(await healthIn(frozen)).toMatchObject({ health: 'token-refused', refusal: 'revoked' });
+  });
+
+  it('shows the last lines of a delegate that does not answer', async () => {
+    const silent =
+      'docker() { case "$1" in exec) return 7 ;; inspect) echo 2026-12-05T10:00:00Z ;; logs) echo starting ;; esac; }';
+    expect(await healthIn(silent)).toEqual({ health: 'not-yet', log: 'starting' });
   });
 });

@@ -42,6 +42,27 @@ describe('/gitspaces status <vm> checks', () => {
     expect(boot()).toBeUndefined();
   });
 
+  it("fails the delegate's health with Harness's refusal of its token, and the fix", () => {
+    const health = (tokenRefused?: 'invalid' | 'revoked' | 'expired') =>
+      probeChecks({
+        ...status(40),
+        delegate: {
+          name: 'vm-1-delegate',
+          state: undefined,
+          healthy: false,
+          ...(tokenRefused ? { tokenRefused } : {}),
+        },
+      }).find((c) => c.id === 'delegate-health');
+    expect(health()).toMatchObject({ ok: false, detail: 'not healthy' });
+    expect(health('expired')).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(
+        /^its token expired, so it is frozen and takes no tasks: create a delegate token/,
+      ),
+    });
+    expect(health('invalid')?.detail).toMatch(/^Harness refuses its token/);
+  });
+
   it('says how often Docker had to start a container again', () => {
     const state = {
       status: 'running',

@@ -149,9 +149,32 @@ describe('keeping watch over a VM', () => {
       const [notice, ...more] = healthNotices();
       expect(more).toEqual([]);
       expect(notice?.text).toContain(
-        'delegate vm-1-delegate is running but Harness refuses its token (revoked, or of another account): put a valid token in DELEGATE_TOKEN_SECRET and run setup again',
+        'delegate vm-1-delegate is running but Harness refuses its token (not a token of this account, or deleted): put a valid token in DELEGATE_TOKEN_SECRET and run setup again',
       );
       expect(JSON.stringify(notice?.blocks)).toContain('Delegate used invalid token');
+      expect(JSON.stringify(notice?.blocks)).toContain('watch_repair');
+    } finally {
+      await vm.sshd.setDockerEnv({});
+    }
+  });
+
+  it('tells the channel when Harness froze the delegate, though it still answers its health check', async () => {
+    expect(await probe()).toBe('healthy');
+    // The stand-in's delegate logs the freeze at a start; a real one logs it whenever Harness revokes the token.
+    const frozen = { FAKE_DOCKER_REVOKED: 'vm-1-delegate' };
+    await vm.sshd.setDockerEnv(frozen);
+    try {
+      vm.docker(['restart', 'vm-1-delegate'], frozen);
+      expect(
+        vm.docker(['exec', 'vm-1-delegate', 'curl', '-fs', 'localhost:3460/api/health'], frozen),
+      ).toContain('healthy');
+      expect(await probe()).toBe('unhealthy');
+      const [notice, ...more] = healthNotices();
+      expect(more).toEqual([]);
+      expect(notice?.text).toContain(
+        'delegate vm-1-delegate is running but Harness revoked its token, so it is frozen and takes no tasks: create a delegate token in Harness (Account Settings → Account Resources → Delegates → Tokens), put it in DELEGATE_TOKEN_SECRET and run setup again',
+      );
+      expect(JSON.stringify(notice?.blocks)).toContain('Delegate used revoked token');
       expect(JSON.stringify(notice?.blocks)).toContain('watch_repair');
     } finally {
       await vm.sshd.setDockerEnv({});

@@ -3,6 +3,7 @@ import { dropPrevious, rollBack } from '../change/replace-container.js';
 import { delegateSpec, RUNNER_NAME, runnerSpec } from '../container-specs.js';
 import { answersOnVm, delegateHealth } from '../health-probes.js';
 import type { StepId } from '../step-ids.js';
+import { describeRefusal } from '../token-refusal.js';
 import { tail } from '../vm-shell.js';
 import { inspectContainer } from './container.js';
 import { dropPreviousPoolScript, restorePreviousPool } from './pool-file.js';
@@ -115,14 +116,10 @@ export const delegateHealthStep = healthStep({
   timeoutMs: (ctx) => ctx.settings.delegateHealthTimeoutMs,
   async probe(ctx) {
     const name = ctx.settings.delegateName;
-    const { health, log } = await delegateHealth(ctx, name);
-    if (health === 'token-refused') {
+    const { health, refusal, log } = await delegateHealth(ctx, name);
+    if (refusal !== undefined) {
       // Waiting longer cannot help: Harness refused the token.
-      throw new GitspacesError(
-        'HEALTH_TIMEOUT',
-        `Harness refused the delegate token of ${name}: check DELEGATE_TOKEN_SECRET (a token of this account, not revoked) and run setup again.`,
-        { detail: log },
-      );
+      throw new GitspacesError('HEALTH_TIMEOUT', `${name}: ${describeRefusal(refusal)}.`, { detail: log });
     }
     return health === 'healthy';
   },

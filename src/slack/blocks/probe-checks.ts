@@ -1,7 +1,7 @@
 import type { AgeAdvice } from '../../setup/delegate-age.js';
 import { ENABLE_FIX, NOT_AT_BOOT } from '../../setup/docker-boot.js';
 import { DISK_FULL_PERCENT, type DockerDisk, describeDisk } from '../../setup/docker-disk.js';
-import { type ContainerStatus, TOKEN_REFUSED, troubleOf, type VmStatus } from '../../setup/probe.js';
+import { type ContainerStatus, healthOf, troubleOf, type VmStatus } from '../../setup/probe.js';
 import { describeSize, SMALL_VM, tooSmall, type VmSize } from '../../setup/vm-memory.js';
 import type { ProbeCheck } from './status-message.js';
 
@@ -71,11 +71,7 @@ export function probeChecks(status: VmStatus): ProbeCheck[] {
       id: 'delegate-health',
       title: 'Harness delegate health',
       ok: status.delegate.healthy,
-      detail: status.delegate.healthy
-        ? '/api/health answers'
-        : status.delegate.tokenRefused
-          ? TOKEN_REFUSED
-          : 'not healthy',
+      detail: status.delegate.healthy ? '/api/health answers' : healthOf(status.delegate),
     },
     ...ageCheck(status.delegateAge),
   ];

@@ -42,6 +42,8 @@ export function nameConflict(state, name) {
 // By container name or by image: an image that never gets healthy leaves a rolled-back old one healthy.
 const named = (list, c) => (list ?? '').split(',').some((entry) => entry === c.name || entry === c.image);
 const unhealthy = (env, c) => named(env.FAKE_DOCKER_UNHEALTHY, c);
+/** A delegate Harness froze: it registered, and answers its health check, but takes no tasks. */
+const revoked = (env, c) => named(env.FAKE_DOCKER_REVOKED, c);
 /** Still coming up: started, but not answering and nothing conclusive logged yet. */
 const starting = (env, c) => named(env.FAKE_DOCKER_STARTING, c);
 /** Whether the container's service answers now (FAKE_DOCKER_UNHEALTHY / FAKE_DOCKER_STARTING say no). */
@@ -106,10 +108,11 @@ function startDelegate(env, state, c) {
   log(state, c, 'stdout', 'Delegate process started');
   if (starting(env, c)) return true;
   if (unhealthy(env, c)) {
-    log(state, c, 'stdout', 'Delegate used invalid token. Please check the token and restart the delegate.');
+    log(state, c, 'stdout', 'Delegate used invalid token. Self destruct procedure will be initiated.');
     return true;
   }
   log(state, c, 'stdout', `Delegate registered with id ${hexId().slice(0, 22)}`);
+  if (revoked(env, c)) log(state, c, 'stdout', 'Delegate used revoked token. It will be frozen and drained.');
   return true;
 }
 
