@@ -60,26 +60,29 @@ function ok(args: string[], env: Record<string, string> = {}): string {
 const inspect = (name: string, format: string) =>
   ok(['inspect', '--type', 'container', '--format', format, name]);
 
-const runRunner = (extra: string[] = []) =>
-  ok([
-    'run',
-    '-d',
-    '--name',
-    'vm-runner',
-    '--network',
-    'harness',
-    '-v',
-    `${runnerDir}:/runner`,
-    '-p',
-    '3000:3000',
-    '--restart',
-    'unless-stopped',
-    ...extra,
-    RUNNER,
-    'delegate',
-    '--pool',
-    '/runner/pool.yml',
-  ]);
+const runRunner = (extra: string[] = [], env: Record<string, string> = {}) =>
+  ok(
+    [
+      'run',
+      '-d',
+      '--name',
+      'vm-runner',
+      '--network',
+      'harness',
+      '-v',
+      `${runnerDir}:/runner`,
+      '-p',
+      '3000:3000',
+      '--restart',
+      'unless-stopped',
+      ...extra,
+      RUNNER,
+      'delegate',
+      '--pool',
+      '/runner/pool.yml',
+    ],
+    env,
+  );
 
 describe('networks', () => {
   it('gives a network recreated under the same name a new id, and refuses to start a container on the old one', () => {
@@ -230,6 +233,22 @@ describe('containers', () => {
     expect(since).not.toContain('Delegate registered with id');
     const unix = (BigInt(Date.parse(secondStart)) / 1000n).toString();
     expect(ok(['logs', '--since', unix, '--tail', '1', 'vm-1-delegate'])).toContain('invalid token');
+  });
+
+  it('has a frozen delegate answer its health check, and a runner over quota log its error on stderr', () => {
+    ok(['network', 'create', 'harness']);
+    runRunner([], { FAKE_DOCKER_QUOTA: 'vm-runner' });
+    const runnerLogs = run(['logs', '--since', '1h', 'vm-runner']);
+    expect(runnerLogs.stderr).toMatch(
+      /level=error msg="google: failed to provision VM" error="googleapi: Error 403: Quota 'CPUS' exceeded/,
+    );
+    ok(['run', '-d', '--name', 'vm-1-delegate', '--network', 'harness', DELEGATE], {
+      FAKE_DOCKER_REVOKED: 'vm-1-delegate',
+    });
+    expect(run(['exec', 'vm-1-delegate', 'curl', '-fs', 'localhost:3460/api/health']).code).toBe(0);
+    expect(ok(['logs', 'vm-1-delegate'])).toMatch(
+      /Delegate registered with id \S+\nDelegate used revoked token\. It will be frozen and drained\.$/,
+    );
   });
 
   it('answers the delegate health check inside it, and has no curl in the runner', () => {

@@ -75,6 +75,14 @@ function delegateHealth(vm: ScriptVm, m: RegExpExecArray): ExecOut {
   return ok(logs.stdout + logs.stderr);
 }
 
+/** The runner's error lines of the last hour, counted, and the last one (src/setup/runner-errors.ts). */
+function runnerErrors(vm: ScriptVm, m: RegExpExecArray): ExecOut {
+  const logs = vm.run(m[1] ?? '');
+  const pattern = new RegExp(unquote(m[2] ?? ''));
+  const errors = `${logs.stdout}${logs.stderr}`.split('\n').filter((line) => pattern.test(line));
+  return ok(errors.length === 0 ? '' : `${errors.length}\n${errors.at(-1)}\n`);
+}
+
 /** The kept container removed, then its image unless something still uses it (change/replace-container.ts). */
 function dropPrevious(vm: ScriptVm, m: RegExpExecArray): ExecOut {
   if (m[1] !== undefined) vm.run(m[1]);
@@ -125,6 +133,7 @@ export const SCRIPTS: Script[] = [
     run: dropPrevious,
   },
   { pattern: /^i=\$\(docker info --format /, run: (vm) => dockerInfo(vm) },
+  { pattern: new RegExp(raw`^(.+) 2>&1 \| grep -E (${WORD}) \| awk ${WORD}$`), run: runnerErrors },
   {
     // `docker pull` and the image's size in one command (src/setup/image-pull.ts).
     pattern: /^(.+) \|\| exit \$\?; (.+) 2>\/dev\/null \|\| true$/,

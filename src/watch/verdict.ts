@@ -1,15 +1,18 @@
 /**
  * What a probe tells the channel: only changes. Healthy → unhealthy, unhealthy → healthy, "could not
  * probe" (Google or SSH unreachable, which says nothing of the VM's health), drift, the delegate image
- * past 6 and past 8 months, Docker's disk nearly full, Docker not started at boot, and containers that
- * crashed and were restarted by Docker in between. The same failure is told once, then again at
- * most once a day. While the VM is muted nothing is told and what the channel was last told stays as it
+ * past 6 and past 8 months, Docker's disk nearly full, Docker not started at boot, containers that
+ * crashed and were restarted by Docker in between, and the runner's errors (its /healthz says nothing of
+ * them). The same failure is told once, then again at most once a day. While the VM is muted nothing is told and what the channel was last told stays as it
  * was, so the first probe after unmuting tells whatever differs from it. Pure: the caller passes the time.
  */
+
+import { RUNNER_NAME } from '../setup/container-specs.js';
 import { delegateAgeMonths, imageTag, LIFE_MONTHS, SUPPORT_MONTHS } from '../setup/delegate-age.js';
 import { NOT_AT_BOOT } from '../setup/docker-boot.js';
 import { DISK_FULL_PERCENT, type DockerDisk, describeDisk } from '../setup/docker-disk.js';
 import type { VmStatus } from '../setup/probe.js';
+import { describeRunnerErrors, type RunnerErrors } from '../setup/runner-errors.js';
 import { assess, baselineOf, driftOf, type Fingerprint } from './assess.js';
 import { type RestartsSeen, restartsAt } from './restarts.js';
 
@@ -32,6 +35,8 @@ export interface Told {
   notAtBoot?: boolean;
   /** The containers' restart counts, and when restarts were last told. */
   restarts?: RestartsSeen;
+  /** When the runner's errors were last told, and of which known cause ('' for another). */
+  runnerErrors?: { at: number; cause: string };
 }
 
 /** The last probe, as `/gitspaces watch` and the App Home show it. */
@@ -55,7 +60,8 @@ export type NoticeKind =
   | 'age'
   | 'disk'
   | 'boot'
-  | 'restarted';
+  | 'restarted'
+  | 'runner-errors';
 
 export interface Notice {
   kind: NoticeKind;
@@ -164,9 +170,31 @@ function bootTold(told: Told, atBoot: boolean | undefined, vm: string): Notice[]
   return [{ kind: 'boot', vm, lines: [`${vm}: ${NOT_AT_BOOT}`, fix], logsOf: [], repair: true }];
 }
 
-/** What a probe tells besides health and drift: the disk, Docker at boot, containers that crashed meanwhile. */
+/** Told when the runner logs errors; again for another known cause, or a day later while they go on. */
+function runnerErrorsTold(told: Told, errors: RunnerErrors | undefined, vm: string, now: number): Notice[] {
+  if (errors === undefined) return [];
+  const cause = errors.fix ?? '';
+  const last = told.runnerErrors;
+  if (last !== undefined && last.cause === cause && now - last.at < REPEAT_MS) return [];
+  told.runnerErrors = { at: now, cause };
+  const lines = [
+    `${vm}: ${RUNNER_NAME} ${describeRunnerErrors(errors)}`,
+    ...(errors.fix === undefined ? [] : [errors.fix]),
+    `its log: \`/gitspaces logs ${vm} runner 300\``,
+  ];
+  return [{ kind: 'runner-errors', vm, lines, logsOf: [], repair: false }];
+}
+
+/**
+ * What a probe tells besides health and drift: the disk, Docker at boot, containers that crashed meanwhile,
+ * the runner's errors.
+ */
 function conditionsTold(told: Told, status: VmStatus, vm: string, now: number): Notice[] {
-  const notices = [...diskTold(told, status.disk, vm), ...bootTold(told, status.dockerAtBoot, vm)];
+  const notices = [
+    ...diskTold(told, status.disk, vm),
+    ...bootTold(told, status.dockerAtBoot, vm),
+    ...runnerErrorsTold(told, status.runnerErrors, vm, now),
+  ];
   const restarts = restartsAt(status, told.restarts, now, REPEAT_MS, vm);
   told.restarts = restarts.seen;
   if (restarts.lines.length > 0) {

@@ -223,6 +223,26 @@ describe.skipIf(missing !== undefined && !inCi)('setup against a real Docker eng
     await setupHealthy();
   });
 
+  it('status warns when the runner fails to create Gitspace VMs, though its /healthz says OK', async () => {
+    await healthyThen(() => {});
+    // The fixture logs Google's refusal for a used-up quota on SIGUSR1, on stderr, and goes on serving.
+    tier.engine.docker(['exec', RUNNER, 'kill', '-USR1', '1']);
+    await vi.waitFor(
+      () => expect(tier.engine.tryDocker(['logs', RUNNER]).stderr).toContain('quotaExceeded'),
+      {
+        timeout: 10_000,
+        interval: 200,
+      },
+    );
+    const status = await tier.cli('status');
+    expect(status.output).toMatch(/vm-runner: running \(\S+\), healthy/);
+    expect(status.output).toContain(
+      "warning: vm-runner logged an error in the last hour, so new Gitspaces may fail to start; the last: google: failed to provision VM: googleapi: Error 403: Quota 'CPUS' exceeded.",
+    );
+    expect(status.output).toContain('warning: a Compute Engine quota of the project is used up');
+    healthy = false; // its log keeps the error for an hour
+  });
+
   it('recreates stopped containers whose network was removed and made again', async () => {
     await healthyThen(() => {
       tier.engine.docker(['stop', DELEGATE, RUNNER]);

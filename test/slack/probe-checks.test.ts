@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { ContainerState } from '../../src/setup/container-state.js';
 import type { VmStatus } from '../../src/setup/probe.js';
+import { parseRunnerErrors } from '../../src/setup/runner-errors.js';
 import { probeChecks } from '../../src/slack/blocks/probe-checks.js';
 
 const status = (usedPercent?: number): VmStatus => ({
@@ -40,6 +42,29 @@ describe('/gitspaces status <vm> checks', () => {
     expect(boot(false)?.detail).toContain('sudo systemctl enable docker');
     expect(boot(true)).toMatchObject({ ok: true, detail: 'docker.service enabled' });
     expect(boot()).toBeUndefined();
+  });
+
+  it('shows the errors a running runner logged in the last hour, with what to do, and nothing of a stopped one', () => {
+    const runner = (state: string, errors?: string) =>
+      probeChecks({
+        ...status(40),
+        runner: {
+          name: 'vm-runner',
+          state: { status: state } as ContainerState,
+          healthy: state === 'running',
+        },
+        ...(errors === undefined ? {} : { runnerErrors: parseRunnerErrors(`2\n${errors}\n`) }),
+      }).find((c) => c.id === 'runner-errors');
+    expect(runner('running')).toMatchObject({ ok: true, detail: 'no error logged in the last hour' });
+    const quota = runner(
+      'running',
+      'level=error msg="google: failed to provision VM" error="Quota \'CPUS\' exceeded"',
+    );
+    expect(quota?.ok).toBe(false);
+    expect(quota?.detail).toBe(
+      "logged 2 errors in the last hour, so new Gitspaces may fail to start; the last: google: failed to provision VM: Quota 'CPUS' exceeded — a Compute Engine quota of the project is used up: raise it (IAM & Admin → Quotas) or lower the pool's size in the pool file",
+    );
+    expect(runner('exited')).toBeUndefined();
   });
 
   it("fails the delegate's health with Harness's refusal of its token, and the fix", () => {

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ContainerState } from '../../src/setup/container-state.js';
 import type { VmStatus } from '../../src/setup/probe.js';
+import { parseRunnerErrors } from '../../src/setup/runner-errors.js';
 import { decide, type Outcome, REPEAT_MS, type Verdict, type WatchState } from '../../src/watch/verdict.js';
 
 const NOW = Date.parse('2026-12-04T12:00:00Z');
@@ -276,5 +277,38 @@ describe('watch verdicts', () => {
     expect(v[2]?.notices[1]?.lines[0]).toContain(
       '5 times in the last 30 min; it runs now (exited 6 times in the last 24 h, killed for lack of memory 5 times; last exit code 137)',
     );
+  });
+
+  it("tells the runner's errors once, again for another cause or a day later, and never calls the VM unhealthy", () => {
+    const QUOTA = "googleapi: Error 403: Quota 'CPUS' exceeded";
+    const KEY = 'oauth2: \\"invalid_grant\\" \\"Invalid JWT Signature.\\"';
+    const withErrors = (last?: string): Outcome => {
+      const probed = status();
+      if (probed.kind === 'probed' && last !== undefined)
+        probed.status.runnerErrors = parseRunnerErrors(
+          `4\nlevel=error msg="google: failed to provision VM" error="${last}"\n`,
+        );
+      return probed;
+    };
+    const v = probes([
+      { at: NOW, outcome: withErrors() },
+      { at: NOW + 15 * MIN, outcome: withErrors(QUOTA) },
+      { at: NOW + 30 * MIN, outcome: withErrors(QUOTA) },
+      { at: NOW + 45 * MIN, outcome: withErrors() },
+      { at: NOW + 60 * MIN, outcome: withErrors(QUOTA) },
+      { at: NOW + 75 * MIN, outcome: withErrors(KEY) },
+      { at: NOW + 90 * MIN, outcome: withErrors(QUOTA), mutedUntil: NOW + 100 * MIN },
+      { at: NOW + 74 * MIN + REPEAT_MS, outcome: withErrors(KEY) },
+      { at: NOW + 75 * MIN + REPEAT_MS, outcome: withErrors(KEY) },
+    ]);
+    const told = [[], ['runner-errors'], [], [], [], ['runner-errors'], [], [], ['runner-errors']];
+    expect(v.map(kinds)).toEqual(told);
+    expect(v[1]?.notices[0]?.lines).toEqual([
+      `vm-1: vm-runner logged 4 errors in the last hour, so new Gitspaces may fail to start; the last: google: failed to provision VM: ${QUOTA}`,
+      "a Compute Engine quota of the project is used up: raise it (IAM & Admin → Quotas) or lower the pool's size in the pool file",
+      'its log: `/gitspaces logs vm-1 runner 300`',
+    ]);
+    expect(v[5]?.notices[0]?.lines[1]).toContain('RUNNER_SA_KEY_SECRET');
+    expect(v.map((x) => x.probe.health)).toEqual(Array(9).fill('healthy'));
   });
 });

@@ -138,47 +138,53 @@ describe('keeping watch over a VM', () => {
     expect((await store.get('vm-1'))?.probe?.health).toBe('healthy');
   });
 
-  it("says when Harness refuses the delegate's token, and how to fix it, with Repair", async () => {
+  // A token Harness does not know stops the delegate answering; a revoked one freezes it, still answering. The
+  // stand-in's delegate logs either at a start; a real one logs a revocation whenever Harness makes it.
+  it.each([
+    {
+      knob: 'FAKE_DOCKER_UNHEALTHY',
+      answers: false,
+      logged: 'Delegate used invalid token',
+      said: 'Harness refuses its token (not a token of this account, or deleted): put a valid token in DELEGATE_TOKEN_SECRET and run setup again',
+    },
+    {
+      knob: 'FAKE_DOCKER_REVOKED',
+      answers: true,
+      logged: 'Delegate used revoked token',
+      said: 'Harness revoked its token, so it is frozen and takes no tasks: create a delegate token in Harness (Account Settings → Account Resources → Delegates → Tokens), put it in DELEGATE_TOKEN_SECRET and run setup again',
+    },
+  ])("says when Harness refuses the delegate's token ($knob), and how to fix it, with Repair", async (c) => {
     expect(await probe()).toBe('healthy');
-    // The token was revoked in Harness: the delegate says so at its next start.
-    const revoked = { FAKE_DOCKER_UNHEALTHY: 'vm-1-delegate' };
-    await vm.sshd.setDockerEnv(revoked);
+    const knobs = { [c.knob]: 'vm-1-delegate' };
+    await vm.sshd.setDockerEnv(knobs);
     try {
-      vm.docker(['restart', 'vm-1-delegate'], revoked);
+      vm.docker(['restart', 'vm-1-delegate'], knobs);
+      const health = () =>
+        vm.docker(['exec', 'vm-1-delegate', 'curl', '-fs', 'localhost:3460/api/health'], knobs);
+      if (c.answers) expect(health()).toContain('healthy');
+      else expect(health).toThrow();
       expect(await probe()).toBe('unhealthy');
       const [notice, ...more] = healthNotices();
       expect(more).toEqual([]);
-      expect(notice?.text).toContain(
-        'delegate vm-1-delegate is running but Harness refuses its token (not a token of this account, or deleted): put a valid token in DELEGATE_TOKEN_SECRET and run setup again',
-      );
-      expect(JSON.stringify(notice?.blocks)).toContain('Delegate used invalid token');
+      expect(notice?.text).toContain(`delegate vm-1-delegate is running but ${c.said}`);
+      expect(JSON.stringify(notice?.blocks)).toContain(c.logged);
       expect(JSON.stringify(notice?.blocks)).toContain('watch_repair');
     } finally {
       await vm.sshd.setDockerEnv({});
     }
   });
 
-  it('tells the channel when Harness froze the delegate, though it still answers its health check', async () => {
+  it('tells the channel once when the runner fails to create Gitspace VMs, though its /healthz says OK', async () => {
     expect(await probe()).toBe('healthy');
-    // The stand-in's delegate logs the freeze at a start; a real one logs it whenever Harness revokes the token.
-    const frozen = { FAKE_DOCKER_REVOKED: 'vm-1-delegate' };
-    await vm.sshd.setDockerEnv(frozen);
-    try {
-      vm.docker(['restart', 'vm-1-delegate'], frozen);
-      expect(
-        vm.docker(['exec', 'vm-1-delegate', 'curl', '-fs', 'localhost:3460/api/health'], frozen),
-      ).toContain('healthy');
-      expect(await probe()).toBe('unhealthy');
-      const [notice, ...more] = healthNotices();
-      expect(more).toEqual([]);
-      expect(notice?.text).toContain(
-        'delegate vm-1-delegate is running but Harness revoked its token, so it is frozen and takes no tasks: create a delegate token in Harness (Account Settings → Account Resources → Delegates → Tokens), put it in DELEGATE_TOKEN_SECRET and run setup again',
-      );
-      expect(JSON.stringify(notice?.blocks)).toContain('Delegate used revoked token');
-      expect(JSON.stringify(notice?.blocks)).toContain('watch_repair');
-    } finally {
-      await vm.sshd.setDockerEnv({});
-    }
+    // Google refuses the runner new VMs for a used-up quota: it logs the error and goes on answering /healthz.
+    vm.docker(['restart', 'vm-runner'], { FAKE_DOCKER_QUOTA: 'vm-runner' });
+    const told = () => slack.messages.filter((m) => m.channel === CHANNEL && /vm-runner logged/.test(m.text));
+    expect(await probe()).toBe('healthy');
+    expect(told().map((m) => m.text)).toEqual([
+      "vm-1: vm-runner logged an error in the last hour, so new Gitspaces may fail to start; the last: google: failed to provision VM: googleapi: Error 403: Quota 'CPUS' exceeded.  Limit: 24.0 in region us-central1., quotaExceeded: a Compute Engine quota of the project is used up: raise it (IAM & Admin → Quotas) or lower the pool's size in the pool file; its log: `/gitspaces logs vm-1 runner 300`",
+    ]);
+    expect(await probe()).toBe('healthy');
+    expect(told()).toHaveLength(1);
   });
 
   it('tells the channel once when the disk Docker keeps its data on is nearly full, and how to free it', async () => {

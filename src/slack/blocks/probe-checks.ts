@@ -2,6 +2,7 @@ import type { AgeAdvice } from '../../setup/delegate-age.js';
 import { ENABLE_FIX, NOT_AT_BOOT } from '../../setup/docker-boot.js';
 import { DISK_FULL_PERCENT, type DockerDisk, describeDisk } from '../../setup/docker-disk.js';
 import { type ContainerStatus, healthOf, troubleOf, type VmStatus } from '../../setup/probe.js';
+import { describeRunnerErrors, ERRORS_WINDOW } from '../../setup/runner-errors.js';
 import { describeSize, SMALL_VM, tooSmall, type VmSize } from '../../setup/vm-memory.js';
 import type { ProbeCheck } from './status-message.js';
 
@@ -36,6 +37,16 @@ function diskCheck(disk: DockerDisk | undefined): ProbeCheck[] {
   return [{ id: 'disk', title: 'Disk of Docker data', ok, detail: describeDisk(disk) }];
 }
 
+/** Asked of a running runner only: its /healthz says OK even while it fails to create Gitspace VMs. */
+function errorsCheck(status: VmStatus): ProbeCheck[] {
+  if (status.runner.state?.status !== 'running') return [];
+  const e = status.runnerErrors;
+  const detail = e
+    ? `${describeRunnerErrors(e)}${e.fix === undefined ? '' : ` — ${e.fix}`}`
+    : `no error logged in ${ERRORS_WINDOW}`;
+  return [{ id: 'runner-errors', title: 'VM runner errors', ok: e === undefined, detail }];
+}
+
 function ageCheck(age: AgeAdvice | undefined): ProbeCheck[] {
   if (age === undefined) return [];
   return [{ id: 'delegate-age', title: 'Harness delegate image age', ok: !age.stale, detail: age.text }];
@@ -66,6 +77,7 @@ export function probeChecks(status: VmStatus): ProbeCheck[] {
       ok: status.runner.healthy,
       detail: status.runner.healthy ? '/healthz answers' : '/healthz does not answer',
     },
+    ...errorsCheck(status),
     container('delegate', 'Harness delegate', status.delegate),
     {
       id: 'delegate-health',

@@ -18,6 +18,7 @@ const EMOJI: Record<WatchNotice['kind'], string> = {
   disk: ':floppy_disk:',
   boot: ':electric_plug:',
   restarted: ':repeat:',
+  'runner-errors': ':warning:',
 };
 
 /** `project/zone/vm` as `/gitspaces setup` reads it, so a Repair click finds the same VM. */

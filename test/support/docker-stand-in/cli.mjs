@@ -2,8 +2,9 @@
  * The Docker CLI stand-in: answers like the docker 27.x CLI (stdout, stderr, exit codes) for the commands
  * the bot runs, keeping state in FAKE_DOCKER_STATE instead of running containers. Knobs (environment):
  * FAKE_DOCKER_FAIL, FAKE_DOCKER_DELAY_MS, FAKE_DOCKER_NO_DAEMON, FAKE_DOCKER_UNHEALTHY, FAKE_DOCKER_REVOKED,
- * FAKE_DOCKER_STARTING, FAKE_DOCKER_USERS, FAKE_DOCKER_ROOT_DIR, FAKE_DOCKER_MEM_TOTAL, FAKE_DOCKER_AT_BOOT
- * (service.mjs), or the JSON file named by FAKE_DOCKER_KNOBS, read at each call (it wins over the environment).
+ * FAKE_DOCKER_QUOTA, FAKE_DOCKER_STARTING, FAKE_DOCKER_USERS, FAKE_DOCKER_ROOT_DIR, FAKE_DOCKER_MEM_TOTAL,
+ * FAKE_DOCKER_AT_BOOT (service.mjs), or the JSON file named by FAKE_DOCKER_KNOBS, read at each call (it wins over
+ * the environment).
  * A daemon down under FAKE_DOCKER_NO_DAEMON answers once `systemctl start docker` (service.mjs) started it.
  * See README.md beside this file.
  */

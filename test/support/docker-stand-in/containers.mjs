@@ -42,6 +42,8 @@ export function nameConflict(state, name) {
 // By container name or by image: an image that never gets healthy leaves a rolled-back old one healthy.
 const named = (list, c) => (list ?? '').split(',').some((entry) => entry === c.name || entry === c.image);
 const unhealthy = (env, c) => named(env.FAKE_DOCKER_UNHEALTHY, c);
+/** A runner that cannot create Gitspace VMs: the project's quota is used up; its /healthz still says OK. */
+const overQuota = (env, c) => named(env.FAKE_DOCKER_QUOTA, c);
 /** A delegate Harness froze: it registered, and answers its health check, but takes no tasks. */
 const revoked = (env, c) => named(env.FAKE_DOCKER_REVOKED, c);
 /** Still coming up: started, but not answering and nothing conclusive logged yet. */
@@ -101,6 +103,17 @@ function startRunner(env, state, c) {
   for (const name of pools.length > 0 ? pools : ['default'])
     log(state, c, 'stderr', logfmt('info', 'pool created', ` pool=${name}`));
   log(state, c, 'stderr', logfmt('info', 'starting the server', ' addr=":3000"'));
+  if (overQuota(env, c))
+    log(
+      state,
+      c,
+      'stderr',
+      logfmt(
+        'error',
+        'google: failed to provision VM',
+        ` error="googleapi: Error 403: Quota 'CPUS' exceeded.  Limit: 24.0 in region us-central1., quotaExceeded" cloud=google pool=${pools[0] ?? 'default'}`,
+      ),
+    );
   return true;
 }
 
