@@ -8,12 +8,7 @@ import { readDockerInfo } from './docker-info.js';
 import { answersOnVm, delegateHealth } from './health-probes.js';
 import type { RemoteHost } from './ports.js';
 import type { Redactor } from './redactor.js';
-import {
-  describeRunnerErrors,
-  parseRunnerErrors,
-  type RunnerErrors,
-  runnerErrorsScript,
-} from './runner-errors.js';
+import { describeWithFix, type RunnerErrors, readRunnerErrors } from './runner-errors.js';
 import type { SetupSettings } from './settings.js';
 import { inspectContainer } from './steps/container.js';
 import { describeRefusal, type TokenRefusal } from './token-refusal.js';
@@ -63,7 +58,7 @@ export async function probeVm(
   const network = settings.dockerNetwork;
   const runner = await inspectContainer(ctx, { name: RUNNER_NAME, network, image: settings.runnerImage });
   const runnerHealthy = await answersOnVm(ctx, settings.runnerHealthPort, '/healthz').catch(() => false);
-  const runnerErrors = runner?.status === 'running' ? await errorsOf(vm, redactor) : undefined;
+  const runnerErrors = runner?.status === 'running' ? await readRunnerErrors(vm, redactor) : undefined;
   const delegate = await inspectContainer(ctx, {
     name: settings.delegateName,
     network,
@@ -100,13 +95,6 @@ export async function probeVm(
   };
 }
 
-/** What the runner logged as errors in the last hour (redacted), when anything. */
-async function errorsOf(vm: VmShell, redactor: Redactor): Promise<RunnerErrors | undefined> {
-  const label = `errors of ${RUNNER_NAME}`;
-  const found = await vm.script(runnerErrorsScript(RUNNER_NAME), { root: true, allowFail: true }, label);
-  return parseRunnerErrors(redactor.redact(found.stdout));
-}
-
 /** The last day's exits of the containers that exited or were restarted by Docker; none asked of the others. */
 async function exitsOf(
   vm: VmShell,
@@ -134,12 +122,6 @@ export function troubleOf(c: ContainerStatus): string {
 export const healthOf = (c: ContainerStatus): string =>
   c.tokenRefused ? describeRefusal(c.tokenRefused) : c.healthy ? 'healthy' : 'not healthy';
 
-/** The runner's errors, then what to do when they are of a known kind. */
-const runnerErrorLines = (e: RunnerErrors) => [
-  `warning: ${RUNNER_NAME} ${describeRunnerErrors(e)}`,
-  ...(e.fix === undefined ? [] : [`warning: ${e.fix}`]),
-];
-
 /** One line per component, for the terminal and Slack. */
 export function describeStatus(s: VmStatus): string[] {
   const container = (c: ContainerStatus) =>
@@ -155,7 +137,7 @@ export function describeStatus(s: VmStatus): string[] {
       : []),
     `network: ${s.network ? 'present' : 'absent'}`,
     `runner: ${container(s.runner)}`,
-    ...(s.runnerErrors ? runnerErrorLines(s.runnerErrors) : []),
+    ...(s.runnerErrors ? [`warning: ${RUNNER_NAME} ${describeWithFix(s.runnerErrors)}`] : []),
     `delegate: ${container(s.delegate)}`,
     ...(s.delegateAge ? [`${s.delegateAge.stale ? 'warning: ' : ''}${s.delegateAge.text}`] : []),
   ];

@@ -6,7 +6,10 @@
  * (`level=error msg="google: failed to provision VM" error="googleapi: Error 403: …"`) and, on a request's
  * path, as JSON (`"level":"error"`).
  */
+import { RUNNER_NAME } from './container-specs.js';
+import type { Redactor } from './redactor.js';
 import { command, quote } from './shell.js';
+import type { VmShell } from './vm-shell.js';
 
 export interface RunnerErrors {
   /** Error lines the runner logged in the last hour. */
@@ -81,8 +84,19 @@ export function parseRunnerErrors(stdout: string): RunnerErrors | undefined {
   return { count: n, last: readable(line), ...(fix === undefined ? {} : { fix }) };
 }
 
+/** The errors `vm-runner` logged in the last hour (redacted), when it logged any. */
+export async function readRunnerErrors(vm: VmShell, redactor: Redactor): Promise<RunnerErrors | undefined> {
+  const label = `errors of ${RUNNER_NAME}`;
+  const found = await vm.script(runnerErrorsScript(RUNNER_NAME), { root: true, allowFail: true }, label);
+  return parseRunnerErrors(redactor.redact(found.stdout));
+}
+
 /** "logged 3 errors in the last hour; the last: google: failed to provision VM: googleapi: Error 403: …" */
 export function describeRunnerErrors(e: RunnerErrors): string {
   const errors = e.count === 1 ? 'an error' : `${e.count} errors`;
   return `logged ${errors} in ${ERRORS_WINDOW}, so new Gitspaces may fail to start; the last: ${e.last}`;
 }
+
+/** The same, then what to do when the error is of a known kind: one line. */
+export const describeWithFix = (e: RunnerErrors): string =>
+  `${describeRunnerErrors(e)}${e.fix === undefined ? '' : ` — ${e.fix}`}`;

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -157,5 +158,18 @@ describe('gitspaces-bot in a terminal', () => {
     const u = io();
     expect(await main(['frobnicate'], env, u.io)).toBe(2);
     expect(u.err()).toContain('Unknown command');
+  });
+
+  // Last: the runner's log keeps its error for the hour the probe looks back on.
+  it("warns at runner-health when Google refuses the pool's VMs, without failing the run", async () => {
+    // The runner builds its pools before it listens: it logs the refusal and answers /healthz all the same.
+    const restart = spawnSync(process.execPath, ['--', sshd.docker, 'restart', 'vm-runner'], {
+      env: { ...process.env, FAKE_DOCKER_STATE: sshd.dockerStateDir, FAKE_DOCKER_QUOTA: 'vm-runner' },
+    });
+    expect(restart.status, String(restart.stderr)).toBe(0);
+    const warning =
+      "warning: vm-runner logged an error in the last hour, so new Gitspaces may fail to start; the last: google: failed to provision VM: googleapi: Error 403: Quota 'CPUS' exceeded.  Limit: 24.0 in region us-central1., quotaExceeded — a Compute Engine quota of the project is used up";
+    expect(await succeeds('setup', '--yes')).toContain(`vm-runner is healthy; ${warning}`);
+    expect(await succeeds('status')).toContain(warning);
   });
 });

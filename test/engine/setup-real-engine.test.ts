@@ -3,12 +3,13 @@
  * `gitspaces` user (passwordless sudo, no docker on its PATH) to a dockerd of the tests' own, pulling the
  * stand-in runner and delegate from Debian's docker-registry on loopback.
  */
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { engineMissing } from '../support/engine/daemon.js';
 import { DELEGATE, type EngineTier, NETWORK, startEngineTier, TEST_TOKEN } from '../support/engine/tier.js';
+import { TEST_POOL } from '../support/secrets-dir.js';
 
 const missing = engineMissing();
 const inCi = process.env.CI === 'true' || process.env.CI === '1';
@@ -147,6 +148,18 @@ describe.skipIf(missing !== undefined && !inCi)('setup against a real Docker eng
       interval: 200,
     });
     expect(tier.inspect(RUNNER, '{{.State.StartedAt}}')).not.toBe(started);
+    // The delegate registers once it reaches the runner again, a second or two after both run.
+    const answers = () =>
+      tier.engine.tryDocker([
+        'exec',
+        DELEGATE,
+        'wget',
+        '-q',
+        '-O',
+        '/dev/null',
+        'http://localhost:3460/api/health',
+      ]);
+    await vi.waitFor(() => expect(answers().code).toBe(0), { timeout: 20_000, interval: 250 });
     const status = await tier.cli('status');
     expect(status.code, status.output).toBe(0);
     expect(status.output).toMatch(/vm-runner: running \(\S+\), healthy/);
@@ -239,8 +252,21 @@ describe.skipIf(missing !== undefined && !inCi)('setup against a real Docker eng
     expect(status.output).toContain(
       "warning: vm-runner logged an error in the last hour, so new Gitspaces may fail to start; the last: google: failed to provision VM: googleapi: Error 403: Quota 'CPUS' exceeded.",
     );
-    expect(status.output).toContain('warning: a Compute Engine quota of the project is used up');
+    expect(status.output).toContain('quotaExceeded — a Compute Engine quota of the project is used up');
     healthy = false; // its log keeps the error for an hour
+  });
+
+  it("warns at runner-health when Google refuses the pool's VMs, and the run still succeeds", async () => {
+    await healthyThen(() => {});
+    // The fixture, like the real runner, builds a pool named over-quota before it listens: it logs the refusal.
+    const dir = mkdtempSync(join(tmpdir(), 'gsb-engine-pool-'));
+    writeFileSync(join(dir, 'pool.yaml'), TEST_POOL.replace('name: linux-amd64', 'name: over-quota'));
+    const output = await setupHealthy({ POOL_SECRET: `file:${join(dir, 'pool.yaml')}` });
+    expect(output).toMatch(
+      /vm-runner (is healthy|healthy after \d+s); warning: vm-runner logged an error in the last hour, so new Gitspaces may fail to start; the last: google: failed to provision VM: googleapi: Error 403: Quota 'CPUS' exceeded\. {2}Limit: 24\.0 in region us-central1\., quotaExceeded — a Compute Engine quota/,
+    );
+    healthy = false; // another pool than the tier's
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('recreates stopped containers whose network was removed and made again', async () => {

@@ -2,6 +2,7 @@ import { GitspacesError } from '../../errors.js';
 import { dropPrevious, rollBack } from '../change/replace-container.js';
 import { delegateSpec, RUNNER_NAME, runnerSpec } from '../container-specs.js';
 import { answersOnVm, delegateHealth } from '../health-probes.js';
+import { describeWithFix, readRunnerErrors } from '../runner-errors.js';
 import type { StepId } from '../step-ids.js';
 import { describeRefusal } from '../token-refusal.js';
 import { tail } from '../vm-shell.js';
@@ -28,6 +29,8 @@ interface HealthProbe {
   undo?(ctx: StepContext): Promise<void>;
   /** Drops what was kept for a rollback once the container is healthy: a script run with the kept container's removal. */
   tidy?(ctx: StepContext): string;
+  /** What to add to the summary of a healthy container ("; warning: …"), read once it answers. */
+  warning?(ctx: StepContext): Promise<string>;
 }
 
 /** The last log lines of a container, redacted: what a person needs to see when it does not come up. */
@@ -46,9 +49,8 @@ function healthStep(p: HealthProbe): VmStep {
         if (error instanceof GitspacesError && !error.retryable) return false;
         throw error;
       });
-      return healthy
-        ? { ok: true, summary: `${p.container(ctx)} is healthy` }
-        : { ok: false, summary: `${p.container(ctx)} is not healthy yet` };
+      if (!healthy) return { ok: false, summary: `${p.container(ctx)} is not healthy yet` };
+      return { ok: true, summary: `${p.container(ctx)} is healthy${(await p.warning?.(ctx)) ?? ''}` };
     },
     async apply(ctx): Promise<string> {
       try {
@@ -76,7 +78,10 @@ async function waitHealthy(p: HealthProbe, ctx: StepContext): Promise<string> {
   const started = ctx.clock.now();
   const deadline = started + p.timeoutMs(ctx);
   for (let looks = 0; ; looks++) {
-    if (await p.probe(ctx)) return `${name} healthy after ${Math.round((ctx.clock.now() - started) / 1000)}s`;
+    if (await p.probe(ctx)) {
+      const after = Math.round((ctx.clock.now() - started) / 1000);
+      return `${name} healthy after ${after}s${(await p.warning?.(ctx)) ?? ''}`;
+    }
     const state = await p.state(ctx);
     if (!state || state.status === 'exited' || state.status === 'dead') {
       throw new GitspacesError(
@@ -106,6 +111,12 @@ export const runnerHealthStep = healthStep({
   probe: (ctx) => answersOnVm(ctx, ctx.settings.runnerHealthPort, '/healthz'),
   undo: restorePreviousPool,
   tidy: dropPreviousPoolScript,
+  // A pool whose VMs Google refuses (a permission, a quota, a zone, an image) does not keep the runner from
+  // answering: it only logs. Said here, on the day the pool is set up, not first in a failed Gitspace.
+  async warning(ctx) {
+    const errors = await readRunnerErrors(ctx.vm, ctx.redactor);
+    return errors === undefined ? '' : `; warning: ${RUNNER_NAME} ${describeWithFix(errors)}`;
+  },
 });
 
 export const delegateHealthStep = healthStep({

@@ -2,7 +2,7 @@ import type { AgeAdvice } from '../../setup/delegate-age.js';
 import { ENABLE_FIX, NOT_AT_BOOT } from '../../setup/docker-boot.js';
 import { DISK_FULL_PERCENT, type DockerDisk, describeDisk } from '../../setup/docker-disk.js';
 import { type ContainerStatus, healthOf, troubleOf, type VmStatus } from '../../setup/probe.js';
-import { describeRunnerErrors, ERRORS_WINDOW } from '../../setup/runner-errors.js';
+import { describeWithFix, ERRORS_WINDOW } from '../../setup/runner-errors.js';
 import { describeSize, SMALL_VM, tooSmall, type VmSize } from '../../setup/vm-memory.js';
 import type { ProbeCheck } from './status-message.js';
 
@@ -41,9 +41,7 @@ function diskCheck(disk: DockerDisk | undefined): ProbeCheck[] {
 function errorsCheck(status: VmStatus): ProbeCheck[] {
   if (status.runner.state?.status !== 'running') return [];
   const e = status.runnerErrors;
-  const detail = e
-    ? `${describeRunnerErrors(e)}${e.fix === undefined ? '' : ` — ${e.fix}`}`
-    : `no error logged in ${ERRORS_WINDOW}`;
+  const detail = e ? describeWithFix(e) : `no error logged in ${ERRORS_WINDOW}`;
   return [{ id: 'runner-errors', title: 'VM runner errors', ok: e === undefined, detail }];
 }
 
