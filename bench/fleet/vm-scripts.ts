@@ -63,14 +63,14 @@ function runDelegate(vm: ScriptVm, m: RegExpExecArray, stdin: string): ExecOut {
 }
 
 function delegateHealth(vm: ScriptVm, m: RegExpExecArray): ExecOut {
-  const answers = vm.run(m[1] ?? '').code === 0;
-  const started = vm.run(m[2] ?? '');
-  if (started.code !== 0) return { ...started, code: 1 };
-  if (answers) {
+  if (vm.run(m[1] ?? '').code === 0) {
+    // The emulated engine keeps no log files: the script reads the log through `docker logs`.
     const logs = vm.run(`docker logs ${m[3]}`);
     const refusal = `${logs.stdout}${logs.stderr}`.split('\n').find((line) => REFUSAL.test(line));
     return ok(`${refusal === undefined ? '' : `${refusal}\n`}gitspaces-bot: healthy\n`);
   }
+  const started = vm.run(m[4] ?? '');
+  if (started.code !== 0) return { ...started, code: 1 };
   const logs = vm.run(`docker logs --tail 200 ${m[5]}`);
   return ok(logs.stdout + logs.stderr);
 }
@@ -122,7 +122,7 @@ export const SCRIPTS: Script[] = [
   },
   {
     pattern: new RegExp(
-      raw`^(.+) >/dev/null 2>&1 && answers=1\nstarted=\$\((.+)\) \|\| exit 1\n\[ -n "\$answers" \] && \{ docker logs --since "\$started" ${W} 2>&1 \| grep -E -m 1 (${WORD}); echo 'gitspaces-bot: healthy'; exit 0; \}\ndocker logs --tail 200 --since "\$started" ${W} 2>&1$`,
+      raw`^(.+) >/dev/null 2>&1 && answers=1\n\[ -n "\$answers" \] && \{ f=\$\((.+)\); if \[ -n "\$f" \] && \[ -f "\$f" \]; then grep -h -m 1 -E ${WORD} "\$f" "\$f"\.\[0-9\]\* 2>/dev/null; else docker logs ${W} 2>&1 \| grep -E -m 1 ${WORD}; fi; echo 'gitspaces-bot: healthy'; exit 0; \}\nstarted=\$\((.+)\) \|\| exit 1\ndocker logs --tail 200 --since "\$started" ${W} 2>&1$`,
     ),
     run: delegateHealth,
   },

@@ -20,6 +20,7 @@ import { buildProduct } from '../lib/build.js';
 import { fmt, type GoalRow, row } from '../lib/goals.js';
 import { size } from '../lib/mode.js';
 import { type Summary, summarize } from '../lib/stats.js';
+import { fullLogBench } from './full-log-bench.js';
 import { pullAheadBench } from './pull-ahead-bench.js';
 import { upgradeGapBench } from './upgrade-gap-bench.js';
 
@@ -75,9 +76,15 @@ export async function realEngineBench(): Promise<{ results: unknown; goals: Goal
     const whole = await wholeProcess(tier);
     const pullAhead = await pullAheadBench(tier);
     const upgradeGap = await upgradeGapBench(tier);
+    const fullLog = await fullLogBench(tier);
     return {
-      results: { ...whole.results, pullAhead: pullAhead.results, upgradeGap: upgradeGap.results },
-      goals: [...whole.goals, ...pullAhead.goals, ...upgradeGap.goals],
+      results: {
+        ...whole.results,
+        pullAhead: pullAhead.results,
+        upgradeGap: upgradeGap.results,
+        fullLog: fullLog.results,
+      },
+      goals: [...whole.goals, ...pullAhead.goals, ...upgradeGap.goals, ...fullLog.goals],
     };
   } finally {
     await tier.stop();

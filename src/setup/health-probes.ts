@@ -44,11 +44,35 @@ export type DelegateHealth = 'healthy' | 'not-yet' | 'token-refused';
 const HEALTHY_MARK = 'gitspaces-bot: healthy';
 
 /**
+ * Harness's refusals anywhere in the container's log: its token is fixed when it is created (a new token
+ * makes a new container), so a token refused once stays refused. Read from Docker's json-file log files
+ * themselves: `docker logs` decodes every line, about 3 s for a log at its 100 MB bound (bench 10f), where
+ * grep takes a blink. A container with no such file (another log driver) is read through `docker logs`.
+ */
+function refusalScan(name: string): string {
+  const pattern = quote(REFUSAL_PATTERN);
+  return [
+    `f=$(${command('docker', 'inspect', '--type', 'container', '--format', '{{.LogPath}}', name)})`,
+    `if [ -n "$f" ] && [ -f "$f" ]; then grep -h -m 1 -E ${pattern} "$f" "$f".[0-9]* 2>/dev/null`,
+    `else docker logs ${quote(name)} 2>&1 | grep -E -m 1 ${pattern}; fi`,
+  ].join('; ');
+}
+
+/** A line of a json-file log as the container printed it; any other line as it is. */
+function printed(line: string): string {
+  if (!line.startsWith('{"log":')) return line;
+  try {
+    return String((JSON.parse(line) as { log: unknown }).log).trimEnd();
+  } catch {
+    return line;
+  }
+}
+
+/**
  * The delegate's own health endpoint (port 3460 is not published: asked inside the container), or else
  * its registration logged since the container's current start: a line left by an earlier start says
- * nothing about now. A delegate that answers is also asked whether Harness refused its token since it
- * started: a revoked or expired token freezes it while its health endpoint still answers. One command per
- * probe.
+ * nothing about now. A delegate that answers is also asked whether Harness refused its token: a revoked or
+ * expired token freezes it while its health endpoint still answers. One command per probe.
  */
 export async function delegateHealth(
   ctx: ProbeContext,
@@ -56,8 +80,8 @@ export async function delegateHealth(
 ): Promise<{ health: DelegateHealth; refusal?: TokenRefusal; log: string }> {
   const script = [
     `${command('docker', 'exec', name, 'curl', '-fs', '--max-time', '5', 'localhost:3460/api/health')} >/dev/null 2>&1 && answers=1`,
+    `[ -n "$answers" ] && { ${refusalScan(name)}; echo ${quote(HEALTHY_MARK)}; exit 0; }`,
     `started=$(${command('docker', 'inspect', '--type', 'container', '--format', '{{.State.StartedAt}}', name)}) || exit 1`,
-    `[ -n "$answers" ] && { docker logs --since "$started" ${quote(name)} 2>&1 | grep -E -m 1 ${quote(REFUSAL_PATTERN)}; echo ${quote(HEALTHY_MARK)}; exit 0; }`,
     `docker logs --tail 200 --since "$started" ${quote(name)} 2>&1`,
   ].join('\n');
   const result = await ctx.vm.script(
@@ -66,7 +90,8 @@ export async function delegateHealth(
     `health of ${name}`,
   );
   const answers = result.stdout.includes(HEALTHY_MARK);
-  const log = ctx.redactor.redact(tail(result.stdout.replace(`${HEALTHY_MARK}\n`, ''), 20));
+  const lines = result.stdout.split('\n').filter((line) => line !== HEALTHY_MARK);
+  const log = ctx.redactor.redact(tail(lines.map(printed).join('\n'), 20));
   const refusal = refusalIn(result.stdout);
   if (refusal !== undefined) return { health: 'token-refused', refusal, log };
   if (answers) return { health: 'healthy', log: '' };

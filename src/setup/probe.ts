@@ -19,7 +19,7 @@ export interface ContainerStatus {
   name: string;
   state: ContainerState | undefined;
   healthy: boolean;
-  /** How Harness refused the delegate's token since its start, as the delegate logged it. */
+  /** How Harness refused the delegate's token, as the delegate logged it (the container keeps its token). */
   tokenRefused?: TokenRefusal;
   /** Its exits of the last day, asked only of a container that exited or was restarted by Docker. */
   exits?: Exits;

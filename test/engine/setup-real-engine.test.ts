@@ -224,8 +224,11 @@ describe.skipIf(missing !== undefined && !inCi)('setup against a real Docker eng
     expect(run.code, run.output).toBe(1);
     expect(run.output).toContain('failed at delegate-health');
     expect(run.output).toContain('put it in DELEGATE_TOKEN_SECRET and run setup again');
-    // A new start of the delegate (as a new token brings) leaves the freeze behind.
+    // A restart keeps the token the container was created with, and so the freeze; a new container does not.
     tier.engine.docker(['restart', '-t', '1', DELEGATE]);
+    await vi.waitFor(() => expect(delegateAnswers()).toBe(true), { timeout: 20_000, interval: 250 });
+    expect((await tier.cli('status')).output).toContain('Harness revoked its token');
+    tier.engine.docker(['rm', '-f', DELEGATE]);
     await setupHealthy();
   });
 

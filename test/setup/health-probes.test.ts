@@ -1,4 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GitspacesError } from '../../src/errors.js';
 import { answersOnVm, delegateHealth } from '../../src/setup/health-probes.js';
@@ -101,16 +104,37 @@ describe('the delegate health script, in a real sh', () => {
     const redactor = new Redactor();
     return delegateHealth({ vm: new VmShell(remote, redactor), remote, redactor }, 'vm-1-delegate');
   }
-  const answering = (log: string) =>
-    `docker() { case "$1" in exec) return 0 ;; inspect) echo 2026-12-05T10:00:00Z ;; logs) printf '${log}' ;; esac; }`;
+  /** A delegate that answers, whose log file is `logPath` ('' for a log driver without one) and `docker logs` prints `log`. */
+  const answering = (log: string, logPath = '') =>
+    `docker() { case "$1" in exec) return 0 ;; inspect) case "$5" in *LogPath*) echo '${logPath}' ;; *) echo 2026-12-05T10:00:00Z ;; esac ;; logs) printf '${log}' ;; esac; }`;
+  const FROZEN = 'Delegate used revoked token. It will be frozen and drained.';
 
-  it('reads the whole log since the start for a refusal only when the delegate answers', async () => {
+  it('reads the log for a refusal only when the delegate answers, through docker logs without a log file', async () => {
     expect(await healthIn(answering('a\\nDelegate registered with id 1\\nb\\n'))).toEqual({
       health: 'healthy',
       log: '',
     });
-    const frozen = answering('a\\nDelegate used revoked token. It will be frozen and drained.\\nb\\n');
-    expect(await healthIn(frozen)).toMatchObject({ health: 'token-refused', refusal: 'revoked' });
+    expect(await healthIn(answering(`a\\n${FROZEN}\\nb\\n`))).toEqual({
+      health: 'token-refused',
+      refusal: 'revoked',
+      log: FROZEN,
+    });
+  });
+
+  it("reads Docker's json-file log files themselves, the rotated ones too, and shows the line as printed", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gsb-delegate-log-'));
+    const file = join(dir, 'abc-json.log');
+    const entry = (line: string) =>
+      `${JSON.stringify({ log: `${line}\n`, stream: 'stdout', time: '2026-12-05T10:00:00Z' })}\n`;
+    writeFileSync(file, entry('Last heartbeat received at 1764928800000'));
+    writeFileSync(`${file}.1`, entry(FROZEN) + entry('Delegate registered with id 1'));
+    // `docker logs` would say nothing here: only the files tell.
+    expect(await healthIn(answering('', file))).toEqual({
+      health: 'token-refused',
+      refusal: 'revoked',
+      log: FROZEN,
+    });
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('shows the last lines of a delegate that does not answer', async () => {

@@ -1,0 +1,92 @@
+/**
+ * 10f. `gitspaces-bot status` (what `/gitspaces status <vm>` and each watch probe run) on a VM whose delegate
+ * has logged up to its rotation bound (20 MB × 5 files, as setup starts it): the probe reads the delegate's
+ * whole log since its start for Harness's refusals of its token (a frozen delegate still answers its health
+ * check), and the runner's log of the last hour for errors. Against the same status with a fresh log: through
+ * `docker logs`, which decodes every line, a log at its bound added about 3 s to each probe.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { DELEGATE, type EngineTier } from '../../test/support/engine/tier.js';
+import { fmt, type GoalRow, row } from '../lib/goals.js';
+import { size } from '../lib/mode.js';
+import { type Summary, summarize } from '../lib/stats.js';
+
+export interface FullLogResults {
+  samples: number;
+  freshMs: Summary;
+  fullMs: Summary;
+  /** What Docker kept of the delegate's log when the full samples were taken. */
+  logMegabytes: number;
+  notes: string[];
+}
+
+/** A delegate's log line is about this long (a timestamp, the thread, the class, the message). */
+const LINE = `2026-12-05 10:00:00,000 [heartbeat-1] INFO  io.harness.delegate.service.DelegateAgentServiceImpl - Last heartbeat received at 1764928800000 and sent to manager at 1764928800000 ${'x'.repeat(40)}`;
+/** More than the bound, once Docker wraps each line in JSON: the oldest files are rotated away. */
+const WRITTEN_BYTES = 150 * 1024 * 1024;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The delegate's log files on the engine's disk (the current one and those rotated), with their sizes. */
+function logFiles(tier: EngineTier): number[] {
+  const path = tier.inspect(DELEGATE, '{{.LogPath}}');
+  const name = basename(path);
+  return readdirSync(dirname(path))
+    .filter((file) => file.startsWith(name))
+    .map((file) => statSync(join(dirname(path), file)).size);
+}
+const logBytes = (tier: EngineTier) => logFiles(tier).reduce((sum, bytes) => sum + bytes, 0);
+
+async function statusMs(tier: EngineTier): Promise<number> {
+  const run = await tier.cli('status');
+  if (run.code !== 0) throw new Error(`status exited ${run.code}:\n${run.output}`);
+  return run.ms;
+}
+
+export async function fullLogBench(tier: EngineTier): Promise<{ results: FullLogResults; goals: GoalRow[] }> {
+  const count = size(2, 8);
+  tier.reset();
+  const setup = await tier.cli('setup', ['--yes']);
+  if (setup.code !== 0) throw new Error(`setup exited ${setup.code}:\n${setup.output}`);
+  await statusMs(tier); // warm-up, not counted
+  const fresh: number[] = [];
+  for (let i = 0; i < count; i++) fresh.push(await statusMs(tier));
+  // Written to the delegate's main process's stdout, as its own lines are; Docker rotates as they arrive.
+  tier.engine.docker([
+    'exec',
+    DELEGATE,
+    'sh',
+    '-c',
+    `yes '${LINE}' | head -c ${WRITTEN_BYTES} > /proc/1/fd/1`,
+  ]);
+  for (let last = -1, now = logBytes(tier); now !== last; last = now, now = logBytes(tier)) await sleep(1000);
+  const logMegabytes = logBytes(tier) / 1024 / 1024;
+  // At its bound: four full rotated files and the current one (partly written: 80 to 100 MB in all).
+  if (logFiles(tier).length < 5)
+    throw new Error(
+      `the delegate's log holds ${fmt(logMegabytes)} MB in fewer than 5 files: not at its bound`,
+    );
+  const full: number[] = [];
+  for (let i = 0; i < count; i++) full.push(await statusMs(tier));
+  tier.reset();
+  const results: FullLogResults = {
+    samples: count,
+    freshMs: summarize(fresh),
+    fullMs: summarize(full),
+    logMegabytes,
+    notes: [
+      '`gitspaces-bot status` as its own process (the compiled CLI), against the real engine of the test tier.',
+      `The delegate's log filled by ${WRITTEN_BYTES / 1024 / 1024} MB of ${LINE.length + 1}-byte lines written to its main process's stdout; Docker keeps 20 MB × 5 files of it.`,
+    ],
+  };
+  const goals = [
+    row(
+      '10f',
+      "real engine: `status` of a VM whose delegate's log is at its rotation bound (5 files of 20 MB), read whole for a refused token",
+      "≤ a fresh log's p50 + 0.5 s",
+      `p50 ${fmt(results.fullMs.p50, 0)} ms (max ${fmt(results.fullMs.max, 0)}) with ${fmt(logMegabytes)} MB of log; a fresh log p50 ${fmt(results.freshMs.p50, 0)} ms, n=${count}`,
+      results.fullMs.p50 <= results.freshMs.p50 + 500,
+    ),
+  ];
+  return { results, goals };
+}
