@@ -23,11 +23,17 @@ export interface RunnerErrors {
 export const ERRORS_WINDOW = 'the last hour';
 
 const ERROR_LINE = 'level=(error|fatal)|"level": ?"(error|fatal)"';
+const TAIL_LINES = 5000;
 
-/** The count of the last hour's error lines and the last one, or nothing when there were none. */
+/**
+ * The count of the last hour's error lines and the last one, or nothing when there were none. Of the log's
+ * last 5,000 lines: Docker reads `--tail` from the end of the file, where `--since` alone decodes the whole
+ * log (seconds over one at its 100 MB bound); a runner that logs more in an hour is counted short.
+ */
 export function runnerErrorsScript(name: string): string {
   const count = `awk '{ n++; last = $0 } END { if (n) printf "%d\\n%s\\n", n, last }'`;
-  return `${command('docker', 'logs', '--since', '1h', name)} 2>&1 | grep -E ${quote(ERROR_LINE)} | ${count}`;
+  const logs = command('docker', 'logs', '--since', '1h', '--tail', String(TAIL_LINES), name);
+  return `${logs} 2>&1 | grep -E ${quote(ERROR_LINE)} | ${count}`;
 }
 
 /** Known causes of the runner's failures with Google, and what to do about each. */
