@@ -1,6 +1,12 @@
 /**
- * Replaces every registered secret (and its base64 and base64url forms) with `***` in text that leaves the
- * process: Slack messages, logs, terminal output, error details.
+ * Credentials in a URL (`https://user:token@host/…`): a container's log may carry a Gitspace's clone URL, a
+ * secret the bot never held.
+ */
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi;
+
+/**
+ * Replaces every registered secret (and its base64 and base64url forms), and credentials in URLs, with `***`
+ * in text that leaves the process: Slack messages, logs, terminal output, error details.
  */
 export class Redactor {
   private readonly needles = new Set<string>();
@@ -29,7 +35,7 @@ export class Redactor {
     for (const needle of [...this.needles].sort((a, b) => b.length - a.length)) {
       if (out.includes(needle)) out = out.split(needle).join('***');
     }
-    return out;
+    return out.replace(URL_CREDENTIALS, '$1***@');
   }
 
   get size(): number {

@@ -56,12 +56,6 @@ const CAUSES: Array<[RegExp, string]> = [
   ],
 ];
 
-/**
- * Credentials in a URL (`https://user:token@host/…`): an error about a Gitspace may carry its clone URL, and
- * this line is posted to the channel unasked.
- */
-const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi;
-
 /** A logfmt field's value (`msg="…"` or `msg=word`). */
 function field(line: string, name: string): string | undefined {
   const found = new RegExp(`(?:^|\\s)${name}=(?:"((?:[^"\\\\]|\\\\.)*)"|(\\S+))`).exec(line);
@@ -84,8 +78,7 @@ function readable(line: string): string {
     error = field(line, 'error');
   }
   const text = message === undefined ? line : error === undefined ? message : `${message}: ${error}`;
-  const shown = text.replace(URL_CREDENTIALS, '$1***@');
-  return shown.length > 400 ? `${shown.slice(0, 399)}…` : shown;
+  return text.length > 400 ? `${text.slice(0, 399)}…` : text;
 }
 
 export function parseRunnerErrors(stdout: string): RunnerErrors | undefined {

@@ -27,6 +27,16 @@ describe('Redactor', () => {
     expect(r.redact('x abcdef123456 y')).toBe('x *** y');
   });
 
+  it('masks credentials in URLs, which a container may log (a Gitspace clone URL)', () => {
+    const r = new Redactor();
+    expect(r.redact('git clone https://oauth2:ghp_s3cr3t@github.com/acme/app.git failed')).toBe(
+      'git clone https://***@github.com/acme/app.git failed',
+    );
+    expect(r.redact('mail ops@example.com, see https://github.com/acme/app')).toBe(
+      'mail ops@example.com, see https://github.com/acme/app',
+    );
+  });
+
   it('leaves ordinary text alone and ignores values too short to be secrets', () => {
     const r = new Redactor().add('abc').add(undefined);
     expect(r.redact('abc def')).toBe('abc def');
