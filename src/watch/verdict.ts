@@ -48,6 +48,8 @@ export interface ProbeSummary {
   delegateAgeMonths?: number;
   /** How full the disk of Docker's data was, when df could tell. */
   diskPercent?: number;
+  /** The error lines the runner logged in the hour before the probe, when it logged any. */
+  runnerErrors?: number;
 }
 
 export type Outcome = { kind: 'probed'; status: VmStatus } | { kind: 'unreachable'; message: string };
@@ -226,6 +228,7 @@ export function decide(state: WatchState, outcome: Outcome, now: number): Verdic
     lines = found.problems.map((p) => p.text);
     logsOf = found.problems.flatMap((p) => (p.container ? [p.container] : []));
     if (outcome.status.disk) probe.diskPercent = outcome.status.disk.usedPercent;
+    if (outcome.status.runnerErrors) probe.runnerErrors = outcome.status.runnerErrors.count;
     const image = outcome.status.delegate.state?.image;
     if (image !== undefined) {
       probe.delegateImage = image;

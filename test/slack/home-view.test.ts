@@ -69,6 +69,17 @@ describe('homeView', () => {
     expect(vmLines(vm('vm-1'), NOW)).not.toContain('disk');
   });
 
+  it("warns of the runner's errors of the hour before the probe, though the VM is healthy", () => {
+    const probed = (runnerErrors?: number): Partial<HomeVm> => ({
+      probe: { at: NOW, health: 'healthy', problems: [], ...(runnerErrors ? { runnerErrors } : {}) },
+    });
+    expect(vmLines(vm('vm-1', probed(3)), NOW)).toContain(
+      '\n:warning: runner logged 3 errors in the hour before · last upgrade',
+    );
+    expect(vmLines(vm('vm-1', probed(1)), NOW)).toContain('runner logged an error in the hour before');
+    expect(vmLines(vm('vm-1', probed()), NOW)).not.toContain('runner');
+  });
+
   it('links a waiting run to its thread until its approval request is posted', () => {
     const run = runRecord('r1', { messageTs: '1700000000.000100' });
     expect(awaitingLine(run)).toContain(

@@ -309,6 +309,8 @@ describe('watch verdicts', () => {
       'its log: `/gitspaces logs vm-1 runner 300`',
     ]);
     expect(v[5]?.notices[0]?.lines[1]).toContain('RUNNER_SA_KEY_SECRET');
+    // What `/gitspaces watch` and the App Home show of the last probe.
+    expect(v.slice(0, 4).map((x) => x.probe.runnerErrors)).toEqual([undefined, 4, 4, undefined]);
     expect(v.map((x) => x.probe.health)).toEqual(Array(9).fill('healthy'));
   });
 });

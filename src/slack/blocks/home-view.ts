@@ -75,6 +75,10 @@ export function vmLines({ vm, probe, mutedUntil }: HomeVm, now: number): string 
     second.push(
       `${probe.diskPercent >= DISK_FULL_PERCENT ? ':warning: ' : ''}disk ${probe.diskPercent}% used`,
     );
+  if (probe?.runnerErrors !== undefined) {
+    const errors = probe.runnerErrors === 1 ? 'an error' : `${probe.runnerErrors} errors`;
+    second.push(`:warning: runner logged ${errors} in the hour before`);
+  }
   const run = vm.messageTs === undefined ? vm.kind : `<${archiveLink(vm.channel, vm.messageTs)}|${vm.kind}>`;
   second.push(`last ${run} ${slackDate(vm.since)} in <#${vm.channel}>`);
   if (mutedUntil !== undefined && mutedUntil > now)
