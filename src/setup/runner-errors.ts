@@ -97,10 +97,12 @@ export async function readRunnerErrors(vm: VmShell, redactor: Redactor): Promise
   return parseRunnerErrors(redactor.redact(found.stdout));
 }
 
+/** "an error", "3 errors". */
+export const errorCount = (n: number): string => (n === 1 ? 'an error' : `${n} errors`);
+
 /** "logged 3 errors in the last hour; the last: google: failed to provision VM: googleapi: Error 403: …" */
 export function describeRunnerErrors(e: RunnerErrors): string {
-  const errors = e.count === 1 ? 'an error' : `${e.count} errors`;
-  return `logged ${errors} in ${ERRORS_WINDOW}, so new Gitspaces may fail to start; the last: ${e.last}`;
+  return `logged ${errorCount(e.count)} in ${ERRORS_WINDOW}, so new Gitspaces may fail to start; the last: ${e.last}`;
 }
 
 /** The same, then what to do when the error is of a known kind: one line. */

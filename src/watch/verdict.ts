@@ -3,10 +3,10 @@
  * probe" (Google or SSH unreachable, which says nothing of the VM's health), drift, the delegate image
  * past 6 and past 8 months, Docker's disk nearly full, Docker not started at boot, containers that
  * crashed and were restarted by Docker in between, and the runner's errors (its /healthz says nothing of
- * them). The same failure is told once, then again at most once a day. While the VM is muted nothing is told and what the channel was last told stays as it
- * was, so the first probe after unmuting tells whatever differs from it. Pure: the caller passes the time.
+ * them). The same failure is told once, then again at most once a day. While the VM is muted nothing is
+ * told and what the channel was last told stays as it was, so the first probe after unmuting tells whatever
+ * differs from it. Pure: the caller passes the time.
  */
-
 import { RUNNER_NAME } from '../setup/container-specs.js';
 import { delegateAgeMonths, imageTag, LIFE_MONTHS, SUPPORT_MONTHS } from '../setup/delegate-age.js';
 import { NOT_AT_BOOT } from '../setup/docker-boot.js';

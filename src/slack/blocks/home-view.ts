@@ -3,10 +3,12 @@
  * them. Published whole on every `app_home_opened`, so it stays inside a Home view's 100 blocks however many
  * VMs there are. https://docs.slack.dev/surfaces/app-home
  */
+
 import type { types } from '@slack/bolt';
 import type { RunRecord } from '../../queue/types.js';
 import { imageTag } from '../../setup/delegate-age.js';
 import { DISK_FULL_PERCENT } from '../../setup/docker-disk.js';
+import { errorCount } from '../../setup/runner-errors.js';
 import type { Health } from '../../watch/verdict.js';
 import type { WatchEntry } from '../../watch/watch-store.js';
 import { archiveLink, mention, slackDate, threadReplyLink } from './format.js';
@@ -75,10 +77,8 @@ export function vmLines({ vm, probe, mutedUntil }: HomeVm, now: number): string 
     second.push(
       `${probe.diskPercent >= DISK_FULL_PERCENT ? ':warning: ' : ''}disk ${probe.diskPercent}% used`,
     );
-  if (probe?.runnerErrors !== undefined) {
-    const errors = probe.runnerErrors === 1 ? 'an error' : `${probe.runnerErrors} errors`;
-    second.push(`:warning: runner logged ${errors} in the hour before`);
-  }
+  if (probe?.runnerErrors !== undefined)
+    second.push(`:warning: runner logged ${errorCount(probe.runnerErrors)} in the hour before`);
   const run = vm.messageTs === undefined ? vm.kind : `<${archiveLink(vm.channel, vm.messageTs)}|${vm.kind}>`;
   second.push(`last ${run} ${slackDate(vm.since)} in <#${vm.channel}>`);
   if (mutedUntil !== undefined && mutedUntil > now)
