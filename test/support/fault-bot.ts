@@ -12,6 +12,7 @@ import { Writable } from 'node:stream';
 import { Queue } from 'bullmq';
 import { type RunningWorker, startWorker, type WorkerTimings } from '../../jobs/setup-worker.js';
 import { createLogger, type Logger } from '../../src/log.js';
+import { SETUP_QUEUE } from '../../src/queue/run-keys.js';
 import type { RunRecord } from '../../src/queue/types.js';
 import { STEP_IDS } from '../../src/setup/step-ids.js';
 import {
@@ -277,7 +278,9 @@ export class FaultBot {
         return r?.finishedAt !== undefined ? r : undefined;
       },
       timeoutMs,
-    );
+    ).catch(async (error: unknown) => {
+      throw new Error(`${String(error)}: ${await this.runReport(runId)}`);
+    });
     await waitFor(
       `the thread of ${runId} to say how it ended`,
       async () => this.finalReplies(run).length > 0 && this.parentShows(run),
@@ -288,6 +291,28 @@ export class FaultBot {
       throw new Error(`${String(error)}: ${await this.deliveryReport(run)}`);
     });
     return run;
+  }
+
+  /** Where a run that never ended stands: its record, its setup job in BullMQ and what was logged about it. */
+  private async runReport(runId: string): Promise<string> {
+    const run = await this.record(runId);
+    const redis = this.h.queue.redis;
+    const key = `${this.h.queue.prefix}:${SETUP_QUEUE}:${runId}`;
+    const job = (await redis.hgetall(key).catch(() => ({}))) as Record<string, string | undefined>;
+    const { atm, ats, stc, failedReason, delay, processedOn, finishedOn } = job;
+    const lock = await redis.pttl(`${key}:lock`).catch(() => -3);
+    const setupQueue = new Queue(SETUP_QUEUE, { connection: redis, prefix: this.h.queue.prefix });
+    const state = await setupQueue.getJobState(runId).catch((e: unknown) => `? ${String(e)}`);
+    await setupQueue.close().catch(() => undefined);
+    return [
+      `record ${run?.state ?? 'missing'}; audit: ${run?.audit.map((a) => `${a.event}:${a.step ?? ''}@${a.at}`).join(' ')}`,
+      `setup job: ${JSON.stringify({ state, atm, ats, stc, delay, processedOn, finishedOn, failedReason, lockMs: lock })}`,
+      `log:\n${this.logs()
+        .split('\n')
+        .filter((line) => line.includes(runId))
+        .slice(-25)
+        .join('\n')}`,
+    ].join('\n');
   }
 
   /** What Slack shows of a run, where its delivery jobs stand and what was logged about it: a failure's post-mortem. */
