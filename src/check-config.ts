@@ -7,6 +7,7 @@
 
 import { checkDelegateImage } from './check-config/delegate-check.js';
 import { prepareGoogleSide } from './check-config/google-check.js';
+import { checkProxyCommand } from './check-config/proxy-check.js';
 import { checkRedis } from './check-config/redis-check.js';
 import type { ConfigCheckRow } from './check-config/rows.js';
 import { checkSettings } from './check-config/settings.js';
@@ -103,7 +104,8 @@ export async function checkConfig(
     checkDelegateImage(config, (options.now ?? Date.now)(), timeoutMs),
   ]);
   const appTokenRows = appToken === undefined ? [] : [appToken];
-  const rows = [...settings.rows, ...delegate, redis, slack, ...appTokenRows, ...google];
+  const ssh = checkProxyCommand(config);
+  const rows = [...settings.rows, ...delegate, redis, slack, ...appTokenRows, ...ssh, ...google];
   const redactor = redactorFor(config);
   io.stdout.write(`${redactor.redact(formatTable(rows))}\n\n${verdict(rows)}\n`);
   return rows.some((r) => r.status === 'FAIL') ? 1 : 0;

@@ -3,7 +3,7 @@
  * which adapter implements which port.
  */
 import { systemClock } from './clock.js';
-import type { Config } from './config.js';
+import { type Config, environmentWithoutSecrets } from './config.js';
 import { createComputeLocator } from './gcp/compute.js';
 import { createSecretManagerSource } from './gcp/secrets.js';
 import { createDelegateVersions } from './harness/delegate-versions.js';
@@ -22,7 +22,7 @@ import type {
 } from './setup/ports.js';
 import type { Redactor } from './setup/redactor.js';
 import { delegateNameFor, type SetupSettings } from './setup/settings.js';
-import { connectSsh } from './ssh/connect.js';
+import { sshConnector } from './ssh/connect.js';
 import { createPinFor } from './ssh/pin-policy.js';
 
 export function settingsFor(
@@ -128,6 +128,12 @@ function delegateVersionsFor(config: Config, secrets: SecretSource) {
 }
 const versionsCache = new Map<string, DelegateVersions>();
 
+/** SSH_PROXY_COMMAND as the connector runs it, in the bot's environment without its secrets. */
+function proxyCommand(config: Config) {
+  const command = config.ssh.proxyCommand;
+  return command === undefined ? undefined : { command, env: environmentWithoutSecrets(config) };
+}
+
 export function createEngineDeps(config: Config, parts: EngineParts): EngineDeps {
   const needsShared = parts.secrets === undefined || parts.vms === undefined;
   const adapters = needsShared ? sharedAdapters(config) : undefined;
@@ -135,7 +141,7 @@ export function createEngineDeps(config: Config, parts: EngineParts): EngineDeps
   return {
     secrets: parts.secrets ?? (adapters as NonNullable<typeof adapters>).secrets,
     vms: parts.vms ?? adapters?.vms,
-    connect: parts.connect ?? connectSsh,
+    connect: parts.connect ?? sshConnector(proxyCommand(config)),
     pinFor: policy.pinFor,
     needsPublishedKeys: policy.needsPublishedKeys,
     reporter: parts.reporter,

@@ -1,4 +1,4 @@
-import { parseDuration } from './duration.js';
+import { EnvReader } from './env-reader.js';
 import { GitspacesError } from './errors.js';
 import { withDotEnv } from './load-env.js';
 
@@ -35,6 +35,8 @@ export interface Config {
     hostKeyPolicy: HostKeyPolicy;
     knownHosts: string | undefined;
     address: SshAddress;
+    /** SSH over this command's stdin and stdout (IAP, a bastion); `{vm}`, `{host}`… are replaced. */
+    proxyCommand: string | undefined;
   };
   harness: {
     accountId: string | undefined;
@@ -79,94 +81,8 @@ export interface LoadConfigOptions {
 export const DEFAULT_DELEGATE_IMAGE = 'us-west1-docker.pkg.dev/gar-setup/docker/delegate:25.03.85504';
 const ID_LIST = /^[UWS][A-Z0-9]{2,}$/;
 const CHANNEL_ID = /^[CGD][A-Z0-9]{2,}$/;
-
-class Reader {
-  readonly problems: string[] = [];
-  constructor(private readonly env: NodeJS.ProcessEnv) {}
-
-  str(name: string): string | undefined {
-    const value = this.env[name]?.trim();
-    return value === undefined || value === '' ? undefined : value;
-  }
-  def(name: string, fallback: string): string {
-    return this.str(name) ?? fallback;
-  }
-  int(name: string, fallback: number, min: number, max: number): number {
-    const text = this.str(name);
-    if (text === undefined) return fallback;
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      this.problems.push(`${name}=${text} is not a whole number from ${min} to ${max}`);
-      return fallback;
-    }
-    return n;
-  }
-  duration(name: string, fallback: string): number {
-    const text = this.def(name, fallback);
-    const ms = parseDuration(text);
-    if (ms === undefined || ms <= 0) {
-      this.problems.push(`${name}=${text} is not a duration (use e.g. 90s, 5m, 24h)`);
-      return parseDuration(fallback) ?? 0;
-    }
-    return ms;
-  }
-  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
-    const text = this.str(name);
-    if (text === undefined) return fallback;
-    if (!(allowed as readonly string[]).includes(text)) {
-      this.problems.push(`${name}=${text} must be one of ${allowed.join(', ')}`);
-      return fallback;
-    }
-    return text as T;
-  }
-  /** `0` turns the watch off; below 10 s probes would outrun Google's 10 guest-attribute reads a minute. */
-  watchInterval(name: string, fallback: string): number {
-    const text = this.def(name, fallback);
-    if (text.trim() === '0') return 0;
-    const ms = this.duration(name, fallback);
-    if (ms > 0 && ms < 10_000) {
-      this.problems.push(`${name}=${text} is too short: use 10s or more (or 0 to turn the watch off)`);
-      return parseDuration(fallback) ?? 0;
-    }
-    return ms;
-  }
-  bool(name: string, fallback: boolean): boolean {
-    const text = this.str(name)?.toLowerCase();
-    if (text === undefined) return fallback;
-    if (['true', '1', 'yes'].includes(text)) return true;
-    if (['false', '0', 'no'].includes(text)) return false;
-    this.problems.push(`${name}=${text} must be true or false`);
-    return fallback;
-  }
-  url(name: string, fallback?: string): string | undefined {
-    const text = this.str(name) ?? fallback;
-    if (text === undefined) return undefined;
-    try {
-      const url = new URL(text);
-      if (!['http:', 'https:', 'redis:', 'rediss:'].includes(url.protocol)) throw new Error('scheme');
-      return text;
-    } catch {
-      this.problems.push(`${name}=${text} is not a URL (e.g. http://127.0.0.1:8085)`);
-      return fallback;
-    }
-  }
-  ids(name: string, pattern: RegExp, what: string): string[] | undefined {
-    const text = this.str(name);
-    if (text === undefined) return undefined;
-    const ids = text
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
-    const bad = ids.filter((id) => !pattern.test(id));
-    if (bad.length > 0) this.problems.push(`${name} has ${bad.join(', ')}: expected ${what}`);
-    return ids.filter((id) => pattern.test(id));
-  }
-  require(name: string, value: unknown, why: string): void {
-    if (value === undefined || (Array.isArray(value) && value.length === 0)) {
-      this.problems.push(`${name} is missing (${why})`);
-    }
-  }
-}
+/** A `{name}` in SSH_PROXY_COMMAND: the first group holds a name it may use, the second any other. */
+export const PROXY_PLACEHOLDER = /\{(?:(vm|zone|project|host|port|user)|([a-z]+))\}/g;
 
 /**
  * Reads the configuration from `env` (the only place the product reads the environment), with a `.env`
@@ -174,7 +90,7 @@ class Reader {
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadConfigOptions = {}): Config {
   const merged = options.dotEnv === false ? env : withDotEnv(env, options.dotEnv ?? '.env');
-  const r = new Reader(merged);
+  const r = new EnvReader(merged);
   const userIds = 'Slack user ids (U…/W…) or user-group ids (S…), comma-separated';
   const setupAllowedText = r.str('SETUP_ALLOWED');
   const config: Config = {
@@ -210,6 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
       ),
       knownHosts: r.str('SSH_KNOWN_HOSTS'),
       address: r.oneOf('SSH_ADDRESS', ['internal', 'external'], 'internal'),
+      proxyCommand: r.str('SSH_PROXY_COMMAND'),
     },
     harness: {
       accountId: r.str('HARNESS_ACCOUNT_ID'),
@@ -250,7 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
   return config;
 }
 
-function checkShape(r: Reader, c: Config): void {
+function checkShape(r: EnvReader, c: Config): void {
   if (!c.runnerDir.startsWith('/')) r.problems.push(`RUNNER_DIR=${c.runnerDir} must be an absolute path`);
   if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(c.dockerNetwork)) {
     r.problems.push(
@@ -262,6 +179,11 @@ function checkShape(r: Reader, c: Config): void {
   if (!/^[A-Za-z0-9_-]{1,32}$/.test(c.queuePrefix)) {
     r.problems.push(`QUEUE_PREFIX=${c.queuePrefix} must be 1-32 letters, digits, - or _`);
   }
+  const unknown = [...(c.ssh.proxyCommand ?? '').matchAll(PROXY_PLACEHOLDER)].filter((m) => m[2]);
+  if (unknown.length > 0)
+    r.problems.push(
+      `SSH_PROXY_COMMAND names ${unknown.map((m) => m[0]).join(', ')}: it may name {vm}, {zone}, {project}, {host}, {port} and {user}`,
+    );
   if (c.ssh.hostKeyPolicy === 'known-hosts' && c.ssh.knownHosts === undefined) {
     r.problems.push(
       'SSH_KNOWN_HOSTS is missing (SSH_HOST_KEY_POLICY=known-hosts reads pinned keys from that file)',
@@ -269,7 +191,7 @@ function checkShape(r: Reader, c: Config): void {
   }
 }
 
-function requireFor(r: Reader, c: Config, need: Need): void {
+function requireFor(r: EnvReader, c: Config, need: Need): void {
   switch (need) {
     case 'slack':
       r.require('SLACK_BOT_TOKEN', c.slack.botToken, 'the bot token, xoxb-…, from the Slack app page');
@@ -297,4 +219,17 @@ function requireFor(r: Reader, c: Config, need: Need): void {
 
 function withTrailingSlash(url: string): string {
   return url.endsWith('/') ? url : `${url}/`;
+}
+
+/**
+ * The environment without what holds the bot's secrets (Slack's tokens, Redis's URL, the variables `env:`
+ * references name): what a command the bot starts for itself (SSH_PROXY_COMMAND) gets.
+ */
+export function environmentWithoutSecrets(c: Config): Record<string, string | undefined> {
+  const { pool, delegateToken, sshKey, runnerSaKey } = c.secrets;
+  const named = [pool, delegateToken, sshKey, runnerSaKey, c.harness.apiKeySecret]
+    .filter((ref) => ref?.startsWith('env:'))
+    .map((ref) => ref?.slice('env:'.length));
+  const held = new Set(['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'REDIS_URL', ...named]);
+  return Object.fromEntries(Object.entries(c.env).filter(([name]) => !held.has(name)));
 }

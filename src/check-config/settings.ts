@@ -68,7 +68,11 @@ function summary(config: Config): string {
       : config.ssh.hostKeyPolicy === 'tofu'
         ? 'host keys trusted on first use'
         : 'host keys from guest attributes';
-  return `every setting is valid: ${slack}, ${approvers}, ${keys}, SSH as ${config.ssh.user} to the ${config.ssh.address} address`;
+  const to =
+    config.ssh.proxyCommand === undefined
+      ? `the ${config.ssh.address} address`
+      : 'VMs through SSH_PROXY_COMMAND';
+  return `every setting is valid: ${slack}, ${approvers}, ${keys}, SSH as ${config.ssh.user} to ${to}`;
 }
 
 /** Every setting of the contract: one failing row per missing or invalid variable, or one row saying all is well. */

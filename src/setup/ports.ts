@@ -72,6 +72,8 @@ export interface ConnectOptions {
   pin: HostKeyPin;
   /** Milliseconds to wait for the SSH handshake. */
   readyTimeoutMs?: number;
+  /** The VM by name, for a proxy command that reaches it by name (IAP) rather than by address. */
+  vm?: { name: string; zone?: string; project?: string };
 }
 
 export interface ConnectedHost {

@@ -1,7 +1,7 @@
 import { GitspacesError } from '../errors.js';
 import { sha256 } from './container-specs.js';
 import { preparePool } from './pool-file.js';
-import type { HostKey, HostKeyPin, SecretSource, VmLocator, VmRef } from './ports.js';
+import type { ConnectOptions, HostKey, HostKeyPin, SecretSource, VmLocator, VmRef } from './ports.js';
 import type { Redactor } from './redactor.js';
 import { poolSecretValues, saKeyFields } from './secret-values.js';
 import type { SetupSettings } from './settings.js';
@@ -31,6 +31,8 @@ export interface PreflightDeps {
 export interface Preflight {
   host: string;
   port: number;
+  /** The VM by name (and zone and project when found through Google), for SSH_PROXY_COMMAND. */
+  vm: NonNullable<ConnectOptions['vm']>;
   privateKey: Buffer;
   pin: HostKeyPin;
   material: RunMaterial;
@@ -79,6 +81,7 @@ export async function preflight(
   let port = sshPort;
   let published: HostKey[] | undefined;
   let where: string;
+  let named: Preflight['vm'] = { name: settings.vm };
   if (target.kind === 'vm') {
     if (!deps.vms)
       throw new GitspacesError(
@@ -87,6 +90,7 @@ export async function preflight(
       );
     const vm = await deps.vms.locate(target.ref, { address, hostKeys: deps.needsPublishedKeys });
     host = vm.address;
+    named = { name: vm.name, zone: vm.zone, project: vm.project };
     published = deps.needsPublishedKeys ? vm.hostKeys : undefined;
     where = `${vm.project}/${vm.zone}/${vm.name} is RUNNING at ${host}`;
   } else {
@@ -100,6 +104,7 @@ export async function preflight(
   return {
     host,
     port,
+    vm: named,
     privateKey: secrets.sshKey,
     pin,
     material: { pool, poolHash: sha256(pool.content), token: secrets.token, saKey: secrets.saKey },

@@ -113,6 +113,7 @@ export class StepRunner {
     const connected = await this.deps.connect({
       host: pre.host,
       port: pre.port,
+      vm: pre.vm,
       user: this.input.settings.sshUser,
       privateKey: pre.privateKey,
       pin: pre.pin,

@@ -1,5 +1,5 @@
 import { GitspacesError } from '../errors.js';
-import type { HostKey, RemoteHost } from './ports.js';
+import type { HostKey, LocatedVm, RemoteHost } from './ports.js';
 import type { SetupTarget } from './preflight.js';
 import type { EngineDeps } from './run-input.js';
 import type { SetupSettings } from './settings.js';
@@ -12,7 +12,7 @@ async function locate(
   ssh: { port: number; address: 'internal' | 'external' },
   deps: ConnectionDeps,
   known: HostKey[] | undefined,
-): Promise<{ host: string; port: number; published: HostKey[] | undefined }> {
+): Promise<{ host: string; port: number; published: HostKey[] | undefined; vm?: LocatedVm }> {
   if (target.kind !== 'vm') return { host: target.host, port: target.port, published: undefined };
   if (!deps.vms)
     throw new GitspacesError(
@@ -21,7 +21,7 @@ async function locate(
     );
   const readKeys = deps.needsPublishedKeys && known === undefined;
   const vm = await deps.vms.locate(target.ref, { address: ssh.address, hostKeys: readKeys });
-  return { host: vm.address, port: ssh.port, published: readKeys ? vm.hostKeys : known };
+  return { host: vm.address, port: ssh.port, published: readKeys ? vm.hostKeys : known, vm };
 }
 
 /**
@@ -41,10 +41,13 @@ export async function connectToVm(
 ): Promise<{ remote: RemoteHost; published: HostKey[] | undefined }> {
   let key: Buffer | undefined;
   const open = async (keys: HostKey[] | undefined) => {
-    const { host, port, published } = await locate(target, ssh, deps, keys);
+    const { host, port, published, vm } = await locate(target, ssh, deps, keys);
     key ??= await privateKey();
     const pin = await deps.pinFor({ vm: settings.vm, host, port, published });
-    const { remote } = await deps.connect({ host, port, user: settings.sshUser, privateKey: key, pin });
+    const named =
+      vm === undefined ? { name: settings.vm } : { name: vm.name, zone: vm.zone, project: vm.project };
+    const user = settings.sshUser;
+    const { remote } = await deps.connect({ host, port, user, privateKey: key, pin, vm: named });
     return { remote, published };
   };
   try {

@@ -1,9 +1,10 @@
 import ssh2 from 'ssh2';
 import { asGitspacesError, GitspacesError } from '../errors.js';
-import type { ConnectedHost, Connector, HostKey } from '../setup/ports.js';
+import type { ConnectedHost, ConnectOptions, Connector, HostKey } from '../setup/ports.js';
 import { parseHostKeyBlob } from './host-key.js';
 import { hostKeyAlgorithms } from './host-key-algorithms.js';
 import { checkPrivateKey } from './private-key.js';
+import { type ProxyCommand, type RunningProxy, startProxy } from './proxy-command.js';
 import { Ssh2RemoteHost } from './remote-host.js';
 import { connectError } from './ssh-errors.js';
 
@@ -14,15 +15,33 @@ const KEEPALIVE_INTERVAL_MS = 5_000;
 const KEEPALIVE_COUNT_MAX = 3;
 
 /**
- * Opens one SSH connection for a run. The host key is checked by `options.pin` before authentication,
- * so a refused key ends the connection before any command can run.
+ * A Connector that opens one SSH connection for a run: over TCP, or over `proxyCommand`'s stdin and stdout
+ * (SSH_PROXY_COMMAND). The host key is checked by `options.pin` before authentication, so a refused key ends
+ * the connection before any command can run.
  */
-export const connectSsh: Connector = async (options) => {
+export function sshConnector(proxy?: ProxyCommand): Connector {
+  return async (options) => {
+    checkPrivateKey(options.privateKey);
+    const serverHostKey = hostKeyAlgorithms((await options.pin.keyTypes?.()) ?? []);
+    const { host, port, user, vm } = options;
+    const values = { host, port, user, vm: vm?.name ?? host, zone: vm?.zone, project: vm?.project };
+    return connectOver(options, serverHostKey, proxy && startProxy(proxy, values));
+  };
+}
+
+/** Opens one SSH connection over TCP. */
+export const connectSsh: Connector = sshConnector();
+
+function connectOver(
+  options: ConnectOptions,
+  serverHostKey: ReturnType<typeof hostKeyAlgorithms>,
+  proxy: RunningProxy | undefined,
+): Promise<ConnectedHost> {
   const target = { host: options.host, port: options.port, user: options.user };
   const readyTimeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
-  checkPrivateKey(options.privateKey);
-  const serverHostKey = hostKeyAlgorithms((await options.pin.keyTypes?.()) ?? []);
   const client = new ssh2.Client();
+  // The proxy ends with the connection, however it ends.
+  client.on('close', () => proxy?.stop());
 
   return new Promise<ConnectedHost>((resolve, reject) => {
     let settled = false;
@@ -63,22 +82,25 @@ export const connectSsh: Connector = async (options) => {
       settled = true;
       resolve({ remote: new Ssh2RemoteHost(client, target), hostKey: offered });
     });
-    client.on('error', (error: Error) => fail(refusal ?? connectError(error, target, readyTimeoutMs)));
+    /** A proxy command that ended says why; else the refusal or the network's error. */
+    const failWith = async (error: GitspacesError) => {
+      if (settled) return;
+      fail(refusal ?? (await proxy?.failure()) ?? error);
+    };
+    client.on('error', (error: Error) => void failWith(connectError(error, target, readyTimeoutMs)));
     client.on('close', () =>
-      fail(
-        refusal ??
-          new GitspacesError(
-            'SSH_CONNECT_FAILED',
-            `${target.host}:${target.port} closed the connection during the SSH handshake: check sshd on the VM ` +
-              '(MaxStartups, AllowUsers) and try again.',
-            { retryable: true },
-          ),
+      failWith(
+        new GitspacesError(
+          'SSH_CONNECT_FAILED',
+          `${target.host}:${target.port} closed the connection during the SSH handshake: check sshd on the VM ` +
+            '(MaxStartups, AllowUsers) and try again.',
+          { retryable: true },
+        ),
       ),
     );
 
     client.connect({
-      host: options.host,
-      port: options.port,
+      ...(proxy === undefined ? { host: options.host, port: options.port } : { sock: proxy.sock }),
       username: options.user,
       privateKey: options.privateKey,
       hostVerifier,
@@ -88,4 +110,4 @@ export const connectSsh: Connector = async (options) => {
       ...(serverHostKey ? { algorithms: { serverHostKey } } : {}),
     });
   });
-};
+}

@@ -1,9 +1,13 @@
+import { mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkConfig } from '../../src/check-config.js';
 import { main } from '../../src/cli.js';
+import { capturedIo } from '../support/cli-run.js';
 import { ed25519HostKey, type FakeGoogle, startFakeGoogle } from '../support/fake-google.js';
 import { type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
 
@@ -64,15 +68,10 @@ function goodEnv(): NodeJS.ProcessEnv {
 }
 
 async function run(env: NodeJS.ProcessEnv, argv: string[] = [], timeoutMs = 3000) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: string[] = [];
-  const err: string[] = [];
-  stdout.on('data', (c) => out.push(String(c)));
-  stderr.on('data', (c) => err.push(String(c)));
-  const code = await checkConfig(env, argv, { stdout, stderr }, { dotEnv: false, timeoutMs });
-  const text = out.join('');
-  return { code, out: text, err: err.join(''), row: (check: string) => rowOf(text, check) };
+  const t = capturedIo();
+  const code = await checkConfig(env, argv, t.io, { dotEnv: false, timeoutMs });
+  const text = t.out();
+  return { code, out: text, err: t.err(), row: (check: string) => rowOf(text, check) };
 }
 
 /** The cells of the table row whose CHECK is `check`, each cell's wrapped lines joined again. */
@@ -187,6 +186,31 @@ describe('gitspaces-bot check-config', () => {
     });
     expect(r.row('SSH_KNOWN_HOSTS')?.text).toContain('cannot be read (ENOENT)');
     expect(r.code).toBe(1);
+  });
+
+  it('finds SSH_PROXY_COMMAND’s program, or says to install it, and refuses a placeholder it does not know', async () => {
+    const iap =
+      'gcloud compute start-iap-tunnel {vm} {port} --listen-on-stdin --zone={zone} --project={project}';
+    const empty = mkdtempSync(join(tmpdir(), 'gsb-path-'));
+    const withoutGcloud = await run({ ...goodEnv(), SSH_PROXY_COMMAND: iap, PATH: empty });
+    expect(withoutGcloud.row('SSH_PROXY_COMMAND')?.status).toBe('FAIL');
+    expect(withoutGcloud.row('SSH_PROXY_COMMAND')?.text).toContain('`gcloud` is not found on this machine');
+    expect(withoutGcloud.row('SSH_PROXY_COMMAND')?.text).toContain('Google Cloud CLI');
+    expect(withoutGcloud.code).toBe(1);
+
+    const bastion = await run({
+      ...goodEnv(),
+      SSH_PROXY_COMMAND: 'ssh -W {host}:{port} bastion',
+      PATH: '/usr/local/bin:/usr/bin:/bin',
+    });
+    expect(bastion.row('SSH_PROXY_COMMAND')?.text).toMatch(/SSH goes through `ssh` \(\/usr\/bin\/ssh\)/);
+    expect(bastion.row('settings')?.text).toContain('SSH as gitspaces to VMs through SSH_PROXY_COMMAND');
+    expect(bastion.code).toBe(0);
+
+    const typo = await run({ ...goodEnv(), SSH_PROXY_COMMAND: 'ssh -W {hostname}:{port} bastion' });
+    expect(typo.row('SSH_PROXY_COMMAND')?.text).toContain(
+      'SSH_PROXY_COMMAND names {hostname}: it may name {vm}',
+    );
   });
 
   it('exits 2 with usage for more than one VM or an unknown option, through the gitspaces-bot command', async () => {

@@ -1,10 +1,9 @@
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRow } from '../../src/cli/audit-row.js';
-import { main } from '../../src/cli.js';
 import { connectRedis, createProducerConnection, type Redis } from '../../src/queue/redis.js';
 import { createRunStore, type RunStore } from '../../src/queue/run-store.js';
 import type { RunRecord } from '../../src/queue/types.js';
+import { runCli as runMain } from '../support/cli-run.js';
 import { REDIS_URL, scanPrefix, testPrefix } from '../support/queue-harness.js';
 import { runRecord } from '../support/run-record.js';
 
@@ -19,20 +18,8 @@ async function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
   return runCli(['audit', ...argv], env);
 }
 
-async function runCli(argv: string[], env: NodeJS.ProcessEnv = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: string[] = [];
-  const err: string[] = [];
-  stdout.on('data', (c) => out.push(String(c)));
-  stderr.on('data', (c) => err.push(String(c)));
-  const stdin = Object.assign(new PassThrough(), { isTTY: false });
-  const code = await main(argv, { REDIS_URL, QUEUE_PREFIX: prefix, ...env }, {
-    stdin,
-    stdout,
-    stderr,
-  } as never);
-  return { code, out: out.join(''), err: err.join('') };
+function runCli(argv: string[], env: NodeJS.ProcessEnv = {}) {
+  return runMain(argv, { REDIS_URL, QUEUE_PREFIX: prefix, ...env });
 }
 
 function jsonl(text: string): AuditRow[] {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
+import { capturedIo } from '../support/cli-run.js';
 import { holdRunnerPort } from '../support/runner-port.js';
 import { TEST_TOKEN, writeSecrets } from '../support/secrets-dir.js';
 import { startSshd, type TestSshd } from '../support/sshd.js';
@@ -13,16 +14,7 @@ let sshd: TestSshd;
 let port3000: Awaited<ReturnType<typeof holdRunnerPort>>;
 let env: NodeJS.ProcessEnv;
 
-function io(tty = false) {
-  const stdout = Object.assign(new PassThrough(), { isTTY: tty });
-  const stderr = new PassThrough();
-  const stdin = Object.assign(new PassThrough(), { isTTY: tty });
-  const out: string[] = [];
-  const err: string[] = [];
-  stdout.on('data', (c) => out.push(String(c)));
-  stderr.on('data', (c) => err.push(String(c)));
-  return { io: { stdin, stdout, stderr }, out: () => out.join(''), err: () => err.join('') };
-}
+const io = capturedIo;
 
 const target = () => [
   '--host',

@@ -4,18 +4,9 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
+import { runCli } from '../support/cli-run.js';
 
-async function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: string[] = [];
-  const err: string[] = [];
-  stdout.on('data', (c) => out.push(String(c)));
-  stderr.on('data', (c) => err.push(String(c)));
-  const stdin = Object.assign(new PassThrough(), { isTTY: false });
-  const code = await main(argv, env, { stdin, stdout, stderr } as never);
-  return { code, out: out.join(''), err: err.join('') };
-}
+const run = (argv: string[], env: NodeJS.ProcessEnv = {}) => runCli(argv, env);
 
 describe('gitspaces-bot <command> --help', () => {
   for (const command of ['setup', 'plan', 'status', 'logs']) {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
+import { runCli } from '../support/cli-run.js';
 import { startTestVm, type TestVm } from '../support/engine-vm.js';
 import { POOL_PASSWORD, startLogContainers } from '../support/log-containers.js';
 import { TEST_TOKEN } from '../support/secrets-dir.js';
@@ -23,17 +24,7 @@ beforeAll(async () => {
 });
 afterAll(async () => vm?.stop());
 
-async function run(argv: string[], environment = env) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: string[] = [];
-  const err: string[] = [];
-  stdout.on('data', (c) => out.push(String(c)));
-  stderr.on('data', (c) => err.push(String(c)));
-  const stdin = Object.assign(new PassThrough(), { isTTY: false });
-  const code = await main(['logs', ...argv], environment, { stdin, stdout, stderr } as never);
-  return { code, out: out.join(''), err: err.join('') };
-}
+const run = (argv: string[], environment = env) => runCli(['logs', ...argv], environment);
 
 const host = () => [
   '--host',

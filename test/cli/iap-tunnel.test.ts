@@ -1,0 +1,121 @@
+/**
+ * A VM with no address this machine can route to (the Harness Gitspaces module makes its runner VM so),
+ * set up from a terminal by name: found through Google's Compute client, reached through IAP by
+ * SSH_PROXY_COMMAND (a stand-in for `gcloud compute start-iap-tunnel`, whose servers cannot run here).
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli.js';
+import { capturedIo } from '../support/cli-run.js';
+import { type FakeGoogle, startFakeGoogle } from '../support/fake-google.js';
+import { holdRunnerPort } from '../support/runner-port.js';
+import { TEST_TOKEN, writeSecrets } from '../support/secrets-dir.js';
+import { startSshd, type TestSshd } from '../support/sshd.js';
+
+const STAND_IN = join(dirname(fileURLToPath(import.meta.url)), '../support/iap-tunnel-stand-in.mjs');
+const PROJECT = 'gitspaces-prod';
+const ZONE = 'us-central1-a';
+
+let sshd: TestSshd;
+let google: FakeGoogle;
+let port3000: Awaited<ReturnType<typeof holdRunnerPort>>;
+let dir: string;
+let env: NodeJS.ProcessEnv;
+
+const io = () => capturedIo();
+
+/** What the stand-in was run with, each time. */
+const tunnels = (): { args: string[]; env: string[] }[] =>
+  readFileSync(join(dir, 'iap.log'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
+
+beforeAll(async () => {
+  [sshd, google] = await Promise.all([startSshd(), startFakeGoogle()]);
+  port3000 = await holdRunnerPort();
+  dir = mkdtempSync(join(tmpdir(), 'gsb-iap-'));
+  // Loopback addresses nothing listens on: a connection that went around the tunnel would be refused.
+  google.addVm(`${PROJECT}/${ZONE}/gitspaces-runner`, { internalIp: '127.0.0.9', hostKeys: sshd.hostKeys });
+  google.addVm(`${PROJECT}/${ZONE}/no-iap-rule`, { internalIp: '127.0.0.10', hostKeys: sshd.hostKeys });
+  const secrets = writeSecrets(sshd.privateKey);
+  env = {
+    GCP_PROJECT: PROJECT,
+    GCP_ZONE: ZONE,
+    COMPUTE_API_URL: google.url,
+    POOL_SECRET: secrets.refs.pool,
+    DELEGATE_TOKEN_SECRET: 'env:GSB_DELEGATE_TOKEN',
+    GSB_DELEGATE_TOKEN: TEST_TOKEN,
+    SSH_KEY_SECRET: secrets.refs.sshKey,
+    SSH_USER: sshd.user,
+    SLACK_BOT_TOKEN: 'xoxb-not-for-the-tunnel',
+    SSH_PROXY_COMMAND: `${process.execPath} ${STAND_IN} {vm} {port} --listen-on-stdin --zone={zone} --project={project}`,
+    IAP_STAND_IN_ROUTES: JSON.stringify({
+      [`${PROJECT}/${ZONE}/gitspaces-runner`]: `127.0.0.1:${sshd.port}`,
+    }),
+    IAP_STAND_IN_LOG: join(dir, 'iap.log'),
+    HARNESS_ACCOUNT_ID: 'XxRn14tYSUKILSe3XU0R8w',
+    RUNNER_DIR: join(dir, 'runner'),
+    RUNNER_HEALTH_TIMEOUT: '60s',
+    DELEGATE_HEALTH_TIMEOUT: '60s',
+    HOME: join(dir, 'home'),
+    PATH: process.env.PATH,
+  };
+}, 120_000);
+
+afterAll(async () => {
+  await port3000?.release();
+  await Promise.all([sshd?.stop(), google?.close()]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('a VM reached through IAP (SSH_PROXY_COMMAND)', () => {
+  it('is set up by name from bare to healthy, the host key pinned from its guest attributes', async () => {
+    const t = io();
+    expect(await main(['setup', 'gitspaces-runner', '--yes'], env, t.io), t.err()).toBe(0);
+    expect(t.out()).toContain(`${PROJECT}/${ZONE}/gitspaces-runner is RUNNING at 127.0.0.9`);
+    expect(t.out()).toContain('gitspaces-runner is set up');
+    expect(t.out()).toMatch(/✓ delegate-health/);
+    const names = Object.values(sshd.dockerState().containers).map((c) => c.name);
+    expect(names.sort()).toEqual(['gitspaces-runner-delegate', 'vm-runner']);
+    // The tunnel is asked for the VM by name, zone and project, on port 22.
+    expect(tunnels()[0]?.args).toEqual([
+      'gitspaces-runner',
+      '22',
+      '--listen-on-stdin',
+      `--zone=${ZONE}`,
+      `--project=${PROJECT}`,
+    ]);
+  });
+
+  it('shows what is live with status, through the tunnel again', async () => {
+    const before = tunnels().length;
+    const t = io();
+    expect(await main(['status', 'gitspaces-runner'], env, t.io), t.err()).toBe(0);
+    expect(t.out()).toMatch(/runner: vm-runner: running .*healthy/);
+    expect(tunnels().length).toBeGreaterThan(before);
+  });
+
+  it('gives the tunnel none of the bot’s secrets, in its arguments or its environment', () => {
+    for (const { args, env: names } of tunnels()) {
+      expect(JSON.stringify(args)).not.toContain(TEST_TOKEN);
+      expect(names).not.toContain('GSB_DELEGATE_TOKEN');
+      expect(names).not.toContain('SLACK_BOT_TOKEN');
+      expect(names).toContain('IAP_STAND_IN_ROUTES');
+    }
+  });
+
+  it('says what IAP answered, and what to check, when the tunnel cannot reach the VM', async () => {
+    const t = io();
+    expect(await main(['status', 'no-iap-rule'], env, t.io)).not.toBe(0);
+    expect(t.err()).toContain(
+      'SSH_PROXY_COMMAND exited with code 1 before the SSH session to no-iap-rule opened',
+    );
+    expect(t.err()).toContain("[4047: 'Failed to lookup instance']");
+    expect(t.err()).toContain('35.235.240.0/20');
+  });
+});
