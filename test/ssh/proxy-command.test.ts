@@ -98,6 +98,16 @@ describe('SSH through SSH_PROXY_COMMAND', () => {
     expect(alive(pid)).toBe(false);
   });
 
+  it('fails a command at once, as a lost connection, when the proxy dies under the session', async () => {
+    const session = await through(viaBastion)(options());
+    const pid = Number(readFileSync(join(dir, 'pid'), 'utf8'));
+    process.kill(pid, 'SIGKILL');
+    const error = await refusal(session.remote.exec('sleep 30'));
+    expect(error.code).toBe('SSH_DISCONNECTED');
+    expect(error.retryable).toBe(true);
+    await session.remote.close();
+  });
+
   it('refuses a VM whose host key differs from the pinned one, through the proxy too', async () => {
     const error = await refusal(through(viaBastion)(options({ pin: pinKeys(bastion.hostKeys, 'x') })));
     expect(error.code).toBe('HOST_KEY_MISMATCH');
