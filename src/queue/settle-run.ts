@@ -5,6 +5,7 @@
  */
 import { DelayedError, UnrecoverableError } from 'bullmq';
 import { asGitspacesError } from '../errors.js';
+import { persisting } from '../retry.js';
 import type { Reporter, RunResult } from '../setup/ports.js';
 import { finalStateOf } from './run-states.js';
 import type { RunStore } from './run-store.js';
@@ -79,7 +80,11 @@ async function park(ctx: SettleContext): Promise<never> {
   const expiresAt = run?.approvalExpiresAt ?? askedAt + ctx.approvalTtlMs;
   await store.update(runId, { state: 'awaiting-approval', approvalExpiresAt: expiresAt });
   await job.moveToDelayed(expiresAt, ctx.token);
-  if ((await store.get(runId))?.decision !== undefined) await wakeFirst(job);
+  // Parked is parked: a wake Redis keeps refusing is left to the next click, which wakes a decided run.
+  const decided = async () => (await store.get(runId))?.decision !== undefined;
+  await persisting(async () => ((await decided()) ? wakeFirst(job) : undefined), 20_000).catch(
+    () => undefined,
+  );
   throw new DelayedError();
 }
 

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GitspacesError } from '../../src/errors.js';
 import { openRunService } from '../../src/queue/open-run-service.js';
 import { connectRedis, createProducerConnection } from '../../src/queue/redis.js';
+import { createRunService } from '../../src/queue/run-service.js';
 import { startPrivateRedis } from '../support/fault-redis.js';
 import {
   openQueueHarness,
@@ -187,6 +188,44 @@ describe('deciding on approval', () => {
     await parkAtApproval(run.id);
     expect(await h.queue.getJobState(run.id)).toBe('delayed');
     await h.runs.decide({ runId: run.id, userId: 'U0A', decision: 'approve' });
+    expect(await h.queue.getJobState(run.id)).toBe('waiting');
+  });
+});
+
+describe('a decision whose wake is lost', () => {
+  it('still wakes the parked job when the connection drops right after the decision is recorded', async () => {
+    const run = await startRun('vm-1');
+    await parkAtApproval(run.id);
+    // A real Redis fault at that very moment: the run service's connection is killed by the server.
+    const admin = createProducerConnection(h.config);
+    await connectRedis(admin, h.config.redisUrl);
+    const id = String(await h.redis.client('ID'));
+    const store = {
+      ...h.store,
+      decide: async (...args: Parameters<typeof h.store.decide>) => {
+        const code = await h.store.decide(...args);
+        await admin.client('KILL', 'ID', id);
+        return code;
+      },
+    };
+    const runs = createRunService({ config: h.config, redis: h.redis, queue: h.queue, store });
+    try {
+      const outcome = await runs.decide({ runId: run.id, userId: 'U0A', decision: 'approve' });
+      expect(outcome.ok).toBe(true);
+      expect(await h.queue.getJobState(run.id)).toBe('waiting');
+    } finally {
+      admin.disconnect();
+    }
+  });
+
+  it('wakes a decided run still parked when someone clicks again', async () => {
+    const run = await startRun('vm-1');
+    await parkAtApproval(run.id);
+    // Recorded, but the process that recorded it died before it woke the job.
+    await h.store.decide(run.id, { kind: 'approved', by: 'U0A', at: Date.now() }, Date.now());
+    expect(await h.queue.getJobState(run.id)).toBe('delayed');
+    const again = await h.runs.decide({ runId: run.id, userId: 'U0B', decision: 'approve' });
+    expect(again).toMatchObject({ ok: false, reason: 'already-decided' });
     expect(await h.queue.getJobState(run.id)).toBe('waiting');
   });
 });
