@@ -1,9 +1,7 @@
 /**
  * What a new user types first: `--help` on a command, and `serve` with settings missing.
  */
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli.js';
 import { runCli } from '../support/cli-run.js';
 
 const run = (argv: string[], env: NodeJS.ProcessEnv = {}) => runCli(argv, env);

@@ -1,9 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli.js';
 import { runCli } from '../support/cli-run.js';
 import { startTestVm, type TestVm } from '../support/engine-vm.js';
 import { POOL_PASSWORD, startLogContainers } from '../support/log-containers.js';
