@@ -56,6 +56,18 @@ describe('installing Docker on a VM that cannot reach the internet', () => {
     expect((failed as { detail?: string }).detail).toContain(stderr.split('\n')[0]);
   });
 
+  it('says Docker publishes nothing for the release yet, and that its source was taken away again', async () => {
+    const stderr =
+      "E: The repository 'https://download.docker.com/linux/ubuntu questing Release' does not have a Release file.";
+    const { ctx } = vmWithoutDocker(answer(100, '', stderr));
+    const failed = await dockerStep.apply(ctx, { ok: false, summary: '' }).catch((e: unknown) => e);
+    expect(failed).toMatchObject({ code: 'DOCKER_UNAVAILABLE', retryable: false });
+    expect((failed as Error).message).toContain(
+      "Docker's apt repository has no packages for ubuntu questing yet (the source the bot added was removed again",
+    );
+    expect((failed as Error).message).toContain('https://docs.docker.com/engine/install/ubuntu/');
+  });
+
   it.each([
     ['dpkg fails', 'E: Sub-process /usr/bin/dpkg returned an error code (1)'],
     [

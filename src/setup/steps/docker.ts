@@ -27,9 +27,11 @@ const APT_INSTALL = 'apt-get -o DPkg::Lock::Timeout=600 install -y -qq';
 
 /**
  * Docker's official apt repository (https://docs.docker.com/engine/install/debian/); the convenience script
- * is not meant for production. $ID comes from /etc/os-release (debian or ubuntu).
+ * is not meant for production. $ID comes from /etc/os-release (debian or ubuntu). A source apt cannot update
+ * from (a release Docker publishes no packages for yet) would fail every later `apt-get update` on the VM,
+ * unattended-upgrades' too: it is removed again, with its key, when the update after adding it fails.
  */
-const INSTALL_APT = [
+export const INSTALL_APT = [
   'set -e',
   'export DEBIAN_FRONTEND=noninteractive LC_ALL=C',
   APT_UPDATE,
@@ -41,7 +43,7 @@ const INSTALL_APT = [
   'curl -fsSL --connect-timeout 20 --retry 2 "https://download.docker.com/linux/$ID/gpg" -o /etc/apt/keyrings/docker.asc',
   'chmod a+r /etc/apt/keyrings/docker.asc',
   'echo "deb [arch=$(dpkg --print-architecture) signed-by=/etc/apt/keyrings/docker.asc] https://download.docker.com/linux/$ID $VERSION_CODENAME stable" > /etc/apt/sources.list.d/docker.list',
-  'apt_update',
+  'apt_update || { rm -f /etc/apt/sources.list.d/docker.list /etc/apt/keyrings/docker.asc; exit 100; }',
   `${APT_INSTALL} docker-ce docker-ce-cli containerd.io`,
   'systemctl enable --now docker',
 ].join('\n');
@@ -50,8 +52,23 @@ const INSTALL_APT = [
 const NO_ROUTE =
   /Could not resolve host|Temporary failure resolving|Failed to connect to \S+ port|Could not connect to|Connection timed out|Network is unreachable|No route to host/i;
 
-/** An install that failed because the VM cannot reach Docker's or the distribution's servers, said so. */
+/** apt's words for a repository without the release asked for: `…/linux/ubuntu questing Release'`. */
+const NO_RELEASE = /download\.docker\.com\/linux\/(\w+) (\S+) Release' does not have a Release file/;
+
+/**
+ * An install that failed because the VM cannot reach Docker's or the distribution's servers, or because
+ * Docker publishes nothing for the VM's release yet, said so.
+ */
 function unreachable(error: unknown): unknown {
+  const release = isGitspacesError(error) ? NO_RELEASE.exec(error.detail ?? '') : null;
+  if (release !== null) {
+    const [, id, codename] = release;
+    return new GitspacesError(
+      'DOCKER_UNAVAILABLE',
+      `Docker could not be installed: Docker's apt repository has no packages for ${id} ${codename} yet (the source the bot added was removed again, so the VM's apt works as before). Use a release Docker supports, or install Docker Engine on the VM yourself (https://docs.docker.com/engine/install/${id}/), and run setup again.`,
+      { detail: (error as GitspacesError).detail, retryable: false },
+    );
+  }
   if (!isGitspacesError(error) || !NO_ROUTE.test(error.detail ?? '')) return error;
   return new GitspacesError(
     'DOCKER_UNAVAILABLE',
