@@ -80,6 +80,8 @@ export interface ConnectedHost {
   remote: RemoteHost;
   /** The host key the VM offered and the pin accepted. */
   hostKey: HostKey;
+  /** How the connection reaches the VM when not directly (`through SSH_PROXY_COMMAND`). */
+  via?: string;
 }
 
 export type Connector = (options: ConnectOptions) => Promise<ConnectedHost>;

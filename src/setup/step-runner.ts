@@ -22,6 +22,7 @@ export class StepRunner {
   private pre: Preflight | undefined;
   private readonly changed = new Set<StepId>();
   hostKey: HostKey | undefined;
+  private via: string | undefined;
   /** Progress of a pull goes to the step that is running when it comes. */
   private current: StepId = 'preflight';
   readonly pulls: RunPulls;
@@ -97,7 +98,7 @@ export class StepRunner {
       const fp = this.hostKey ? ` (${this.fingerprint()})` : '';
       return {
         found: undefined,
-        summary: `${this.input.settings.sshUser}@${pre.host}:${pre.port}, host key matches${fp}`,
+        summary: `${this.input.settings.sshUser}@${pre.host}:${pre.port}${this.via ? ` ${this.via}` : ''}, host key matches${fp}`,
       };
     });
   }
@@ -120,6 +121,7 @@ export class StepRunner {
     });
     this.remote = connected.remote;
     this.hostKey = connected.hostKey;
+    this.via = connected.via;
   }
 
   private context(): StepContext {

@@ -80,7 +80,8 @@ function connectOver(
         return;
       }
       settled = true;
-      resolve({ remote: new Ssh2RemoteHost(client, target), hostKey: offered });
+      const remote = new Ssh2RemoteHost(client, target);
+      resolve({ remote, hostKey: offered, ...(proxy ? { via: 'through SSH_PROXY_COMMAND' } : {}) });
     });
     /** A proxy command that ended says why; else the refusal or the network's error. */
     const failWith = async (error: GitspacesError) => {

@@ -77,6 +77,7 @@ describe('a VM reached through IAP (SSH_PROXY_COMMAND)', () => {
     const t = io();
     expect(await main(['setup', 'gitspaces-runner', '--yes'], env, t.io), t.err()).toBe(0);
     expect(t.out()).toContain(`${PROJECT}/${ZONE}/gitspaces-runner is RUNNING at 127.0.0.9`);
+    expect(t.out()).toContain(`${sshd.user}@127.0.0.9:22 through SSH_PROXY_COMMAND, host key matches`);
     expect(t.out()).toContain('gitspaces-runner is set up');
     expect(t.out()).toMatch(/✓ delegate-health/);
     const names = Object.values(sshd.dockerState().containers).map((c) => c.name);

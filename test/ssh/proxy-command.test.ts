@@ -79,6 +79,7 @@ describe('SSH through SSH_PROXY_COMMAND', () => {
     const result = await session.remote.exec('id -un');
     expect(result.stdout.trim()).toBe(vm.user);
     expect(vm.hostKeys.map(fingerprint)).toContain(fingerprint(session.hostKey));
+    expect(session.via).toBe('through SSH_PROXY_COMMAND');
     expect(logins()).toBe(before.vm + 1);
     expect(bastion.log().split('Accepted publickey').length - 1).toBe(before.bastion + 1);
     // Each placeholder arrives as one argument, a value with a space too.
