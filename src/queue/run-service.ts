@@ -85,8 +85,8 @@ interface ServiceParts {
 
 /**
  * Wakes a parked job. Not delayed (a worker holds it) is fine: the worker re-reads the record. Tried again
- * through a Redis blip: the decision is recorded already, and a run whose wake is lost sleeps until its
- * request would have expired.
+ * through a Redis blip: the decision is recorded already. A wake lost all the same (Redis away longer, this
+ * process gone) is made by the workers' sweep (wake-decided.ts).
  */
 async function wake(queue: SetupQueue, runId: string): Promise<void> {
   await persisting(async () => {
@@ -97,9 +97,6 @@ async function wake(queue: SetupQueue, runId: string): Promise<void> {
 
 /** How long a wake is tried through Redis being away, while the person who clicked waits for an answer. */
 const WAKE_FOR_MS = 20_000;
-
-/** Decided and not ended: its job must not stay parked (a later click or cancel wakes it again). */
-const decidedAndOpen = (run: RunRecord) => run.decision !== undefined && run.finishedAt === undefined;
 
 async function requiredRun(store: RunStore, runId: string): Promise<RunRecord> {
   const run = await store.get(runId);
@@ -130,10 +127,8 @@ async function cancelRun(parts: ServiceParts, input: { vm: string; userId: strin
     return cancelRun(parts, input);
   }
   // Waiting: the approval request is out and undecided (the state may show a woken run re-checking).
-  if (run.approvalExpiresAt === undefined || run.decision !== undefined) {
-    if (decidedAndOpen(run)) await wake(queue, run.id);
+  if (run.approvalExpiresAt === undefined || run.decision !== undefined)
     return { ok: false, reason: 'running', run };
-  }
   const code = await store.decide(run.id, { kind: 'cancelled', by: input.userId, at }, at);
   if (code === 'ok' || code === 'expired') await wake(queue, run.id);
   const fresh = await requiredRun(store, run.id);
@@ -201,8 +196,8 @@ export function createRunService(options: RunServiceOptions): RunService {
     const code = await store.decide(input.runId, decision, at);
     if (code === 'not-found') return { ok: false, reason: code } as const;
     // Recorded: what follows goes on through a Redis blip (see `wake`).
+    if (code === 'ok' || code === 'expired') await wake(queue, input.runId);
     const run = await persisting(() => required(input.runId), WAKE_FOR_MS);
-    if (code === 'ok' || code === 'expired' || decidedAndOpen(run)) await wake(queue, input.runId);
     return code === 'ok' ? ({ ok: true, run } as const) : ({ ok: false, reason: code, run } as const);
   }
 

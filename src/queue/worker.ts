@@ -12,8 +12,10 @@ import { type Log, silentLog } from '../log.js';
 import { type JobLockWatch, watchJobLock } from './job-lock-watch.js';
 import { createWorkerConnection } from './redis.js';
 import { SETUP_QUEUE } from './run-keys.js';
-import type { RunOutcome } from './setup-queue.js';
+import { createRunStore } from './run-store.js';
+import { createSetupQueue, type RunOutcome } from './setup-queue.js';
 import type { SetupJobData } from './types.js';
+import { sweepDecided } from './wake-decided.js';
 
 export interface WorkerTimings {
   /** How long a job's lock lasts without renewal. @defaultValue 30 s */
@@ -25,6 +27,8 @@ export interface WorkerTimings {
    * (hours with an approval), so higher than BullMQ's default of 1. @defaultValue 5
    */
   maxStalledCount?: number;
+  /** How often parked jobs are looked at for a decided run whose wake was lost; 0: never. @defaultValue 60 s */
+  decidedSweep?: number;
 }
 
 /** What a worker runs for each job; it stops between commands once `signal` fires. */
@@ -122,6 +126,12 @@ export async function startQueueWorker(config: Config, deps: WorkerDeps): Promis
     for (const runId of runIds) for (const watch of watches.get(runId) ?? []) watch.check();
   });
   await worker.waitUntilReady();
+  const sweepMs = deps.timings?.decidedSweep ?? 60_000;
+  const queue = createSetupQueue(connection, config.queuePrefix);
+  const sweep =
+    sweepMs > 0
+      ? sweepDecided(queue, createRunStore(connection, config.queuePrefix), sweepMs, log)
+      : undefined;
 
   return {
     async close() {
@@ -133,6 +143,12 @@ export async function startQueueWorker(config: Config, deps: WorkerDeps): Promis
         // A run not handed back in time stays locked until its lock lapses; another worker then resumes it.
         if (!handedBack) await worker.disconnect().catch(() => undefined);
       }
+      await sweep?.stop();
+      // Shares the worker's connection; its close waits for Redis, which may be away.
+      await settlesWithin(
+        queue.close().catch(() => undefined),
+        2000,
+      );
       connection.disconnect();
     },
   };

@@ -217,17 +217,6 @@ describe('a decision whose wake is lost', () => {
       admin.disconnect();
     }
   });
-
-  it('wakes a decided run still parked when someone clicks again', async () => {
-    const run = await startRun('vm-1');
-    await parkAtApproval(run.id);
-    // Recorded, but the process that recorded it died before it woke the job.
-    await h.store.decide(run.id, { kind: 'approved', by: 'U0A', at: Date.now() }, Date.now());
-    expect(await h.queue.getJobState(run.id)).toBe('delayed');
-    const again = await h.runs.decide({ runId: run.id, userId: 'U0B', decision: 'approve' });
-    expect(again).toMatchObject({ ok: false, reason: 'already-decided' });
-    expect(await h.queue.getJobState(run.id)).toBe('waiting');
-  });
 });
 
 describe('cancelling', () => {

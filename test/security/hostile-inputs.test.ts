@@ -68,8 +68,11 @@ beforeAll(async () => {
     env: testVmEnv(info),
     usergroups: { S0OPS: ['U0REQ', 'U0OPS1'] },
   });
-  // A worker ready to act on anything enqueued: a leaked job would show as docker calls on the VM.
+  // A worker ready to act on anything enqueued: a leaked job would show as docker calls on the VM. Its
+  // sweep of decided runs is off: the decided run below stands for one parked for good, so that only a
+  // request could wake it (the sweep, which would, is tested in test/queue/wake-decided.test.ts).
   worker = await startWorker(h.config, {
+    timings: { decidedSweep: 0 },
     reporterFor: (run) => new RecordingReporter().forRun(run.id),
     engine: testVmAdapters(info),
     settings: testVmSettings(h.config, info),
