@@ -5,9 +5,10 @@
  * approval request showing the decision meanwhile. Every worker looks at the parked jobs now and then: they
  * are the runs waiting for approval, so few, and waking one twice does no harm.
  */
+import type { Redis } from 'ioredis';
 import type { Log } from '../log.js';
-import type { RunStore } from './run-store.js';
-import type { SetupQueue } from './setup-queue.js';
+import { createRunStore, type RunStore } from './run-store.js';
+import { createSetupQueue, type SetupQueue } from './setup-queue.js';
 import { wakeFirst } from './wake-first.js';
 
 /** Parked jobs looked at in one sweep, oldest first: more than a deployment has runs waiting for approval. */
@@ -25,8 +26,13 @@ export async function wakeDecided(queue: SetupQueue, store: RunStore): Promise<n
   return woken;
 }
 
-/** Sweeps every `everyMs` until stopped; a sweep Redis refuses is tried at the next one. */
-export function sweepDecided(queue: SetupQueue, store: RunStore, everyMs: number, log: Log) {
+/**
+ * Sweeps every `everyMs` until stopped, over `connection` (the worker's); a sweep Redis refuses is tried at the
+ * next one.
+ */
+export function sweepDecided(connection: Redis, prefix: string, everyMs: number, log: Log) {
+  const queue = createSetupQueue(connection, prefix);
+  const store = createRunStore(connection, prefix);
   let sweeping: Promise<void> | undefined;
   const timer = setInterval(() => {
     // One at a time: a sweep waiting for Redis is not joined by the next.
@@ -47,8 +53,10 @@ export function sweepDecided(queue: SetupQueue, store: RunStore, everyMs: number
     /** Stops; a sweep under way is waited for, but not for Redis to come back (at most `waitMs`). */
     async stop(waitMs = 2000) {
       clearInterval(timer);
-      const bound = new Promise<void>((resolve) => setTimeout(resolve, waitMs).unref());
-      await Promise.race([sweeping ?? Promise.resolve(), bound]);
+      const bound = () => new Promise<void>((resolve) => setTimeout(resolve, waitMs).unref());
+      await Promise.race([sweeping ?? Promise.resolve(), bound()]);
+      // The queue shares the connection; its close waits for Redis, which may be away.
+      await Promise.race([queue.close().catch(() => undefined), bound()]);
     },
   };
 }

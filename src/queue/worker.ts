@@ -12,8 +12,7 @@ import { type Log, silentLog } from '../log.js';
 import { type JobLockWatch, watchJobLock } from './job-lock-watch.js';
 import { createWorkerConnection } from './redis.js';
 import { SETUP_QUEUE } from './run-keys.js';
-import { createRunStore } from './run-store.js';
-import { createSetupQueue, type RunOutcome } from './setup-queue.js';
+import type { RunOutcome } from './setup-queue.js';
 import type { SetupJobData } from './types.js';
 import { sweepDecided } from './wake-decided.js';
 
@@ -64,6 +63,18 @@ const HAND_BACK_MS = 3000;
 const settlesWithin = (work: Promise<unknown>, ms: number): Promise<boolean> =>
   Promise.race([work.then(() => true), new Promise<false>((ok) => setTimeout(() => ok(false), ms).unref())]);
 
+/** What the worker's runs go through, in its log. */
+function logEvents(worker: Worker<SetupJobData, RunOutcome, 'setup'>, log: Log): void {
+  worker.on('error', (error) => log.error({ err: error.message }, 'setup worker error'));
+  worker.on('failed', (job, error) =>
+    log.warn({ runId: job?.id, attemptsMade: job?.attemptsMade, err: error.message }, 'setup attempt failed'),
+  );
+  worker.on('completed', (job, outcome) =>
+    log.info({ runId: job.id, state: outcome.state }, 'setup run ended'),
+  );
+  worker.on('stalled', (runId) => log.warn({ runId }, 'setup run lost its worker; resuming it here'));
+}
+
 export async function startQueueWorker(config: Config, deps: WorkerDeps): Promise<RunningWorker> {
   const log = deps.log ?? silentLog;
   const connection = createWorkerConnection(config, {
@@ -113,25 +124,14 @@ export async function startQueueWorker(config: Config, deps: WorkerDeps): Promis
     stalledInterval: deps.timings?.stalledInterval ?? 30_000,
     maxStalledCount: deps.timings?.maxStalledCount ?? 5,
   });
-  worker.on('error', (error) => log.error({ err: error.message }, 'setup worker error'));
-  worker.on('failed', (job, error) =>
-    log.warn({ runId: job?.id, attemptsMade: job?.attemptsMade, err: error.message }, 'setup attempt failed'),
-  );
-  worker.on('completed', (job, outcome) =>
-    log.info({ runId: job.id, state: outcome.state }, 'setup run ended'),
-  );
-  worker.on('stalled', (runId) => log.warn({ runId }, 'setup run lost its worker; resuming it here'));
+  logEvents(worker, log);
   // BullMQ could not renew a lock (Redis was away longer than lockDuration): find out which processing lost it.
   worker.on('lockRenewalFailed', (runIds) => {
     for (const runId of runIds) for (const watch of watches.get(runId) ?? []) watch.check();
   });
   await worker.waitUntilReady();
   const sweepMs = deps.timings?.decidedSweep ?? 60_000;
-  const queue = createSetupQueue(connection, config.queuePrefix);
-  const sweep =
-    sweepMs > 0
-      ? sweepDecided(queue, createRunStore(connection, config.queuePrefix), sweepMs, log)
-      : undefined;
+  const sweep = sweepMs > 0 ? sweepDecided(connection, config.queuePrefix, sweepMs, log) : undefined;
 
   return {
     async close() {
@@ -144,11 +144,6 @@ export async function startQueueWorker(config: Config, deps: WorkerDeps): Promis
         if (!handedBack) await worker.disconnect().catch(() => undefined);
       }
       await sweep?.stop();
-      // Shares the worker's connection; its close waits for Redis, which may be away.
-      await settlesWithin(
-        queue.close().catch(() => undefined),
-        2000,
-      );
       connection.disconnect();
     },
   };

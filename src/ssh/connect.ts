@@ -32,6 +32,16 @@ export function sshConnector(proxy?: ProxyCommand): Connector {
 /** Opens one SSH connection over TCP. */
 export const connectSsh: Connector = sshConnector();
 
+/** The VM (or the proxy) closed the connection before the session was up. */
+function handshakeClosed(target: { host: string; port: number }): GitspacesError {
+  return new GitspacesError(
+    'SSH_CONNECT_FAILED',
+    `${target.host}:${target.port} closed the connection during the SSH handshake: check sshd on the VM ` +
+      '(MaxStartups, AllowUsers) and try again.',
+    { retryable: true },
+  );
+}
+
 function connectOver(
   options: ConnectOptions,
   serverHostKey: ReturnType<typeof hostKeyAlgorithms>,
@@ -89,16 +99,7 @@ function connectOver(
       fail(refusal ?? (await proxy?.failure()) ?? error);
     };
     client.on('error', (error: Error) => void failWith(connectError(error, target, readyTimeoutMs)));
-    client.on('close', () =>
-      failWith(
-        new GitspacesError(
-          'SSH_CONNECT_FAILED',
-          `${target.host}:${target.port} closed the connection during the SSH handshake: check sshd on the VM ` +
-            '(MaxStartups, AllowUsers) and try again.',
-          { retryable: true },
-        ),
-      ),
-    );
+    client.on('close', () => failWith(handshakeClosed(target)));
 
     client.connect({
       ...(proxy === undefined ? { host: options.host, port: options.port } : { sock: proxy.sock }),
