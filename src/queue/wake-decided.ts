@@ -14,12 +14,17 @@ import { wakeFirst } from './wake-first.js';
 /** Parked jobs looked at in one sweep, oldest first: more than a deployment has runs waiting for approval. */
 const SWEEP_MAX = 500;
 
-/** Wakes every parked job whose run has a decision and has not ended; returns how many it woke. */
+/**
+ * Wakes every parked job whose run still shows it waiting for approval but has a decision; returns how many
+ * it woke. Other delayed jobs (a run in its start grace, a retry waiting out its backoff) are left alone.
+ */
 export async function wakeDecided(queue: SetupQueue, store: RunStore): Promise<number> {
   let woken = 0;
   for (const job of await queue.getDelayed(0, SWEEP_MAX - 1)) {
     const run = job.id === undefined ? undefined : await store.get(job.id);
-    if (run?.decision === undefined || run.finishedAt !== undefined) continue;
+    const lost =
+      run?.state === 'awaiting-approval' && run.decision !== undefined && run.finishedAt === undefined;
+    if (!lost) continue;
     await wakeFirst(job);
     woken += 1;
   }
