@@ -19,7 +19,9 @@ const seen = { args, env: Object.keys(process.env) };
 if (process.env.IAP_STAND_IN_LOG) appendFileSync(process.env.IAP_STAND_IN_LOG, `${JSON.stringify(seen)}\n`);
 if (!args.includes('--listen-on-stdin'))
   fail('this stand-in only carries stdin and stdout (--listen-on-stdin)');
-if (port !== '22') fail(`Error while connecting [4003: 'failed to connect to backend'].`);
+// gcloud adds the port to IAP's 4003 (nothing listening, or a firewall in the way).
+const unreachable = `Error while connecting [4003: 'failed to connect to backend']. (Failed to connect to port ${port})`;
+if (port !== '22') fail(unreachable);
 const route = JSON.parse(process.env.IAP_STAND_IN_ROUTES ?? '{}')[
   `${flag('project')}/${flag('zone')}/${instance}`
 ];
@@ -27,7 +29,7 @@ if (route === undefined) fail(`Error while connecting [4047: 'Failed to lookup i
 
 const [host, vmPort] = route.split(':');
 const socket = connect(Number(vmPort), host);
-socket.on('error', () => fail(`Error while connecting [4003: 'failed to connect to backend'].`));
+socket.on('error', () => fail(unreachable));
 process.stdin.pipe(socket);
 socket.pipe(process.stdout);
 socket.on('end', () => process.exit(0));
