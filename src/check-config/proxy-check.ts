@@ -1,7 +1,7 @@
 /** SSH_PROXY_COMMAND's program: found on this machine, as the bot will run it (IAP needs the Google Cloud CLI). */
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { type Config, environmentWithoutSecrets } from '../config.js';
+import type { Config } from '../config.js';
 import { type ConfigCheckRow, failRow, okRow } from './rows.js';
 
 function executable(path: string): boolean {
@@ -27,7 +27,7 @@ export function checkProxyCommand(config: Config): ConfigCheckRow[] {
   const command = config.ssh.proxyCommand;
   if (command === undefined) return [];
   const program = command.split(/\s+/)[0] ?? '';
-  const found = located(program, environmentWithoutSecrets(config).PATH);
+  const found = located(program, config.env.PATH);
   if (found !== undefined)
     return [okRow('SSH_PROXY_COMMAND', `SSH goes through \`${program}\` (${found}) to every VM`)];
   return [

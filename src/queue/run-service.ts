@@ -23,7 +23,7 @@ import type {
   RunTarget,
   SetupJobData,
 } from './types.js';
-import { wakeFirst } from './wake-first.js';
+import { WAKE_FOR_MS, wakeFirst } from './wake-first.js';
 
 export interface StartInput {
   target: RunTarget;
@@ -94,9 +94,6 @@ async function wake(queue: SetupQueue, runId: string): Promise<void> {
     if (job !== undefined) await wakeFirst(job);
   }, WAKE_FOR_MS);
 }
-
-/** How long a wake is tried through Redis being away, while the person who clicked waits for an answer. */
-const WAKE_FOR_MS = 20_000;
 
 async function requiredRun(store: RunStore, runId: string): Promise<RunRecord> {
   const run = await store.get(runId);

@@ -10,7 +10,7 @@ import type { Reporter, RunResult } from '../setup/ports.js';
 import { finalStateOf } from './run-states.js';
 import type { RunStore } from './run-store.js';
 import type { FinalRunState, RunRecord, SetupJobData } from './types.js';
-import { type WakeableJob, wakeFirst } from './wake-first.js';
+import { WAKE_FOR_MS, type WakeableJob, wakeFirst } from './wake-first.js';
 
 /** The part of a BullMQ job settling needs. */
 export interface SettleJob extends WakeableJob {
@@ -80,9 +80,9 @@ async function park(ctx: SettleContext): Promise<never> {
   const expiresAt = run?.approvalExpiresAt ?? askedAt + ctx.approvalTtlMs;
   await store.update(runId, { state: 'awaiting-approval', approvalExpiresAt: expiresAt });
   await job.moveToDelayed(expiresAt, ctx.token);
-  // Parked is parked: a wake Redis keeps refusing is left to the next click, which wakes a decided run.
+  // Parked is parked: a wake Redis keeps refusing is left to the workers' sweep (wake-decided.ts).
   const decided = async () => (await store.get(runId))?.decision !== undefined;
-  await persisting(async () => ((await decided()) ? wakeFirst(job) : undefined), 20_000).catch(
+  await persisting(async () => ((await decided()) ? wakeFirst(job) : undefined), WAKE_FOR_MS).catch(
     () => undefined,
   );
   throw new DelayedError();

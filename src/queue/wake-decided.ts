@@ -11,7 +11,7 @@ import { createRunStore, type RunStore } from './run-store.js';
 import { createSetupQueue, type SetupQueue } from './setup-queue.js';
 import { wakeFirst } from './wake-first.js';
 
-/** Parked jobs looked at in one sweep, oldest first: more than a deployment has runs waiting for approval. */
+/** Delayed jobs looked at in one sweep, soonest due first: more than a deployment has runs waiting for approval. */
 const SWEEP_MAX = 500;
 
 /**

@@ -1,3 +1,9 @@
+/**
+ * How long a wake is tried again through Redis being away (the decision it follows is recorded already);
+ * one lost all the same is made by the workers' sweep (wake-decided.ts).
+ */
+export const WAKE_FOR_MS = 20_000;
+
 /** The part of a BullMQ job waking needs. */
 export interface WakeableJob {
   isDelayed(): Promise<boolean>;

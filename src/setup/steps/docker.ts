@@ -57,23 +57,25 @@ const NO_RELEASE = /download\.docker\.com\/linux\/(\w+) (\S+) Release' does not 
 
 /**
  * An install that failed because the VM cannot reach Docker's or the distribution's servers, or because
- * Docker publishes nothing for the VM's release yet, said so.
+ * Docker publishes nothing for the VM's release yet, said so; any other failure as it was.
  */
-function unreachable(error: unknown): unknown {
-  const release = isGitspacesError(error) ? NO_RELEASE.exec(error.detail ?? '') : null;
+function installFailure(error: unknown): unknown {
+  if (!isGitspacesError(error)) return error;
+  const detail = error.detail ?? '';
+  const release = NO_RELEASE.exec(detail);
   if (release !== null) {
     const [, id, codename] = release;
     return new GitspacesError(
       'DOCKER_UNAVAILABLE',
       `Docker could not be installed: Docker's apt repository has no packages for ${id} ${codename} yet (the source the bot added was removed again, so the VM's apt works as before). Use a release Docker supports, or install Docker Engine on the VM yourself (https://docs.docker.com/engine/install/${id}/), and run setup again.`,
-      { detail: (error as GitspacesError).detail, retryable: false },
+      { detail, retryable: false },
     );
   }
-  if (!isGitspacesError(error) || !NO_ROUTE.test(error.detail ?? '')) return error;
+  if (!NO_ROUTE.test(detail)) return error;
   return new GitspacesError(
     'DOCKER_UNAVAILABLE',
     "Docker could not be installed: the VM cannot reach download.docker.com or its distribution's package servers. Give it a route to the internet (Cloud NAT, or an external IP), or install Docker Engine on it yourself (https://docs.docker.com/engine/install/), and run setup again.",
-    { detail: error.detail, retryable: false },
+    { detail, retryable: false },
   );
 }
 
@@ -122,7 +124,7 @@ export const dockerStep: VmStep = {
     await ctx.vm
       .script(INSTALL_APT, { root: true, timeoutMs: 15 * 60_000 }, 'install Docker')
       .catch((error: unknown) => {
-        throw unreachable(error);
+        throw installFailure(error);
       });
     return `installed Docker Engine from Docker's apt repository (${id})`;
   },
