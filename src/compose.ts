@@ -6,6 +6,7 @@ import { systemClock } from './clock.js';
 import { type Config, environmentWithoutSecrets } from './config.js';
 import { createComputeLocator } from './gcp/compute.js';
 import { createSecretManagerSource } from './gcp/secrets.js';
+import { createMetadataKeys } from './gcp/ssh-keys.js';
 import { createDelegateVersions } from './harness/delegate-versions.js';
 import { createSecretSource } from './secrets/index.js';
 import type { EngineDeps, RunInput, SetupTarget } from './setup/engine.js';
@@ -16,6 +17,7 @@ import type {
   DelegateVersions,
   HostKeyStore,
   Journal,
+  KeyAccess,
   Reporter,
   SecretSource,
   VmLocator,
@@ -24,6 +26,7 @@ import type { Redactor } from './setup/redactor.js';
 import { delegateNameFor, type SetupSettings } from './setup/settings.js';
 import { sshConnector } from './ssh/connect.js';
 import { createPinFor } from './ssh/pin-policy.js';
+import { publicKeyOf } from './ssh/private-key.js';
 
 export function settingsFor(
   config: Config,
@@ -71,12 +74,16 @@ export function runInputFor(
 }
 
 /** Process-wide adapters: one Google client per service, created on first use. */
-let shared: { secrets: SecretSource; vms: VmLocator } | undefined;
+let shared: { secrets: SecretSource; vms: VmLocator; keys: KeyAccess } | undefined;
 function sharedAdapters(config: Config) {
-  shared ??= {
-    secrets: createSecretSource({ env: config.env, secretManager: createSecretManagerSource(config) }),
-    vms: createComputeLocator(config),
-  };
+  if (shared === undefined) {
+    const metadata = createMetadataKeys(config);
+    shared = {
+      secrets: createSecretSource({ env: config.env, secretManager: createSecretManagerSource(config) }),
+      vms: createComputeLocator(config),
+      keys: { letIn: (vm, user, privateKey) => metadata.add(vm, user, publicKeyOf(privateKey)) },
+    };
+  }
   return shared;
 }
 
@@ -101,6 +108,7 @@ export interface EngineParts {
   vms?: VmLocator;
   secrets?: SecretSource;
   connect?: Connector;
+  keys?: KeyAccess;
   clock?: Clock;
   signal?: AbortSignal;
   redactor?: Redactor;
@@ -134,6 +142,13 @@ function proxyCommand(config: Config) {
   return command === undefined ? undefined : { command, env: environmentWithoutSecrets(config) };
 }
 
+/** Who lets the bot's key in on a VM that refuses it: none with SSH_AUTHORIZE_KEY=off, or for a VM given by address. */
+function keyAccess(config: Config, parts: EngineParts): { keys?: KeyAccess } {
+  if (config.ssh.authorizeKey === 'off') return {};
+  const keys = parts.keys ?? (parts.vms === undefined ? sharedAdapters(config).keys : undefined);
+  return keys === undefined ? {} : { keys };
+}
+
 export function createEngineDeps(config: Config, parts: EngineParts): EngineDeps {
   const needsShared = parts.secrets === undefined || parts.vms === undefined;
   const adapters = needsShared ? sharedAdapters(config) : undefined;
@@ -142,6 +157,7 @@ export function createEngineDeps(config: Config, parts: EngineParts): EngineDeps
     secrets: parts.secrets ?? (adapters as NonNullable<typeof adapters>).secrets,
     vms: parts.vms ?? adapters?.vms,
     connect: parts.connect ?? sshConnector(proxyCommand(config)),
+    ...keyAccess(config, parts),
     pinFor: policy.pinFor,
     needsPublishedKeys: policy.needsPublishedKeys,
     reporter: parts.reporter,

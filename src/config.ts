@@ -37,6 +37,8 @@ export interface Config {
     address: SshAddress;
     /** SSH over this command's stdin and stdout (IAP, a bastion); `{vm}`, `{host}`… are replaced. */
     proxyCommand: string | undefined;
+    /** `auto`: a setup run adds the key to the `ssh-keys` metadata of a VM that refuses it; `off`: never. */
+    authorizeKey: 'auto' | 'off';
   };
   harness: {
     accountId: string | undefined;
@@ -127,6 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
       knownHosts: r.str('SSH_KNOWN_HOSTS'),
       address: r.oneOf('SSH_ADDRESS', ['internal', 'external'], 'internal'),
       proxyCommand: r.str('SSH_PROXY_COMMAND'),
+      authorizeKey: r.oneOf('SSH_AUTHORIZE_KEY', ['auto', 'off'], 'auto'),
     },
     harness: {
       accountId: r.str('HARNESS_ACCOUNT_ID'),

@@ -7,6 +7,8 @@ import type { protos } from '@google-cloud/compute';
 export type Instance = protos.google.cloud.compute.v1.IInstance;
 export type Project = protos.google.cloud.compute.v1.IProject;
 export type GuestAttributes = protos.google.cloud.compute.v1.IGuestAttributes;
+export type Metadata = protos.google.cloud.compute.v1.IMetadata;
+export type Operation = protos.google.cloud.compute.v1.IOperation;
 
 /** How the APIs give a checksum: a number, a decimal string, or a Long. */
 export type Crc = number | string | { toString(): string } | null | undefined;
@@ -26,6 +28,24 @@ export interface InstancesApi extends GuestAttributesApi {
   get(request: { project: string; zone: string; instance: string }): Promise<[Instance, ...unknown[]]>;
   /** `projects.get`: the project's common instance metadata. */
   getProject(request: { project: string }): Promise<[Project, ...unknown[]]>;
+}
+
+/**
+ * `instances.setMetadata` and `zoneOperations.get`: how the bot adds its key to a VM's `ssh-keys`. The
+ * change is an operation; it has taken effect once the operation is DONE.
+ */
+export interface MetadataApi {
+  setMetadata(request: {
+    project: string;
+    zone: string;
+    instance: string;
+    metadataResource: Metadata;
+  }): Promise<[Operation, ...unknown[]]>;
+  getZoneOperation(request: {
+    project: string;
+    zone: string;
+    operation: string;
+  }): Promise<[Operation, ...unknown[]]>;
 }
 
 /** The part of `SecretManagerServiceClient` this source uses. */

@@ -8,7 +8,7 @@
  */
 import type { Config } from '../config.js';
 import { usesSecretManager } from '../secrets/index.js';
-import type { InstancesApi, SecretManagerApi } from './apis.js';
+import type { InstancesApi, MetadataApi, Operation, SecretManagerApi } from './apis.js';
 import { DEFAULT_CALL_POLICY } from './call-policy.js';
 import { clientOptions } from './client-options.js';
 import { gcpError } from './fail.js';
@@ -86,11 +86,12 @@ export interface GoogleApi extends Closable {
  * synchronous work (Compute's descriptors); credentials are looked up on `ready()` or the first call.
  * The two clients are loaded from their own modules: the package's index loads every client of three API
  * versions and a 30 MB module of static protos, about 70 MB more in every worker (docs/performance.md, 6a).
+ * The zone-operations client, needed only when the bot adds its key to a VM, is loaded on that first use.
  */
 export async function createComputeApi(
   url: string | undefined,
   deadlineMs: number,
-): Promise<InstancesApi & GoogleApi> {
+): Promise<InstancesApi & MetadataApi & GoogleApi> {
   const [{ InstancesClient }, { ProjectsClient }] = await Promise.all([
     import('@google-cloud/compute/build/src/v1/instances_client.js'),
     import('@google-cloud/compute/build/src/v1/projects_client.js'),
@@ -100,14 +101,46 @@ export async function createComputeApi(
   const projects = new ProjectsClient(options);
   const ready = initializer([instances, projects], 'compute');
   const call = callOptions(deadlineMs);
+  let operations: Promise<{ get: OperationsGet; close(): Promise<unknown> }> | undefined;
+  const zoneOperations = () => {
+    operations ??= import('@google-cloud/compute/build/src/v1/zone_operations_client.js').then(
+      async ({ ZoneOperationsClient }) => {
+        const client = new ZoneOperationsClient(options);
+        await client.initialize();
+        return { get: (request) => client.get(request, call), close: () => client.close() };
+      },
+    );
+    return operations;
+  };
   return {
     ready,
     get: (request) => ready().then(() => instances.get(request, call)),
     getGuestAttributes: (request) => ready().then(() => instances.getGuestAttributes(request, call)),
     getProject: (request) => ready().then(() => projects.get(request, call)),
-    close: () => Promise.allSettled([instances.close(), projects.close()]),
+    // The client wraps the operation for a poller that Compute's REST clients do not have: unwrap it.
+    setMetadata: async (request) => {
+      await ready();
+      const [started] = await instances.setMetadata(request, call);
+      return [started.latestResponse as Operation];
+    },
+    getZoneOperation: async (request) => {
+      await ready();
+      return (await zoneOperations()).get(request);
+    },
+    close: () =>
+      Promise.allSettled([
+        instances.close(),
+        projects.close(),
+        ...(operations ? [operations.then((client) => client.close())] : []),
+      ]),
   };
 }
+
+type OperationsGet = (request: {
+  project: string;
+  zone: string;
+  operation: string;
+}) => Promise<[Operation, ...unknown[]]>;
 
 /** A new Secret Manager client at `url`, or Google's with ADC; credentials are looked up as for Compute. */
 export async function createSecretManagerApi(
@@ -140,7 +173,10 @@ async function readyClient<T extends GoogleApi>(key: string, create: () => Promi
 
 type Made<T> = [key: string, create: () => Promise<T>];
 
-function compute(config: Pick<Config, 'gcp'>, deadlineMs: number): Made<InstancesApi & GoogleApi> {
+function compute(
+  config: Pick<Config, 'gcp'>,
+  deadlineMs: number,
+): Made<InstancesApi & MetadataApi & GoogleApi> {
   const url = config.gcp.computeApiUrl;
   return [`compute ${url ?? 'google'} ${deadlineMs}`, () => createComputeApi(url, deadlineMs)];
 }
@@ -154,7 +190,7 @@ function secretManager(config: Pick<Config, 'gcp'>, deadlineMs: number): Made<Se
 export function computeClient(
   config: Pick<Config, 'gcp'>,
   deadlineMs = DEFAULT_CALL_POLICY.deadlineMs,
-): Promise<InstancesApi & Closable> {
+): Promise<InstancesApi & MetadataApi & Closable> {
   return readyClient(...compute(config, deadlineMs));
 }
 

@@ -11,7 +11,9 @@ export interface VmCoordinates {
 export type ComputePermission =
   | 'compute.instances.get'
   | 'compute.instances.getGuestAttributes'
-  | 'compute.projects.get';
+  | 'compute.projects.get'
+  | 'compute.instances.setMetadata'
+  | 'compute.zoneOperations.get';
 
 const REACH = 'check network access to compute.googleapis.com (or COMPUTE_API_URL)';
 

@@ -111,6 +111,20 @@ export interface VmLocator {
   locate(ref: VmRef, options: { address: 'internal' | 'external'; hostKeys: boolean }): Promise<LocatedVm>;
 }
 
+/**
+ * Lets the bot's key in on a VM found through Google once the VM refused it: GCE's `ssh-keys` metadata,
+ * which the VM's guest agent applies within seconds. Throws SSH_AUTH_FAILED saying what to do by hand when
+ * it cannot (OS Login on, no permission to change the metadata).
+ */
+export interface KeyAccess {
+  /** `added` when the key was added now, `present` when the metadata held it already. */
+  letIn(
+    vm: { project: string; zone: string; name: string },
+    user: string,
+    privateKey: Buffer,
+  ): Promise<'added' | 'present'>;
+}
+
 /** Keys learned on first use (`SSH_HOST_KEY_POLICY=tofu`), one per VM. */
 export interface HostKeyStore {
   /** Records `key` for `vm` unless one is recorded; returns the recorded key. */

@@ -1,5 +1,13 @@
 import type { UpgradeImages } from './change/choose-images.js';
-import type { ApprovalGate, Clock, Connector, DelegateVersions, Journal, Reporter } from './ports.js';
+import type {
+  ApprovalGate,
+  Clock,
+  Connector,
+  DelegateVersions,
+  Journal,
+  KeyAccess,
+  Reporter,
+} from './ports.js';
 import type { PreflightDeps, SetupTarget } from './preflight.js';
 import type { Redactor } from './redactor.js';
 import type { SetupSettings } from './settings.js';
@@ -28,6 +36,8 @@ export interface EngineDeps extends Omit<PreflightDeps, 'redactor'> {
   attempts?: number;
   /** Asks Harness for the latest supported delegate version (with HARNESS_API_KEY_SECRET). */
   delegateVersions?: DelegateVersions;
+  /** Adds the bot's key to a VM that refuses it, in setup runs (SSH_AUTHORIZE_KEY=auto); none: never. */
+  keys?: KeyAccess;
   /** Shared with the caller so that it can redact its own logs too. */
   redactor?: Redactor;
 }

@@ -3,6 +3,7 @@ import { guardRemote, throwIfAbandoned } from './abandon.js';
 import { type ContainerChange, changePlan } from './change/change-plan.js';
 import { fingerprint } from './fingerprint.js';
 import { RunPulls } from './image-pull.js';
+import { openLettingIn } from './let-key-in.js';
 import type { HostKey, JournalState, RemoteHost, ReportedError, RunResult, StepRecord } from './ports.js';
 import type { Preflight } from './preflight.js';
 import type { Redactor } from './redactor.js';
@@ -90,17 +91,34 @@ export class StepRunner {
     return found;
   }
 
+  /** Connect: opens the session (letting the bot's key in when the VM refuses it) and checks sudo. */
   async connect(pre: Preflight): Promise<void> {
     this.pre = pre;
-    await this.once('connect', async () => {
-      await this.withRetries('connect', () => this.open());
-      await this.withRetries('connect', () => this.context().vm.assertSudo());
-      const fp = this.hostKey ? ` (${this.fingerprint()})` : '';
-      return {
-        found: undefined,
-        summary: `${this.input.settings.sshUser}@${pre.host}:${pre.port}${this.via ? ` ${this.via}` : ''}, host key matches${fp}`,
-      };
+    const started = await this.start('connect');
+    let letIn: string | undefined;
+    const open = () =>
+      openLettingIn(() => this.open(), {
+        keys: this.deps.keys,
+        mode: this.input.mode,
+        pre,
+        user: this.input.settings.sshUser,
+        clock: this.deps.clock,
+        signal: this.deps.signal,
+        say: async (text) => this.deps.reporter.stepOutput?.('connect', text),
+      });
+    await this.withRetries('connect', async () => {
+      letIn = (await open()) ?? letIn;
     });
+    await this.withRetries('connect', () => this.context().vm.assertSudo());
+    const fp = this.hostKey ? ` (${this.fingerprint()})` : '';
+    const summary = `${this.input.settings.sshUser}@${pre.host}:${pre.port}${this.via ? ` ${this.via}` : ''}, host key matches${fp}`;
+    const state = letIn === undefined ? 'unchanged' : 'done';
+    await this.finish(
+      'connect',
+      state,
+      letIn === undefined ? summary : `${summary}; ${letIn}`,
+      this.deps.clock.now() - started,
+    );
   }
 
   private fingerprint(): string {

@@ -4,16 +4,19 @@
  *   GET /compute/v1/projects/{p}/zones/{z}/instances/{vm}?                                   instances.get
  *   GET /compute/v1/projects/{p}/zones/{z}/instances/{vm}/getGuestAttributes?queryPath=…    instances.getGuestAttributes
  *   GET /compute/v1/projects/{p}?                                                           projects.get
+ *   POST /compute/v1/projects/{p}/zones/{z}/instances/{vm}/setMetadata                      instances.setMetadata
+ *   GET /compute/v1/projects/{p}/zones/{z}/operations/{op}                                  zoneOperations.get
  *   GET /v1/projects/{p}/secrets/{s}/versions/{v}:access?$alt=json;enum-encoding=int        versions.access
  * Like Google it refuses a query parameter the method does not take (400 INVALID_ARGUMENT). Errors come as
  * each API sends them: Compute `{"error":{"code","message","errors":[{reason}]}}`, Secret Manager
  * `{"error":{"code","message","status"}}`. It records every request (with the `x-goog-api-client` header
  * that names the generated client), enforces the guest-attributes limit of 10 queries a minute per VM
  * (429 beyond it), answers guest attributes only when `enable-guest-attributes` is TRUE on the instance or
- * its project, and fails or never answers on demand. Point COMPUTE_API_URL and SECRET_MANAGER_API_URL at
- * `url`.
+ * its project, and fails or never answers on demand. Metadata carries a fingerprint of its items, and
+ * setMetadata refuses a stale one (412 conditionNotMet) as Compute does; it answers with a RUNNING operation
+ * that is DONE `operationMs` later. Point COMPUTE_API_URL and SECRET_MANAGER_API_URL at `url`.
  */
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -33,6 +36,8 @@ export interface FakeVm {
   hostKeys?: FakeHostKey[];
   /** The guest agent publishes the keys only from this guest-attributes query on (1-based). */
   hostKeysFromQuery?: number;
+  /** How long a setMetadata operation stays RUNNING. @defaultValue 300 ms */
+  operationMs?: number;
 }
 
 export interface FakeSecretVersion {
@@ -46,6 +51,8 @@ export interface RecordedRequest {
   method: string;
   path: string;
   query: Record<string, string>;
+  /** The JSON body of a POST. */
+  body: unknown;
   authorization: string | undefined;
   /** `x-goog-api-client`: `gax/… gapic/… rest/…` from a generated client in fallback mode. */
   apiClient: string | undefined;
@@ -86,7 +93,8 @@ function crc32cBitwise(data: Buffer): number {
 }
 
 const INSTANCE =
-  /^\/compute\/v1\/projects\/([^/]+)\/zones\/([^/]+)\/instances\/([^/]+)(\/getGuestAttributes)?$/;
+  /^\/compute\/v1\/projects\/([^/]+)\/zones\/([^/]+)\/instances\/([^/]+)(\/getGuestAttributes|\/setMetadata)?$/;
+const OPERATION = /^\/compute\/v1\/projects\/([^/]+)\/zones\/([^/]+)\/operations\/([^/]+)$/;
 const PROJECT = /^\/compute\/v1\/projects\/([^/]+)$/;
 const ACCESS = /^\/v1\/projects\/([^/]+)\/secrets\/([^/]+)\/versions\/([^/]+):access$/;
 /** What Secret Manager's generated client adds to every REST call. */
@@ -94,6 +102,19 @@ const SECRET_MANAGER_ALT = 'json;enum-encoding=int';
 const NOT_PUBLISHED = "The resource 'hostkeys/' of type 'Guest Attribute' was not found.";
 
 type Answer = [number, unknown, Record<string, string>?];
+
+/** A fingerprint of metadata items, changing whenever they do (Google's is opaque base64 too). */
+function fingerprintOf(metadata: Record<string, string>): string {
+  return createHash('sha256').update(JSON.stringify(metadata)).digest().subarray(0, 8).toString('base64');
+}
+
+interface FakeOperation {
+  name: string;
+  project: string;
+  zone: string;
+  target: string;
+  doneAt: number;
+}
 
 export class FakeGoogle {
   readonly requests: RecordedRequest[] = [];
@@ -104,6 +125,7 @@ export class FakeGoogle {
   private readonly forced: Array<{ match: string | RegExp; error: ForcedError; left: number }> = [];
   private readonly hung: Array<string | RegExp> = [];
   private readonly projects = new Map<string, Record<string, string>>();
+  private readonly operations = new Map<string, FakeOperation>();
 
   constructor(
     private readonly server: Server,
@@ -130,6 +152,26 @@ export class FakeGoogle {
     return this;
   }
 
+  /** The instance's metadata as it is now (after any setMetadata). */
+  metadataOf(ref: string): Record<string, string> {
+    const vm = this.vms.get(ref);
+    if (!vm) throw new Error(`no VM ${ref}`);
+    return { ...this.instanceMetadata(vm) };
+  }
+
+  /** Another writer changes the instance's metadata (a person, Terraform): its fingerprint changes. */
+  changeMetadata(ref: string, changes: Record<string, string>): this {
+    const vm = this.vms.get(ref);
+    if (!vm) throw new Error(`no VM ${ref}`);
+    vm.metadata = { ...this.instanceMetadata(vm), ...changes };
+    return this;
+  }
+
+  /** The project's common instance metadata. */
+  projectMetadataOf(project: string): Record<string, string> {
+    return { ...this.projects.get(project) };
+  }
+
   /** Requests whose path contains `match` (or matches it) are taken and never answered. */
   hang(match: string | RegExp): this {
     this.hung.push(match);
@@ -154,12 +196,19 @@ export class FakeGoogle {
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 
-  handle(req: IncomingMessage, res: ServerResponse): void {
+  handle(req: IncomingMessage, res: ServerResponse, body = ''): void {
     const url = new URL(req.url ?? '/', 'http://fake');
+    let parsed: unknown;
+    try {
+      parsed = body === '' ? undefined : JSON.parse(body);
+    } catch {
+      parsed = body;
+    }
     const record: RecordedRequest = {
       method: req.method ?? 'GET',
       path: decodeURIComponent(url.pathname),
       query: Object.fromEntries(url.searchParams),
+      body: parsed,
       authorization: req.headers.authorization,
       apiClient: req.headers['x-goog-api-client'] as string | undefined,
       status: 0,
@@ -168,10 +217,10 @@ export class FakeGoogle {
     const matches = (m: string | RegExp) =>
       typeof m === 'string' ? record.path.includes(m) : m.test(record.path);
     if (this.hung.some(matches)) return;
-    const [status, body, headers] = this.answer(record, matches);
+    const [status, answer, headers] = this.answer(record, matches);
     record.status = status;
     res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', ...headers });
-    res.end(JSON.stringify(body));
+    res.end(JSON.stringify(answer));
   }
 
   private answer(req: RecordedRequest, matches: (m: string | RegExp) => boolean): Answer {
@@ -185,7 +234,8 @@ export class FakeGoogle {
       if (e.retryAfterSeconds !== undefined) answer.push({ 'retry-after': String(e.retryAfterSeconds) });
       return answer;
     }
-    if (req.method !== 'GET') return googleError(compute, 405, `Method ${req.method} not allowed`);
+    const post = req.method === 'POST' && req.path.endsWith('/setMetadata');
+    if (req.method !== 'GET' && !post) return googleError(compute, 405, `Method ${req.method} not allowed`);
     const unknown = this.unknownParameter(req, compute);
     if (unknown) return googleError(compute, 400, unknown);
     const project = PROJECT.exec(req.path);
@@ -199,10 +249,14 @@ export class FakeGoogle {
         string,
         string | undefined,
       ];
+      if (guest === '/setMetadata') return this.setMetadata(project, zone, name, req.body);
       return guest
         ? this.guestAttributes(project, zone, name, req.query.queryPath)
         : this.instance(project, zone, name);
     }
+    const operation = OPERATION.exec(req.path);
+    if (operation)
+      return this.operation(operation[1] as string, operation[2] as string, operation[3] as string);
     const access = ACCESS.exec(req.path);
     if (access) {
       const [, project, secret, version] = access as unknown as [string, string, string, string];
@@ -231,15 +285,23 @@ export class FakeGoogle {
         kind: 'compute#project',
         id: '771032850711',
         name,
-        commonInstanceMetadata: { kind: 'compute#metadata', fingerprint: 'x6V0dmz3Ayo=', items },
+        commonInstanceMetadata: {
+          kind: 'compute#metadata',
+          fingerprint: fingerprintOf(this.projects.get(name) ?? {}),
+          items,
+        },
         selfLink: `https://www.googleapis.com/compute/v1/projects/${name}`,
       },
     ];
   }
 
+  private instanceMetadata(vm: FakeVm): Record<string, string> {
+    return vm.metadata ?? { 'enable-guest-attributes': 'TRUE' };
+  }
+
   /** gcloud's rule: the instance's `enable-guest-attributes`, else the project's. */
   private guestAttributesOn(project: string, vm: FakeVm): boolean {
-    const own = (vm.metadata ?? { 'enable-guest-attributes': 'TRUE' })['enable-guest-attributes'];
+    const own = this.instanceMetadata(vm)['enable-guest-attributes'];
     const value = own ?? this.projects.get(project)?.['enable-guest-attributes'];
     return /^(1|t|true)$/i.test(value ?? '');
   }
@@ -266,11 +328,8 @@ export class FakeGoogle {
         status: vm.status,
         metadata: {
           kind: 'compute#metadata',
-          fingerprint: 'Zm9vYmFyMTI=',
-          items: Object.entries(vm.metadata ?? { 'enable-guest-attributes': 'TRUE' }).map(([key, value]) => ({
-            key,
-            value,
-          })),
+          fingerprint: fingerprintOf(this.instanceMetadata(vm)),
+          items: Object.entries(this.instanceMetadata(vm)).map(([key, value]) => ({ key, value })),
         },
         selfLink: self,
         networkInterfaces: [
@@ -278,6 +337,65 @@ export class FakeGoogle {
         ],
       },
     ];
+  }
+
+  /** Replaces the instance's metadata, as Compute does, when the fingerprint sent is the current one. */
+  private setMetadata(project: string, zone: string, name: string, body: unknown): Answer {
+    const ref = `${project}/${zone}/${name}`;
+    const vm = this.vms.get(ref);
+    if (!vm)
+      return googleError(
+        true,
+        404,
+        `The resource 'projects/${project}/zones/${zone}/instances/${name}' was not found`,
+      );
+    const sent = (body ?? {}) as { fingerprint?: string; items?: { key?: string; value?: string }[] };
+    if (sent.fingerprint !== fingerprintOf(this.instanceMetadata(vm))) {
+      return googleError(
+        true,
+        412,
+        'Supplied fingerprint does not match current metadata fingerprint.',
+        undefined,
+        'conditionNotMet',
+      );
+    }
+    vm.metadata = Object.fromEntries((sent.items ?? []).map((item) => [item.key ?? '', item.value ?? '']));
+    const operation: FakeOperation = {
+      name: `operation-${this.now()}-${this.operations.size + 1}`,
+      project,
+      zone,
+      target: `https://www.googleapis.com/compute/v1/projects/${project}/zones/${zone}/instances/${name}`,
+      doneAt: this.now() + (vm.operationMs ?? 300),
+    };
+    this.operations.set(`${project}/${zone}/${operation.name}`, operation);
+    return [200, this.operationBody(operation)];
+  }
+
+  private operation(project: string, zone: string, name: string): Answer {
+    const operation = this.operations.get(`${project}/${zone}/${name}`);
+    if (!operation)
+      return googleError(
+        true,
+        404,
+        `The resource 'projects/${project}/zones/${zone}/operations/${name}' was not found`,
+      );
+    return [200, this.operationBody(operation)];
+  }
+
+  private operationBody(operation: FakeOperation) {
+    const done = this.now() >= operation.doneAt;
+    const zone = `https://www.googleapis.com/compute/v1/projects/${operation.project}/zones/${operation.zone}`;
+    return {
+      kind: 'compute#operation',
+      id: '7219335113212374529',
+      name: operation.name,
+      zone,
+      operationType: 'setMetadata',
+      targetLink: operation.target,
+      status: done ? 'DONE' : 'RUNNING',
+      progress: done ? 100 : 0,
+      selfLink: `${zone}/operations/${operation.name}`,
+    };
   }
 
   private guestAttributes(
@@ -376,8 +494,9 @@ function googleError(
 export async function startFakeGoogle(options: { now?: () => number } = {}): Promise<FakeGoogle> {
   let fake: FakeGoogle | undefined;
   const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => fake?.handle(req, res));
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => fake?.handle(req, res, Buffer.concat(chunks).toString('utf8')));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

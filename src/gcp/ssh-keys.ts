@@ -1,0 +1,201 @@
+/**
+ * Lets the bot's key in on a VM as GCE lets people in: a `user:key` line in the VM's `ssh-keys` metadata,
+ * which the VM's guest agent turns into a user with passwordless sudo and that authorized key (what
+ * `gcloud compute ssh` does). The instance's metadata, not the project's: it opens this VM only, and the
+ * guest agent reads it whether or not the VM blocks project-wide keys. Every other item and line is kept,
+ * and the write carries the metadata's fingerprint, so a change made meanwhile is never overwritten.
+ * With OS Login on, the guest agent ignores metadata keys: nothing is written, and the error says what
+ * OS Login needs instead.
+ * https://cloud.google.com/compute/docs/connect/add-ssh-keys#metadata
+ */
+import { systemClock } from '../clock.js';
+import type { Config } from '../config.js';
+import type { GitspacesError } from '../errors.js';
+import type { Clock, HostKey } from '../setup/ports.js';
+import type { InstancesApi, Metadata, MetadataApi, Operation } from './apis.js';
+import { type CallPolicy, callGoogle, DEFAULT_CALL_POLICY, failedCall } from './call-policy.js';
+import { computeClient } from './clients.js';
+import { type ComputePermission, computeFailure, type VmCoordinates } from './compute-errors.js';
+import { gcpError } from './fail.js';
+
+export interface MetadataKeysOptions {
+  /** Defaults to the process-wide client for `config.gcp.computeApiUrl`. */
+  client?: InstancesApi & MetadataApi;
+  clock?: Clock;
+  callPolicy?: CallPolicy;
+  /** Between reads of the operation that sets the metadata. @defaultValue 1 s */
+  operationPollMs?: number;
+  /** How long the operation may take. @defaultValue 60 s */
+  operationTimeoutMs?: number;
+}
+
+export interface MetadataKeys {
+  /** Adds `user`'s `key` to the VM's `ssh-keys` (`added`), unless a line for it is there (`present`). */
+  add(vm: VmCoordinates, user: string, key: HostKey): Promise<'added' | 'present'>;
+}
+
+/** The comment of the line the bot adds, so a person reading the metadata knows whose it is. */
+export const KEY_COMMENT = 'gitspaces-bot';
+/** Writes lost to a concurrent change, then read again: each retry re-reads the metadata first. */
+const WRITES = 3;
+
+const item = (metadata: Metadata | null | undefined, key: string) =>
+  metadata?.items?.find((entry) => entry.key === key)?.value ?? undefined;
+
+/** `enable-oslogin` as gcloud reads it: the instance's value when set, else the project's. */
+function enabled(value: string | undefined): boolean | undefined {
+  return value === undefined ? undefined : value.trim().toLowerCase() === 'true';
+}
+
+/**
+ * Whether `line` lets `user` in with `key`: `user:type base64 [comment]`, or Google's expiring form
+ * `user:type base64 google-ssh {"userName":…,"expireOn":…}` while it has not expired.
+ */
+function letsIn(line: string, user: string, key: HostKey, now: number): boolean {
+  const [name, rest] = [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1)];
+  const [type, base64, comment, ...json] = rest.trim().split(/\s+/);
+  if (name !== user || type !== key.type || base64 !== key.base64) return false;
+  if (comment !== 'google-ssh') return true;
+  try {
+    const expireOn = Date.parse((JSON.parse(json.join(' ')) as { expireOn?: string }).expireOn ?? '');
+    return Number.isNaN(expireOn) || expireOn > now;
+  } catch {
+    return true; // as gcloud and the guest agent: an expiry that cannot be read does not expire
+  }
+}
+
+/** The public line the bot adds for `user` (also shown in messages, for adding it by hand). */
+export function keyLine(user: string, key: HostKey): string {
+  return `${user}:${key.type} ${key.base64} ${KEY_COMMENT}`;
+}
+
+/** Every metadata item kept, `line` appended to `ssh-keys` (created when absent). */
+function withLine(metadata: Metadata | null | undefined, line: string): Metadata {
+  const items = [...(metadata?.items ?? [])].map(({ key, value }) => ({ key, value }));
+  const at = items.findIndex((entry) => entry.key === 'ssh-keys');
+  const lines = (at === -1 ? '' : (items[at]?.value ?? '')).split('\n').filter((l) => l.trim() !== '');
+  const value = [...lines, line].join('\n');
+  if (at === -1) items.push({ key: 'ssh-keys', value });
+  else items[at] = { key: 'ssh-keys', value };
+  return { fingerprint: metadata?.fingerprint ?? null, items };
+}
+
+function osLoginError(vm: VmCoordinates, user: string, where: string): GitspacesError {
+  return gcpError(
+    'SSH_AUTH_FAILED',
+    `VM ${vm.name} refused the bot's key for ${user}, and has OS Login on (enable-oslogin=TRUE in ${where}): OS Login ignores keys in ssh-keys metadata, so the bot cannot let itself in.`,
+    "Add the public key of SSH_KEY_SECRET to the OS Login profile of the bot's Google identity (`gcloud compute os-login ssh-keys add --key-file=<key>.pub`), grant that identity roles/compute.osAdminLogin, and set SSH_USER to its POSIX username (`gcloud compute os-login describe-profile`).",
+  );
+}
+
+function refusedWrite(thrown: unknown, vm: VmCoordinates, line: string): GitspacesError {
+  const { failure } = failedCall(thrown);
+  if (failure.status !== 'PERMISSION_DENIED')
+    return computeFailure(thrown, 'compute.instances.setMetadata', vm);
+  return gcpError(
+    'SSH_AUTH_FAILED',
+    `VM ${vm.name} refused the bot's key, and the bot may not add it to the VM's ssh-keys metadata (Google said: ${failure.message}).`,
+    `Grant the bot's service account roles/compute.instanceAdmin.v1 on the VM (and roles/iam.serviceAccountUser on the VM's own service account, which changing its metadata also needs), or add this line to the VM's ssh-keys metadata yourself: ${line}`,
+    { cause: thrown },
+  );
+}
+
+export function createMetadataKeys(
+  config: Pick<Config, 'gcp'>,
+  options: MetadataKeysOptions = {},
+): MetadataKeys {
+  const clock = options.clock ?? systemClock;
+  const policy = options.callPolicy ?? DEFAULT_CALL_POLICY;
+  const pollMs = options.operationPollMs ?? 1000;
+  const timeoutMs = options.operationTimeoutMs ?? 60_000;
+  let client = options.client;
+  const api = async () => {
+    client ??= await computeClient(config, policy.deadlineMs);
+    return client;
+  };
+  const call = async <T>(permission: ComputePermission, vm: VmCoordinates, work: () => Promise<T>) => {
+    try {
+      return await callGoogle(work, policy);
+    } catch (thrown) {
+      throw computeFailure(thrown, permission, vm);
+    }
+  };
+
+  /** Where OS Login is turned on, if it is: the instance's own setting wins over the project's. */
+  async function osLogin(metadata: Metadata | null | undefined, vm: VmCoordinates) {
+    const own = enabled(item(metadata, 'enable-oslogin'));
+    if (own !== undefined) return own ? "the VM's metadata" : undefined;
+    const compute = await api();
+    const [project] = await call('compute.projects.get', vm, () =>
+      compute.getProject({ project: vm.project }),
+    );
+    return enabled(item(project.commonInstanceMetadata, 'enable-oslogin'))
+      ? "its project's metadata"
+      : undefined;
+  }
+
+  /** Resolves once the operation is DONE; throws what it failed with. */
+  async function finished(operation: Operation, vm: VmCoordinates): Promise<void> {
+    const compute = await api();
+    const until = clock.now() + timeoutMs;
+    let current = operation;
+    while (current.status !== 'DONE') {
+      if (clock.now() >= until)
+        throw gcpError(
+          'GCP_UNAVAILABLE',
+          `Adding the bot's key to the metadata of VM ${vm.name} did not finish within ${timeoutMs / 1000} s (operation ${operation.name}).`,
+          `Try again; \`gcloud compute operations describe ${operation.name} --zone ${vm.zone}\` shows where it stands.`,
+          { retryable: true },
+        );
+      await clock.sleep(pollMs);
+      const name = String(current.name ?? operation.name);
+      [current] = await call('compute.zoneOperations.get', vm, () =>
+        compute.getZoneOperation({ project: vm.project, zone: vm.zone, operation: name }),
+      );
+    }
+    const errors = current.error?.errors ?? [];
+    if (errors.length > 0)
+      throw gcpError(
+        'GCP_UNAVAILABLE',
+        `Google could not add the bot's key to the metadata of VM ${vm.name}: ${errors.map((e) => e.message ?? e.code).join('; ')}.`,
+        'Try again, or add the key to its ssh-keys metadata yourself.',
+        { retryable: true },
+      );
+  }
+
+  return {
+    async add(vm, user, key) {
+      const line = keyLine(user, key);
+      for (let write = 1; ; write++) {
+        const compute = await api();
+        const [instance] = await call('compute.instances.get', vm, () =>
+          compute.get({ project: vm.project, zone: vm.zone, instance: vm.name }),
+        );
+        const where = await osLogin(instance.metadata, vm);
+        if (where !== undefined) throw osLoginError(vm, user, where);
+        const now = clock.now();
+        const lines = ['ssh-keys', 'sshKeys'].flatMap((k) => (item(instance.metadata, k) ?? '').split('\n'));
+        if (lines.some((l) => letsIn(l, user, key, now))) return 'present';
+        let operation: Operation;
+        try {
+          [operation] = await callGoogle(
+            () =>
+              compute.setMetadata({
+                project: vm.project,
+                zone: vm.zone,
+                instance: vm.name,
+                metadataResource: withLine(instance.metadata, line),
+              }),
+            policy,
+          );
+        } catch (thrown) {
+          // Someone changed the metadata since it was read: read it again rather than overwrite theirs.
+          if (failedCall(thrown).failure.reasons.includes('conditionNotMet') && write < WRITES) continue;
+          throw refusedWrite(thrown, vm, line);
+        }
+        await finished(operation, vm);
+        return 'added';
+      }
+    },
+  };
+}

@@ -1,0 +1,157 @@
+/**
+ * The bot's key added to a VM's ssh-keys metadata through Google's own Compute client, against the fake
+ * Compute API: what stays, what is written, and what happens when someone else writes meanwhile, OS Login
+ * is on, or the bot may not write.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { GitspacesError } from '../../src/errors.js';
+import { createComputeApi } from '../../src/gcp/clients.js';
+import { createMetadataKeys, keyLine } from '../../src/gcp/ssh-keys.js';
+import { ed25519HostKey, type FakeGoogle, manualClock, startFakeGoogle } from '../support/fake-google.js';
+
+const P = 'acme-prod';
+const Z = 'us-central1-a';
+const FAST = { deadlineMs: 5_000, retryDelaysMs: [100], budgetMs: 8_000 };
+const key = ed25519HostKey();
+const someoneElse = ed25519HostKey();
+const at = (name: string) => ({ project: P, zone: Z, name });
+const ref = (name: string) => `${P}/${Z}/${name}`;
+
+let google: FakeGoogle;
+let api: Awaited<ReturnType<typeof createComputeApi>>;
+const clock = manualClock(Date.UTC(2026, 11, 4));
+
+function keys(client = api) {
+  const config = loadConfig({ COMPUTE_API_URL: google.url }, { dotEnv: false });
+  return createMetadataKeys(config, { client, clock, callPolicy: FAST, operationPollMs: 100 });
+}
+
+const writes = (name: string) =>
+  google.requests.filter((r) => r.method === 'POST' && r.path.endsWith(`/instances/${name}/setMetadata`));
+
+async function refusal(promise: Promise<unknown>): Promise<GitspacesError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(GitspacesError);
+  return error as GitspacesError;
+}
+
+beforeAll(async () => {
+  google = await startFakeGoogle({ now: clock.now });
+  api = await createComputeApi(google.url, 5_000);
+  const existing = `alice:${someoneElse.type} ${someoneElse.base64} alice@laptop`;
+  google
+    .addVm(ref('runner'), {
+      metadata: { 'enable-guest-attributes': 'TRUE', 'ssh-keys': existing, 'startup-script': 'echo hi' },
+      operationMs: 2_500,
+    })
+    .addVm(ref('bare'), { metadata: {} })
+    .addVm(ref('busy'), { metadata: { 'ssh-keys': existing } })
+    .addVm(ref('legacy'), { metadata: { sshKeys: `gitspaces:${key.type} ${key.base64}` } })
+    .addVm(ref('expired'), {
+      metadata: {
+        'ssh-keys': `gitspaces:${key.type} ${key.base64} google-ssh {"userName":"gitspaces","expireOn":"2026-01-01T00:00:00+0000"}`,
+      },
+    })
+    .addVm(ref('os-login'), { metadata: { 'enable-oslogin': 'TRUE' } })
+    .addVm(ref('denied'), { metadata: {} })
+    .fail('/instances/denied/setMetadata', {
+      status: 403,
+      message:
+        "Required 'compute.instances.setMetadata' permission for 'projects/acme-prod/zones/us-central1-a/instances/denied'",
+    });
+  google.addVm('os-login-project/us-east1-b/vm', { metadata: {} });
+  google.setProjectMetadata('os-login-project', { 'enable-oslogin': 'true' });
+  google.addVm('os-login-project/us-east1-b/opted-out', { metadata: { 'enable-oslogin': 'FALSE' } });
+}, 60_000);
+
+afterAll(async () => {
+  await api?.close();
+  await google?.close();
+});
+
+describe("adding the bot's key to a VM's ssh-keys metadata", () => {
+  it('appends its line, keeps every other line and item, and waits for the operation', async () => {
+    const started = clock.now();
+    expect(await keys().add(at('runner'), 'gitspaces', key)).toBe('added');
+    const metadata = google.metadataOf(ref('runner'));
+    expect(metadata['ssh-keys']?.split('\n')).toEqual([
+      `alice:${someoneElse.type} ${someoneElse.base64} alice@laptop`,
+      `gitspaces:${key.type} ${key.base64} gitspaces-bot`,
+    ]);
+    expect(metadata['startup-script']).toBe('echo hi');
+    expect(metadata['enable-guest-attributes']).toBe('TRUE');
+    // The operation stays RUNNING for 2.5 s: it was asked for until DONE.
+    expect(clock.now() - started).toBeGreaterThanOrEqual(2_500);
+    expect(google.requests.some((r) => r.path.includes(`/zones/${Z}/operations/`))).toBe(true);
+  });
+
+  it('writes nothing when the line is there already', async () => {
+    const before = writes('runner').length;
+    expect(await keys().add(at('runner'), 'gitspaces', key)).toBe('present');
+    expect(writes('runner').length).toBe(before);
+  });
+
+  it('creates ssh-keys on a VM that has none', async () => {
+    expect(await keys().add(at('bare'), 'gitspaces', key)).toBe('added');
+    expect(google.metadataOf(ref('bare'))).toEqual({ 'ssh-keys': keyLine('gitspaces', key) });
+  });
+
+  it('reads again and keeps the other change when someone wrote between its read and its write', async () => {
+    // Another writer (a person, Terraform) changes the metadata right before the bot's write lands.
+    const racing = {
+      ...api,
+      setMetadata: (request: Parameters<typeof api.setMetadata>[0]) => {
+        if (writes('busy').length === 0) google.changeMetadata(ref('busy'), { 'startup-script': 'new' });
+        return api.setMetadata(request);
+      },
+    };
+    expect(await keys(racing).add(at('busy'), 'gitspaces', key)).toBe('added');
+    expect(writes('busy').map((r) => r.status)).toEqual([412, 200]);
+    const metadata = google.metadataOf(ref('busy'));
+    expect(metadata['startup-script']).toBe('new');
+    expect(metadata['ssh-keys']).toContain('alice@laptop');
+    expect(metadata['ssh-keys']).toContain(keyLine('gitspaces', key));
+  });
+
+  it('counts a key in the legacy sshKeys item, and adds one whose google-ssh expiry has passed', async () => {
+    expect(await keys().add(at('legacy'), 'gitspaces', key)).toBe('present');
+    expect(await keys().add(at('expired'), 'gitspaces', key)).toBe('added');
+    expect(google.metadataOf(ref('expired'))['ssh-keys']?.split('\n')).toHaveLength(2);
+  });
+
+  it('counts only a line for the same user', async () => {
+    expect(await keys().add(at('runner'), 'deploy', key)).toBe('added');
+  });
+
+  it('writes nothing on a VM with OS Login on, and says what OS Login needs', async () => {
+    const own = await refusal(keys().add(at('os-login'), 'gitspaces', key));
+    expect(own.code).toBe('SSH_AUTH_FAILED');
+    expect(own.message).toContain("enable-oslogin=TRUE in the VM's metadata");
+    expect(own.message).toContain('gcloud compute os-login ssh-keys add');
+    expect(own.message).toContain('roles/compute.osAdminLogin');
+    const project = await refusal(
+      keys().add({ project: 'os-login-project', zone: 'us-east1-b', name: 'vm' }, 'gitspaces', key),
+    );
+    expect(project.message).toContain("in its project's metadata");
+    expect(writes('os-login')).toHaveLength(0);
+    expect(writes('vm')).toHaveLength(0);
+  });
+
+  it("follows the VM's own enable-oslogin=FALSE over its project's TRUE", async () => {
+    const vm = { project: 'os-login-project', zone: 'us-east1-b', name: 'opted-out' };
+    expect(await keys().add(vm, 'gitspaces', key)).toBe('added');
+  });
+
+  it('says which roles it lacks, and the line to add by hand, when it may not write', async () => {
+    const error = await refusal(keys().add(at('denied'), 'gitspaces', key));
+    expect(error.code).toBe('SSH_AUTH_FAILED');
+    expect(error.message).toContain("Required 'compute.instances.setMetadata' permission");
+    expect(error.message).toContain('roles/compute.instanceAdmin.v1');
+    expect(error.message).toContain('roles/iam.serviceAccountUser');
+    expect(error.message).toContain(keyLine('gitspaces', key));
+  });
+});
