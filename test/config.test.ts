@@ -14,6 +14,7 @@ describe('configuration', () => {
       port: 22,
       hostKeyPolicy: 'guest-attributes',
       address: 'internal',
+      authorizeKey: 'auto',
     });
     expect(c.runnerImage).toBe('drone/drone-runner-aws:latest');
     expect(c.delegateName).toBe('{vm}-delegate');
@@ -38,7 +39,13 @@ describe('configuration', () => {
   it('lists every missing and invalid value in one message', () => {
     const run = () =>
       loadConfig(
-        { PORT: 'eighty', SSH_HOST_KEY_POLICY: 'trust-me', APPROVAL_TTL: 'soon', APPROVERS: 'U123,bob' },
+        {
+          PORT: 'eighty',
+          SSH_HOST_KEY_POLICY: 'trust-me',
+          SSH_AUTHORIZE_KEY: 'yes',
+          APPROVAL_TTL: 'soon',
+          APPROVERS: 'U123,bob',
+        },
         { dotEnv: false, needs: ['slack', 'secrets'] },
       );
     expect(run).toThrow(/PORT=eighty/);
@@ -49,6 +56,7 @@ describe('configuration', () => {
       for (const name of [
         'PORT',
         'SSH_HOST_KEY_POLICY',
+        'SSH_AUTHORIZE_KEY=yes',
         'APPROVAL_TTL',
         'APPROVERS has bob',
         'SLACK_BOT_TOKEN',
