@@ -1,15 +1,17 @@
 /**
  * The bot as `npm start` runs it: `gitspaces-bot serve` in its own process, configured only through the
- * environment, with Slack's Web API, Google's APIs and the VM's Docker engine as local stand-ins. A setup
- * goes from a signed `/gitspaces setup` to a healthy delegate; SIGTERM then stops the process cleanly.
+ * environment, with Slack's Web API, Google's APIs, the VM's guest agent and its Docker engine as local
+ * stand-ins. A setup goes from a signed `/gitspaces setup` on a VM that does not know the bot's key yet to a
+ * healthy delegate; SIGTERM then stops the process cleanly.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ed25519HostKey, type FakeGoogle, startFakeGoogle } from '../support/fake-google.js';
 import { type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
+import { type GuestAgent, startGuestAgent } from '../support/guest-agent.js';
 import { holdRunnerPort } from '../support/runner-port.js';
 import { TEST_POOL, TEST_TOKEN } from '../support/secrets-dir.js';
 import { sendClick, sendCommand } from '../support/slack-request.js';
@@ -22,6 +24,7 @@ const BOT_TOKEN = 'xoxb-serve-test';
 const APPROVER = 'U0APPROVER';
 
 let sshd: TestSshd;
+let agent: GuestAgent;
 let google: FakeGoogle;
 let slack: FakeSlack;
 let port3000: Awaited<ReturnType<typeof holdRunnerPort>>;
@@ -55,6 +58,9 @@ beforeAll(async () => {
     .addSecret(P, 'pool', TEST_POOL)
     .addSecret(P, 'delegate-token', `${TEST_TOKEN}\n`)
     .addSecret(P, 'ssh-key', sshd.privateKey);
+  // A fresh VM: it knows the bot's key only once the bot has put it in its metadata and the agent applied it.
+  writeFileSync(join(sshd.dir, 'authorized_keys'), '');
+  agent = startGuestAgent(google, `${P}/${Z}/runner-1`, sshd);
   const env = {
     PATH: process.env.PATH,
     HOME: mkdtempSync(join(tmpdir(), 'gsb-serve-home-')),
@@ -105,6 +111,7 @@ beforeAll(async () => {
 }, 420_000);
 
 afterAll(async () => {
+  agent?.stop();
   if (bot && bot.exitCode === null) bot.kill('SIGKILL');
   await port3000?.release();
   await google?.close();
@@ -122,7 +129,7 @@ describe('gitspaces-bot serve', () => {
     );
   });
 
-  it('sets a VM up from /gitspaces setup through an approval click to a healthy delegate', async () => {
+  it('sets a fresh VM up from /gitspaces setup, its key let in through metadata, through an approval click to a healthy delegate', async () => {
     const target = { url: `${url}/slack/events`, signingSecret: SECRET };
     const ack = await sendCommand(target, {
       text: 'setup runner-1',
@@ -164,6 +171,10 @@ describe('gitspaces-bot serve', () => {
       (b) => b.block_id === 'step-delegate-health',
     );
     expect(JSON.stringify(stepBlock)).toContain('done');
+    // The thread's closing summary says how the bot got in.
+    const thread = slack.messages.filter((m) => m.threadTs === parent.ts).map((m) => JSON.stringify(m));
+    expect(thread.join('\n')).toContain(`key added to its ssh-keys metadata for ${sshd.user}`);
+    expect(google.metadataOf(`${P}/${Z}/runner-1`)['ssh-keys']).toMatch(/ gitspaces-bot$/);
     const names = Object.values(sshd.dockerState().containers).map((c) => `${c.name}:${c.status}`);
     expect(names.sort()).toEqual(['runner-1-delegate:running', 'vm-runner:running']);
 
