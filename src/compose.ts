@@ -5,6 +5,7 @@
 import { systemClock } from './clock.js';
 import { type Config, environmentWithoutSecrets } from './config.js';
 import { createComputeLocator } from './gcp/compute.js';
+import { createOsLoginKeys } from './gcp/os-login.js';
 import { createSecretManagerSource } from './gcp/secrets.js';
 import { createMetadataKeys } from './gcp/ssh-keys.js';
 import { createDelegateVersions } from './harness/delegate-versions.js';
@@ -77,11 +78,13 @@ export function runInputFor(
 let shared: { secrets: SecretSource; vms: VmLocator; keys: KeyAccess } | undefined;
 function sharedAdapters(config: Config) {
   if (shared === undefined) {
-    const metadata = createMetadataKeys(config);
+    const metadata = createMetadataKeys(config, { osLogin: createOsLoginKeys(config) });
     shared = {
       secrets: createSecretSource({ env: config.env, secretManager: createSecretManagerSource(config) }),
       vms: createComputeLocator(config),
-      keys: { letIn: (vm, user, privateKey) => metadata.add(vm, user, publicKeyOf(privateKey)) },
+      keys: {
+        letIn: (vm, user, privateKey, write) => metadata.add(vm, user, publicKeyOf(privateKey), write),
+      },
     };
   }
   return shared;

@@ -22,6 +22,10 @@ export interface Config {
     zone: string | undefined;
     computeApiUrl: string | undefined;
     secretManagerApiUrl: string | undefined;
+    /** OS Login's REST base URL, as the two above (tests, emulators). */
+    osLoginApiUrl: string | undefined;
+    /** GOOGLE_APPLICATION_CREDENTIALS: whose OS Login profile the bot's key goes into (its `client_email`). */
+    credentialsFile: string | undefined;
   };
   secrets: {
     pool: string | undefined;
@@ -111,6 +115,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
       zone: r.str('GCP_ZONE'),
       computeApiUrl: r.url('COMPUTE_API_URL'),
       secretManagerApiUrl: r.url('SECRET_MANAGER_API_URL'),
+      osLoginApiUrl: r.url('OS_LOGIN_API_URL'),
+      credentialsFile: r.str('GOOGLE_APPLICATION_CREDENTIALS'),
     },
     secrets: {
       pool: r.str('POOL_SECRET'),

@@ -3,6 +3,7 @@
  * factories and their users need not import each other.
  */
 import type { protos } from '@google-cloud/compute';
+import type { protos as osLogin } from '@google-cloud/os-login';
 
 export type Instance = protos.google.cloud.compute.v1.IInstance;
 export type Project = protos.google.cloud.compute.v1.IProject;
@@ -46,6 +47,18 @@ export interface MetadataApi {
     zone: string;
     operation: string;
   }): Promise<[Operation, ...unknown[]]>;
+}
+
+export type LoginProfile = osLogin.google.cloud.oslogin.v1.ILoginProfile;
+
+/** The part of `OsLoginServiceClient` that lets the bot's key in on VMs with OS Login on. */
+export interface OsLoginApi {
+  getLoginProfile(request: { name: string; projectId: string }): Promise<[LoginProfile, ...unknown[]]>;
+  importSshPublicKey(request: {
+    parent: string;
+    sshPublicKey: { key: string };
+    projectId: string;
+  }): Promise<[{ loginProfile?: LoginProfile | null }, ...unknown[]]>;
 }
 
 /** The part of `SecretManagerServiceClient` this source uses. */

@@ -8,7 +8,7 @@
  */
 import type { Config } from '../config.js';
 import { usesSecretManager } from '../secrets/index.js';
-import type { InstancesApi, MetadataApi, Operation, SecretManagerApi } from './apis.js';
+import type { InstancesApi, MetadataApi, Operation, OsLoginApi, SecretManagerApi } from './apis.js';
 import { DEFAULT_CALL_POLICY } from './call-policy.js';
 import { clientOptions } from './client-options.js';
 import { gcpError } from './fail.js';
@@ -37,6 +37,7 @@ function callOptions(deadlineMs: number) {
 }
 
 const NO_CREDENTIALS_FIX = {
+  osLogin: 'or turn SSH_AUTHORIZE_KEY off and add the key to an OS Login profile yourself.',
   compute:
     "or give the VM's address with --host <address> (and its host key with --known-hosts <file>): then the Compute API is not asked at all.",
   secrets: 'or use file:/env: secret references.',
@@ -158,6 +159,23 @@ export async function createSecretManagerApi(
   };
 }
 
+/** A new OS Login client at `url`, or Google's with ADC; credentials are looked up as for Compute. */
+export async function createOsLoginApi(
+  url: string | undefined,
+  deadlineMs: number,
+): Promise<OsLoginApi & GoogleApi> {
+  const { OsLoginServiceClient } = await import('@google-cloud/os-login');
+  const client = new OsLoginServiceClient(await clientOptions(url, deadlineMs));
+  const ready = initializer([client], 'osLogin');
+  const call = callOptions(deadlineMs);
+  return {
+    ready,
+    getLoginProfile: (request) => ready().then(() => client.getLoginProfile(request, call)),
+    importSshPublicKey: (request) => ready().then(() => client.importSshPublicKey(request, call)),
+    close: () => client.close(),
+  };
+}
+
 /** The client under `key` once its credentials are found; one that could not be made is dropped, to be made again. */
 async function readyClient<T extends GoogleApi>(key: string, create: () => Promise<T>): Promise<T> {
   const client = built(key, create);
@@ -200,6 +218,15 @@ export function secretManagerClient(
   deadlineMs = DEFAULT_CALL_POLICY.deadlineMs,
 ): Promise<SecretManagerApi & Closable> {
   return readyClient(...secretManager(config, deadlineMs));
+}
+
+/** The process's OS Login client: `OS_LOGIN_API_URL` when set, otherwise ADC. */
+export function osLoginClient(
+  config: Pick<Config, 'gcp'>,
+  deadlineMs = DEFAULT_CALL_POLICY.deadlineMs,
+): Promise<OsLoginApi & Closable> {
+  const url = config.gcp.osLoginApiUrl;
+  return readyClient(`os-login ${url ?? 'google'} ${deadlineMs}`, () => createOsLoginApi(url, deadlineMs));
 }
 
 /** Closes every client this process made (on shutdown). */

@@ -4,19 +4,20 @@
  * `gcloud compute ssh` does). The instance's metadata, not the project's: it opens this VM only, and the
  * guest agent reads it whether or not the VM blocks project-wide keys. Every other item and line is kept,
  * and the write carries the metadata's fingerprint, so a change made meanwhile is never overwritten.
- * With OS Login on, the guest agent ignores metadata keys: nothing is written, and the error says what
- * OS Login needs instead.
+ * With OS Login on, the guest agent ignores metadata keys: nothing is written there, and the key goes to
+ * OS Login instead (`osLogin`).
  * https://cloud.google.com/compute/docs/connect/add-ssh-keys#metadata
  */
 import { systemClock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { GitspacesError } from '../errors.js';
-import type { Clock, HostKey } from '../setup/ports.js';
+import type { Clock, HostKey, KeyPlace } from '../setup/ports.js';
 import type { InstancesApi, Metadata, MetadataApi, Operation } from './apis.js';
 import { type CallPolicy, callGoogle, DEFAULT_CALL_POLICY, failedCall } from './call-policy.js';
 import { computeClient } from './clients.js';
 import { type ComputePermission, computeFailure, type VmCoordinates } from './compute-errors.js';
 import { gcpError } from './fail.js';
+import type { OsLoginKeys } from './os-login.js';
 
 export interface MetadataKeysOptions {
   /** Defaults to the process-wide client for `config.gcp.computeApiUrl`. */
@@ -27,15 +28,21 @@ export interface MetadataKeysOptions {
   operationPollMs?: number;
   /** How long the operation may take. @defaultValue 60 s */
   operationTimeoutMs?: number;
+  /** Where the key goes on a VM with OS Login on; none: such a VM's refusal says what to do by hand. */
+  osLogin?: OsLoginKeys;
 }
 
 export interface MetadataKeys {
-  /** Adds `user`'s `key` to the VM's `ssh-keys` (`added`), unless a line for it is there (`present`). */
-  add(vm: VmCoordinates, user: string, key: HostKey): Promise<'added' | 'present'>;
+  /**
+   * Adds `user`'s `key` to the VM's `ssh-keys` when `write` allows (`added`), unless a line for it is there
+   * (`present`); on a VM with OS Login on, to OS Login (whose user may differ). Undefined: absent, not written.
+   */
+  add(vm: VmCoordinates, user: string, key: HostKey, write: boolean): Promise<KeyPlace | undefined>;
 }
 
 /** The comment of the line the bot adds, so a person reading the metadata knows whose it is. */
 export const KEY_COMMENT = 'gitspaces-bot';
+const PLACE = "the VM's ssh-keys metadata";
 /** Writes lost to a concurrent change, then read again: each retry re-reads the metadata first. */
 const WRITES = 3;
 
@@ -164,18 +171,22 @@ export function createMetadataKeys(
   }
 
   return {
-    async add(vm, user, key) {
+    async add(vm, user, key, write) {
       const line = keyLine(user, key);
-      for (let write = 1; ; write++) {
+      for (let attempt = 1; ; attempt++) {
         const compute = await api();
         const [instance] = await call('compute.instances.get', vm, () =>
           compute.get({ project: vm.project, zone: vm.zone, instance: vm.name }),
         );
         const where = await osLogin(instance.metadata, vm);
-        if (where !== undefined) throw osLoginError(vm, user, where);
+        if (where !== undefined) {
+          if (options.osLogin === undefined) throw osLoginError(vm, user, where);
+          return options.osLogin(vm.project, key, write);
+        }
         const now = clock.now();
         const lines = ['ssh-keys', 'sshKeys'].flatMap((k) => (item(instance.metadata, k) ?? '').split('\n'));
-        if (lines.some((l) => letsIn(l, user, key, now))) return 'present';
+        if (lines.some((l) => letsIn(l, user, key, now))) return { how: 'present', user, place: PLACE };
+        if (!write) return undefined;
         let operation: Operation;
         try {
           [operation] = await callGoogle(
@@ -190,11 +201,11 @@ export function createMetadataKeys(
           );
         } catch (thrown) {
           // Someone changed the metadata since it was read: read it again rather than overwrite theirs.
-          if (failedCall(thrown).failure.reasons.includes('conditionNotMet') && write < WRITES) continue;
+          if (failedCall(thrown).failure.reasons.includes('conditionNotMet') && attempt < WRITES) continue;
           throw refusedWrite(thrown, vm, line);
         }
         await finished(operation, vm);
-        return 'added';
+        return { how: 'added', user, place: PLACE };
       }
     },
   };

@@ -33,7 +33,10 @@ export interface ContainerLogs {
   text: string;
 }
 
-export type LogsDeps = Pick<EngineDeps, 'secrets' | 'vms' | 'pinFor' | 'needsPublishedKeys' | 'connect'>;
+export type LogsDeps = Pick<
+  EngineDeps,
+  'secrets' | 'vms' | 'pinFor' | 'needsPublishedKeys' | 'connect' | 'keys'
+>;
 
 const LOGS_TIMEOUT_MS = 60_000;
 

@@ -113,16 +113,28 @@ export interface VmLocator {
 
 /**
  * Lets the bot's key in on a VM found through Google once the VM refused it: GCE's `ssh-keys` metadata,
- * which the VM's guest agent applies within seconds. Throws SSH_AUTH_FAILED saying what to do by hand when
- * it cannot (OS Login on, no permission to change the metadata).
+ * which the VM's guest agent applies within seconds, or with OS Login on, the OS Login profile of the bot's
+ * own identity. Throws SSH_AUTH_FAILED saying what to do by hand when it cannot (no permission, no identity).
  */
 export interface KeyAccess {
-  /** `added` when the key was added now, `present` when the metadata held it already. */
+  /**
+   * Where the key stands, and the user it logs in as (SSH_USER, or the OS Login profile's POSIX user):
+   * `added` now, or `present` already. Undefined: absent, and `write` did not allow adding it.
+   */
   letIn(
     vm: { project: string; zone: string; name: string },
     user: string,
     privateKey: Buffer,
-  ): Promise<'added' | 'present'>;
+    write: boolean,
+  ): Promise<KeyPlace | undefined>;
+}
+
+export interface KeyPlace {
+  how: 'added' | 'present';
+  /** Who logs in with the key there. */
+  user: string;
+  /** Where the key is, for people: "the VM's ssh-keys metadata", "the OS Login profile of bot@…". */
+  place: string;
 }
 
 /** Keys learned on first use (`SSH_HOST_KEY_POLICY=tofu`), one per VM. */

@@ -10,7 +10,10 @@ import type { SetupSettings } from './settings.js';
 import { connectToVm } from './vm-connection.js';
 import { VmShell } from './vm-shell.js';
 
-export type StatusDeps = Pick<EngineDeps, 'secrets' | 'vms' | 'pinFor' | 'needsPublishedKeys' | 'connect'> &
+export type StatusDeps = Pick<
+  EngineDeps,
+  'secrets' | 'vms' | 'pinFor' | 'needsPublishedKeys' | 'connect' | 'keys'
+> &
   Partial<Pick<EngineDeps, 'clock' | 'delegateVersions'>>;
 
 export interface StatusOptions {

@@ -3,7 +3,7 @@ import { guardRemote, throwIfAbandoned } from './abandon.js';
 import { type ContainerChange, changePlan } from './change/change-plan.js';
 import { fingerprint } from './fingerprint.js';
 import { RunPulls } from './image-pull.js';
-import { openLettingIn } from './let-key-in.js';
+import { openAsFound, openLettingIn } from './let-key-in.js';
 import type { HostKey, JournalState, RemoteHost, ReportedError, RunResult, StepRecord } from './ports.js';
 import type { Preflight } from './preflight.js';
 import type { Redactor } from './redactor.js';
@@ -24,6 +24,7 @@ export class StepRunner {
   private readonly changed = new Set<StepId>();
   hostKey: HostKey | undefined;
   private via: string | undefined;
+  private user: string;
   /** Progress of a pull goes to the step that is running when it comes. */
   private current: StepId = 'preflight';
   readonly pulls: RunPulls;
@@ -36,6 +37,7 @@ export class StepRunner {
     readonly journal: JournalState,
   ) {
     this.settings = input.settings;
+    this.user = input.settings.sshUser;
     this.pulls = new RunPulls(
       () => this.context().vm,
       deps.clock,
@@ -95,37 +97,42 @@ export class StepRunner {
   async connect(pre: Preflight): Promise<void> {
     this.pre = pre;
     const started = await this.start('connect');
-    let letIn: string | undefined;
-    const open = () =>
-      openLettingIn(() => this.open(), {
-        keys: this.deps.keys,
-        mode: this.input.mode,
-        pre,
-        user: this.input.settings.sshUser,
-        clock: this.deps.clock,
-        signal: this.deps.signal,
-        say: async (text) => this.deps.reporter.stepOutput?.('connect', text),
-      });
+    let change: string | undefined;
+    const lookup = {
+      keys: this.deps.keys,
+      vm: pre.vm,
+      privateKey: pre.privateKey,
+      user: this.input.settings.sshUser,
+    };
+    const open = (user: string) => this.open(user);
+    // A plan changes nothing: it logs in only where the key is let in already.
+    const letIn = async () =>
+      this.input.mode === 'plan'
+        ? { change: undefined, user: await openAsFound(open, lookup) }
+        : openLettingIn(open, {
+            ...lookup,
+            clock: this.deps.clock,
+            signal: this.deps.signal,
+            say: async (text) => this.deps.reporter.stepOutput?.('connect', text),
+          });
     await this.withRetries('connect', async () => {
-      letIn = (await open()) ?? letIn;
+      change = (await letIn()).change ?? change;
     });
     await this.withRetries('connect', () => this.context().vm.assertSudo());
     const fp = this.hostKey ? ` (${this.fingerprint()})` : '';
-    const summary = `${this.input.settings.sshUser}@${pre.host}:${pre.port}${this.via ? ` ${this.via}` : ''}, host key matches${fp}`;
-    const state = letIn === undefined ? 'unchanged' : 'done';
-    await this.finish(
-      'connect',
-      state,
-      letIn === undefined ? summary : `${summary}; ${letIn}`,
-      this.deps.clock.now() - started,
-    );
+    const via = this.via ? ` ${this.via}` : '';
+    const summary = `${this.user}@${pre.host}:${pre.port}${via}, host key matches${fp}`;
+    const state = change === undefined ? 'unchanged' : 'done';
+    const elapsed = this.deps.clock.now() - started;
+    await this.finish('connect', state, change === undefined ? summary : `${summary}; ${change}`, elapsed);
   }
 
   private fingerprint(): string {
     return this.hostKey ? fingerprint(this.hostKey) : '';
   }
 
-  private async open(): Promise<void> {
+  /** Opens a session as `user` (who logged in last: SSH_USER, or the one OS Login gave the bot). */
+  private async open(user = this.user): Promise<void> {
     const pre = this.pre as Preflight;
     await this.remote?.close().catch(() => undefined);
     throwIfAbandoned(this.deps.signal);
@@ -133,10 +140,11 @@ export class StepRunner {
       host: pre.host,
       port: pre.port,
       vm: pre.vm,
-      user: this.input.settings.sshUser,
+      user,
       privateKey: pre.privateKey,
       pin: pre.pin,
     });
+    this.user = user;
     this.remote = connected.remote;
     this.hostKey = connected.hostKey;
     this.via = connected.via;

@@ -1,10 +1,11 @@
 import { GitspacesError } from '../errors.js';
+import { openAsFound } from './let-key-in.js';
 import type { HostKey, LocatedVm, RemoteHost } from './ports.js';
 import type { SetupTarget } from './preflight.js';
 import type { EngineDeps } from './run-input.js';
 import type { SetupSettings } from './settings.js';
 
-export type ConnectionDeps = Pick<EngineDeps, 'vms' | 'pinFor' | 'needsPublishedKeys' | 'connect'>;
+export type ConnectionDeps = Pick<EngineDeps, 'vms' | 'pinFor' | 'needsPublishedKeys' | 'connect' | 'keys'>;
 
 /** Where to connect, and the keys the VM publishes (read now unless `known` are given). */
 async function locate(
@@ -26,7 +27,8 @@ async function locate(
 
 /**
  * An SSH session to the VM outside a run (status, logs, the watch): found through the VM locator (or given
- * as a host), its host key pinned as a run pins it, logged in as the SSH user. The caller closes it. With
+ * as a host), its host key pinned as a run pins it, logged in as the SSH user (or the user OS Login gave
+ * the bot, when the VM refuses SSH_USER and a setup let the key in there). The caller closes it. With
  * `known` (keys the VM published at an earlier look, which the watch keeps) its guest attributes are not
  * read again unless the VM offers another key. Returns the keys it was pinned to.
  */
@@ -36,19 +38,26 @@ export async function connectToVm(
   ssh: { port: number; address: 'internal' | 'external' },
   deps: ConnectionDeps,
   /** Read once the VM is found, as a run reads it after preflight located the VM. */
-  privateKey: () => Promise<Buffer>,
+  readKey: () => Promise<Buffer>,
   known?: HostKey[],
 ): Promise<{ remote: RemoteHost; published: HostKey[] | undefined }> {
   let key: Buffer | undefined;
   const open = async (keys: HostKey[] | undefined) => {
     const { host, port, published, vm } = await locate(target, ssh, deps, keys);
-    key ??= await privateKey();
+    key ??= await readKey();
     const pin = await deps.pinFor({ vm: settings.vm, host, port, published });
     const named =
       vm === undefined ? { name: settings.vm } : { name: vm.name, zone: vm.zone, project: vm.project };
-    const user = settings.sshUser;
-    const { remote } = await deps.connect({ host, port, user, privateKey: key, pin, vm: named });
-    return { remote, published };
+    const privateKey = key;
+    let remote: RemoteHost | undefined;
+    // As SSH_USER, or as the user OS Login gave the bot when a setup let its key in there.
+    await openAsFound(
+      async (user) => {
+        ({ remote } = await deps.connect({ host, port, user, privateKey, pin, vm: named }));
+      },
+      { keys: deps.keys, vm: named, privateKey, user: settings.sshUser },
+    );
+    return { remote: remote as RemoteHost, published };
   };
   try {
     return await open(known);

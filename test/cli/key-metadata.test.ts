@@ -78,7 +78,7 @@ describe("a VM that refuses the bot's key", () => {
     expect(`${run.out}${run.err}`).toContain(
       `SSH login as ${sshd.user} to 127.0.0.1:${sshd.port} was refused`,
     );
-    expect(`${run.out}${run.err}`).toContain("Setup adds the key to the VM's ssh-keys metadata itself");
+    expect(`${run.out}${run.err}`).toContain('Setup lets the key in itself (SSH_AUTHORIZE_KEY=auto)');
     expect(writes()).toHaveLength(0);
   });
 
@@ -93,9 +93,9 @@ describe("a VM that refuses the bot's key", () => {
     const run = await runCli(['setup', 'fresh-runner', '--yes'], env);
     expect(run.code, `${run.out}${run.err}`).toBe(0);
     expect(run.out).toContain(
-      `The VM refused the bot's key for ${sshd.user}: added it to the VM's ssh-keys metadata, waiting for its guest agent to let it in.`,
+      `The VM refused the bot's key for ${sshd.user}: added it to the VM's ssh-keys metadata; waiting for the VM to let it in as ${sshd.user}.`,
     );
-    expect(run.out).toContain(`key added to its ssh-keys metadata for ${sshd.user}`);
+    expect(run.out).toContain(`key added to the VM's ssh-keys metadata for ${sshd.user}`);
     expect(run.out).toContain('fresh-runner is set up');
     expect(run.out).toMatch(/✓ delegate-health/);
     // alice's line stays; the bot's follows it, its public half only.

@@ -173,7 +173,7 @@ describe('gitspaces-bot serve', () => {
     expect(JSON.stringify(stepBlock)).toContain('done');
     // The thread's closing summary says how the bot got in.
     const thread = slack.messages.filter((m) => m.threadTs === parent.ts).map((m) => JSON.stringify(m));
-    expect(thread.join('\n')).toContain(`key added to its ssh-keys metadata for ${sshd.user}`);
+    expect(thread.join('\n')).toContain(`key added to the VM's ssh-keys metadata for ${sshd.user}`);
     expect(google.metadataOf(`${P}/${Z}/runner-1`)['ssh-keys']).toMatch(/ gitspaces-bot$/);
     const names = Object.values(sshd.dockerState().containers).map((c) => `${c.name}:${c.status}`);
     expect(names.sort()).toEqual(['runner-1-delegate:running', 'vm-runner:running']);

@@ -76,7 +76,7 @@ afterAll(async () => {
 describe("adding the bot's key to a VM's ssh-keys metadata", () => {
   it('appends its line, keeps every other line and item, and waits for the operation', async () => {
     const started = clock.now();
-    expect(await keys().add(at('runner'), 'gitspaces', key)).toBe('added');
+    expect(await keys().add(at('runner'), 'gitspaces', key, true)).toMatchObject({ how: 'added' });
     const metadata = google.metadataOf(ref('runner'));
     expect(metadata['ssh-keys']?.split('\n')).toEqual([
       `alice:${someoneElse.type} ${someoneElse.base64} alice@laptop`,
@@ -89,14 +89,21 @@ describe("adding the bot's key to a VM's ssh-keys metadata", () => {
     expect(google.requests.some((r) => r.path.includes(`/zones/${Z}/operations/`))).toBe(true);
   });
 
-  it('writes nothing when the line is there already', async () => {
+  it('writes nothing when the line is there already, and finds it without the right to write', async () => {
     const before = writes('runner').length;
-    expect(await keys().add(at('runner'), 'gitspaces', key)).toBe('present');
+    const present = { how: 'present', user: 'gitspaces', place: "the VM's ssh-keys metadata" };
+    expect(await keys().add(at('runner'), 'gitspaces', key, true)).toEqual(present);
+    expect(await keys().add(at('runner'), 'gitspaces', key, false)).toEqual(present);
     expect(writes('runner').length).toBe(before);
   });
 
+  it('writes nothing without the right to write, when the line is missing', async () => {
+    expect(await keys().add(at('runner'), 'someone', key, false)).toBeUndefined();
+    expect(google.metadataOf(ref('runner'))['ssh-keys']).not.toContain('someone:');
+  });
+
   it('creates ssh-keys on a VM that has none', async () => {
-    expect(await keys().add(at('bare'), 'gitspaces', key)).toBe('added');
+    expect(await keys().add(at('bare'), 'gitspaces', key, true)).toMatchObject({ how: 'added' });
     expect(google.metadataOf(ref('bare'))).toEqual({ 'ssh-keys': keyLine('gitspaces', key) });
   });
 
@@ -109,7 +116,7 @@ describe("adding the bot's key to a VM's ssh-keys metadata", () => {
         return api.setMetadata(request);
       },
     };
-    expect(await keys(racing).add(at('busy'), 'gitspaces', key)).toBe('added');
+    expect(await keys(racing).add(at('busy'), 'gitspaces', key, true)).toMatchObject({ how: 'added' });
     expect(writes('busy').map((r) => r.status)).toEqual([412, 200]);
     const metadata = google.metadataOf(ref('busy'));
     expect(metadata['startup-script']).toBe('new');
@@ -118,23 +125,23 @@ describe("adding the bot's key to a VM's ssh-keys metadata", () => {
   });
 
   it('counts a key in the legacy sshKeys item, and adds one whose google-ssh expiry has passed', async () => {
-    expect(await keys().add(at('legacy'), 'gitspaces', key)).toBe('present');
-    expect(await keys().add(at('expired'), 'gitspaces', key)).toBe('added');
+    expect(await keys().add(at('legacy'), 'gitspaces', key, true)).toMatchObject({ how: 'present' });
+    expect(await keys().add(at('expired'), 'gitspaces', key, true)).toMatchObject({ how: 'added' });
     expect(google.metadataOf(ref('expired'))['ssh-keys']?.split('\n')).toHaveLength(2);
   });
 
   it('counts only a line for the same user', async () => {
-    expect(await keys().add(at('runner'), 'deploy', key)).toBe('added');
+    expect(await keys().add(at('runner'), 'deploy', key, true)).toMatchObject({ how: 'added' });
   });
 
   it('writes nothing on a VM with OS Login on, and says what OS Login needs', async () => {
-    const own = await refusal(keys().add(at('os-login'), 'gitspaces', key));
+    const own = await refusal(keys().add(at('os-login'), 'gitspaces', key, true));
     expect(own.code).toBe('SSH_AUTH_FAILED');
     expect(own.message).toContain("enable-oslogin=TRUE in the VM's metadata");
     expect(own.message).toContain('gcloud compute os-login ssh-keys add');
     expect(own.message).toContain('roles/compute.osAdminLogin');
     const project = await refusal(
-      keys().add({ project: 'os-login-project', zone: 'us-east1-b', name: 'vm' }, 'gitspaces', key),
+      keys().add({ project: 'os-login-project', zone: 'us-east1-b', name: 'vm' }, 'gitspaces', key, true),
     );
     expect(project.message).toContain("in its project's metadata");
     expect(writes('os-login')).toHaveLength(0);
@@ -143,11 +150,11 @@ describe("adding the bot's key to a VM's ssh-keys metadata", () => {
 
   it("follows the VM's own enable-oslogin=FALSE over its project's TRUE", async () => {
     const vm = { project: 'os-login-project', zone: 'us-east1-b', name: 'opted-out' };
-    expect(await keys().add(vm, 'gitspaces', key)).toBe('added');
+    expect(await keys().add(vm, 'gitspaces', key, true)).toMatchObject({ how: 'added' });
   });
 
   it('says which roles it lacks, and the line to add by hand, when it may not write', async () => {
-    const error = await refusal(keys().add(at('denied'), 'gitspaces', key));
+    const error = await refusal(keys().add(at('denied'), 'gitspaces', key, true));
     expect(error.code).toBe('SSH_AUTH_FAILED');
     expect(error.message).toContain("Required 'compute.instances.setMetadata' permission");
     expect(error.message).toContain('roles/compute.instanceAdmin.v1');

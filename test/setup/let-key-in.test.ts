@@ -1,54 +1,56 @@
 /**
- * The connect step's handling of a refused key: when it asks for the key to be let in, how long it waits
- * for the VM's guest agent, and what it says when that never happens.
+ * The connect step's handling of a refused key: when it asks for the key to be let in, as whom it logs in
+ * then, how long it waits for the VM, and what it says when that never happens.
  */
 import { describe, expect, it } from 'vitest';
 import { GitspacesError } from '../../src/errors.js';
-import { LET_IN_WAIT_MS, type LetInContext, openLettingIn } from '../../src/setup/let-key-in.js';
-import type { KeyAccess } from '../../src/setup/ports.js';
-import type { Preflight } from '../../src/setup/preflight.js';
+import { LET_IN_WAIT_MS, type LetInContext, openAsFound, openLettingIn } from '../../src/setup/let-key-in.js';
+import type { KeyAccess, KeyPlace } from '../../src/setup/ports.js';
 import { manualClock } from '../support/fake-google.js';
 
-const refused = () =>
-  new GitspacesError('SSH_AUTH_FAILED', 'SSH login as gitspaces to 10.0.0.2:22 was refused.');
+const METADATA = "the VM's ssh-keys metadata";
+const OS_LOGIN = 'the OS Login profile of bot@acme.iam.gserviceaccount.com';
+const refused = (user: string) =>
+  new GitspacesError('SSH_AUTH_FAILED', `SSH login as ${user} to 10.0.0.2:22 was refused.`);
 
-/** A VM that refuses the first `refusals` logins. */
-function vm(refusals: number) {
-  let tries = 0;
+/** A VM that lets `user` in from its `lettingInFrom`-th try on (1-based), and refuses everyone else. */
+function vm(user: string, lettingInFrom: number) {
+  const tries: string[] = [];
   return {
-    tries: () => tries,
-    open: async () => {
-      tries += 1;
-      if (tries <= refusals) throw refused();
+    tries,
+    open: async (as: string) => {
+      tries.push(as);
+      if (as !== user || tries.filter((t) => t === user).length < lettingInFrom) throw refused(as);
     },
   };
+}
+
+/** Key access that answers `found` when it may write, and `read` (`absent`: nothing found) when it may not. */
+function access(found: KeyPlace, read: KeyPlace | 'absent' = found) {
+  const asked: string[] = [];
+  const keys: KeyAccess = {
+    letIn: async (where, user, _key, write) => {
+      asked.push(`${where.project}/${where.zone}/${where.name} ${user} ${write ? 'write' : 'read'}`);
+      return write ? found : read === 'absent' ? undefined : read;
+    },
+  };
+  return { keys, asked };
 }
 
 function context(overrides: Partial<LetInContext> = {}) {
   const clock = manualClock();
   const said: string[] = [];
-  const asked: string[] = [];
-  const keys: KeyAccess = {
-    letIn: async (where, user) => {
-      asked.push(`${where.project}/${where.zone}/${where.name} ${user}`);
-      return 'added';
-    },
-  };
-  const pre = {
+  const ctx: LetInContext = {
+    keys: access({ how: 'added', user: 'gitspaces', place: METADATA }).keys,
     vm: { name: 'runner-1', zone: 'us-central1-a', project: 'acme' },
     privateKey: Buffer.from('key'),
-  } as Preflight;
-  const ctx: LetInContext = {
-    keys,
-    mode: 'setup',
-    pre,
     user: 'gitspaces',
     clock,
     signal: undefined,
     say: async (text) => void said.push(text),
     ...overrides,
   };
-  return { ctx, clock, said, asked };
+  return { ctx, clock, said };
 }
 
 async function failure(promise: Promise<unknown>): Promise<GitspacesError> {
@@ -61,66 +63,101 @@ async function failure(promise: Promise<unknown>): Promise<GitspacesError> {
 }
 
 describe('a refused key in the connect step', () => {
-  it('is let in once, then the login is tried again until the guest agent has applied it', async () => {
-    const { ctx, clock, said, asked } = context();
-    const host = vm(3);
+  it('is let in once, then the login is tried again until the VM has applied it', async () => {
+    const { keys, asked } = access({ how: 'added', user: 'gitspaces', place: METADATA });
+    const { ctx, clock, said } = context({ keys });
+    const host = vm('gitspaces', 4);
     const started = clock.now();
-    expect(await openLettingIn(host.open, ctx)).toBe('key added to its ssh-keys metadata for gitspaces');
-    expect(asked).toEqual(['acme/us-central1-a/runner-1 gitspaces']);
-    expect(host.tries()).toBe(4);
+    expect(await openLettingIn(host.open, ctx)).toEqual({
+      user: 'gitspaces',
+      change: `key added to ${METADATA} for gitspaces`,
+    });
+    expect(asked).toEqual(['acme/us-central1-a/runner-1 gitspaces write']);
+    expect(host.tries).toHaveLength(4);
     expect(said).toEqual([
-      "The VM refused the bot's key for gitspaces: added it to the VM's ssh-keys metadata, waiting for its guest agent to let it in.",
+      `The VM refused the bot's key for gitspaces: added it to ${METADATA}; waiting for the VM to let it in as gitspaces.`,
     ]);
     expect(clock.now() - started).toBe(6_000);
   });
 
+  it('logs in as the POSIX user OS Login gives the bot, once its key is in that profile', async () => {
+    const { keys } = access({ how: 'added', user: 'sa_1170', place: OS_LOGIN });
+    const { ctx } = context({ keys });
+    const host = vm('sa_1170', 2);
+    expect(await openLettingIn(host.open, ctx)).toEqual({
+      user: 'sa_1170',
+      change: `key added to ${OS_LOGIN} for sa_1170`,
+    });
+    expect(host.tries).toEqual(['gitspaces', 'sa_1170', 'sa_1170']);
+  });
+
+  it('goes straight to the OS Login user when the profile held the key already', async () => {
+    const { keys } = access({ how: 'present', user: 'sa_1170', place: OS_LOGIN });
+    const { ctx, clock, said } = context({ keys });
+    const started = clock.now();
+    expect(await openLettingIn(vm('sa_1170', 1).open, ctx)).toEqual({ user: 'sa_1170', change: undefined });
+    expect(clock.now()).toBe(started);
+    expect(said[0]).toContain(`which ${OS_LOGIN} holds: logging in as sa_1170`);
+  });
+
   it('changes nothing when the VM lets the key in at once', async () => {
-    const { ctx, asked } = context();
-    expect(await openLettingIn(vm(0).open, ctx)).toBeUndefined();
+    const { keys, asked } = access({ how: 'added', user: 'gitspaces', place: METADATA });
+    const { ctx } = context({ keys });
+    expect(await openLettingIn(vm('gitspaces', 1).open, ctx)).toEqual({
+      user: 'gitspaces',
+      change: undefined,
+    });
     expect(asked).toEqual([]);
   });
 
-  it('says nothing changed when the metadata held the key already', async () => {
-    const { ctx, said } = context({ keys: { letIn: async () => 'present' } });
-    expect(await openLettingIn(vm(1).open, ctx)).toBeUndefined();
-    expect(said[0]).toContain('which its ssh-keys metadata holds');
-  });
-
-  it('gives up after a minute, naming the guest agent', async () => {
+  it('gives up after a minute, naming the guest environment', async () => {
     const { ctx, clock } = context();
-    const host = vm(Number.POSITIVE_INFINITY);
     const started = clock.now();
-    const error = await failure(openLettingIn(host.open, ctx));
+    const error = await failure(openLettingIn(vm('nobody', 1).open, ctx));
     expect(error.code).toBe('SSH_AUTH_FAILED');
     expect(error.message).toContain(
-      "VM runner-1 still refuses the bot's key for gitspaces 60 s after it was added to its ssh-keys metadata",
+      `VM runner-1 still refuses the bot's key for gitspaces 60 s after it was added to ${METADATA}`,
     );
     expect(error.message).toContain('systemctl status google-guest-agent');
     expect(clock.now() - started).toBe(LET_IN_WAIT_MS);
   });
 
-  it('lets nothing in for a plan, and says that setup would', async () => {
-    const { ctx, asked } = context({ mode: 'plan' });
-    const error = await failure(openLettingIn(vm(1).open, ctx));
-    expect(error.message).toContain("Setup adds the key to the VM's ssh-keys metadata itself");
-    expect(asked).toEqual([]);
+  it('adds nothing without the right to: says that setup would, or logs in as the OS Login user found', async () => {
+    const absent = access({ how: 'added', user: 'gitspaces', place: METADATA }, 'absent');
+    const plan = context({ keys: absent.keys });
+    const error = await failure(openAsFound(vm('gitspaces', 2).open, plan.ctx));
+    expect(error.message).toContain('Setup lets the key in itself (SSH_AUTHORIZE_KEY=auto)');
+    expect(absent.asked).toEqual(['acme/us-central1-a/runner-1 gitspaces read']);
+
+    const found = access({ how: 'present', user: 'sa_1170', place: OS_LOGIN });
+    const read = context({ keys: found.keys });
+    expect(await openAsFound(vm('sa_1170', 1).open, read.ctx)).toBe('sa_1170');
+    expect(found.asked).toEqual(['acme/us-central1-a/runner-1 gitspaces read']);
+
+    // In metadata already for SSH_USER, yet refused: there is no one else to try.
+    const same = context({ keys: access({ how: 'present', user: 'gitspaces', place: METADATA }).keys });
+    expect((await failure(openAsFound(vm('nobody', 1).open, same.ctx))).message).toBe(
+      refused('gitspaces').message,
+    );
   });
 
   it('leaves other failures, a VM given by address and SSH_AUTHORIZE_KEY=off as they are', async () => {
     const unreachable = new GitspacesError('SSH_CONNECT_FAILED', 'connection refused', { retryable: true });
-    const { ctx, asked } = context();
-    expect(
-      await openLettingIn(async () => {
-        throw unreachable;
-      }, ctx).catch((e) => e),
-    ).toBe(unreachable);
-    const byAddress = context({
-      pre: { vm: { name: '10.0.0.2' }, privateKey: Buffer.from('k') } as Preflight,
-    });
-    expect((await failure(openLettingIn(vm(1).open, byAddress.ctx))).message).toBe(refused().message);
+    const { keys, asked } = access({ how: 'added', user: 'gitspaces', place: METADATA });
+    const { ctx } = context({ keys });
+    const thrown = await openLettingIn(async () => {
+      throw unreachable;
+    }, ctx).catch((e: unknown) => e);
+    expect(thrown).toBe(unreachable);
+    const byAddress = context({ keys, vm: { name: '10.0.0.2' } });
+    expect((await failure(openLettingIn(vm('x', 1).open, byAddress.ctx))).message).toBe(
+      refused('gitspaces').message,
+    );
     const off = context({ keys: undefined });
-    expect((await failure(openLettingIn(vm(1).open, off.ctx))).message).toBe(refused().message);
-    expect([...asked, ...byAddress.asked]).toEqual([]);
+    expect((await failure(openLettingIn(vm('x', 1).open, off.ctx))).message).toBe(
+      refused('gitspaces').message,
+    );
+    expect(asked).toEqual([]);
   });
 
   it('stops waiting when the run is taken over by another worker', async () => {
@@ -135,7 +172,7 @@ describe('a refused key in the connect step', () => {
         },
       },
     });
-    const error = await openLettingIn(vm(5).open, ctx).catch((e: Error) => e);
+    const error = await openLettingIn(vm('gitspaces', 5).open, ctx).catch((e: Error) => e);
     expect((error as Error).name).toBe('RunAbandoned');
   });
 });
