@@ -7,6 +7,7 @@
  *   POST /compute/v1/projects/{p}/zones/{z}/instances/{vm}/setMetadata                      instances.setMetadata
  *   GET /compute/v1/projects/{p}/zones/{z}/operations/{op}                                  zoneOperations.get
  *   GET /v1/projects/{p}/secrets/{s}/versions/{v}:access?$alt=json;enum-encoding=int        versions.access
+ * and OS Login's two calls (fake-os-login.ts).
  * Like Google it refuses a query parameter the method does not take (400 INVALID_ARGUMENT). Errors come as
  * each API sends them: Compute `{"error":{"code","message","errors":[{reason}]}}`, Secret Manager
  * `{"error":{"code","message","status"}}`. It records every request (with the `x-goog-api-client` header
@@ -19,6 +20,7 @@
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { FakeOsLogin } from './fake-os-login.js';
 
 export interface FakeHostKey {
   type: string;
@@ -118,6 +120,7 @@ interface FakeOperation {
 
 export class FakeGoogle {
   readonly requests: RecordedRequest[] = [];
+  readonly osLogin = new FakeOsLogin();
   private readonly vms = new Map<string, FakeVm>();
   private readonly secrets = new Map<string, FakeSecretVersion[]>();
   private readonly guestQueries = new Map<string, number[]>();
@@ -234,10 +237,12 @@ export class FakeGoogle {
       if (e.retryAfterSeconds !== undefined) answer.push({ 'retry-after': String(e.retryAfterSeconds) });
       return answer;
     }
-    const post = req.method === 'POST' && req.path.endsWith('/setMetadata');
+    const post = req.method === 'POST' && /\/setMetadata$|:importSshPublicKey$/.test(req.path);
     if (req.method !== 'GET' && !post) return googleError(compute, 405, `Method ${req.method} not allowed`);
     const unknown = this.unknownParameter(req, compute);
     if (unknown) return googleError(compute, 400, unknown);
+    const osLogin = this.osLogin.answer(req, (code, message) => googleError(false, code, message));
+    if (osLogin) return osLogin;
     const project = PROJECT.exec(req.path);
     if (project) return this.project(project[1] as string);
     const instance = INSTANCE.exec(req.path);
@@ -267,7 +272,14 @@ export class FakeGoogle {
 
   /** Google refuses parameters a method does not take; the generated clients send exactly these. */
   private unknownParameter(req: RecordedRequest, compute: boolean): string | undefined {
-    const allowed = compute ? (req.path.endsWith('/getGuestAttributes') ? ['queryPath'] : []) : ['$alt'];
+    const osLogin = req.path.startsWith('/v1/users/');
+    const allowed = compute
+      ? req.path.endsWith('/getGuestAttributes')
+        ? ['queryPath']
+        : []
+      : osLogin
+        ? ['$alt', 'projectId']
+        : ['$alt'];
     const extra = Object.keys(req.query).find((name) => !allowed.includes(name));
     if (extra !== undefined)
       return `Invalid JSON payload received. Unknown name "${extra}": Cannot bind query parameter.`;

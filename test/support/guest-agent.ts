@@ -3,7 +3,8 @@
  * the real one watches the metadata server, it watches the VM's metadata at the fake Compute API, and makes
  * the `ssh-keys` lines for the test sshd's login user that sshd's authorized keys, `delayMs` after they
  * change. Like the real agent it reads the instance's keys and, unless the instance blocks them, the
- * project's; skips a key whose google-ssh expiry has passed; and leaves the keys alone while OS Login is on.
+ * project's, and skips a key whose google-ssh expiry has passed. While OS Login is on, metadata keys count
+ * for nothing: the user's keys are those its OS Login profile holds (the VM's sshd asks OS Login for them).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -50,12 +51,13 @@ export function startGuestAgent(
     const own = google.metadataOf(ref);
     const shared = google.projectMetadataOf(project);
     const osLogin = isTrue(own['enable-oslogin'] ?? shared['enable-oslogin']);
-    if (osLogin) return;
     const now = Date.now();
-    const lines = [
-      ...keysFor(sshd.user, own['ssh-keys'], now),
-      ...(isTrue(own['block-project-ssh-keys']) ? [] : keysFor(sshd.user, shared['ssh-keys'], now)),
-    ];
+    const lines = osLogin
+      ? google.osLogin.keysOf(sshd.user)
+      : [
+          ...keysFor(sshd.user, own['ssh-keys'], now),
+          ...(isTrue(own['block-project-ssh-keys']) ? [] : keysFor(sshd.user, shared['ssh-keys'], now)),
+        ];
     const wanted = lines.map((line) => `${line}\n`).join('');
     if (wanted === seen) return;
     seen = wanted;
