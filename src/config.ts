@@ -90,6 +90,23 @@ const CHANNEL_ID = /^[CGD][A-Z0-9]{2,}$/;
 /** A `{name}` in SSH_PROXY_COMMAND: the first group holds a name it may use, the second any other. */
 export const PROXY_PLACEHOLDER = /\{(?:(vm|zone|project|host|port|user)|([a-z]+))\}/g;
 
+/** SSH_*: who the bot logs in as, how it pins host keys, and how it reaches VMs. */
+function sshSettings(r: EnvReader): Config['ssh'] {
+  return {
+    user: r.def('SSH_USER', 'gitspaces'),
+    port: r.int('SSH_PORT', 22, 1, 65535),
+    hostKeyPolicy: r.oneOf(
+      'SSH_HOST_KEY_POLICY',
+      ['guest-attributes', 'known-hosts', 'tofu'],
+      'guest-attributes',
+    ),
+    knownHosts: r.str('SSH_KNOWN_HOSTS'),
+    address: r.oneOf('SSH_ADDRESS', ['internal', 'external'], 'internal'),
+    proxyCommand: r.str('SSH_PROXY_COMMAND'),
+    authorizeKey: r.oneOf('SSH_AUTHORIZE_KEY', ['auto', 'off'], 'auto'),
+  };
+}
+
 /**
  * Reads the configuration from `env` (the only place the product reads the environment), with a `.env`
  * file underneath. Throws one CONFIG_INVALID error listing every missing or invalid value.
@@ -124,19 +141,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
       sshKey: r.str('SSH_KEY_SECRET'),
       runnerSaKey: r.str('RUNNER_SA_KEY_SECRET'),
     },
-    ssh: {
-      user: r.def('SSH_USER', 'gitspaces'),
-      port: r.int('SSH_PORT', 22, 1, 65535),
-      hostKeyPolicy: r.oneOf(
-        'SSH_HOST_KEY_POLICY',
-        ['guest-attributes', 'known-hosts', 'tofu'],
-        'guest-attributes',
-      ),
-      knownHosts: r.str('SSH_KNOWN_HOSTS'),
-      address: r.oneOf('SSH_ADDRESS', ['internal', 'external'], 'internal'),
-      proxyCommand: r.str('SSH_PROXY_COMMAND'),
-      authorizeKey: r.oneOf('SSH_AUTHORIZE_KEY', ['auto', 'off'], 'auto'),
-    },
+    ssh: sshSettings(r),
     harness: {
       accountId: r.str('HARNESS_ACCOUNT_ID'),
       managerUrl: r.url('HARNESS_MANAGER_URL', 'https://app.harness.io') ?? 'https://app.harness.io',

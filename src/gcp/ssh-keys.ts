@@ -107,68 +107,81 @@ function refusedWrite(thrown: unknown, vm: VmCoordinates, line: string): Gitspac
   );
 }
 
+type Call = <T>(permission: ComputePermission, vm: VmCoordinates, work: () => Promise<T>) => Promise<T>;
+
+/** Where OS Login is turned on, if it is: the instance's own setting wins over the project's. */
+async function osLoginSetting(
+  api: InstancesApi,
+  call: Call,
+  metadata: Metadata | null | undefined,
+  vm: VmCoordinates,
+): Promise<string | undefined> {
+  const own = enabled(item(metadata, 'enable-oslogin'));
+  if (own !== undefined) return own ? "the VM's metadata" : undefined;
+  const [project] = await call('compute.projects.get', vm, () => api.getProject({ project: vm.project }));
+  return enabled(item(project.commonInstanceMetadata, 'enable-oslogin'))
+    ? "its project's metadata"
+    : undefined;
+}
+
+/** Resolves once the operation is DONE, read every `pollMs` for at most `timeoutMs`; throws what it failed with. */
+async function finished(
+  api: MetadataApi,
+  call: Call,
+  operation: Operation,
+  vm: VmCoordinates,
+  timing: { clock: Clock; pollMs: number; timeoutMs: number },
+): Promise<void> {
+  const { clock, pollMs, timeoutMs } = timing;
+  const until = clock.now() + timeoutMs;
+  let current = operation;
+  while (current.status !== 'DONE') {
+    if (clock.now() >= until)
+      throw gcpError(
+        'GCP_UNAVAILABLE',
+        `Adding the bot's key to the metadata of VM ${vm.name} did not finish within ${timeoutMs / 1000} s (operation ${operation.name}).`,
+        `Try again; \`gcloud compute operations describe ${operation.name} --zone ${vm.zone}\` shows where it stands.`,
+        { retryable: true },
+      );
+    await clock.sleep(pollMs);
+    const name = String(current.name ?? operation.name);
+    [current] = await call('compute.zoneOperations.get', vm, () =>
+      api.getZoneOperation({ project: vm.project, zone: vm.zone, operation: name }),
+    );
+  }
+  const errors = current.error?.errors ?? [];
+  if (errors.length > 0)
+    throw gcpError(
+      'GCP_UNAVAILABLE',
+      `Google could not add the bot's key to the metadata of VM ${vm.name}: ${errors.map((e) => e.message ?? e.code).join('; ')}.`,
+      'Try again, or add the key to its ssh-keys metadata yourself.',
+      { retryable: true },
+    );
+}
+
 export function createMetadataKeys(
   config: Pick<Config, 'gcp'>,
   options: MetadataKeysOptions = {},
 ): MetadataKeys {
-  const clock = options.clock ?? systemClock;
   const policy = options.callPolicy ?? DEFAULT_CALL_POLICY;
-  const pollMs = options.operationPollMs ?? 1000;
-  const timeoutMs = options.operationTimeoutMs ?? 60_000;
+  const clock = options.clock ?? systemClock;
+  const timing = {
+    clock,
+    pollMs: options.operationPollMs ?? 1000,
+    timeoutMs: options.operationTimeoutMs ?? 60_000,
+  };
   let client = options.client;
   const api = async () => {
     client ??= await computeClient(config, policy.deadlineMs);
     return client;
   };
-  const call = async <T>(permission: ComputePermission, vm: VmCoordinates, work: () => Promise<T>) => {
+  const call: Call = async (permission, vm, work) => {
     try {
       return await callGoogle(work, policy);
     } catch (thrown) {
       throw computeFailure(thrown, permission, vm);
     }
   };
-
-  /** Where OS Login is turned on, if it is: the instance's own setting wins over the project's. */
-  async function osLogin(metadata: Metadata | null | undefined, vm: VmCoordinates) {
-    const own = enabled(item(metadata, 'enable-oslogin'));
-    if (own !== undefined) return own ? "the VM's metadata" : undefined;
-    const compute = await api();
-    const [project] = await call('compute.projects.get', vm, () =>
-      compute.getProject({ project: vm.project }),
-    );
-    return enabled(item(project.commonInstanceMetadata, 'enable-oslogin'))
-      ? "its project's metadata"
-      : undefined;
-  }
-
-  /** Resolves once the operation is DONE; throws what it failed with. */
-  async function finished(operation: Operation, vm: VmCoordinates): Promise<void> {
-    const compute = await api();
-    const until = clock.now() + timeoutMs;
-    let current = operation;
-    while (current.status !== 'DONE') {
-      if (clock.now() >= until)
-        throw gcpError(
-          'GCP_UNAVAILABLE',
-          `Adding the bot's key to the metadata of VM ${vm.name} did not finish within ${timeoutMs / 1000} s (operation ${operation.name}).`,
-          `Try again; \`gcloud compute operations describe ${operation.name} --zone ${vm.zone}\` shows where it stands.`,
-          { retryable: true },
-        );
-      await clock.sleep(pollMs);
-      const name = String(current.name ?? operation.name);
-      [current] = await call('compute.zoneOperations.get', vm, () =>
-        compute.getZoneOperation({ project: vm.project, zone: vm.zone, operation: name }),
-      );
-    }
-    const errors = current.error?.errors ?? [];
-    if (errors.length > 0)
-      throw gcpError(
-        'GCP_UNAVAILABLE',
-        `Google could not add the bot's key to the metadata of VM ${vm.name}: ${errors.map((e) => e.message ?? e.code).join('; ')}.`,
-        'Try again, or add the key to its ssh-keys metadata yourself.',
-        { retryable: true },
-      );
-  }
 
   return {
     async add(vm, user, key, write) {
@@ -178,7 +191,7 @@ export function createMetadataKeys(
         const [instance] = await call('compute.instances.get', vm, () =>
           compute.get({ project: vm.project, zone: vm.zone, instance: vm.name }),
         );
-        const where = await osLogin(instance.metadata, vm);
+        const where = await osLoginSetting(compute, call, instance.metadata, vm);
         if (where !== undefined) {
           if (options.osLogin === undefined) throw osLoginError(vm, user, where);
           return options.osLogin(vm.project, key, write);
@@ -204,7 +217,7 @@ export function createMetadataKeys(
           if (failedCall(thrown).failure.reasons.includes('conditionNotMet') && attempt < WRITES) continue;
           throw refusedWrite(thrown, vm, line);
         }
-        await finished(operation, vm);
+        await finished(compute, call, operation, vm, timing);
         return { how: 'added', user, place: PLACE };
       }
     },
