@@ -3,73 +3,54 @@
  * set up from a terminal by name: found through Google's Compute client, reached through IAP by
  * SSH_PROXY_COMMAND (a stand-in for `gcloud compute start-iap-tunnel`, whose servers cannot run here).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
 import { capturedIo } from '../support/cli-run.js';
-import { type FakeGoogle, startFakeGoogle } from '../support/fake-google.js';
-import { holdRunnerPort } from '../support/runner-port.js';
-import { TEST_TOKEN, writeSecrets } from '../support/secrets-dir.js';
-import { startSshd, type TestSshd } from '../support/sshd.js';
+import type { FakeGoogle } from '../support/fake-google.js';
+import { TEST_TOKEN } from '../support/secrets-dir.js';
+import type { TestSshd } from '../support/sshd.js';
+import { PROJECT, startTerminalVm, type TerminalVm, ZONE } from '../support/terminal-vm.js';
 
 const STAND_IN = join(dirname(fileURLToPath(import.meta.url)), '../support/iap-tunnel-stand-in.mjs');
-const PROJECT = 'gitspaces-prod';
-const ZONE = 'us-central1-a';
 
+let vm: TerminalVm;
 let sshd: TestSshd;
 let google: FakeGoogle;
-let port3000: Awaited<ReturnType<typeof holdRunnerPort>>;
-let dir: string;
 let env: NodeJS.ProcessEnv;
 
 const io = () => capturedIo();
 
 /** What the stand-in was run with, each time. */
 const tunnels = (): { args: string[]; env: string[] }[] =>
-  readFileSync(join(dir, 'iap.log'), 'utf8')
+  readFileSync(join(vm.dir, 'iap.log'), 'utf8')
     .trim()
     .split('\n')
     .map((line) => JSON.parse(line));
 
 beforeAll(async () => {
-  [sshd, google] = await Promise.all([startSshd(), startFakeGoogle()]);
-  port3000 = await holdRunnerPort();
-  dir = mkdtempSync(join(tmpdir(), 'gsb-iap-'));
+  vm = await startTerminalVm();
+  ({ sshd, google } = vm);
   // Loopback addresses nothing listens on: a connection that went around the tunnel would be refused.
   google.addVm(`${PROJECT}/${ZONE}/gitspaces-runner`, { internalIp: '127.0.0.9', hostKeys: sshd.hostKeys });
   google.addVm(`${PROJECT}/${ZONE}/no-iap-rule`, { internalIp: '127.0.0.10', hostKeys: sshd.hostKeys });
-  const secrets = writeSecrets(sshd.privateKey);
-  env = {
-    GCP_PROJECT: PROJECT,
-    GCP_ZONE: ZONE,
-    COMPUTE_API_URL: google.url,
-    POOL_SECRET: secrets.refs.pool,
+  env = vm.env({
     DELEGATE_TOKEN_SECRET: 'env:GSB_DELEGATE_TOKEN',
     GSB_DELEGATE_TOKEN: TEST_TOKEN,
-    SSH_KEY_SECRET: secrets.refs.sshKey,
     SSH_USER: sshd.user,
     SLACK_BOT_TOKEN: 'xoxb-not-for-the-tunnel',
     SSH_PROXY_COMMAND: `${process.execPath} ${STAND_IN} {vm} {port} --listen-on-stdin --zone={zone} --project={project}`,
     IAP_STAND_IN_ROUTES: JSON.stringify({
       [`${PROJECT}/${ZONE}/gitspaces-runner`]: `127.0.0.1:${sshd.port}`,
     }),
-    IAP_STAND_IN_LOG: join(dir, 'iap.log'),
-    HARNESS_ACCOUNT_ID: 'XxRn14tYSUKILSe3XU0R8w',
-    RUNNER_DIR: join(dir, 'runner'),
-    RUNNER_HEALTH_TIMEOUT: '60s',
-    DELEGATE_HEALTH_TIMEOUT: '60s',
-    HOME: join(dir, 'home'),
-    PATH: process.env.PATH,
-  };
+    IAP_STAND_IN_LOG: join(vm.dir, 'iap.log'),
+  });
 }, 120_000);
 
 afterAll(async () => {
-  await port3000?.release();
-  await Promise.all([sshd?.stop(), google?.close()]);
-  rmSync(dir, { recursive: true, force: true });
+  await vm?.stop();
 });
 
 describe('a VM reached through IAP (SSH_PROXY_COMMAND)', () => {

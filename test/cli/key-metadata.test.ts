@@ -3,38 +3,32 @@
  * VM's ssh-keys metadata through Google's Compute client (at the fake Compute API), the VM's guest agent
  * (a stand-in) lets it in a moment later, and the run goes on as the non-root user the agent let in.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyLine } from '../../src/gcp/ssh-keys.js';
 import { publicKeyOf } from '../../src/ssh/private-key.js';
 import { runCli } from '../support/cli-run.js';
-import { ed25519HostKey, type FakeGoogle, startFakeGoogle } from '../support/fake-google.js';
+import { ed25519HostKey, type FakeGoogle } from '../support/fake-google.js';
 import { type GuestAgent, startGuestAgent } from '../support/guest-agent.js';
-import { holdRunnerPort } from '../support/runner-port.js';
-import { TEST_TOKEN, writeSecrets } from '../support/secrets-dir.js';
-import { startSshd, type TestSshd } from '../support/sshd.js';
+import type { TestSshd } from '../support/sshd.js';
+import { PROJECT, startTerminalVm, type TerminalVm, ZONE } from '../support/terminal-vm.js';
 
-const PROJECT = 'gitspaces-prod';
-const ZONE = 'us-central1-a';
 const VM = `${PROJECT}/${ZONE}/fresh-runner`;
 const alice = ed25519HostKey();
 const ALICE = `alice:${alice.type} ${alice.base64} alice@laptop`;
 
+let vm: TerminalVm;
 let sshd: TestSshd;
 let google: FakeGoogle;
 let agent: GuestAgent;
-let port3000: Awaited<ReturnType<typeof holdRunnerPort>>;
-let dir: string;
 let env: NodeJS.ProcessEnv;
 
 const writes = () => google.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/setMetadata'));
 
 beforeAll(async () => {
-  [sshd, google] = await Promise.all([startSshd(), startFakeGoogle()]);
-  port3000 = await holdRunnerPort();
-  dir = mkdtempSync(join(tmpdir(), 'gsb-keys-'));
+  vm = await startTerminalVm();
+  ({ sshd, google } = vm);
   // The VM knows alice's key only: the bot's is refused until the guest agent has applied the metadata.
   writeFileSync(join(sshd.dir, 'authorized_keys'), '');
   google.addVm(VM, {
@@ -44,31 +38,12 @@ beforeAll(async () => {
     operationMs: 800,
   });
   agent = startGuestAgent(google, VM, sshd, { delayMs: 1500 });
-  const secrets = writeSecrets(sshd.privateKey);
-  env = {
-    GCP_PROJECT: PROJECT,
-    GCP_ZONE: ZONE,
-    COMPUTE_API_URL: google.url,
-    POOL_SECRET: secrets.refs.pool,
-    DELEGATE_TOKEN_SECRET: 'env:GSB_DELEGATE_TOKEN',
-    GSB_DELEGATE_TOKEN: TEST_TOKEN,
-    SSH_KEY_SECRET: secrets.refs.sshKey,
-    SSH_USER: sshd.user,
-    SSH_PORT: String(sshd.port),
-    HARNESS_ACCOUNT_ID: 'XxRn14tYSUKILSe3XU0R8w',
-    RUNNER_DIR: join(dir, 'runner'),
-    RUNNER_HEALTH_TIMEOUT: '60s',
-    DELEGATE_HEALTH_TIMEOUT: '60s',
-    HOME: join(dir, 'home'),
-    PATH: process.env.PATH,
-  };
+  env = vm.env({ SSH_USER: sshd.user, SSH_PORT: String(sshd.port) });
 }, 120_000);
 
 afterAll(async () => {
   agent?.stop();
-  await port3000?.release();
-  await Promise.all([sshd?.stop(), google?.close()]);
-  rmSync(dir, { recursive: true, force: true });
+  await vm?.stop();
 });
 
 describe("a VM that refuses the bot's key", () => {

@@ -4,34 +4,28 @@
  * fake OS Login API), and logs in as the POSIX user OS Login gives that account (the test VM's sudo user),
  * not as SSH_USER. Status then finds that user again without changing anything.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli-run.js';
-import { type FakeGoogle, startFakeGoogle } from '../support/fake-google.js';
+import type { FakeGoogle } from '../support/fake-google.js';
 import { type GuestAgent, startGuestAgent } from '../support/guest-agent.js';
-import { holdRunnerPort } from '../support/runner-port.js';
-import { writeSecrets } from '../support/secrets-dir.js';
 import { writeServiceAccountKey } from '../support/service-account-key.js';
-import { startSshd, type TestSshd } from '../support/sshd.js';
+import type { TestSshd } from '../support/sshd.js';
+import { PROJECT, startTerminalVm, type TerminalVm, ZONE } from '../support/terminal-vm.js';
 
-const PROJECT = 'gitspaces-prod';
-const ZONE = 'us-central1-a';
 const VM = `${PROJECT}/${ZONE}/oslogin-runner`;
 const BOT = 'gitspaces-bot@gitspaces-prod.iam.gserviceaccount.com';
 
+let vm: TerminalVm;
 let sshd: TestSshd;
 let google: FakeGoogle;
 let agent: GuestAgent;
-let port3000: Awaited<ReturnType<typeof holdRunnerPort>>;
-let dir: string;
 let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
-  [sshd, google] = await Promise.all([startSshd(), startFakeGoogle()]);
-  port3000 = await holdRunnerPort();
-  dir = mkdtempSync(join(tmpdir(), 'gsb-oslogin-'));
+  vm = await startTerminalVm();
+  ({ sshd, google } = vm);
   writeFileSync(join(sshd.dir, 'authorized_keys'), '');
   google.addVm(VM, {
     internalIp: '127.0.0.1',
@@ -43,31 +37,17 @@ beforeAll(async () => {
   // OS Login names the bot's service account as the test VM's sudo user (sa_<id> on Google).
   google.osLogin.addIdentity(BOT, sshd.user);
   agent = startGuestAgent(google, VM, sshd, { delayMs: 500 });
-  const secrets = writeSecrets(sshd.privateKey);
-  env = {
-    GCP_PROJECT: PROJECT,
-    GCP_ZONE: ZONE,
-    COMPUTE_API_URL: google.url,
+  // SSH_USER stays the default (gitspaces), which this VM does not know.
+  env = vm.env({
     OS_LOGIN_API_URL: google.url,
-    GOOGLE_APPLICATION_CREDENTIALS: writeServiceAccountKey(dir, BOT),
-    POOL_SECRET: secrets.refs.pool,
-    DELEGATE_TOKEN_SECRET: secrets.refs.delegateToken,
-    SSH_KEY_SECRET: secrets.refs.sshKey,
+    GOOGLE_APPLICATION_CREDENTIALS: writeServiceAccountKey(vm.dir, BOT),
     SSH_PORT: String(sshd.port),
-    HARNESS_ACCOUNT_ID: 'XxRn14tYSUKILSe3XU0R8w',
-    RUNNER_DIR: join(dir, 'runner'),
-    RUNNER_HEALTH_TIMEOUT: '60s',
-    DELEGATE_HEALTH_TIMEOUT: '60s',
-    HOME: join(dir, 'home'),
-    PATH: process.env.PATH,
-  };
+  });
 }, 120_000);
 
 afterAll(async () => {
   agent?.stop();
-  await port3000?.release();
-  await Promise.all([sshd?.stop(), google?.close()]);
-  rmSync(dir, { recursive: true, force: true });
+  await vm?.stop();
 });
 
 const imports = () => google.requests.filter((r) => r.path.endsWith(':importSshPublicKey'));

@@ -1,10 +1,10 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { GitspacesError } from '../../src/errors.js';
 import { closeGoogleClients, NO_CREDENTIALS_TOKEN } from '../../src/gcp/clients.js';
 import { createComputeLocator } from '../../src/gcp/compute.js';
 import type { VmRef } from '../../src/setup/ports.js';
+import { codedError } from '../support/coded-error.js';
 import { ed25519HostKey, type FakeGoogle, manualClock, startFakeGoogle } from '../support/fake-google.js';
 
 let google: FakeGoogle;
@@ -28,15 +28,6 @@ function locator(env: Record<string, string> = {}, delays?: number[]) {
     callPolicy: FAST,
     ...(delays ? { hostKeyRetryDelaysMs: delays } : {}),
   });
-}
-
-async function failure(promise: Promise<unknown>): Promise<GitspacesError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(GitspacesError);
-  return error as GitspacesError;
 }
 
 beforeAll(async () => {
@@ -115,21 +106,21 @@ describe('Compute VM locator', () => {
   });
 
   it('says the VM is not found, naming VM, project and zone', async () => {
-    const error = await failure(locator().locate(vm('ghost'), both));
+    const error = await codedError(locator().locate(vm('ghost'), both));
     expect(error.code).toBe('VM_NOT_FOUND');
     expect(error.message).toContain(`no VM named ghost in project ${P}, zone ${Z}`);
     expect(error.message).toContain('GCP_ZONE');
   });
 
   it('says which state a stopped VM is in and how to start it', async () => {
-    const error = await failure(locator().locate(vm('stopped'), both));
+    const error = await codedError(locator().locate(vm('stopped'), both));
     expect(error.code).toBe('VM_NOT_RUNNING');
     expect(error.message).toContain('is TERMINATED');
     expect(error.message).toContain(`gcloud compute instances start stopped --project ${P} --zone ${Z}`);
   });
 
   it('refuses SSH_ADDRESS=external for a VM without an external address', async () => {
-    const error = await failure(
+    const error = await codedError(
       locator().locate(
         { project: 'other-proj', zone: 'europe-west1-b', name: 'runner-2' },
         { address: 'external', hostKeys: false },
@@ -141,20 +132,20 @@ describe('Compute VM locator', () => {
   });
 
   it('names the missing permission and the project on 403', async () => {
-    const get = await failure(locator().locate(vm('denied'), both));
+    const get = await codedError(locator().locate(vm('denied'), both));
     expect(get.code).toBe('GCP_PERMISSION_DENIED');
     expect(get.message).toContain('compute.instances.get ');
     expect(get.message).toContain(`project ${P}`);
-    const guest = await failure(locator().locate(vm('secret-keys'), both));
+    const guest = await codedError(locator().locate(vm('secret-keys'), both));
     expect(guest.code).toBe('GCP_PERMISSION_DENIED');
     expect(guest.message).toContain('compute.instances.getGuestAttributes');
   });
 
   it('reports quota and outages as worth retrying', async () => {
-    const quota = await failure(locator().locate(vm('throttled'), both));
+    const quota = await codedError(locator().locate(vm('throttled'), both));
     expect(quota.code).toBe('GCP_QUOTA');
     expect(quota.retryable).toBe(true);
-    const down = await failure(locator().locate(vm('down'), both));
+    const down = await codedError(locator().locate(vm('down'), both));
     expect(down.code).toBe('GCP_UNAVAILABLE');
     expect(down.retryable).toBe(true);
   });
@@ -164,7 +155,7 @@ describe('Compute VM locator', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const { port } = closed.address() as { port: number };
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const error = await failure(
+    const error = await codedError(
       locator({ COMPUTE_API_URL: `http://127.0.0.1:${port}` }).locate(vm('runner-1'), both),
     );
     expect(error.code).toBe('GCP_UNAVAILABLE');
@@ -185,7 +176,7 @@ describe('Compute VM locator', () => {
   });
 
   it('gives up after a bounded number of queries when the guest agent publishes nothing, saying what to check', async () => {
-    const error = await failure(
+    const error = await codedError(
       locator({}, [6_000, 10_000, 15_000, 20_000, 30_000]).locate(vm('no-agent'), both),
     );
     expect(error.code).toBe('HOST_KEYS_UNPUBLISHED');
@@ -208,7 +199,7 @@ describe('Compute VM locator', () => {
 
   it('says what is missing when neither the reference nor the configuration names a zone', async () => {
     const config = loadConfig({ GCP_PROJECT: P, COMPUTE_API_URL: google.url }, { dotEnv: false });
-    const error = await failure(
+    const error = await codedError(
       createComputeLocator(config, { clock, callPolicy: FAST }).locate(vm('runner-1'), both),
     );
     expect(error.code).toBe('VM_NAME_INVALID');

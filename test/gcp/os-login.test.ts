@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { GitspacesError } from '../../src/errors.js';
 import { createOsLoginApi } from '../../src/gcp/clients.js';
 import { createOsLoginKeys, credentialsEmail } from '../../src/gcp/os-login.js';
+import { codedError } from '../support/coded-error.js';
 import { ed25519HostKey, type FakeGoogle, startFakeGoogle } from '../support/fake-google.js';
 import { writeServiceAccountKey, writeUserCredentials } from '../support/service-account-key.js';
 
@@ -26,15 +26,6 @@ const config = (env: Record<string, string> = {}) =>
 const keysAs = (email: string) =>
   createOsLoginKeys(config(), { client: api, identity: async () => email, callPolicy: FAST });
 const imports = () => google.requests.filter((r) => r.path.endsWith(':importSshPublicKey'));
-
-async function refusal(promise: Promise<unknown>): Promise<GitspacesError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(GitspacesError);
-  return error as GitspacesError;
-}
 
 beforeAll(async () => {
   google = await startFakeGoogle();
@@ -81,7 +72,7 @@ describe("the bot's key in its OS Login profile", () => {
   });
 
   it('says what OS Login answered when it refuses the profile', async () => {
-    const error = await refusal(
+    const error = await codedError(
       keysAs('someone-else@acme-prod.iam.gserviceaccount.com')('acme-prod', key, true),
     );
     expect(error.code).toBe('SSH_AUTH_FAILED');
@@ -101,7 +92,7 @@ describe("the bot's identity", () => {
 
   it("cannot be a person's credentials, and says to run as a service account", async () => {
     const file = writeUserCredentials(dir);
-    const error = await refusal(credentialsEmail(config({ GOOGLE_APPLICATION_CREDENTIALS: file }))());
+    const error = await codedError(credentialsEmail(config({ GOOGLE_APPLICATION_CREDENTIALS: file }))());
     expect(error.code).toBe('SSH_AUTH_FAILED');
     expect(error.message).toContain('runs with user credentials');
     expect(error.message).toContain('Run the bot as a service account');

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { GitspacesError } from '../../src/errors.js';
 import {
   closeGoogleClients,
   computeClient,
@@ -8,6 +7,7 @@ import {
   secretManagerClient,
 } from '../../src/gcp/clients.js';
 import { createSecretManagerSource, parseSecretRef } from '../../src/gcp/secrets.js';
+import { codedError } from '../support/coded-error.js';
 import { type FakeGoogle, startFakeGoogle } from '../support/fake-google.js';
 
 let google: FakeGoogle;
@@ -20,15 +20,6 @@ function configFor(env: Record<string, string> = {}) {
     { GCP_PROJECT: 'acme-prod', SECRET_MANAGER_API_URL: google.url, COMPUTE_API_URL: google.url, ...env },
     { dotEnv: false },
   );
-}
-
-async function failure(promise: Promise<unknown>): Promise<GitspacesError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(GitspacesError);
-  return error as GitspacesError;
 }
 
 beforeAll(async () => {
@@ -87,7 +78,7 @@ describe('Secret Manager source', () => {
   });
 
   it('refuses a payload whose CRC32C does not match, without showing the value', async () => {
-    const error = await failure(createSecretManagerSource(configFor(), FAST).read('corrupted'));
+    const error = await codedError(createSecretManagerSource(configFor(), FAST).read('corrupted'));
     expect(error.code).toBe('SECRET_CHECKSUM');
     expect(error.retryable).toBe(false);
     expect(error.message).toContain('corrupted');
@@ -102,16 +93,16 @@ describe('Secret Manager source', () => {
   });
 
   it('says a missing secret does not exist and how to create it', async () => {
-    const error = await failure(createSecretManagerSource(configFor(), FAST).read('nope'));
+    const error = await codedError(createSecretManagerSource(configFor(), FAST).read('nope'));
     expect(error.code).toBe('SECRET_NOT_FOUND');
     expect(error.message).toContain('projects/acme-prod/secrets/nope/versions/latest');
     expect(error.message).toContain('gcloud secrets create nope --project acme-prod');
-    const version = await failure(createSecretManagerSource(configFor(), FAST).read('delegate-token@9'));
+    const version = await codedError(createSecretManagerSource(configFor(), FAST).read('delegate-token@9'));
     expect(version.code).toBe('SECRET_NOT_FOUND');
   });
 
   it('names the missing permission and the reference when access is denied', async () => {
-    const error = await failure(createSecretManagerSource(configFor(), FAST).read('forbidden'));
+    const error = await codedError(createSecretManagerSource(configFor(), FAST).read('forbidden'));
     expect(error.code).toBe('SECRET_PERMISSION_DENIED');
     expect(error.message).toContain('secretmanager.versions.access');
     expect(error.message).toContain('projects/acme-prod/secrets/forbidden/versions/latest');
@@ -120,26 +111,26 @@ describe('Secret Manager source', () => {
 
   it('explains disabled and destroyed versions and how to fix them', async () => {
     const source = createSecretManagerSource(configFor(), FAST);
-    const disabled = await failure(source.read('rotated@1'));
+    const disabled = await codedError(source.read('rotated@1'));
     expect(disabled.code).toBe('SECRET_DISABLED');
     expect(disabled.message).toContain('rotated@1');
     expect(disabled.message).toContain(
       'gcloud secrets versions enable 1 --secret rotated --project acme-prod',
     );
-    const destroyed = await failure(source.read('rotated'));
+    const destroyed = await codedError(source.read('rotated'));
     expect(destroyed.code).toBe('SECRET_DISABLED');
     expect(destroyed.message).toContain('another version');
   });
 
   it('tells how to give the bot credentials when Google rejects them', async () => {
-    const error = await failure(createSecretManagerSource(configFor(), FAST).read('expired-login'));
+    const error = await codedError(createSecretManagerSource(configFor(), FAST).read('expired-login'));
     expect(error.code).toBe('SECRET_PERMISSION_DENIED');
     expect(error.message).toContain('expired-login');
     expect(error.message).toContain('Application Default Credentials');
   });
 
   it('marks an unavailable Secret Manager as worth retrying', async () => {
-    const error = await failure(createSecretManagerSource(configFor(), FAST).read('flaky'));
+    const error = await codedError(createSecretManagerSource(configFor(), FAST).read('flaky'));
     expect(error.code).toBe('SECRET_UNREADABLE');
     expect(error.retryable).toBe(true);
   });
@@ -147,7 +138,7 @@ describe('Secret Manager source', () => {
   it('refuses a bare name when GCP_PROJECT is not set, saying what to set', async () => {
     const config = loadConfig({ SECRET_MANAGER_API_URL: google.url }, { dotEnv: false });
     const before = google.requests.length;
-    const error = await failure(createSecretManagerSource(config, FAST).read('delegate-token'));
+    const error = await codedError(createSecretManagerSource(config, FAST).read('delegate-token'));
     expect(error.code).toBe('SECRET_INVALID_REF');
     expect(error.message).toContain('GCP_PROJECT');
     expect(error.message).toContain('projects/PROJECT/secrets/delegate-token');

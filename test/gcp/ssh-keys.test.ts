@@ -5,9 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { GitspacesError } from '../../src/errors.js';
 import { createComputeApi } from '../../src/gcp/clients.js';
 import { createMetadataKeys, keyLine } from '../../src/gcp/ssh-keys.js';
+import { codedError } from '../support/coded-error.js';
 import { ed25519HostKey, type FakeGoogle, manualClock, startFakeGoogle } from '../support/fake-google.js';
 
 const P = 'acme-prod';
@@ -29,15 +29,6 @@ function keys(client = api) {
 
 const writes = (name: string) =>
   google.requests.filter((r) => r.method === 'POST' && r.path.endsWith(`/instances/${name}/setMetadata`));
-
-async function refusal(promise: Promise<unknown>): Promise<GitspacesError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(GitspacesError);
-  return error as GitspacesError;
-}
 
 beforeAll(async () => {
   google = await startFakeGoogle({ now: clock.now });
@@ -135,12 +126,12 @@ describe("adding the bot's key to a VM's ssh-keys metadata", () => {
   });
 
   it('writes nothing on a VM with OS Login on, and says what OS Login needs', async () => {
-    const own = await refusal(keys().add(at('os-login'), 'gitspaces', key, true));
+    const own = await codedError(keys().add(at('os-login'), 'gitspaces', key, true));
     expect(own.code).toBe('SSH_AUTH_FAILED');
     expect(own.message).toContain("enable-oslogin=TRUE in the VM's metadata");
     expect(own.message).toContain('gcloud compute os-login ssh-keys add');
     expect(own.message).toContain('roles/compute.osAdminLogin');
-    const project = await refusal(
+    const project = await codedError(
       keys().add({ project: 'os-login-project', zone: 'us-east1-b', name: 'vm' }, 'gitspaces', key, true),
     );
     expect(project.message).toContain("in its project's metadata");
@@ -154,7 +145,7 @@ describe("adding the bot's key to a VM's ssh-keys metadata", () => {
   });
 
   it('says which roles it lacks, and the line to add by hand, when it may not write', async () => {
-    const error = await refusal(keys().add(at('denied'), 'gitspaces', key, true));
+    const error = await codedError(keys().add(at('denied'), 'gitspaces', key, true));
     expect(error.code).toBe('SSH_AUTH_FAILED');
     expect(error.message).toContain("Required 'compute.instances.setMetadata' permission");
     expect(error.message).toContain('roles/compute.instanceAdmin.v1');

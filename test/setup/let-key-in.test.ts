@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { GitspacesError } from '../../src/errors.js';
 import { LET_IN_WAIT_MS, type LetInContext, openAsFound, openLettingIn } from '../../src/setup/let-key-in.js';
 import type { KeyAccess, KeyPlace } from '../../src/setup/ports.js';
+import { codedError } from '../support/coded-error.js';
 import { manualClock } from '../support/fake-google.js';
 
 const METADATA = "the VM's ssh-keys metadata";
@@ -51,15 +52,6 @@ function context(overrides: Partial<LetInContext> = {}) {
     ...overrides,
   };
   return { ctx, clock, said };
-}
-
-async function failure(promise: Promise<unknown>): Promise<GitspacesError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(GitspacesError);
-  return error as GitspacesError;
 }
 
 describe('a refused key in the connect step', () => {
@@ -113,7 +105,7 @@ describe('a refused key in the connect step', () => {
   it('gives up after a minute, naming the guest environment', async () => {
     const { ctx, clock } = context();
     const started = clock.now();
-    const error = await failure(openLettingIn(vm('nobody', 1).open, ctx));
+    const error = await codedError(openLettingIn(vm('nobody', 1).open, ctx));
     expect(error.code).toBe('SSH_AUTH_FAILED');
     expect(error.message).toContain(
       `VM runner-1 still refuses the bot's key for gitspaces 60 s after it was added to ${METADATA}`,
@@ -125,7 +117,7 @@ describe('a refused key in the connect step', () => {
   it('adds nothing without the right to: says that setup would, or logs in as the OS Login user found', async () => {
     const absent = access({ how: 'added', user: 'gitspaces', place: METADATA }, 'absent');
     const plan = context({ keys: absent.keys });
-    const error = await failure(openAsFound(vm('gitspaces', 2).open, plan.ctx));
+    const error = await codedError(openAsFound(vm('gitspaces', 2).open, plan.ctx));
     expect(error.message).toContain('Setup lets the key in itself (SSH_AUTHORIZE_KEY=auto)');
     expect(absent.asked).toEqual(['acme/us-central1-a/runner-1 gitspaces read']);
 
@@ -136,7 +128,7 @@ describe('a refused key in the connect step', () => {
 
     // In metadata already for SSH_USER, yet refused: there is no one else to try.
     const same = context({ keys: access({ how: 'present', user: 'gitspaces', place: METADATA }).keys });
-    expect((await failure(openAsFound(vm('nobody', 1).open, same.ctx))).message).toBe(
+    expect((await codedError(openAsFound(vm('nobody', 1).open, same.ctx))).message).toBe(
       refused('gitspaces').message,
     );
   });
@@ -150,11 +142,11 @@ describe('a refused key in the connect step', () => {
     }, ctx).catch((e: unknown) => e);
     expect(thrown).toBe(unreachable);
     const byAddress = context({ keys, vm: { name: '10.0.0.2' } });
-    expect((await failure(openLettingIn(vm('x', 1).open, byAddress.ctx))).message).toBe(
+    expect((await codedError(openLettingIn(vm('x', 1).open, byAddress.ctx))).message).toBe(
       refused('gitspaces').message,
     );
     const off = context({ keys: undefined });
-    expect((await failure(openLettingIn(vm('x', 1).open, off.ctx))).message).toBe(
+    expect((await codedError(openLettingIn(vm('x', 1).open, off.ctx))).message).toBe(
       refused('gitspaces').message,
     );
     expect(asked).toEqual([]);
