@@ -321,12 +321,7 @@ export class FakeGoogle {
   private instance(project: string, zone: string, name: string): Answer {
     const vm = this.vms.get(`${project}/${zone}/${name}`);
     const self = `https://www.googleapis.com/compute/v1/projects/${project}/zones/${zone}/instances/${name}`;
-    if (!vm)
-      return googleError(
-        true,
-        404,
-        `The resource 'projects/${project}/zones/${zone}/instances/${name}' was not found`,
-      );
+    if (!vm) return notFound(`projects/${project}/zones/${zone}/instances/${name}`);
     const accessConfigs = vm.externalIp
       ? [{ kind: 'compute#accessConfig', type: 'ONE_TO_ONE_NAT', name: 'External NAT', natIP: vm.externalIp }]
       : [];
@@ -355,12 +350,7 @@ export class FakeGoogle {
   private setMetadata(project: string, zone: string, name: string, body: unknown): Answer {
     const ref = `${project}/${zone}/${name}`;
     const vm = this.vms.get(ref);
-    if (!vm)
-      return googleError(
-        true,
-        404,
-        `The resource 'projects/${project}/zones/${zone}/instances/${name}' was not found`,
-      );
+    if (!vm) return notFound(`projects/${project}/zones/${zone}/instances/${name}`);
     const sent = (body ?? {}) as { fingerprint?: string; items?: { key?: string; value?: string }[] };
     if (sent.fingerprint !== fingerprintOf(this.instanceMetadata(vm))) {
       return googleError(
@@ -385,12 +375,7 @@ export class FakeGoogle {
 
   private operation(project: string, zone: string, name: string): Answer {
     const operation = this.operations.get(`${project}/${zone}/${name}`);
-    if (!operation)
-      return googleError(
-        true,
-        404,
-        `The resource 'projects/${project}/zones/${zone}/operations/${name}' was not found`,
-      );
+    if (!operation) return notFound(`projects/${project}/zones/${zone}/operations/${name}`);
     return [200, this.operationBody(operation)];
   }
 
@@ -418,12 +403,7 @@ export class FakeGoogle {
   ): Answer {
     const ref = `${project}/${zone}/${name}`;
     const vm = this.vms.get(ref);
-    if (!vm)
-      return googleError(
-        true,
-        404,
-        `The resource 'projects/${project}/zones/${zone}/instances/${name}' was not found`,
-      );
+    if (!vm) return notFound(`projects/${project}/zones/${zone}/instances/${name}`);
     const now = this.now();
     const recent = (this.guestQueries.get(ref) ?? []).filter((at) => now - at < 60_000);
     if (recent.length >= 10) {
@@ -501,6 +481,11 @@ function googleError(
   }
   if (!compute || status !== undefined) error.status = status ?? defaultStatus;
   return [code, { error }];
+}
+
+/** Compute's answer for a resource that does not exist. */
+function notFound(resource: string): Answer {
+  return googleError(true, 404, `The resource '${resource}' was not found`);
 }
 
 export async function startFakeGoogle(options: { now?: () => number } = {}): Promise<FakeGoogle> {
