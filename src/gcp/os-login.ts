@@ -136,7 +136,7 @@ export function createOsLoginKeys(
       throw gcpError(
         'SSH_AUTH_FAILED',
         `The VM has OS Login on, and the OS Login profile of ${email} has no POSIX account for project ${project}.`,
-        `Give ${email} roles/compute.osAdminLogin on project ${project}, ${FIX_BY_HAND}`,
+        `Give ${email} roles/compute.osAdminLogin on the runner VMs of project ${project}, ${FIX_BY_HAND}`,
       );
     return { how, user, place: `the OS Login profile of ${email}` };
   };
