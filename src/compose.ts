@@ -4,6 +4,7 @@
  */
 import { systemClock } from './clock.js';
 import { type Config, environmentWithoutSecrets } from './config.js';
+import { accessToken } from './gcp/access-token.js';
 import { createComputeLocator } from './gcp/compute.js';
 import { createOsLoginKeys } from './gcp/os-login.js';
 import { createSecretManagerSource } from './gcp/secrets.js';
@@ -26,8 +27,10 @@ import type {
 import type { Redactor } from './setup/redactor.js';
 import { delegateNameFor, type SetupSettings } from './setup/settings.js';
 import { sshConnector } from './ssh/connect.js';
+import { iapRoute } from './ssh/iap-tunnel.js';
 import { createPinFor } from './ssh/pin-policy.js';
 import { publicKeyOf } from './ssh/private-key.js';
+import { proxyRoute, type Route } from './ssh/proxy-command.js';
 
 export function settingsFor(
   config: Config,
@@ -139,10 +142,11 @@ function delegateVersionsFor(config: Config, secrets: SecretSource) {
 }
 const versionsCache = new Map<string, DelegateVersions>();
 
-/** SSH_PROXY_COMMAND as the connector runs it, in the bot's environment without its secrets. */
-function proxyCommand(config: Config) {
+/** How SSH reaches the VMs: over TCP, SSH_PROXY_COMMAND (in the bot's environment without its secrets), or IAP. */
+function route(config: Config): Route | undefined {
+  if (config.ssh.iap) return iapRoute({ url: config.gcp.iapTunnelUrl, token: accessToken(config) });
   const command = config.ssh.proxyCommand;
-  return command === undefined ? undefined : { command, env: environmentWithoutSecrets(config) };
+  return command === undefined ? undefined : proxyRoute({ command, env: environmentWithoutSecrets(config) });
 }
 
 /** Who lets the bot's key in on a VM that refuses it: none with SSH_AUTHORIZE_KEY=off, or for a VM given by address. */
@@ -159,7 +163,7 @@ export function createEngineDeps(config: Config, parts: EngineParts): EngineDeps
   return {
     secrets: parts.secrets ?? (adapters as NonNullable<typeof adapters>).secrets,
     vms: parts.vms ?? adapters?.vms,
-    connect: parts.connect ?? sshConnector(proxyCommand(config)),
+    connect: parts.connect ?? sshConnector(route(config)),
     ...keyAccess(config, parts),
     pinFor: policy.pinFor,
     needsPublishedKeys: policy.needsPublishedKeys,

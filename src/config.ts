@@ -24,6 +24,8 @@ export interface Config {
     secretManagerApiUrl: string | undefined;
     /** OS Login's REST base URL, as the two above (tests, emulators). */
     osLoginApiUrl: string | undefined;
+    /** IAP's tunnel relay (`ws://…` for tests): when set, no credentials are sent. */
+    iapTunnelUrl: string | undefined;
     /** GOOGLE_APPLICATION_CREDENTIALS: whose OS Login profile the bot's key goes into (its `client_email`). */
     credentialsFile: string | undefined;
   };
@@ -43,6 +45,8 @@ export interface Config {
     proxyCommand: string | undefined;
     /** `auto`: a setup run adds the key to the `ssh-keys` metadata of a VM that refuses it; `off`: never. */
     authorizeKey: 'auto' | 'off';
+    /** SSH through Google's Identity-Aware Proxy, spoken by the bot itself (no Google Cloud CLI needed). */
+    iap: boolean;
   };
   harness: {
     accountId: string | undefined;
@@ -104,6 +108,7 @@ function sshSettings(r: EnvReader): Config['ssh'] {
     address: r.oneOf('SSH_ADDRESS', ['internal', 'external'], 'internal'),
     proxyCommand: r.str('SSH_PROXY_COMMAND'),
     authorizeKey: r.oneOf('SSH_AUTHORIZE_KEY', ['auto', 'off'], 'auto'),
+    iap: r.bool('SSH_IAP', false),
   };
 }
 
@@ -133,6 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
       computeApiUrl: r.url('COMPUTE_API_URL'),
       secretManagerApiUrl: r.url('SECRET_MANAGER_API_URL'),
       osLoginApiUrl: r.url('OS_LOGIN_API_URL'),
+      iapTunnelUrl: r.url('IAP_TUNNEL_URL'),
       credentialsFile: r.str('GOOGLE_APPLICATION_CREDENTIALS'),
     },
     secrets: {
@@ -198,6 +204,8 @@ function checkShape(r: EnvReader, c: Config): void {
     r.problems.push(
       `SSH_PROXY_COMMAND names ${unknown.map((m) => m[0]).join(', ')}: it may name {vm}, {zone}, {project}, {host}, {port} and {user}`,
     );
+  if (c.ssh.iap && c.ssh.proxyCommand !== undefined)
+    r.problems.push('SSH_IAP and SSH_PROXY_COMMAND are both set: SSH goes one way, so set one of them');
   if (c.ssh.hostKeyPolicy === 'known-hosts' && c.ssh.knownHosts === undefined) {
     r.problems.push(
       'SSH_KNOWN_HOSTS is missing (SSH_HOST_KEY_POLICY=known-hosts reads pinned keys from that file)',

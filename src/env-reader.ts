@@ -67,7 +67,8 @@ export class EnvReader {
     if (text === undefined) return undefined;
     try {
       const url = new URL(text);
-      if (!['http:', 'https:', 'redis:', 'rediss:'].includes(url.protocol)) throw new Error('scheme');
+      if (!['http:', 'https:', 'redis:', 'rediss:', 'ws:', 'wss:'].includes(url.protocol))
+        throw new Error('scheme');
       return text;
     } catch {
       this.problems.push(`${name}=${text} is not a URL (e.g. http://127.0.0.1:8085)`);

@@ -68,8 +68,9 @@ function summary(config: Config): string {
       : config.ssh.hostKeyPolicy === 'tofu'
         ? 'host keys trusted on first use'
         : 'host keys from guest attributes';
-  const to =
-    config.ssh.proxyCommand === undefined
+  const to = config.ssh.iap
+    ? 'VMs through IAP'
+    : config.ssh.proxyCommand === undefined
       ? `the ${config.ssh.address} address`
       : 'VMs through SSH_PROXY_COMMAND';
   return `every setting is valid: ${slack}, ${approvers}, ${keys}, SSH as ${config.ssh.user} to ${to}`;

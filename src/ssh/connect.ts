@@ -4,7 +4,7 @@ import type { ConnectedHost, ConnectOptions, Connector, HostKey } from '../setup
 import { parseHostKeyBlob } from './host-key.js';
 import { hostKeyAlgorithms } from './host-key-algorithms.js';
 import { checkPrivateKey } from './private-key.js';
-import { type ProxyCommand, type RunningProxy, startProxy } from './proxy-command.js';
+import type { Route, RunningProxy } from './proxy-command.js';
 import { Ssh2RemoteHost } from './remote-host.js';
 import { connectError } from './ssh-errors.js';
 
@@ -15,17 +15,17 @@ const KEEPALIVE_INTERVAL_MS = 5_000;
 const KEEPALIVE_COUNT_MAX = 3;
 
 /**
- * A Connector that opens one SSH connection for a run: over TCP, or over `proxyCommand`'s stdin and stdout
- * (SSH_PROXY_COMMAND). The host key is checked by `options.pin` before authentication, so a refused key ends
- * the connection before any command can run.
+ * A Connector that opens one SSH connection for a run: over TCP, or over a `route`. The host key is checked
+ * by `options.pin` before authentication, so a refused key ends the connection before any command can run.
  */
-export function sshConnector(proxy?: ProxyCommand): Connector {
+export function sshConnector(route?: Route): Connector {
   return async (options) => {
     checkPrivateKey(options.privateKey);
     const serverHostKey = hostKeyAlgorithms((await options.pin.keyTypes?.()) ?? []);
     const { host, port, user, vm } = options;
     const values = { host, port, user, vm: vm?.name ?? host, zone: vm?.zone, project: vm?.project };
-    return connectOver(options, serverHostKey, proxy && startProxy(proxy, values));
+    const proxy = route?.start(values);
+    return connectOver(options, serverHostKey, proxy && { ...proxy, via: route?.via ?? '' });
   };
 }
 
@@ -45,7 +45,7 @@ function handshakeClosed(target: { host: string; port: number }): GitspacesError
 function connectOver(
   options: ConnectOptions,
   serverHostKey: ReturnType<typeof hostKeyAlgorithms>,
-  proxy: RunningProxy | undefined,
+  proxy: (RunningProxy & { via: string }) | undefined,
 ): Promise<ConnectedHost> {
   const target = { host: options.host, port: options.port, user: options.user };
   const readyTimeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
@@ -91,9 +91,9 @@ function connectOver(
       }
       settled = true;
       const remote = new Ssh2RemoteHost(client, target);
-      resolve({ remote, hostKey: offered, ...(proxy ? { via: 'through SSH_PROXY_COMMAND' } : {}) });
+      resolve({ remote, hostKey: offered, ...(proxy ? { via: proxy.via } : {}) });
     });
-    /** A proxy command that ended says why; else the refusal or the network's error. */
+    /** A route that ended says why; else the refusal or the network's error. */
     const failWith = async (error: GitspacesError) => {
       if (settled) return;
       fail(refusal ?? (await proxy?.failure()) ?? error);

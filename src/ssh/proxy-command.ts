@@ -47,6 +47,18 @@ export interface RunningProxy {
   stop(): void;
 }
 
+/** How SSH reaches a VM when not over TCP: SSH_PROXY_COMMAND's stdin and stdout, or an IAP tunnel. */
+export interface Route {
+  start(values: ProxyValues): RunningProxy;
+  /** For the connect step's summary: `through IAP`. */
+  via: string;
+}
+
+/** SSH_PROXY_COMMAND as a route. */
+export function proxyRoute(proxy: ProxyCommand): Route {
+  return { start: (values) => startProxy(proxy, values), via: 'through SSH_PROXY_COMMAND' };
+}
+
 /** How long a failed handshake waits for the command's exit status (stdout closes just before it). */
 const EXIT_WAIT_MS = 1000;
 

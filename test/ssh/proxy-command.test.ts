@@ -10,6 +10,7 @@ import type { ConnectOptions } from '../../src/setup/ports.js';
 import { sshConnector } from '../../src/ssh/connect.js';
 import { fingerprint } from '../../src/ssh/host-key.js';
 import { pinKeys } from '../../src/ssh/pins.js';
+import { proxyRoute } from '../../src/ssh/proxy-command.js';
 import { startSshd, type TestSshd } from '../support/sshd.js';
 
 let vm: TestSshd;
@@ -54,7 +55,7 @@ const options = (extra: Partial<ConnectOptions> = {}): ConnectOptions => ({
   ...extra,
 });
 
-const through = (command: string) => sshConnector({ command, env: process.env });
+const through = (command: string) => sshConnector(proxyRoute({ command, env: process.env }));
 
 const refusal = (promise: Promise<unknown>) =>
   promise.then(

@@ -1,0 +1,209 @@
+/**
+ * SSH carried through Google's Identity-Aware Proxy without the Google Cloud CLI (SSH_IAP=true): what
+ * `gcloud compute start-iap-tunnel` does, spoken directly. A WebSocket to IAP's relay
+ * (`wss://tunnel.cloudproxy.app/v4/connect?project=…&zone=…&instance=…&interface=nic0&port=22`, subprotocol
+ * `relay.tunnel.cloudproxy.app`, a bearer token of the bot's credentials) carries frames tagged by two bytes:
+ * CONNECT_SUCCESS_SID (1) opens the tunnel, DATA (4) holds at most 16 KiB, ACK (7) counts the bytes
+ * received, sent back after every 32 KiB as gcloud does. A tunnel that drops is not resumed: the SSH session
+ * fails as a lost connection, which a run retries on a new one.
+ */
+import { Duplex } from 'node:stream';
+import WebSocket from 'ws';
+import { GitspacesError } from '../errors.js';
+import type { Route, RunningProxy } from './proxy-command.js';
+
+export const IAP_RELAY_URL = 'wss://tunnel.cloudproxy.app/v4';
+export const IAP_SUBPROTOCOL = 'relay.tunnel.cloudproxy.app';
+/** The Origin IAP's relay expects of a client that is not a browser. */
+export const IAP_ORIGIN = 'bot:iap-tunneler';
+export const TAG = { connectSuccessSid: 0x0001, reconnectSuccessAck: 0x0002, data: 0x0004, ack: 0x0007 };
+export const MAX_DATA_FRAME = 16_384;
+const ACK_EVERY = 2 * MAX_DATA_FRAME;
+const OPEN_TIMEOUT_MS = 20_000;
+
+export interface IapTarget {
+  project: string;
+  zone: string;
+  instance: string;
+  port: number;
+}
+
+export interface IapOptions {
+  /** The relay's base URL (IAP_TUNNEL_URL for tests), else Google's. */
+  url?: string | undefined;
+  /** A bearer token of the bot's credentials; undefined sends none (a local stand-in). */
+  token(): Promise<string | undefined>;
+}
+
+function connectUrl(base: string, target: IapTarget): string {
+  const query = new URLSearchParams({
+    project: target.project,
+    port: String(target.port),
+    newWebsocket: 'True',
+    zone: target.zone,
+    instance: target.instance,
+    interface: 'nic0',
+  });
+  return `${base.replace(/\/$/, '')}/connect?${query}`;
+}
+
+export function dataFrame(data: Buffer): Buffer {
+  const head = Buffer.alloc(6);
+  head.writeUInt16BE(TAG.data, 0);
+  head.writeUInt32BE(data.length, 2);
+  return Buffer.concat([head, data]);
+}
+
+export function ackFrame(bytes: number): Buffer {
+  const frame = Buffer.alloc(10);
+  frame.writeUInt16BE(TAG.ack, 0);
+  frame.writeBigUInt64BE(BigInt(bytes), 2);
+  return frame;
+}
+
+/** What IAP said when it closed the tunnel before it opened (its close code, if any), with what usually causes it. */
+function closedEarly(target: IapTarget, reason: string, code?: number): GitspacesError {
+  const hints: Record<number, string> = {
+    4003: ` (Failed to connect to port ${target.port}): the VM needs a firewall rule allowing tcp:${target.port} from 35.235.240.0/20, and sshd listening`,
+    4033: ": the bot's identity needs roles/iap.tunnelResourceAccessor on the VM or its project",
+    4047: ': IAP found no such VM; check its project, zone and name',
+  };
+  return new GitspacesError(
+    'SSH_CONNECT_FAILED',
+    `IAP did not open a tunnel to ${target.instance} (project ${target.project}, zone ${target.zone}): ${reason}${(code && hints[code]) ?? ''}.`,
+    { retryable: code !== 4033 && code !== 4047 },
+  );
+}
+
+/** One tunnel: its WebSocket, the stream SSH runs over, and how it ended if it ended before opening. */
+class Tunnel {
+  readonly sock: Duplex;
+  failure: GitspacesError | undefined;
+  private ws: WebSocket | undefined;
+  private connected = false;
+  private received = 0;
+  private acked = 0;
+  /** Resolves on CONNECT_SUCCESS_SID; rejects with why IAP did not open the tunnel. */
+  readonly opened: Promise<WebSocket>;
+
+  constructor(
+    private readonly target: IapTarget,
+    options: IapOptions,
+  ) {
+    this.sock = new Duplex({
+      read() {},
+      write: (chunk: Buffer, _encoding, done) => void this.send(chunk).then(() => done(), done),
+      final: (done) => {
+        this.ws?.close(1000);
+        done();
+      },
+      destroy: (error, done) => {
+        this.ws?.terminate();
+        done(error);
+      },
+    });
+    this.opened = new Promise<WebSocket>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(this.early(`no answer within ${OPEN_TIMEOUT_MS / 1000} s`)),
+        OPEN_TIMEOUT_MS,
+      );
+      options.token().then((token) => {
+        if (this.sock.destroyed) return;
+        this.ws = this.connect(options.url ?? IAP_RELAY_URL, token, () => {
+          clearTimeout(timer);
+          resolve(this.ws as WebSocket);
+        });
+      }, reject);
+    });
+    // Set before the stream ends, so that the SSH client's failure finds IAP's reason already there.
+    this.opened.catch((error: unknown) => {
+      this.failure ??= error instanceof GitspacesError ? error : this.early(String(error));
+      this.sock.destroy(this.failure);
+    });
+  }
+
+  private early(reason: string, code?: number): GitspacesError {
+    const error = closedEarly(this.target, reason, code);
+    this.failure ??= error;
+    return error;
+  }
+
+  private connect(url: string, token: string | undefined, onOpen: () => void): WebSocket {
+    const ws = new WebSocket(connectUrl(url, this.target), [IAP_SUBPROTOCOL], {
+      origin: IAP_ORIGIN,
+      headers: { 'User-Agent': 'gitspaces-bot', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+      handshakeTimeout: OPEN_TIMEOUT_MS,
+    });
+    const failEarly = (error: GitspacesError) => this.sock.destroy(error);
+    ws.on('unexpected-response', (_request, response) =>
+      failEarly(
+        this.early(
+          `Handshake status ${response.statusCode} (may be due to missing permissions)`,
+          response.statusCode === 403 ? 4033 : undefined,
+        ),
+      ),
+    );
+    ws.on('message', (message: Buffer, binary) => {
+      if (!binary || message.length < 2) return;
+      const tag = message.readUInt16BE(0);
+      if (tag === TAG.connectSuccessSid && !this.connected) {
+        this.connected = true;
+        onOpen();
+      } else if (tag === TAG.data && message.length >= 6) this.receive(ws, message);
+    });
+    ws.on('close', (code, reason) => {
+      if (this.connected) return void this.sock.destroy();
+      const said = `${code}${reason.length > 0 ? `: ${reason.toString('utf8')}` : ''}`;
+      failEarly(this.early(`Error while connecting [${said}]`, code));
+    });
+    ws.on('error', (error) => {
+      if (this.connected) this.sock.destroy(error);
+      else failEarly(this.early(error.message));
+    });
+    return ws;
+  }
+
+  /** A DATA frame to SSH; every 32 KiB received is acknowledged, as gcloud does. */
+  private receive(ws: WebSocket, message: Buffer): void {
+    const data = message.subarray(6, 6 + message.readUInt32BE(2));
+    this.received += data.length;
+    this.sock.push(data);
+    if (this.received - this.acked > ACK_EVERY) {
+      this.acked = this.received;
+      ws.send(ackFrame(this.received));
+    }
+  }
+
+  private async send(chunk: Buffer): Promise<void> {
+    const ws = await this.opened;
+    for (let at = 0; at < chunk.length; at += MAX_DATA_FRAME) {
+      const frame = dataFrame(chunk.subarray(at, at + MAX_DATA_FRAME));
+      await new Promise<void>((resolve, reject) => ws.send(frame, (e) => (e ? reject(e) : resolve())));
+    }
+  }
+}
+
+/** Opens a tunnel to `target`'s port through IAP, as a RunningProxy whose `sock` SSH runs over. */
+export function startIapTunnel(target: IapTarget, options: IapOptions): RunningProxy {
+  const tunnel = new Tunnel(target, options);
+  return {
+    sock: tunnel.sock,
+    failure: async () => tunnel.failure,
+    stop: () => void tunnel.sock.destroy(),
+  };
+}
+
+/** SSH_IAP as a route: the VM by name, zone and project, as the Compute API found it. */
+export function iapRoute(options: IapOptions): Route {
+  return {
+    via: 'through IAP',
+    start: ({ vm, zone, project, port }) => {
+      if (zone === undefined || project === undefined)
+        throw new GitspacesError(
+          'CONFIG_INVALID',
+          `SSH_IAP reaches a VM by name, zone and project, which ${vm} was not given with: give the VM by name (vm, zone/vm or project/zone/vm), not --host.`,
+        );
+      return startIapTunnel({ project, zone, instance: vm, port }, options);
+    },
+  };
+}
