@@ -15,6 +15,7 @@ describe('configuration', () => {
       hostKeyPolicy: 'guest-attributes',
       address: 'internal',
       authorizeKey: 'auto',
+      iap: false,
     });
     expect(c.runnerImage).toBe('drone/drone-runner-aws:latest');
     expect(c.delegateName).toBe('{vm}-delegate');

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
 import { capturedIo } from '../support/cli-run.js';
 import type { FakeGoogle } from '../support/fake-google.js';
+import { type IapRelayStandIn, startIapRelay } from '../support/iap-relay-stand-in.js';
 import { TEST_TOKEN } from '../support/secrets-dir.js';
 import type { TestSshd } from '../support/sshd.js';
 import { PROJECT, startTerminalVm, type TerminalVm, ZONE } from '../support/terminal-vm.js';
@@ -20,6 +21,7 @@ let vm: TerminalVm;
 let sshd: TestSshd;
 let google: FakeGoogle;
 let env: NodeJS.ProcessEnv;
+let relay: IapRelayStandIn;
 
 const io = () => capturedIo();
 
@@ -47,9 +49,11 @@ beforeAll(async () => {
     }),
     IAP_STAND_IN_LOG: join(vm.dir, 'iap.log'),
   });
+  relay = await startIapRelay({ [`${PROJECT}/${ZONE}/gitspaces-runner`]: `127.0.0.1:${sshd.port}` });
 }, 120_000);
 
 afterAll(async () => {
+  await relay?.close();
   await vm?.stop();
 });
 
@@ -98,5 +102,29 @@ describe('a VM reached through IAP (SSH_PROXY_COMMAND)', () => {
     );
     expect(t.err()).toContain("[4047: 'Failed to lookup instance']");
     expect(t.err()).toContain('35.235.240.0/20');
+  });
+});
+
+describe('a VM reached through IAP by the bot itself (SSH_IAP, no Google Cloud CLI)', () => {
+  it('is planned through the relay, nothing to change after the setup above', async () => {
+    const { SSH_PROXY_COMMAND: _, ...withoutCommand } = env;
+    const before = relay.tunnels.length;
+    const t = io();
+    const code = await main(
+      ['plan', 'gitspaces-runner'],
+      { ...withoutCommand, SSH_IAP: 'true', IAP_TUNNEL_URL: relay.url },
+      t.io,
+    );
+    expect(code, t.err()).toBe(0);
+    expect(t.out()).toContain(`${sshd.user}@127.0.0.9:22 through IAP, host key matches`);
+    expect(relay.tunnels.length).toBeGreaterThan(before);
+    // A local relay gets no credentials, as the local API URLs get none.
+    expect(relay.tunnels.at(-1)?.authorization).toBeUndefined();
+  });
+
+  it('is refused with SSH_PROXY_COMMAND set too: SSH goes one way', async () => {
+    const t = io();
+    expect(await main(['plan', 'gitspaces-runner'], { ...env, SSH_IAP: 'true' }, t.io)).toBe(2);
+    expect(t.err()).toContain('SSH_IAP and SSH_PROXY_COMMAND are both set');
   });
 });
