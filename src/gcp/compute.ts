@@ -74,7 +74,7 @@ function addressOf(instance: Instance, vm: VmCoordinates, kind: 'internal' | 'ex
     throw gcpError(
       'VM_NO_ADDRESS',
       `${where} has no external IP address on its first network interface, and SSH_ADDRESS=external asks for one.`,
-      `Set SSH_ADDRESS=internal when the bot can reach the VM's network, or keep the VM without one and reach it through IAP (SSH_ADDRESS=internal, SSH_PROXY_COMMAND; see the README), or give it an external address with ${command('add-access-config', vm)}.`,
+      `Set SSH_ADDRESS=internal when the bot can reach the VM's network, or keep the VM without one and reach it through IAP (SSH_ADDRESS=internal, SSH_IAP=true; see the README), or give it an external address with ${command('add-access-config', vm)}.`,
     );
   }
   throw gcpError(

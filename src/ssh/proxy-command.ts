@@ -72,7 +72,8 @@ export function startProxy({ command, env }: ProxyCommand, values: ProxyValues):
   });
   const ended = new Promise<string>((resolve) => {
     child.once('error', (error) => resolve(error.message));
-    child.once('exit', (code, signal) =>
+    // 'close', not 'exit': it comes once stderr is read to its end, so the last lines are all there.
+    child.once('close', (code, signal) =>
       resolve(signal !== null ? `was killed by ${signal}` : `exited with code ${code}`),
     );
   });

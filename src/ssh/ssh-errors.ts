@@ -16,7 +16,7 @@ const NETWORK_HINT: Record<string, (t: Target) => string> = {
     'no route to the host: check the firewall rules and that SSH_ADDRESS (internal/external) is reachable from here',
   ENETUNREACH: () => 'network unreachable: check that SSH_ADDRESS (internal/external) is reachable from here',
   ETIMEDOUT: (t) =>
-    `the connection timed out: check that a firewall rule allows tcp:${t.port} from this machine, or reach the VM through IAP (SSH_PROXY_COMMAND) when this machine is outside its network`,
+    `the connection timed out: check that a firewall rule allows tcp:${t.port} from this machine, or reach the VM through IAP (SSH_IAP=true) when this machine is outside its network`,
   ECONNRESET: () => 'the connection was reset during the handshake',
   EPIPE: () => 'the connection was closed during the handshake',
   ENOTFOUND: () => 'the host name does not resolve',
