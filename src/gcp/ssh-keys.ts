@@ -41,7 +41,7 @@ export interface MetadataKeys {
 }
 
 /** The comment of the line the bot adds, so a person reading the metadata knows whose it is. */
-export const KEY_COMMENT = 'gitspaces-bot';
+const KEY_COMMENT = 'gitspaces-bot';
 const PLACE = "the VM's ssh-keys metadata";
 /** Writes lost to a concurrent change, then read again: each retry re-reads the metadata first. */
 const WRITES = 3;

@@ -12,16 +12,16 @@ import WebSocket from 'ws';
 import { GitspacesError } from '../errors.js';
 import type { Route, RunningProxy } from './proxy-command.js';
 
-export const IAP_RELAY_URL = 'wss://tunnel.cloudproxy.app/v4';
-export const IAP_SUBPROTOCOL = 'relay.tunnel.cloudproxy.app';
+const IAP_RELAY_URL = 'wss://tunnel.cloudproxy.app/v4';
+const IAP_SUBPROTOCOL = 'relay.tunnel.cloudproxy.app';
 /** The Origin IAP's relay expects of a client that is not a browser. */
-export const IAP_ORIGIN = 'bot:iap-tunneler';
-export const TAG = { connectSuccessSid: 0x0001, reconnectSuccessAck: 0x0002, data: 0x0004, ack: 0x0007 };
+const IAP_ORIGIN = 'bot:iap-tunneler';
+const TAG = { connectSuccessSid: 0x0001, reconnectSuccessAck: 0x0002, data: 0x0004, ack: 0x0007 };
 export const MAX_DATA_FRAME = 16_384;
 const ACK_EVERY = 2 * MAX_DATA_FRAME;
 const OPEN_TIMEOUT_MS = 20_000;
 
-export interface IapTarget {
+interface IapTarget {
   project: string;
   zone: string;
   instance: string;
@@ -47,14 +47,14 @@ function connectUrl(base: string, target: IapTarget): string {
   return `${base.replace(/\/$/, '')}/connect?${query}`;
 }
 
-export function dataFrame(data: Buffer): Buffer {
+function dataFrame(data: Buffer): Buffer {
   const head = Buffer.alloc(6);
   head.writeUInt16BE(TAG.data, 0);
   head.writeUInt32BE(data.length, 2);
   return Buffer.concat([head, data]);
 }
 
-export function ackFrame(bytes: number): Buffer {
+function ackFrame(bytes: number): Buffer {
   const frame = Buffer.alloc(10);
   frame.writeUInt16BE(TAG.ack, 0);
   frame.writeBigUInt64BE(BigInt(bytes), 2);
@@ -184,7 +184,7 @@ class Tunnel {
 }
 
 /** Opens a tunnel to `target`'s port through IAP, as a RunningProxy whose `sock` SSH runs over. */
-export function startIapTunnel(target: IapTarget, options: IapOptions): RunningProxy {
+function startIapTunnel(target: IapTarget, options: IapOptions): RunningProxy {
   const tunnel = new Tunnel(target, options);
   return {
     sock: tunnel.sock,
