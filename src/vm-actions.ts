@@ -87,6 +87,7 @@ export function watchLookWith(
     const deps = readOnly(config, options, redactor);
     const look = vmStatus(targetOf(entry.vm), settings(entry), config.ssh, deps, redactor, {
       published: entry.hostKeys,
+      user: entry.sshUser,
       logLines: NOTICE_LOG_LINES,
     });
     return withTimeout(

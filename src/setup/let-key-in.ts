@@ -81,9 +81,22 @@ function located(lookup: KeyLookup) {
 
 /**
  * Opens the session with `open`, changing nothing: as SSH_USER, or when the VM refuses it, as the user a key
- * let in earlier logs in as (OS Login's). Returns who logged in.
+ * let in earlier logs in as (OS Login's). `first`, who logged in last time, is tried before SSH_USER: the VM
+ * then sees no refused login at every look. Returns who logged in.
  */
-export async function openAsFound(open: (user: string) => Promise<void>, lookup: KeyLookup): Promise<string> {
+export async function openAsFound(
+  open: (user: string) => Promise<void>,
+  lookup: KeyLookup,
+  first?: string,
+): Promise<string> {
+  if (first !== undefined && first !== lookup.user) {
+    try {
+      await open(first);
+      return first;
+    } catch (error) {
+      if (!refused(error)) throw error;
+    }
+  }
   try {
     await open(lookup.user);
     return lookup.user;

@@ -19,11 +19,18 @@ export type StatusDeps = Pick<
 export interface StatusOptions {
   /** Host keys the VM published at an earlier look (the watch keeps them), instead of reading them again. */
   published?: HostKey[] | undefined;
+  /** Who logged in at an earlier look (the watch keeps it), tried before SSH_USER. */
+  user?: string | undefined;
   /** With this many last log lines of each container that is not healthy, redacted. */
   logLines?: number;
 }
 
-export type LiveStatus = VmStatus & { published?: HostKey[] | undefined; logs?: Record<string, string> };
+export type LiveStatus = VmStatus & {
+  published?: HostKey[] | undefined;
+  /** Who logged in. */
+  user?: string;
+  logs?: Record<string, string>;
+};
 
 /**
  * The last lines of each container that is there but not healthy. Every secret the bot holds for the VM
@@ -69,10 +76,13 @@ export async function vmStatus(
     redactor.add(privateKey);
     return privateKey;
   };
-  const { remote, published } = await connectToVm(target, settings, ssh, deps, readKey, options.published);
+  const { remote, published, user } = await connectToVm(target, settings, ssh, deps, readKey, {
+    keys: options.published,
+    user: options.user,
+  });
   let status: LiveStatus;
   try {
-    status = { ...(await probeVm(remote, settings, redactor)), published };
+    status = { ...(await probeVm(remote, settings, redactor)), published, user };
     if (options.logLines !== undefined) {
       const logs = await ailingLogs(remote, status, settings, deps, redactor, options.logLines);
       if (logs !== undefined) status.logs = logs;

@@ -29,8 +29,9 @@ async function locate(
  * An SSH session to the VM outside a run (status, logs, the watch): found through the VM locator (or given
  * as a host), its host key pinned as a run pins it, logged in as the SSH user (or the user OS Login gave
  * the bot, when the VM refuses SSH_USER and a setup let the key in there). The caller closes it. With
- * `known` (keys the VM published at an earlier look, which the watch keeps) its guest attributes are not
- * read again unless the VM offers another key. Returns the keys it was pinned to.
+ * `known.keys` (keys the VM published at an earlier look, which the watch keeps) its guest attributes are not
+ * read again unless the VM offers another key; `known.user` (who logged in then) is tried first. Returns the
+ * keys it was pinned to and who logged in.
  */
 export async function connectToVm(
   target: SetupTarget,
@@ -39,8 +40,8 @@ export async function connectToVm(
   deps: ConnectionDeps,
   /** Read once the VM is found, as a run reads it after preflight located the VM. */
   readKey: () => Promise<Buffer>,
-  known?: HostKey[],
-): Promise<{ remote: RemoteHost; published: HostKey[] | undefined }> {
+  known: { keys?: HostKey[] | undefined; user?: string | undefined } = {},
+): Promise<{ remote: RemoteHost; published: HostKey[] | undefined; user: string }> {
   let key: Buffer | undefined;
   const open = async (keys: HostKey[] | undefined) => {
     const { host, port, published, vm } = await locate(target, ssh, deps, keys);
@@ -51,19 +52,20 @@ export async function connectToVm(
     const privateKey = key;
     let remote: RemoteHost | undefined;
     // As SSH_USER, or as the user OS Login gave the bot when a setup let its key in there.
-    await openAsFound(
-      async (user) => {
-        ({ remote } = await deps.connect({ host, port, user, privateKey, pin, vm: named }));
+    const user = await openAsFound(
+      async (as) => {
+        ({ remote } = await deps.connect({ host, port, user: as, privateKey, pin, vm: named }));
       },
       { keys: deps.keys, vm: named, privateKey, user: settings.sshUser },
+      known.user,
     );
-    return { remote: remote as RemoteHost, published };
+    return { remote: remote as RemoteHost, published, user };
   };
   try {
-    return await open(known);
+    return await open(known.keys);
   } catch (error) {
     // The VM offers a key other than the ones kept: its guest attributes say whether it changed them.
-    const stale = known !== undefined && (error as { code?: string }).code === 'HOST_KEY_MISMATCH';
+    const stale = known.keys !== undefined && (error as { code?: string }).code === 'HOST_KEY_MISMATCH';
     if (!stale) throw error;
     return open(undefined);
   }

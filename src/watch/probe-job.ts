@@ -12,8 +12,12 @@ import type { VmStatus } from '../setup/probe.js';
 import { decide, type Health, type Notice, type Outcome } from './verdict.js';
 import type { WatchEntry, WatchStore } from './watch-store.js';
 
-/** What the probe read on the VM, with the keys it pinned and the log tails of what is not healthy. */
-export type Look = VmStatus & { published?: HostKey[] | undefined; logs?: Record<string, string> };
+/** What the probe read on the VM, with the keys it pinned, who logged in, and the log tails of what is not healthy. */
+export type Look = VmStatus & {
+  published?: HostKey[] | undefined;
+  user?: string | undefined;
+  logs?: Record<string, string>;
+};
 
 export interface WatchNotice extends Notice {
   target: { vm: string; project: string | undefined; zone: string | undefined };
@@ -101,6 +105,7 @@ export async function probeWatched(
         told: verdict.told,
         baseline: verdict.baseline,
         hostKeys: look?.published,
+        sshUser: look?.user,
       });
       const { health, diskPercent } = verdict.probe;
       deps.observer?.probed(vm, (deps.now() - started) / 1000, health, diskPercent);

@@ -37,9 +37,11 @@ export interface WatchEntry {
   baseline: Record<string, Fingerprint> | undefined;
   /** Host keys the VM published, reused by probes until it offers another. */
   hostKeys: HostKey[] | undefined;
+  /** Who logged in at the last look (OS Login's user, where SSH_USER is refused): tried first next time. */
+  sshUser: string | undefined;
 }
 
-type Field = 'probe' | 'told' | 'baseline' | 'hostKeys' | 'muted';
+type Field = 'probe' | 'told' | 'baseline' | 'hostKeys' | 'sshUser' | 'muted';
 
 /** KEYS: the VM's hash. ARGV: field, value pairs. Writes only while the VM is watched. */
 const SET_IF_WATCHED = new LuaScript(`
@@ -58,7 +60,7 @@ export interface WatchStore {
   /** Writes a probe's result; false when the VM is no longer watched. */
   record(
     vm: string,
-    fields: Partial<Pick<WatchEntry, 'probe' | 'told' | 'baseline' | 'hostKeys'>>,
+    fields: Partial<Pick<WatchEntry, 'probe' | 'told' | 'baseline' | 'hostKeys' | 'sshUser'>>,
   ): Promise<boolean>;
   mute(vm: string, until: number | undefined): Promise<boolean>;
   forget(vm: string): Promise<boolean>;
@@ -86,6 +88,7 @@ export function createWatchStore(redis: Redis, prefix: string): WatchStore {
       mutedUntil: muted,
       baseline: parse(h.baseline),
       hostKeys: parse(h.hostKeys),
+      sshUser: parse(h.sshUser),
     };
   }
 

@@ -133,6 +133,19 @@ describe('a refused key in the connect step', () => {
     );
   });
 
+  it('tries the user who logged in last time first, and falls back when the VM refuses that one', async () => {
+    const found = access({ how: 'present', user: 'sa_1170', place: OS_LOGIN });
+    const host = vm('sa_1170', 1);
+    expect(await openAsFound(host.open, context({ keys: found.keys }).ctx, 'sa_1170')).toBe('sa_1170');
+    expect(host.tries).toEqual(['sa_1170']);
+    expect(found.asked).toEqual([]);
+
+    // OS Login turned off since: the remembered user is refused, SSH_USER is let in.
+    const back = vm('gitspaces', 1);
+    expect(await openAsFound(back.open, context().ctx, 'sa_1170')).toBe('gitspaces');
+    expect(back.tries).toEqual(['sa_1170', 'gitspaces']);
+  });
+
   it('leaves other failures, a VM given by address and SSH_AUTHORIZE_KEY=off as they are', async () => {
     const unreachable = new GitspacesError('SSH_CONNECT_FAILED', 'connection refused', { retryable: true });
     const { keys, asked } = access({ how: 'added', user: 'gitspaces', place: METADATA });

@@ -11,8 +11,10 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { silentLog } from '../../src/log.js';
 import { createWorkerConnection } from '../../src/queue/redis.js';
 import type { RunRecord, RunTarget } from '../../src/queue/types.js';
+import type { ConnectOptions } from '../../src/setup/ports.js';
 import { watchNoticeMessage } from '../../src/slack/blocks/watch-notice.js';
 import { createSlackDelivery, type SlackDelivery } from '../../src/slack/delivery/slack-delivery.js';
+import { connectSsh } from '../../src/ssh/connect.js';
 import { watchLookWith } from '../../src/vm-actions.js';
 import { type ProbeDeps, probeWatched } from '../../src/watch/probe-job.js';
 import { createWatchSchedule } from '../../src/watch/watch-queue.js';
@@ -287,6 +289,35 @@ describe('keeping watch over a VM', () => {
     const deps = { ...probeDeps(), look: watchLookWith(config, { adapters: counting, settings }) };
     for (let i = 0; i < 3; i++) expect(await probeWatched(deps, 'vm-1', `keys-${i}`)).toBe('healthy');
     expect(keyReads).toBe(1);
+  });
+
+  it('logs in as the user OS Login gave it, found at the first probe and tried first at the next ones', async () => {
+    // SSH_USER is one the VM refuses; the bot's key is in an OS Login profile whose POSIX user the VM knows.
+    const tried: string[] = [];
+    let lookups = 0;
+    const adapters = testVmAdapters(info);
+    const parts = {
+      ...adapters,
+      connect: (options: ConnectOptions) => {
+        tried.push(options.user);
+        return connectSsh(options);
+      },
+      keys: {
+        letIn: async () => {
+          lookups++;
+          return { how: 'present' as const, user: info.sshUser, place: 'the OS Login profile of bot@acme' };
+        },
+      },
+    };
+    const settings = (target: RunTarget) => ({
+      ...testVmSettings(q.config, info)({ target, delegateName: undefined, tags: undefined } as RunRecord),
+      sshUser: 'gitspaces-nobody',
+    });
+    const deps = { ...probeDeps(), look: watchLookWith(q.config, { adapters: parts, settings }) };
+    for (let i = 0; i < 3; i++) expect(await probeWatched(deps, 'vm-1', `os-login-${i}`)).toBe('healthy');
+    expect(tried).toEqual(['gitspaces-nobody', info.sshUser, info.sshUser, info.sshUser]);
+    expect(lookups).toBe(1);
+    expect((await store.get('vm-1'))?.sshUser).toBe(info.sshUser);
   });
 
   it('probes each VM once per interval with two workers, never twice at once, and a forgotten VM no more', async () => {
