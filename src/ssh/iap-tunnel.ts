@@ -85,6 +85,8 @@ class Tunnel {
   private acked = 0;
   /** Resolves on CONNECT_SUCCESS_SID; rejects with why IAP did not open the tunnel. */
   readonly opened: Promise<WebSocket>;
+  private settle: { resolve(ws: WebSocket): void; reject(error: GitspacesError): void } | undefined;
+  private readonly timer: NodeJS.Timeout;
 
   constructor(
     private readonly target: IapTarget,
@@ -103,44 +105,40 @@ class Tunnel {
       },
     });
     this.opened = new Promise<WebSocket>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(this.early(`no answer within ${OPEN_TIMEOUT_MS / 1000} s`)),
-        OPEN_TIMEOUT_MS,
-      );
-      options.token().then((token) => {
-        if (this.sock.destroyed) return;
-        this.ws = this.connect(options.url ?? IAP_RELAY_URL, token, () => {
-          clearTimeout(timer);
-          resolve(this.ws as WebSocket);
-        });
-      }, reject);
+      this.settle = { resolve, reject };
     });
-    // Set before the stream ends, so that the SSH client's failure finds IAP's reason already there.
-    this.opened.catch((error: unknown) => {
-      this.failure ??= error instanceof GitspacesError ? error : this.early(String(error));
-      this.sock.destroy(this.failure);
-    });
+    this.opened.catch(() => undefined);
+    this.timer = setTimeout(() => this.fail(`no answer within ${OPEN_TIMEOUT_MS / 1000} s`), OPEN_TIMEOUT_MS);
+    options.token().then(
+      (token) => {
+        if (!this.sock.destroyed) this.ws = this.connect(options.url ?? IAP_RELAY_URL, token);
+      },
+      (error: unknown) => this.fail(error),
+    );
   }
 
-  private early(reason: string, code?: number): GitspacesError {
-    const error = closedEarly(this.target, reason, code);
-    this.failure ??= error;
-    return error;
+  /**
+   * The tunnel did not open: IAP's reason (or the token's failure) is kept before the stream ends, so that
+   * the SSH client's failure finds it, and nothing waits for the tunnel any longer.
+   */
+  private fail(reason: unknown, code?: number): void {
+    clearTimeout(this.timer);
+    this.failure ??=
+      reason instanceof GitspacesError ? reason : closedEarly(this.target, String(reason), code);
+    this.settle?.reject(this.failure);
+    this.sock.destroy(this.failure);
   }
 
-  private connect(url: string, token: string | undefined, onOpen: () => void): WebSocket {
+  private connect(url: string, token: string | undefined): WebSocket {
     const ws = new WebSocket(connectUrl(url, this.target), [IAP_SUBPROTOCOL], {
       origin: IAP_ORIGIN,
       headers: { 'User-Agent': 'gitspaces-bot', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
       handshakeTimeout: OPEN_TIMEOUT_MS,
     });
-    const failEarly = (error: GitspacesError) => this.sock.destroy(error);
     ws.on('unexpected-response', (_request, response) =>
-      failEarly(
-        this.early(
-          `Handshake status ${response.statusCode} (may be due to missing permissions)`,
-          response.statusCode === 403 ? 4033 : undefined,
-        ),
+      this.fail(
+        `Handshake status ${response.statusCode} (may be due to missing permissions)`,
+        response.statusCode === 403 ? 4033 : undefined,
       ),
     );
     ws.on('message', (message: Buffer, binary) => {
@@ -148,17 +146,18 @@ class Tunnel {
       const tag = message.readUInt16BE(0);
       if (tag === TAG.connectSuccessSid && !this.connected) {
         this.connected = true;
-        onOpen();
+        clearTimeout(this.timer);
+        this.settle?.resolve(ws);
       } else if (tag === TAG.data && message.length >= 6) this.receive(ws, message);
     });
     ws.on('close', (code, reason) => {
       if (this.connected) return void this.sock.destroy();
       const said = `${code}${reason.length > 0 ? `: ${reason.toString('utf8')}` : ''}`;
-      failEarly(this.early(`Error while connecting [${said}]`, code));
+      this.fail(`Error while connecting [${said}]`, code);
     });
     ws.on('error', (error) => {
       if (this.connected) this.sock.destroy(error);
-      else failEarly(this.early(error.message));
+      else this.fail(error.message);
     });
     return ws;
   }

@@ -3,6 +3,9 @@
  * stand-in for IAP's tunnel relay, the session's bytes in DATA frames both ways, and what IAP says when it
  * cannot open a tunnel.
  */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectOptions } from '../../src/setup/ports.js';
 import { sshConnector } from '../../src/ssh/connect.js';
@@ -12,6 +15,7 @@ import { codedError } from '../support/coded-error.js';
 import { type IapRelayStandIn, startIapRelay } from '../support/iap-relay-stand-in.js';
 import { startSshd, type TestSshd } from '../support/sshd.js';
 
+const run = promisify(execFile);
 const VM = { name: 'gitspaces-runner', zone: 'us-central1-a', project: 'gitspaces-prod' };
 
 let vm: TestSshd;
@@ -100,6 +104,24 @@ describe('SSH through IAP', () => {
     const error = await codedError(connectThroughIap({ vm: { ...VM, name: 'firewalled' } }));
     expect(error.message).toContain('4003: failed to connect to backend');
     expect(error.message).toContain('tcp:22 from 35.235.240.0/20');
+  });
+
+  it('leaves nothing waiting once IAP refused: a terminal run exits at once, not when the open deadline passes', async () => {
+    // A child process that opens one refused tunnel and does nothing else: it ends when nothing is left pending.
+    const code = `
+      const { iapRoute } = await import(${JSON.stringify(join(import.meta.dirname, '../../src/ssh/iap-tunnel.ts'))});
+      const proxy = iapRoute({ url: process.env.RELAY, token: async () => undefined })
+        .start({ vm: 'no-such-vm', zone: 'z', project: 'p', host: 'h', port: 22, user: 'u' });
+      proxy.sock.on('error', () => {});
+      proxy.sock.on('close', async () => console.log((await proxy.failure())?.message));`;
+    const started = Date.now();
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+      env: { ...process.env, RELAY: relay.url },
+      timeout: 30_000,
+    });
+    expect(stdout).toContain('4047: Failed to lookup instance');
+    // The open deadline is 20 s: a process that waited for it would take that long.
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('says IAP refused the handshake when the identity may not tunnel', async () => {
