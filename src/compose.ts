@@ -4,7 +4,7 @@
  */
 import { systemClock } from './clock.js';
 import { type Config, environmentWithoutSecrets } from './config.js';
-import { accessToken } from './gcp/access-token.js';
+import { accessToken } from './gcp/bot-credentials.js';
 import { createComputeLocator } from './gcp/compute.js';
 import { createOsLoginKeys } from './gcp/os-login.js';
 import { createSecretManagerSource } from './gcp/secrets.js';

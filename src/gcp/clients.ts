@@ -9,6 +9,7 @@
 import type { Config } from '../config.js';
 import { usesSecretManager } from '../secrets/index.js';
 import type { InstancesApi, MetadataApi, Operation, OsLoginApi, SecretManagerApi } from './apis.js';
+import { credentialsReason } from './bot-credentials.js';
 import { DEFAULT_CALL_POLICY } from './call-policy.js';
 import { clientOptions } from './client-options.js';
 import { gcpError } from './fail.js';
@@ -58,11 +59,7 @@ function initializer(
       for (const client of clients) await client.initialize();
     } catch (error) {
       await Promise.allSettled(clients.map((client) => client.close()));
-      // google-auth-library's message ends with a link to a general guide; the fix below is specific.
-      const reason = (error instanceof Error ? error.message : String(error)).replace(
-        /\s*Browse to .*$/s,
-        '',
-      );
+      const reason = credentialsReason(error);
       throw gcpError(
         'GCP_NO_CREDENTIALS',
         `No Google credentials were found (${reason.replace(/\.$/, '')}).`,

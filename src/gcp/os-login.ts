@@ -9,6 +9,7 @@ import type { Config } from '../config.js';
 import { GitspacesError } from '../errors.js';
 import type { HostKey, KeyPlace } from '../setup/ports.js';
 import type { LoginProfile, OsLoginApi } from './apis.js';
+import { botAuth, credentialsReason } from './bot-credentials.js';
 import { type CallPolicy, callGoogle, DEFAULT_CALL_POLICY, failedCall } from './call-policy.js';
 import { osLoginClient } from './clients.js';
 import { gcpError } from './fail.js';
@@ -34,16 +35,14 @@ const FIX_BY_HAND =
 export function credentialsEmail(config: Pick<Config, 'gcp'>): () => Promise<string> {
   let email: Promise<string> | undefined;
   const lookUp = async () => {
-    const { GoogleAuth } = await import('google-auth-library');
-    const file = config.gcp.credentialsFile;
-    const auth = new GoogleAuth(file === undefined ? {} : { keyFilename: file });
+    const auth = await botAuth(config);
     let found: string | undefined;
     try {
       found = (await auth.getCredentials()).client_email ?? undefined;
     } catch (error) {
       throw gcpError(
         'SSH_AUTH_FAILED',
-        `The VM has OS Login on, and the bot found no Google identity whose OS Login profile could hold its key (${error instanceof Error ? error.message : String(error)}).`,
+        `The VM has OS Login on, and the bot found no Google identity whose OS Login profile could hold its key (${credentialsReason(error)}).`,
         `Run the bot as a service account (GOOGLE_APPLICATION_CREDENTIALS, or the VM's attached one), ${FIX_BY_HAND}`,
         { cause: error },
       );

@@ -28,8 +28,8 @@ export interface MetadataKeysOptions {
   operationPollMs?: number;
   /** How long the operation may take. @defaultValue 60 s */
   operationTimeoutMs?: number;
-  /** Where the key goes on a VM with OS Login on; none: such a VM's refusal says what to do by hand. */
-  osLogin?: OsLoginKeys;
+  /** Where the key goes on a VM with OS Login on. */
+  osLogin: OsLoginKeys;
 }
 
 export interface MetadataKeys {
@@ -49,7 +49,7 @@ const WRITES = 3;
 const item = (metadata: Metadata | null | undefined, key: string) =>
   metadata?.items?.find((entry) => entry.key === key)?.value ?? undefined;
 
-/** `enable-oslogin` as gcloud reads it: the instance's value when set, else the project's. */
+/** A metadata switch (`enable-oslogin`) as gcloud reads it: `true` in any case; undefined when not set. */
 function enabled(value: string | undefined): boolean | undefined {
   return value === undefined ? undefined : value.trim().toLowerCase() === 'true';
 }
@@ -87,14 +87,6 @@ function withLine(metadata: Metadata | null | undefined, line: string): Metadata
   return { fingerprint: metadata?.fingerprint ?? null, items };
 }
 
-function osLoginError(vm: VmCoordinates, user: string, where: string): GitspacesError {
-  return gcpError(
-    'SSH_AUTH_FAILED',
-    `VM ${vm.name} refused the bot's key for ${user}, and has OS Login on (enable-oslogin=TRUE in ${where}): OS Login ignores keys in ssh-keys metadata, so the bot cannot let itself in.`,
-    "Add the public key of SSH_KEY_SECRET to the OS Login profile of the bot's Google identity (`gcloud compute os-login ssh-keys add --key-file=<key>.pub`), grant that identity roles/compute.osAdminLogin, and set SSH_USER to its POSIX username (`gcloud compute os-login describe-profile`).",
-  );
-}
-
 function refusedWrite(thrown: unknown, vm: VmCoordinates, line: string): GitspacesError {
   const { failure } = failedCall(thrown);
   if (failure.status !== 'PERMISSION_DENIED')
@@ -109,19 +101,17 @@ function refusedWrite(thrown: unknown, vm: VmCoordinates, line: string): Gitspac
 
 type Call = <T>(permission: ComputePermission, vm: VmCoordinates, work: () => Promise<T>) => Promise<T>;
 
-/** Where OS Login is turned on, if it is: the instance's own setting wins over the project's. */
-async function osLoginSetting(
+/** Whether OS Login is on: the instance's own setting wins over the project's. */
+async function osLoginOn(
   api: InstancesApi,
   call: Call,
   metadata: Metadata | null | undefined,
   vm: VmCoordinates,
-): Promise<string | undefined> {
+): Promise<boolean> {
   const own = enabled(item(metadata, 'enable-oslogin'));
-  if (own !== undefined) return own ? "the VM's metadata" : undefined;
+  if (own !== undefined) return own;
   const [project] = await call('compute.projects.get', vm, () => api.getProject({ project: vm.project }));
-  return enabled(item(project.commonInstanceMetadata, 'enable-oslogin'))
-    ? "its project's metadata"
-    : undefined;
+  return enabled(item(project.commonInstanceMetadata, 'enable-oslogin')) === true;
 }
 
 /** Resolves once the operation is DONE, read every `pollMs` for at most `timeoutMs`; throws what it failed with. */
@@ -159,10 +149,7 @@ async function finished(
     );
 }
 
-export function createMetadataKeys(
-  config: Pick<Config, 'gcp'>,
-  options: MetadataKeysOptions = {},
-): MetadataKeys {
+export function createMetadataKeys(config: Pick<Config, 'gcp'>, options: MetadataKeysOptions): MetadataKeys {
   const policy = options.callPolicy ?? DEFAULT_CALL_POLICY;
   const clock = options.clock ?? systemClock;
   const timing = {
@@ -191,11 +178,8 @@ export function createMetadataKeys(
         const [instance] = await call('compute.instances.get', vm, () =>
           compute.get({ project: vm.project, zone: vm.zone, instance: vm.name }),
         );
-        const where = await osLoginSetting(compute, call, instance.metadata, vm);
-        if (where !== undefined) {
-          if (options.osLogin === undefined) throw osLoginError(vm, user, where);
+        if (await osLoginOn(compute, call, instance.metadata, vm))
           return options.osLogin(vm.project, key, write);
-        }
         const now = clock.now();
         const lines = ['ssh-keys', 'sshKeys'].flatMap((k) => (item(instance.metadata, k) ?? '').split('\n'));
         if (lines.some((l) => letsIn(l, user, key, now))) return { how: 'present', user, place: PLACE };

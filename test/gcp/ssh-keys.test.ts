@@ -1,11 +1,12 @@
 /**
  * The bot's key added to a VM's ssh-keys metadata through Google's own Compute client, against the fake
  * Compute API: what stays, what is written, and what happens when someone else writes meanwhile, OS Login
- * is on, or the bot may not write.
+ * is on (the key goes to OS Login, through its own client at the fake), or the bot may not write.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { createComputeApi } from '../../src/gcp/clients.js';
+import { createComputeApi, createOsLoginApi } from '../../src/gcp/clients.js';
+import { createOsLoginKeys } from '../../src/gcp/os-login.js';
 import { createMetadataKeys, keyLine } from '../../src/gcp/ssh-keys.js';
 import { codedError } from '../support/coded-error.js';
 import { ed25519HostKey, type FakeGoogle, manualClock, startFakeGoogle } from '../support/fake-google.js';
@@ -22,9 +23,17 @@ let google: FakeGoogle;
 let api: Awaited<ReturnType<typeof createComputeApi>>;
 const clock = manualClock(Date.UTC(2026, 11, 4));
 
+const BOT = 'gitspaces-bot@acme-prod.iam.gserviceaccount.com';
+let osLoginApi: Awaited<ReturnType<typeof createOsLoginApi>>;
+
 function keys(client = api) {
-  const config = loadConfig({ COMPUTE_API_URL: google.url }, { dotEnv: false });
-  return createMetadataKeys(config, { client, clock, callPolicy: FAST, operationPollMs: 100 });
+  const config = loadConfig({ COMPUTE_API_URL: google.url, OS_LOGIN_API_URL: google.url }, { dotEnv: false });
+  const osLogin = createOsLoginKeys(config, {
+    client: osLoginApi,
+    identity: async () => BOT,
+    callPolicy: FAST,
+  });
+  return createMetadataKeys(config, { client, clock, callPolicy: FAST, operationPollMs: 100, osLogin });
 }
 
 const writes = (name: string) =>
@@ -33,6 +42,8 @@ const writes = (name: string) =>
 beforeAll(async () => {
   google = await startFakeGoogle({ now: clock.now });
   api = await createComputeApi(google.url, 5_000);
+  osLoginApi = await createOsLoginApi(google.url, 5_000);
+  google.osLogin.addIdentity(BOT, 'sa_107331024957294520000');
   const existing = `alice:${someoneElse.type} ${someoneElse.base64} alice@laptop`;
   google
     .addVm(ref('runner'), {
@@ -61,6 +72,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await api?.close();
+  await osLoginApi?.close();
   await google?.close();
 });
 
@@ -125,16 +137,12 @@ describe("adding the bot's key to a VM's ssh-keys metadata", () => {
     expect(await keys().add(at('runner'), 'deploy', key, true)).toMatchObject({ how: 'added' });
   });
 
-  it('writes nothing on a VM with OS Login on, and says what OS Login needs', async () => {
-    const own = await codedError(keys().add(at('os-login'), 'gitspaces', key, true));
-    expect(own.code).toBe('SSH_AUTH_FAILED');
-    expect(own.message).toContain("enable-oslogin=TRUE in the VM's metadata");
-    expect(own.message).toContain('gcloud compute os-login ssh-keys add');
-    expect(own.message).toContain('roles/compute.osAdminLogin');
-    const project = await codedError(
-      keys().add({ project: 'os-login-project', zone: 'us-east1-b', name: 'vm' }, 'gitspaces', key, true),
-    );
-    expect(project.message).toContain("in its project's metadata");
+  it("writes no metadata on a VM with OS Login on: the key goes to the bot's OS Login profile", async () => {
+    const profile = { user: 'sa_107331024957294520000', place: `the OS Login profile of ${BOT}` };
+    expect(await keys().add(at('os-login'), 'gitspaces', key, true)).toEqual({ how: 'added', ...profile });
+    const byProject = { project: 'os-login-project', zone: 'us-east1-b', name: 'vm' };
+    expect(await keys().add(byProject, 'gitspaces', key, false)).toBeUndefined();
+    expect(await keys().add(byProject, 'gitspaces', key, true)).toEqual({ how: 'added', ...profile });
     expect(writes('os-login')).toHaveLength(0);
     expect(writes('vm')).toHaveLength(0);
   });
