@@ -13,10 +13,11 @@ const missing = engineMissing();
 const inCi = process.env.CI === 'true' || process.env.CI === '1';
 let tier: EngineTier;
 
+// Its bound covers the wait for the other real-engine file, which holds the runner's port while it runs.
 beforeAll(async () => {
   if (missing) throw new Error(`the real-engine tier cannot run: ${missing}`);
   tier = await startEngineTier();
-}, 120_000);
+}, 600_000);
 afterAll(async () => {
   await tier?.stop();
 }, 60_000);

@@ -20,11 +20,12 @@ let tier: EngineTier;
 let fromBare = '';
 const RUNNER = 'vm-runner';
 
+// Its bound covers the wait for the other real-engine file, which holds the runner's port while it runs.
 beforeAll(async () => {
   // In CI a machine that cannot run the engine fails here, loudly, instead of passing without these tests.
   if (missing) throw new Error(`the real-engine tier cannot run: ${missing}`);
   tier = await startEngineTier();
-}, 120_000);
+}, 600_000);
 afterAll(async () => {
   await tier?.stop();
 }, 60_000);
