@@ -101,17 +101,47 @@ function refusedWrite(thrown: unknown, vm: VmCoordinates, line: string): Gitspac
 
 type Call = <T>(permission: ComputePermission, vm: VmCoordinates, work: () => Promise<T>) => Promise<T>;
 
-/** Whether OS Login is on: the instance's own setting wins over the project's. */
+/**
+ * OS Login switches whose `TRUE` shuts the bot out: it logs in with a plain key, and these VMs let in only
+ * keys on a physical security key, or keys signed by OS Login's certificate authority (which ssh2 cannot present).
+ */
+const SHUT_OUT = {
+  'enable-oslogin-sk': 'only keys held on a physical security key, which a service account cannot have',
+  'enable-oslogin-certificates':
+    "only keys signed by OS Login's certificate authority, which the bot's SSH client cannot present",
+} as const;
+
+/**
+ * Whether OS Login is on, as the guest agent reads each switch: the instance's own value, else the project's.
+ * Throws when it is on with a switch the bot cannot log in under. Those two are looked for in the project's
+ * metadata only where it may be read: the login fails either way, the message only says more.
+ */
 async function osLoginOn(
   api: InstancesApi,
   call: Call,
   metadata: Metadata | null | undefined,
   vm: VmCoordinates,
 ): Promise<boolean> {
+  let project: Promise<Metadata | null> | undefined;
+  const projectMetadata = () => {
+    project ??= call('compute.projects.get', vm, () => api.getProject({ project: vm.project })).then(
+      ([p]) => p.commonInstanceMetadata ?? null,
+    );
+    return project;
+  };
   const own = enabled(item(metadata, 'enable-oslogin'));
-  if (own !== undefined) return own;
-  const [project] = await call('compute.projects.get', vm, () => api.getProject({ project: vm.project }));
-  return enabled(item(project.commonInstanceMetadata, 'enable-oslogin')) === true;
+  if (!(own ?? enabled(item(await projectMetadata(), 'enable-oslogin')) === true)) return false;
+  for (const [key, lets] of Object.entries(SHUT_OUT)) {
+    const mine = enabled(item(metadata, key));
+    const theirs = mine === undefined && enabled(item(await projectMetadata().catch(() => null), key));
+    if (mine === true || theirs === true)
+      throw gcpError(
+        'SSH_AUTH_FAILED',
+        `VM ${vm.name} has OS Login with ${key}=TRUE (${mine ? 'on the VM' : 'on its project'}): it lets in ${lets}, so the bot cannot log in.`,
+        `Set ${key}=FALSE in the runner VM's own metadata, which wins over the project's: \`gcloud compute instances add-metadata ${vm.name} --zone ${vm.zone} --metadata ${key}=FALSE\`.`,
+      );
+  }
+  return true;
 }
 
 /** Resolves once the operation is DONE, read every `pollMs` for at most `timeoutMs`; throws what it failed with. */

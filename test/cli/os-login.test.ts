@@ -90,4 +90,21 @@ describe('a VM with OS Login on', () => {
     expect(run.out).toMatch(/= connect +unchanged/);
     expect(imports()).toHaveLength(1);
   });
+
+  it('stops at once on a VM that takes only security keys, saying which switch to turn off there', async () => {
+    google.addVm(`${PROJECT}/${ZONE}/sk-runner`, {
+      internalIp: '127.0.0.1',
+      hostKeys: sshd.hostKeys,
+      metadata: { 'enable-guest-attributes': 'TRUE', 'enable-oslogin-sk': 'TRUE' },
+    });
+    const before = imports().length;
+    const run = await runCli(['setup', 'sk-runner', '--yes'], env);
+    expect(run.code).not.toBe(0);
+    expect(`${run.out}${run.err}`).toContain(
+      `VM sk-runner has OS Login with enable-oslogin-sk=TRUE (on the VM): it lets in only keys held on a physical security key`,
+    );
+    expect(`${run.out}${run.err}`).toContain('--metadata enable-oslogin-sk=FALSE');
+    expect(run.out).not.toContain('waiting for the VM to let it in');
+    expect(imports()).toHaveLength(before);
+  });
 });

@@ -68,6 +68,21 @@ beforeAll(async () => {
   google.addVm('os-login-project/us-east1-b/vm', { metadata: {} });
   google.setProjectMetadata('os-login-project', { 'enable-oslogin': 'true' });
   google.addVm('os-login-project/us-east1-b/opted-out', { metadata: { 'enable-oslogin': 'FALSE' } });
+  google.addVm(ref('security-keys'), { metadata: { 'enable-oslogin': 'TRUE', 'enable-oslogin-sk': 'True' } });
+  google.setProjectMetadata('cert-project', {
+    'enable-oslogin': 'TRUE',
+    'enable-oslogin-certificates': 'TRUE',
+  });
+  google.addVm('cert-project/us-east1-b/vm', { metadata: {} });
+  google.addVm('cert-project/us-east1-b/own-choice', {
+    metadata: { 'enable-oslogin-certificates': 'FALSE' },
+  });
+  // OS Login on the VM itself, and a project whose metadata the bot may not read.
+  google.addVm('closed-project/us-east1-b/vm', { metadata: { 'enable-oslogin': 'TRUE' } });
+  google.fail(/^\/compute\/v1\/projects\/closed-project$/, {
+    status: 403,
+    message: "Required 'compute.projects.get' permission for 'projects/closed-project'",
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -150,6 +165,30 @@ describe("adding the bot's key to a VM's ssh-keys metadata", () => {
   it("follows the VM's own enable-oslogin=FALSE over its project's TRUE", async () => {
     const vm = { project: 'os-login-project', zone: 'us-east1-b', name: 'opted-out' };
     expect(await keys().add(vm, 'gitspaces', key, true)).toMatchObject({ how: 'added' });
+  });
+
+  it('says which switch shuts the bot out of an OS Login VM, and how to turn it off there, before importing anything', async () => {
+    const imports = () => google.requests.filter((r) => r.path.endsWith(':importSshPublicKey')).length;
+    const before = imports();
+    const sk = await codedError(keys().add(at('security-keys'), 'gitspaces', key, true));
+    expect(sk.code).toBe('SSH_AUTH_FAILED');
+    expect(sk.message).toContain('enable-oslogin-sk=TRUE (on the VM)');
+    expect(sk.message).toContain(
+      `gcloud compute instances add-metadata security-keys --zone ${Z} --metadata enable-oslogin-sk=FALSE`,
+    );
+    const inProject = { project: 'cert-project', zone: 'us-east1-b', name: 'vm' };
+    const certs = await codedError(keys().add(inProject, 'gitspaces', key, false));
+    expect(certs.message).toContain('enable-oslogin-certificates=TRUE (on its project)');
+    expect(imports()).toBe(before);
+    // The VM's own FALSE wins over its project's TRUE, as the guest agent reads it.
+    const ownChoice = { project: 'cert-project', zone: 'us-east1-b', name: 'own-choice' };
+    expect(await keys().add(ownChoice, 'gitspaces', key, true)).toMatchObject({ how: 'added' });
+  });
+
+  it("lets the key in on a VM with OS Login on its own when the project's metadata may not be read", async () => {
+    const vm = { project: 'closed-project', zone: 'us-east1-b', name: 'vm' };
+    expect(await keys().add(vm, 'gitspaces', key, true)).toMatchObject({ how: 'added' });
+    expect(google.requests.some((r) => r.path === '/compute/v1/projects/closed-project')).toBe(true);
   });
 
   it('says which roles it lacks, and the line to add by hand, when it may not write', async () => {
