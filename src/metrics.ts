@@ -41,6 +41,16 @@ export interface Metrics {
 /** Seconds: commands take from a fraction of a second to minutes (health waits); approval takes up to a day. */
 const STEP_BUCKETS = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 21600, 86400];
 
+/** A counter of one label, in `registers`. */
+function counter(registers: Registry[], name: string, help: string, label: string) {
+  return new Counter({ name, help, labelNames: [label], registers });
+}
+
+/** A gauge with a sample per value of one label, in `registers`. */
+function gauge(registers: Registry[], name: string, help: string, label: string) {
+  return new Gauge({ name, help, labelNames: [label], registers });
+}
+
 /** The source's value, or undefined when it throws or rejects. */
 async function read<T>(source: Source<T>): Promise<T | undefined> {
   try {
@@ -57,12 +67,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   let waitingApprovals = options.waitingApprovals;
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
 
-  const runs = new Counter({
-    name: 'gitspaces_runs_total',
-    help: 'Setup runs that entered each state.',
-    labelNames: ['state'],
-    registers,
-  });
+  const runs = counter(registers, 'gitspaces_runs_total', 'Setup runs that entered each state.', 'state');
   const steps = new Histogram({
     name: 'gitspaces_step_duration_seconds',
     help: 'How long each setup step took, by how it ended.',
@@ -93,12 +98,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       this.set(count ?? Number.NaN);
     },
   });
-  const sshFailures = new Counter({
-    name: 'gitspaces_ssh_failures_total',
-    help: 'SSH failures by error code.',
-    labelNames: ['code'],
+  const sshFailures = counter(
     registers,
-  });
+    'gitspaces_ssh_failures_total',
+    'SSH failures by error code.',
+    'code',
+  );
 
   return {
     registry,
@@ -122,30 +127,30 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 
 /** The watch's: each VM's health and Docker disk at its last probe, probe times, notices by kind. */
 function watchMetrics(registers: Registry[]): ProbeObserver {
-  const vmHealthy = new Gauge({
-    name: 'gitspaces_vm_healthy',
-    help: 'Whether each watched VM was healthy at its last probe (1) or not (0); no sample when it could not be probed.',
-    labelNames: ['vm'],
+  const vmHealthy = gauge(
     registers,
-  });
+    'gitspaces_vm_healthy',
+    'Whether each watched VM was healthy at its last probe (1) or not (0); no sample when it could not be probed.',
+    'vm',
+  );
   const probeSeconds = new Histogram({
     name: 'gitspaces_vm_probe_seconds',
     help: 'How long a watch probe of a VM took (Google, SSH and the read-only checks).',
     buckets: [0.25, 0.5, 1, 2, 5, 10, 30, 90],
     registers,
   });
-  const diskUsed = new Gauge({
-    name: 'gitspaces_vm_disk_used_percent',
-    help: "How full the filesystem of Docker's data root was at each watched VM's last probe, as df rounds it.",
-    labelNames: ['vm'],
+  const diskUsed = gauge(
     registers,
-  });
-  const notices = new Counter({
-    name: 'gitspaces_watch_notices_total',
-    help: 'Watch notices sent to channels, by kind.',
-    labelNames: ['kind'],
+    'gitspaces_vm_disk_used_percent',
+    "How full the filesystem of Docker's data root was at each watched VM's last probe, as df rounds it.",
+    'vm',
+  );
+  const notices = counter(
     registers,
-  });
+    'gitspaces_watch_notices_total',
+    'Watch notices sent to channels, by kind.',
+    'kind',
+  );
 
   return {
     probed(vm, seconds, health, diskPercent) {
@@ -161,18 +166,18 @@ function watchMetrics(registers: Registry[]): ProbeObserver {
 
 /** Web API calls and 429s, by method. */
 function slackMetrics(registers: Registry[]): Pick<Metrics, 'slackCall' | 'slackRateLimited'> {
-  const slackCalls = new Counter({
-    name: 'gitspaces_slack_api_calls_total',
-    help: 'Slack Web API calls by method.',
-    labelNames: ['method'],
+  const slackCalls = counter(
     registers,
-  });
-  const slackLimited = new Counter({
-    name: 'gitspaces_slack_rate_limited_total',
-    help: 'Slack Web API calls answered 429 (rate limited), by method.',
-    labelNames: ['method'],
+    'gitspaces_slack_api_calls_total',
+    'Slack Web API calls by method.',
+    'method',
+  );
+  const slackLimited = counter(
     registers,
-  });
+    'gitspaces_slack_rate_limited_total',
+    'Slack Web API calls answered 429 (rate limited), by method.',
+    'method',
+  );
   return {
     slackCall: (method) => slackCalls.inc({ method }),
     slackRateLimited: (method) => slackLimited.inc({ method }),

@@ -44,13 +44,15 @@ const NO_CREDENTIALS_FIX = {
   secrets: 'or use file:/env: secret references.',
 };
 
+type InitializedClient = { initialize(): Promise<unknown>; close(): Promise<unknown> };
+
 /**
  * Looks up the clients' credentials, once. A generated client whose `initialize()` failed rethrows that
  * failure from every later call as an unhandled rejection, which would end the process: so no call is made
  * on it, it is closed, and the failure comes back as what it is.
  */
 function initializer(
-  clients: { initialize(): Promise<unknown>; close(): Promise<unknown> }[],
+  clients: InitializedClient[],
   api: keyof typeof NO_CREDENTIALS_FIX,
 ): () => Promise<void> {
   let done: Promise<void> | undefined;
@@ -140,15 +142,24 @@ type OperationsGet = (request: {
   operation: string;
 }) => Promise<[Operation, ...unknown[]]>;
 
+/** One generated client at `url` (or Google's with ADC), the check of its credentials, and each call's options. */
+async function oneClient<C extends InitializedClient>(
+  Client: new (options: Awaited<ReturnType<typeof clientOptions>>) => C,
+  url: string | undefined,
+  deadlineMs: number,
+  api: keyof typeof NO_CREDENTIALS_FIX,
+) {
+  const client = new Client(await clientOptions(url, deadlineMs));
+  return { client, ready: initializer([client], api), call: callOptions(deadlineMs) };
+}
+
 /** A new Secret Manager client at `url`, or Google's with ADC; credentials are looked up as for Compute. */
 export async function createSecretManagerApi(
   url: string | undefined,
   deadlineMs: number,
 ): Promise<SecretManagerApi & GoogleApi> {
   const { SecretManagerServiceClient } = await import('@google-cloud/secret-manager');
-  const client = new SecretManagerServiceClient(await clientOptions(url, deadlineMs));
-  const ready = initializer([client], 'secrets');
-  const call = callOptions(deadlineMs);
+  const { client, ready, call } = await oneClient(SecretManagerServiceClient, url, deadlineMs, 'secrets');
   return {
     ready,
     accessSecretVersion: (request) => ready().then(() => client.accessSecretVersion(request, call)),
@@ -162,9 +173,7 @@ export async function createOsLoginApi(
   deadlineMs: number,
 ): Promise<OsLoginApi & GoogleApi> {
   const { OsLoginServiceClient } = await import('@google-cloud/os-login');
-  const client = new OsLoginServiceClient(await clientOptions(url, deadlineMs));
-  const ready = initializer([client], 'osLogin');
-  const call = callOptions(deadlineMs);
+  const { client, ready, call } = await oneClient(OsLoginServiceClient, url, deadlineMs, 'osLogin');
   return {
     ready,
     getLoginProfile: (request) => ready().then(() => client.getLoginProfile(request, call)),
