@@ -93,6 +93,13 @@ function failure(thrown: unknown, email: string, doing: string): GitspacesError 
   );
 }
 
+/**
+ * With the key in the profile, what OS Login still checks at each login is IAM: a login role on the VM (sudo
+ * comes with the admin one only) and, on a VM that runs as a service account, the right to act as it.
+ */
+const unauthorized = (email: string) =>
+  `OS Login lets ${email} in only with roles/compute.osAdminLogin on the VM or its project (roles/compute.osLogin gives no sudo, which setup needs), and on a VM that runs as a service account roles/iam.serviceAccountUser on that account; a new grant can take a few minutes to apply.`;
+
 export function createOsLoginKeys(
   config: Pick<Config, 'gcp'>,
   options: OsLoginKeysOptions = {},
@@ -137,6 +144,6 @@ export function createOsLoginKeys(
         `The VM has OS Login on, and the OS Login profile of ${email} has no POSIX account for project ${project}.`,
         `Give ${email} roles/compute.osAdminLogin on the runner VMs of project ${project}, ${FIX_BY_HAND}`,
       );
-    return { how, user, place: `the OS Login profile of ${email}` };
+    return { how, user, place: `the OS Login profile of ${email}`, stillRefused: unauthorized(email) };
   };
 }

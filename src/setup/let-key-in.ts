@@ -42,11 +42,13 @@ const refused = (error: unknown): error is GitspacesError =>
 
 function stillRefused(ctx: LetInContext, found: KeyPlace, cause: unknown): GitspacesError {
   const when = found.how === 'added' ? 'it was added to' : 'finding it in';
+  const why =
+    found.stillRefused ??
+    "The VM applies it through Google's guest environment: check that it runs (`systemctl status google-guest-agent` on the VM); " +
+      `on an image without it, put the key in ${found.user}'s ~/.ssh/authorized_keys yourself, or set SSH_USER to a user that holds it.`;
   return new GitspacesError(
     'SSH_AUTH_FAILED',
-    `VM ${ctx.vm.name} still refuses the bot's key for ${found.user} ${LET_IN_WAIT_MS / 1000} s after ${when} ${found.place}. ` +
-      "The VM applies it through Google's guest environment: check that it runs (`systemctl status google-guest-agent` on the VM); " +
-      `on an image without it, put the key in ${found.user}'s ~/.ssh/authorized_keys yourself, or set SSH_USER to a user that holds it.`,
+    `VM ${ctx.vm.name} still refuses the bot's key for ${found.user} ${LET_IN_WAIT_MS / 1000} s after ${when} ${found.place}. ${why}`,
     { cause },
   );
 }

@@ -135,6 +135,8 @@ export interface KeyPlace {
   user: string;
   /** Where the key is, for people: "the VM's ssh-keys metadata", "the OS Login profile of bot@…". */
   place: string;
+  /** What usually keeps a VM refusing a key that is in this place, and its fix; undefined: the guest agent. */
+  stillRefused?: string;
 }
 
 /** Keys learned on first use (`SSH_HOST_KEY_POLICY=tofu`), one per VM. */

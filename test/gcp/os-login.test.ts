@@ -47,11 +47,15 @@ describe("the bot's key in its OS Login profile", () => {
   });
 
   it('is imported for the project, and logs in as the POSIX user OS Login gives', async () => {
-    expect(await keysAs(BOT)('acme-prod', key, true)).toEqual({
+    const place = await keysAs(BOT)('acme-prod', key, true);
+    expect(place).toMatchObject({
       how: 'added',
       user: 'sa_107331024957294520000',
       place: `the OS Login profile of ${BOT}`,
     });
+    // A VM that still refuses the key then is refusing the identity: the roles are named, not the guest agent.
+    expect(place?.stillRefused).toContain(`OS Login lets ${BOT} in only with roles/compute.osAdminLogin`);
+    expect(place?.stillRefused).toContain('roles/iam.serviceAccountUser');
     const [request] = imports();
     expect(request?.path).toBe(`/v1/users/${BOT}:importSshPublicKey`);
     expect(request?.query.projectId).toBe('acme-prod');

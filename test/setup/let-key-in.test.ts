@@ -114,6 +114,19 @@ describe('a refused key in the connect step', () => {
     expect(clock.now() - started).toBe(LET_IN_WAIT_MS);
   });
 
+  it("gives up after a minute with the place's own reason when it has one (OS Login's roles)", async () => {
+    const stillRefused =
+      'OS Login lets bot@acme in only with roles/compute.osAdminLogin on the VM or its project.';
+    const { keys } = access({ how: 'added', user: 'sa_1170', place: OS_LOGIN, stillRefused });
+    const { ctx } = context({ keys });
+    const error = await codedError(openLettingIn(vm('nobody', 1).open, ctx));
+    expect(error.message).toContain(
+      `still refuses the bot's key for sa_1170 60 s after it was added to ${OS_LOGIN}`,
+    );
+    expect(error.message).toContain(stillRefused);
+    expect(error.message).not.toContain('google-guest-agent');
+  });
+
   it('adds nothing without the right to: says that setup would, or logs in as the OS Login user found', async () => {
     const absent = access({ how: 'added', user: 'gitspaces', place: METADATA }, 'absent');
     const plan = context({ keys: absent.keys });
