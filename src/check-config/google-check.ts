@@ -4,11 +4,14 @@ import { seconds } from '../duration.js';
 import { checkGoogle } from '../gcp/check.js';
 import { createComputeLocator } from '../gcp/compute.js';
 import { gcpError } from '../gcp/fail.js';
+import { createOsLoginKeys } from '../gcp/os-login.js';
 import { createSecretManagerSource } from '../gcp/secrets.js';
+import { createMetadataKeys } from '../gcp/ssh-keys.js';
 import { createSecretSource, usesSecretManager } from '../secrets/index.js';
-import type { SecretSource, VmLocator } from '../setup/ports.js';
+import type { KeyAccess, SecretSource, VmLocator } from '../setup/ports.js';
+import { publicKeyOf } from '../ssh/private-key.js';
 import { withTimeout } from '../timeout.js';
-import { createPromptClients } from './google-clients.js';
+import { createPromptClients, type PromptClients } from './google-clients.js';
 import { type ConfigCheckRow, failRow, okRow, skipRow } from './rows.js';
 
 function timedOut(what: string, endpoint: string, timeoutMs: number) {
@@ -109,6 +112,7 @@ export async function prepareGoogleSide(
           secrets: boundedSecrets(secrets, config, timeoutMs),
           vms: boundedVms(vms, config, timeoutMs),
           vm,
+          keys: keyAccess(config, clients, timeoutMs),
         });
         const converted = rows.map((r) =>
           r.ok ? okRow(r.check, r.detail) : failRow(r.check, r.detail, r.fix),
@@ -118,6 +122,26 @@ export async function prepareGoogleSide(
         await clients.close();
       }
     },
+  };
+}
+
+/**
+ * Where setup would let the key in, read without writing (undefined with SSH_AUTHORIZE_KEY=off), bounded
+ * as a whole: finding the bot's identity for OS Login is a credentials lookup no client deadline covers.
+ */
+function keyAccess(config: Config, clients: PromptClients, timeoutMs: number): KeyAccess | undefined {
+  if (config.ssh.authorizeKey === 'off') return undefined;
+  const policy = clients.policy;
+  const osLogin = createOsLoginKeys(config, { client: clients.osLogin, callPolicy: policy });
+  const metadata = createMetadataKeys(config, { client: clients.compute, callPolicy: policy, osLogin });
+  const endpoints = `${config.gcp.computeApiUrl ?? 'compute.googleapis.com'} and ${config.gcp.osLoginApiUrl ?? 'oslogin.googleapis.com'}`;
+  return {
+    letIn: (vm, user, privateKey) =>
+      withTimeout(
+        metadata.add(vm, user, publicKeyOf(privateKey), false),
+        timeoutMs,
+        timedOut(`Looking for the bot's key on VM ${vm.name}`, endpoints, timeoutMs),
+      ),
   };
 }
 

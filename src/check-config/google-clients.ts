@@ -7,16 +7,24 @@
 // for seconds, which, done lazily during the checks, would run every other check (Redis, Slack) out of time.
 import '@google-cloud/compute/build/src/v1/instances_client.js';
 import '@google-cloud/compute/build/src/v1/projects_client.js';
+import '@google-cloud/os-login';
 import '@google-cloud/secret-manager';
 import 'google-auth-library';
 import type { Config } from '../config.js';
-import type { InstancesApi, SecretManagerApi } from '../gcp/apis.js';
+import type { InstancesApi, MetadataApi, OsLoginApi, SecretManagerApi } from '../gcp/apis.js';
 import type { CallPolicy } from '../gcp/call-policy.js';
-import { createComputeApi, createSecretManagerApi, type GoogleApi } from '../gcp/clients.js';
+import {
+  createComputeApi,
+  createOsLoginApi,
+  createSecretManagerApi,
+  type GoogleApi,
+} from '../gcp/clients.js';
 
 export interface PromptClients {
   secrets: SecretManagerApi;
-  compute: InstancesApi;
+  /** Its metadata writes are never called: checks change nothing. */
+  compute: InstancesApi & MetadataApi;
+  osLogin: OsLoginApi;
   /** One attempt per call, bounded by the check's timeout: a check reports, the user runs it again. */
   policy: CallPolicy;
   /**
@@ -29,7 +37,8 @@ export interface PromptClients {
 
 export function createPromptClients(config: Pick<Config, 'gcp'>, timeoutMs: number): PromptClients {
   let secretClient: Promise<SecretManagerApi & GoogleApi> | undefined;
-  let computeClient: Promise<InstancesApi & GoogleApi> | undefined;
+  let computeClient: Promise<InstancesApi & MetadataApi & GoogleApi> | undefined;
+  let osLoginClient: Promise<OsLoginApi & GoogleApi> | undefined;
   const secrets = () => {
     secretClient ??= createSecretManagerApi(config.gcp.secretManagerApiUrl, timeoutMs);
     return secretClient;
@@ -38,12 +47,22 @@ export function createPromptClients(config: Pick<Config, 'gcp'>, timeoutMs: numb
     computeClient ??= createComputeApi(config.gcp.computeApiUrl, timeoutMs);
     return computeClient;
   };
+  const osLogin = () => {
+    osLoginClient ??= createOsLoginApi(config.gcp.osLoginApiUrl, timeoutMs);
+    return osLoginClient;
+  };
   return {
     secrets: { accessSecretVersion: async (request) => (await secrets()).accessSecretVersion(request) },
+    osLogin: {
+      getLoginProfile: async (request) => (await osLogin()).getLoginProfile(request),
+      importSshPublicKey: async (request) => (await osLogin()).importSshPublicKey(request),
+    },
     compute: {
       get: async (request) => (await compute()).get(request),
       getGuestAttributes: async (request) => (await compute()).getGuestAttributes(request),
       getProject: async (request) => (await compute()).getProject(request),
+      setMetadata: async (request) => (await compute()).setMetadata(request),
+      getZoneOperation: async (request) => (await compute()).getZoneOperation(request),
     },
     policy: { deadlineMs: timeoutMs, retryDelaysMs: [], budgetMs: timeoutMs },
     async prepare(needs) {
@@ -53,7 +72,7 @@ export function createPromptClients(config: Pick<Config, 'gcp'>, timeoutMs: numb
       await Promise.all(wanted.map(async (client) => (await client)?.ready().catch(() => undefined)));
     },
     async close() {
-      const clients = await Promise.allSettled([secretClient, computeClient]);
+      const clients = await Promise.allSettled([secretClient, computeClient, osLoginClient]);
       await Promise.allSettled(clients.map((c) => (c.status === 'fulfilled' ? c.value?.close() : undefined)));
     },
   };

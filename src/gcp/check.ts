@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import { asGitspacesError } from '../errors.js';
-import type { SecretSource, VmLocator } from '../setup/ports.js';
+import type { KeyAccess, LocatedVm, SecretSource, VmLocator } from '../setup/ports.js';
 import { formatVmRef, parseVmRef } from '../setup/vm-ref.js';
 import { splitFix } from './fail.js';
 
@@ -18,6 +18,8 @@ export interface GoogleCheckDeps {
   vms: VmLocator | undefined;
   /** The VM given on the command line, if any (`vm`, `zone/vm` or `project/zone/vm`). */
   vm?: string | undefined;
+  /** Where the bot's key is let in (SSH_AUTHORIZE_KEY=auto), looked at without changing anything. */
+  keys?: KeyAccess | undefined;
 }
 
 const SECRET_VARIABLES = [
@@ -49,35 +51,65 @@ async function checkSecret(variable: string, reference: string, secrets: SecretS
   }
 }
 
-async function checkVm(config: Config, text: string, vms: VmLocator | undefined): Promise<CheckRow> {
+async function checkVm(
+  config: Config,
+  text: string,
+  vms: VmLocator | undefined,
+): Promise<{ row: CheckRow; found?: LocatedVm }> {
   const check = `VM ${text}`;
   try {
     const ref = parseVmRef(text, { project: config.gcp.project, zone: config.gcp.zone });
-    if (!vms) return { check, ok: false, detail: 'no Compute API client is configured' };
+    if (!vms) return { row: { check, ok: false, detail: 'no Compute API client is configured' } };
     const hostKeys = config.ssh.hostKeyPolicy === 'guest-attributes';
     const vm = await vms.locate(ref, { address: config.ssh.address, hostKeys });
     const keys = hostKeys
       ? `; ${vm.hostKeys.length} host key(s) published (${vm.hostKeys.map((k) => k.type).join(', ')})`
       : '';
-    return {
-      check,
-      ok: true,
-      detail: `${formatVmRef(vm)} is RUNNING at ${vm.address} (${config.ssh.address})${keys}`,
-    };
+    const detail = `${formatVmRef(vm)} is RUNNING at ${vm.address} (${config.ssh.address})${keys}`;
+    return { row: { check, ok: true, detail }, found: vm };
   } catch (thrown) {
-    return failedRow(check, thrown);
+    return { row: failedRow(check, thrown) };
   }
 }
 
 /**
- * The Google side of `check-config`: whether each configured secret reference resolves (never its value)
- * and whether the VM given as an argument can be found with its address and host keys.
+ * Whether the VM's metadata (or with OS Login, the bot's own profile) lets the key of SSH_KEY_SECRET in, and
+ * as whom; a VM whose OS Login settings shut the bot out is said before any setup tries.
+ */
+async function checkKey(config: Config, vm: LocatedVm, keys: KeyAccess, secrets: SecretSource) {
+  const check = `SSH key on ${vm.name}`;
+  const reference = config.secrets.sshKey;
+  if (reference === undefined) return [];
+  try {
+    const privateKey = await secrets.read(reference);
+    const found = await keys.letIn(vm, config.ssh.user, privateKey, false);
+    const detail =
+      found === undefined
+        ? "not let in yet: setup adds it (SSH_AUTHORIZE_KEY=auto) to the VM's ssh-keys metadata, or where OS Login is on, to the bot's own OS Login profile"
+        : `in ${found.place}: the bot logs in as ${found.user}`;
+    return [{ check, ok: true, detail }];
+  } catch (thrown) {
+    return [failedRow(check, thrown)];
+  }
+}
+
+/**
+ * The Google side of `check-config`: whether each configured secret reference resolves (never its value),
+ * whether the VM given as an argument can be found with its address and host keys, and whether the bot's
+ * key is let in there.
  */
 export async function checkGoogle(config: Config, deps: GoogleCheckDeps): Promise<CheckRow[]> {
   const secretChecks = SECRET_VARIABLES.flatMap(([variable, key]) => {
     const reference = config.secrets[key];
     return reference === undefined ? [] : [checkSecret(variable, reference, deps.secrets)];
   });
-  const vmCheck = deps.vm === undefined ? [] : [checkVm(config, deps.vm, deps.vms)];
-  return Promise.all([...secretChecks, ...vmCheck]);
+  const { vm, keys } = deps;
+  const vmChecks = async (): Promise<CheckRow[]> => {
+    if (vm === undefined) return [];
+    const { row, found } = await checkVm(config, vm, deps.vms);
+    if (found === undefined || keys === undefined) return [row];
+    return [row, ...(await checkKey(config, found, keys, deps.secrets))];
+  };
+  const [rows, vmRows] = await Promise.all([Promise.all(secretChecks), vmChecks()]);
+  return [...rows, ...vmRows];
 }

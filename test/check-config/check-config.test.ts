@@ -10,11 +10,19 @@ import { main } from '../../src/cli.js';
 import { capturedIo } from '../support/cli-run.js';
 import { ed25519HostKey, type FakeGoogle, startFakeGoogle } from '../support/fake-google.js';
 import { type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
+import { writeServiceAccountKey } from '../support/service-account-key.js';
+import { ed25519KeyPair } from '../support/ssh-keys.js';
 
 const BOT_TOKEN = 'xoxb-check-config-token-1234';
 const DELEGATE_TOKEN = 'delegate-token-never-shown-5678';
-const KEY =
-  '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAAcheckconfig\n-----END OPENSSH PRIVATE KEY-----\n';
+const PAIR = ed25519KeyPair();
+const KEY = PAIR.private;
+/** A line of the private key's body: none of it may be shown. */
+const KEY_BODY = KEY.split('\n')[2] ?? '';
+/** `ssh-ed25519 AAAA…`, as a VM's ssh-keys metadata holds it. */
+const PUBLIC = PAIR.public.trim().split(/\s+/).slice(0, 2).join(' ');
+const BOT = 'gitspaces-bot@acme-prod.iam.gserviceaccount.com';
+let credentials: string;
 
 let slack: FakeSlack;
 let google: FakeGoogle;
@@ -30,7 +38,25 @@ beforeAll(async () => {
     .addSecret('acme-prod', 'pool', 'version: "1"\ninstances: []\n')
     .addSecret('acme-prod', 'delegate-token', DELEGATE_TOKEN)
     .addSecret('acme-prod', 'ssh-key', KEY)
-    .addVm('acme-prod/us-central1-a/runner-1', { internalIp: '10.128.0.7', hostKeys: [ed25519HostKey()] });
+    .addSecret('acme-prod', 'public-half', PAIR.public)
+    .addVm('acme-prod/us-central1-a/runner-1', { internalIp: '10.128.0.7', hostKeys: [ed25519HostKey()] })
+    .addVm('acme-prod/us-central1-a/keyed', {
+      internalIp: '10.128.0.8',
+      hostKeys: [ed25519HostKey()],
+      metadata: { 'enable-guest-attributes': 'TRUE', 'ssh-keys': `gitspaces:${PUBLIC} gitspaces-bot` },
+    })
+    .addVm('acme-prod/us-central1-a/oslogin', {
+      internalIp: '10.128.0.9',
+      hostKeys: [ed25519HostKey()],
+      metadata: { 'enable-guest-attributes': 'TRUE', 'enable-oslogin': 'TRUE' },
+    })
+    .addVm('acme-prod/us-central1-a/security-keys', {
+      internalIp: '10.128.0.10',
+      hostKeys: [ed25519HostKey()],
+      metadata: { 'enable-guest-attributes': 'TRUE', 'enable-oslogin': 'TRUE', 'enable-oslogin-sk': 'TRUE' },
+    });
+  google.osLogin.addIdentity(BOT, 'sa_1170');
+  credentials = writeServiceAccountKey(mkdtempSync(join(tmpdir(), 'check-config-')), BOT);
   silent = createTcpServer((socket) => sockets.push(socket));
   await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
   const spare = createTcpServer();
@@ -115,13 +141,11 @@ describe('gitspaces-bot check-config', () => {
     expect(r.row('DELEGATE_TOKEN_SECRET delegate-token')?.status).toBe('ok');
     expect(r.row('SSH_KEY_SECRET ssh-key')?.status).toBe('ok');
     expect(r.row('VM runner-1')?.text).toContain('RUNNING at 10.128.0.7');
-    expect(r.out).toContain('All 8 checks passed.');
-    for (const secret of [
-      BOT_TOKEN,
-      DELEGATE_TOKEN,
-      'b3BlbnNzaC1rZXktdjEAAAAAcheckconfig',
-      'signing-secret-abcdef',
-    ]) {
+    expect(r.row('SSH key on runner-1')?.text).toContain(
+      'not let in yet: setup adds it (SSH_AUTHORIZE_KEY=auto)',
+    );
+    expect(r.out).toContain('All 9 checks passed.');
+    for (const secret of [BOT_TOKEN, DELEGATE_TOKEN, KEY_BODY, 'signing-secret-abcdef']) {
       expect(r.out).not.toContain(secret);
     }
   });
@@ -176,6 +200,34 @@ describe('gitspaces-bot check-config', () => {
     expect(missing.row('VM gone-vm')?.status).toBe('FAIL');
     const hung = await run({ ...goodEnv(), SECRET_MANAGER_API_URL: silentUrl('http') }, [], 300);
     expect(hung.row('POOL_SECRET pool')?.text).toContain('did not answer within 0.3 s');
+  });
+
+  it("says where the bot's key is let in on the VM, and as whom, changing nothing", async () => {
+    const keyed = await run(goodEnv(), ['keyed']);
+    expect(keyed.row('SSH key on keyed')?.detail).toBe(
+      "in the VM's ssh-keys metadata: the bot logs in as gitspaces",
+    );
+    const env = { ...goodEnv(), OS_LOGIN_API_URL: google.url, GOOGLE_APPLICATION_CREDENTIALS: credentials };
+    const before = await run(env, ['oslogin']);
+    expect(before.row('SSH key on oslogin')?.status).toBe('ok');
+    expect(before.row('SSH key on oslogin')?.text).toContain("to the bot's own OS Login profile");
+    google.osLogin.addKey(BOT, PUBLIC, 'acme-prod');
+    const after = await run(env, ['oslogin']);
+    expect(after.row('SSH key on oslogin')?.text).toContain(
+      `in the OS Login profile of ${BOT}: the bot logs in as sa_1170`,
+    );
+    const shut = await run(env, ['security-keys']);
+    expect(shut.code).toBe(1);
+    expect(shut.row('SSH key on security-keys')?.status).toBe('FAIL');
+    expect(shut.row('SSH key on security-keys')?.detail).toContain('enable-oslogin-sk=TRUE (on the VM)');
+    expect(shut.row('SSH key on security-keys')?.fix).toContain('--metadata enable-oslogin-sk=FALSE');
+    const publicOnly = await run({ ...goodEnv(), SSH_KEY_SECRET: 'public-half' }, ['runner-1']);
+    expect(publicOnly.row('SSH key on runner-1')?.status).toBe('FAIL');
+    expect(publicOnly.row('SSH key on runner-1')?.detail).toContain('it is a public key, not a private one');
+    const off = await run({ ...goodEnv(), SSH_AUTHORIZE_KEY: 'off' }, ['runner-1']);
+    expect(off.row('SSH key on runner-1')).toBeUndefined();
+    const writes = google.requests.filter((r) => r.method === 'POST');
+    expect(writes).toEqual([]);
   });
 
   it('checks a known_hosts file when SSH_HOST_KEY_POLICY=known-hosts', async () => {

@@ -33,6 +33,15 @@ export class FakeOsLogin {
     return this;
   }
 
+  /** `key` put into `email`'s profile for `project` by someone else (`gcloud compute os-login ssh-keys add`). */
+  addKey(email: string, key: string, project: string): this {
+    const identity = this.identities.get(email);
+    if (identity === undefined) throw new Error(`no identity ${email}`);
+    identity.keys.set(createHash('sha256').update(key).digest('hex'), key);
+    identity.projects.add(project);
+    return this;
+  }
+
   /** The keys OS Login lets in for the POSIX user `username` (what the VM's sshd asks it for). */
   keysOf(username: string): string[] {
     const identity = [...this.identities.values()].find((i) => i.username === username);
