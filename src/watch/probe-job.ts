@@ -58,12 +58,25 @@ async function leased<T>(redis: Redis, key: string, work: () => Promise<T>): Pro
   }
 }
 
-async function lookAt(deps: ProbeDeps, entry: WatchEntry): Promise<{ outcome: Outcome; look?: Look }> {
+async function lookAt(
+  deps: ProbeDeps,
+  vm: string,
+  entry: WatchEntry,
+): Promise<{ outcome: Outcome; look?: Look }> {
   try {
     const look = await deps.look(entry);
     return { outcome: { kind: 'probed', status: look }, look };
   } catch (error) {
-    return { outcome: { kind: 'unreachable', message: asGitspacesError(error).message } };
+    const failed = asGitspacesError(error);
+    if (failed.code !== 'VM_NOT_FOUND') return { outcome: { kind: 'unreachable', message: failed.message } };
+    // Its fix (check the name and GCP_ZONE) is for a VM named by hand: this one was set up here before.
+    const where = [
+      entry.vm.project && `project ${entry.vm.project}`,
+      entry.vm.zone && `zone ${entry.vm.zone}`,
+    ];
+    const place = where.filter(Boolean).join(', ');
+    const message = `Google has no VM named ${vm}${place ? ` in ${place}` : ''} any more`;
+    return { outcome: { kind: 'unreachable', message, gone: true } };
   }
 }
 
@@ -78,7 +91,7 @@ export async function probeWatched(
       const entry = await deps.store.get(vm);
       if (entry === undefined) return 'gone' as const;
       const started = deps.now();
-      const { outcome, look } = await lookAt(deps, entry);
+      const { outcome, look } = await lookAt(deps, vm, entry);
       const verdict = decide(
         {
           vm,

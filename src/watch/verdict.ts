@@ -52,7 +52,10 @@ export interface ProbeSummary {
   runnerErrors?: number;
 }
 
-export type Outcome = { kind: 'probed'; status: VmStatus } | { kind: 'unreachable'; message: string };
+export type Outcome =
+  | { kind: 'probed'; status: VmStatus }
+  /** `gone`: Google has no such VM any more (deleted, or renamed). */
+  | { kind: 'unreachable'; message: string; gone?: boolean };
 
 export type NoticeKind =
   | 'unhealthy'
@@ -115,7 +118,7 @@ function healthNotice(
       return {
         kind: 'unreachable',
         vm,
-        lines: [`could not probe ${vm}: ${lines.join('; ')}`],
+        lines: [`could not probe ${vm}: ${lines[0] ?? ''}`, ...lines.slice(1)],
         logsOf: [],
         repair: false,
       };
@@ -221,6 +224,7 @@ export function decide(state: WatchState, outcome: Outcome, now: number): Verdic
     health = 'unreachable';
     key = outcome.message;
     lines = [outcome.message];
+    if (outcome.gone) lines.push(`if it was deleted, \`/gitspaces forget ${state.vm}\` stops watching it`);
   } else {
     const found = assess(outcome.status, state.network, now);
     health = found.healthy ? 'healthy' : 'unhealthy';

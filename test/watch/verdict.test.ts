@@ -113,6 +113,23 @@ describe('watch verdicts', () => {
     expect(v[0]?.notices[0]?.repair).toBe(false);
   });
 
+  it('says how to stop watching a VM Google no longer has, once', () => {
+    const gone = {
+      kind: 'unreachable',
+      message: 'Google has no VM named vm-1 any more',
+      gone: true,
+    } as const;
+    const v = probes([
+      { at: NOW, outcome: gone },
+      { at: NOW + MIN, outcome: gone },
+    ]);
+    expect(v.map(kinds)).toEqual([['unreachable'], []]);
+    expect(v[0]?.notices[0]?.lines).toEqual([
+      'could not probe vm-1: Google has no VM named vm-1 any more',
+      'if it was deleted, `/gitspaces forget vm-1` stops watching it',
+    ]);
+  });
+
   it('tells nothing while muted, then what differs from the last notice once unmuted', () => {
     const until = NOW + 30 * MIN;
     const v = probes([

@@ -8,6 +8,7 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { GitspacesError } from '../../src/errors.js';
 import { silentLog } from '../../src/log.js';
 import { createWorkerConnection } from '../../src/queue/redis.js';
 import type { RunRecord, RunTarget } from '../../src/queue/types.js';
@@ -268,6 +269,20 @@ describe('keeping watch over a VM', () => {
     await slackJobsIdle(q.redis, q.prefix);
     expect(healthNotices().map((m) => m.text)).toEqual([
       'could not probe vm-1: connect ECONNREFUSED 10.0.0.7:22',
+    ]);
+  });
+
+  it('says a VM Google no longer has is gone, with how to stop watching it, not to check its name', async () => {
+    await store.watch({ ...(await store.get('vm-1'))!.vm, project: 'acme-prod', zone: 'us-central1-a' });
+    const gone = new GitspacesError(
+      'VM_NOT_FOUND',
+      'There is no VM named vm-1 in project acme-prod, zone us-central1-a. Check the name, GCP_PROJECT and GCP_ZONE.',
+    );
+    const deps = { ...probeDeps(), look: () => Promise.reject(gone) };
+    expect(await probeWatched(deps, 'vm-1', 'probe-gone')).toBe('unreachable');
+    await slackJobsIdle(q.redis, q.prefix);
+    expect(healthNotices().map((m) => m.text)).toEqual([
+      'could not probe vm-1: Google has no VM named vm-1 in project acme-prod, zone us-central1-a any more: if it was deleted, `/gitspaces forget vm-1` stops watching it',
     ]);
   });
 
