@@ -25,8 +25,9 @@ export const CHECK_CONFIG_USAGE = `Usage: gitspaces-bot check-config [<vm>]
 Checks every setting, that Redis answers, that Slack accepts SLACK_BOT_TOKEN (and SLACK_APP_TOKEN when set,
 without opening a socket), that each secret reference
 resolves (values are never shown) and, given a VM (vm, zone/vm or project/zone/vm), that the Compute API
-finds it with its address and host keys, and whether the bot's key is let in there and as whom (nothing is
-changed). Exit code 0 when everything passes, 1 otherwise.`;
+finds it with its address and host keys, that its sshd answers the way setup reaches it (TCP,
+SSH_PROXY_COMMAND or IAP), and whether the bot's key is let in there and as whom (nothing is changed, no
+login made). Exit code 0 when everything passes, 1 otherwise.`;
 
 export interface CheckConfigOptions {
   /** Path of the `.env` file read under the environment; `false` to read none. @defaultValue '.env' */

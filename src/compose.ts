@@ -143,7 +143,7 @@ function delegateVersionsFor(config: Config, secrets: SecretSource) {
 const versionsCache = new Map<string, DelegateVersions>();
 
 /** How SSH reaches the VMs: over TCP, SSH_PROXY_COMMAND (in the bot's environment without its secrets), or IAP. */
-function route(config: Config): Route | undefined {
+export function sshRoute(config: Config): Route | undefined {
   if (config.ssh.iap) return iapRoute({ url: config.gcp.iapTunnelUrl, token: accessToken(config) });
   const command = config.ssh.proxyCommand;
   return command === undefined ? undefined : proxyRoute({ command, env: environmentWithoutSecrets(config) });
@@ -163,7 +163,7 @@ export function createEngineDeps(config: Config, parts: EngineParts): EngineDeps
   return {
     secrets: parts.secrets ?? (adapters as NonNullable<typeof adapters>).secrets,
     vms: parts.vms ?? adapters?.vms,
-    connect: parts.connect ?? sshConnector(route(config)),
+    connect: parts.connect ?? sshConnector(sshRoute(config)),
     ...keyAccess(config, parts),
     pinFor: policy.pinFor,
     needsPublishedKeys: policy.needsPublishedKeys,

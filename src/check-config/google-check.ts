@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { sshRoute } from '../compose.js';
 import type { Config } from '../config.js';
 import { seconds } from '../duration.js';
 import { checkGoogle } from '../gcp/check.js';
@@ -13,6 +14,7 @@ import { publicKeyOf } from '../ssh/private-key.js';
 import { withTimeout } from '../timeout.js';
 import { createPromptClients, type PromptClients } from './google-clients.js';
 import { type ConfigCheckRow, failRow, okRow, skipRow } from './rows.js';
+import { checkKey, checkReach } from './vm-checks.js';
 
 function timedOut(what: string, endpoint: string, timeoutMs: number) {
   return () =>
@@ -108,11 +110,19 @@ export async function prepareGoogleSide(
   return {
     async check() {
       try {
+        const bounded = boundedSecrets(secrets, config, timeoutMs);
         const rows = await checkGoogle(config, {
-          secrets: boundedSecrets(secrets, config, timeoutMs),
+          secrets: bounded,
           vms: boundedVms(vms, config, timeoutMs),
           vm,
-          keys: keyAccess(config, clients, timeoutMs),
+          vmChecks: async (found) => {
+            const keys = keyAccess(config, clients, timeoutMs);
+            const [reach, key] = await Promise.all([
+              checkReach(config, found, sshRoute(config), timeoutMs),
+              keys === undefined ? [] : checkKey(config, found, keys, bounded),
+            ]);
+            return [reach, ...key];
+          },
         });
         const converted = rows.map((r) =>
           r.ok ? okRow(r.check, r.detail) : failRow(r.check, r.detail, r.fix),

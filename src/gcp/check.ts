@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import { asGitspacesError } from '../errors.js';
-import type { KeyAccess, LocatedVm, SecretSource, VmLocator } from '../setup/ports.js';
+import type { LocatedVm, SecretSource, VmLocator } from '../setup/ports.js';
 import { formatVmRef, parseVmRef } from '../setup/vm-ref.js';
 import { splitFix } from './fail.js';
 
@@ -18,8 +18,8 @@ export interface GoogleCheckDeps {
   vms: VmLocator | undefined;
   /** The VM given on the command line, if any (`vm`, `zone/vm` or `project/zone/vm`). */
   vm?: string | undefined;
-  /** Where the bot's key is let in (SSH_AUTHORIZE_KEY=auto), looked at without changing anything. */
-  keys?: KeyAccess | undefined;
+  /** Checks of the VM once it is found (its SSH port, the bot's key there), in rows after its own. */
+  vmChecks?: ((vm: LocatedVm) => Promise<CheckRow[]>) | undefined;
 }
 
 const SECRET_VARIABLES = [
@@ -29,7 +29,7 @@ const SECRET_VARIABLES = [
   ['RUNNER_SA_KEY_SECRET', 'runnerSaKey'],
 ] as const;
 
-function failedRow(check: string, thrown: unknown): CheckRow {
+export function failedRow(check: string, thrown: unknown): CheckRow {
   const { problem, fix } = splitFix(asGitspacesError(thrown));
   return fix === undefined
     ? { check, ok: false, detail: problem }
@@ -73,43 +73,20 @@ async function checkVm(
 }
 
 /**
- * Whether the VM's metadata (or with OS Login, the bot's own profile) lets the key of SSH_KEY_SECRET in, and
- * as whom; a VM whose OS Login settings shut the bot out is said before any setup tries.
- */
-async function checkKey(config: Config, vm: LocatedVm, keys: KeyAccess, secrets: SecretSource) {
-  const check = `SSH key on ${vm.name}`;
-  const reference = config.secrets.sshKey;
-  if (reference === undefined) return [];
-  try {
-    const privateKey = await secrets.read(reference);
-    const found = await keys.letIn(vm, config.ssh.user, privateKey, false);
-    const detail =
-      found === undefined
-        ? "not let in yet: setup adds it (SSH_AUTHORIZE_KEY=auto) to the VM's ssh-keys metadata, or where OS Login is on, to the bot's own OS Login profile"
-        : `in ${found.place}: the bot logs in as ${found.user}`;
-    return [{ check, ok: true, detail }];
-  } catch (thrown) {
-    return [failedRow(check, thrown)];
-  }
-}
-
-/**
  * The Google side of `check-config`: whether each configured secret reference resolves (never its value),
- * whether the VM given as an argument can be found with its address and host keys, and whether the bot's
- * key is let in there.
+ * and whether the VM given as an argument can be found with its address and host keys (then `vmChecks`).
  */
 export async function checkGoogle(config: Config, deps: GoogleCheckDeps): Promise<CheckRow[]> {
   const secretChecks = SECRET_VARIABLES.flatMap(([variable, key]) => {
     const reference = config.secrets[key];
     return reference === undefined ? [] : [checkSecret(variable, reference, deps.secrets)];
   });
-  const { vm, keys } = deps;
-  const vmChecks = async (): Promise<CheckRow[]> => {
+  const { vm, vmChecks } = deps;
+  const vmRows = async (): Promise<CheckRow[]> => {
     if (vm === undefined) return [];
     const { row, found } = await checkVm(config, vm, deps.vms);
-    if (found === undefined || keys === undefined) return [row];
-    return [row, ...(await checkKey(config, found, keys, deps.secrets))];
+    return found === undefined || vmChecks === undefined ? [row] : [row, ...(await vmChecks(found))];
   };
-  const [rows, vmRows] = await Promise.all([Promise.all(secretChecks), vmChecks()]);
-  return [...rows, ...vmRows];
+  const [rows, more] = await Promise.all([Promise.all(secretChecks), vmRows()]);
+  return [...rows, ...more];
 }

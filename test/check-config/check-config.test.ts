@@ -12,6 +12,7 @@ import { ed25519HostKey, type FakeGoogle, startFakeGoogle } from '../support/fak
 import { type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
 import { writeServiceAccountKey } from '../support/service-account-key.js';
 import { ed25519KeyPair } from '../support/ssh-keys.js';
+import { startSshd, type TestSshd } from '../support/sshd.js';
 
 const BOT_TOKEN = 'xoxb-check-config-token-1234';
 const DELEGATE_TOKEN = 'delegate-token-never-shown-5678';
@@ -26,6 +27,8 @@ let credentials: string;
 
 let slack: FakeSlack;
 let google: FakeGoogle;
+/** The VMs' sshd: every VM of this file is at a loopback address, on its port. */
+let sshd: TestSshd;
 /** Accepts connections and never answers: a firewall that drops, a hung proxy. */
 let silent: Server;
 const sockets: Socket[] = [];
@@ -33,25 +36,26 @@ let closedPort: number;
 
 beforeAll(async () => {
   slack = await startFakeSlack({ token: BOT_TOKEN });
+  sshd = await startSshd({ dockerStandIn: false });
   google = await startFakeGoogle();
   google
     .addSecret('acme-prod', 'pool', 'version: "1"\ninstances: []\n')
     .addSecret('acme-prod', 'delegate-token', DELEGATE_TOKEN)
     .addSecret('acme-prod', 'ssh-key', KEY)
     .addSecret('acme-prod', 'public-half', PAIR.public)
-    .addVm('acme-prod/us-central1-a/runner-1', { internalIp: '10.128.0.7', hostKeys: [ed25519HostKey()] })
+    .addVm('acme-prod/us-central1-a/runner-1', { internalIp: '127.0.0.1', hostKeys: [ed25519HostKey()] })
     .addVm('acme-prod/us-central1-a/keyed', {
-      internalIp: '10.128.0.8',
+      internalIp: '127.0.0.1',
       hostKeys: [ed25519HostKey()],
       metadata: { 'enable-guest-attributes': 'TRUE', 'ssh-keys': `gitspaces:${PUBLIC} gitspaces-bot` },
     })
     .addVm('acme-prod/us-central1-a/oslogin', {
-      internalIp: '10.128.0.9',
+      internalIp: '127.0.0.1',
       hostKeys: [ed25519HostKey()],
       metadata: { 'enable-guest-attributes': 'TRUE', 'enable-oslogin': 'TRUE' },
     })
     .addVm('acme-prod/us-central1-a/security-keys', {
-      internalIp: '10.128.0.10',
+      internalIp: '127.0.0.1',
       hostKeys: [ed25519HostKey()],
       metadata: { 'enable-guest-attributes': 'TRUE', 'enable-oslogin': 'TRUE', 'enable-oslogin-sk': 'TRUE' },
     });
@@ -69,6 +73,7 @@ afterAll(async () => {
   await new Promise((resolve) => silent?.close(resolve));
   await slack?.close();
   await google?.close();
+  await sshd?.stop();
 });
 
 function silentUrl(scheme: string): string {
@@ -90,6 +95,7 @@ function goodEnv(): NodeJS.ProcessEnv {
     DELEGATE_TOKEN_SECRET: 'delegate-token',
     SSH_KEY_SECRET: 'ssh-key',
     REDIS_URL: 'redis://127.0.0.1:6379',
+    SSH_PORT: String(sshd.port),
   };
 }
 
@@ -140,11 +146,12 @@ describe('gitspaces-bot check-config', () => {
     expect(r.row('POOL_SECRET pool')?.status).toBe('ok');
     expect(r.row('DELEGATE_TOKEN_SECRET delegate-token')?.status).toBe('ok');
     expect(r.row('SSH_KEY_SECRET ssh-key')?.status).toBe('ok');
-    expect(r.row('VM runner-1')?.text).toContain('RUNNING at 10.128.0.7');
+    expect(r.row('VM runner-1')?.text).toContain('RUNNING at 127.0.0.1');
+    expect(r.row('SSH to runner-1')?.detail).toMatch(/^sshd answers at 127\.0\.0\.1:\d+: SSH-2\.0-OpenSSH/);
     expect(r.row('SSH key on runner-1')?.text).toContain(
-      'not let in yet: setup adds it (SSH_AUTHORIZE_KEY=auto)',
+      "not in the VM's ssh-keys metadata (or where OS Login is on, the bot's OS Login profile): setup adds it there if the VM refuses the key",
     );
-    expect(r.out).toContain('All 9 checks passed.');
+    expect(r.out).toContain('All 10 checks passed.');
     for (const secret of [BOT_TOKEN, DELEGATE_TOKEN, KEY_BODY, 'signing-secret-abcdef']) {
       expect(r.out).not.toContain(secret);
     }
@@ -202,7 +209,7 @@ describe('gitspaces-bot check-config', () => {
     expect(hung.row('POOL_SECRET pool')?.text).toContain('did not answer within 0.3 s');
   });
 
-  it("says where the bot's key is let in on the VM, and as whom, changing nothing", async () => {
+  it("says whether sshd answers on the VM and where the bot's key is let in, and as whom, changing nothing", async () => {
     const keyed = await run(goodEnv(), ['keyed']);
     expect(keyed.row('SSH key on keyed')?.detail).toBe(
       "in the VM's ssh-keys metadata: the bot logs in as gitspaces",
@@ -210,7 +217,9 @@ describe('gitspaces-bot check-config', () => {
     const env = { ...goodEnv(), OS_LOGIN_API_URL: google.url, GOOGLE_APPLICATION_CREDENTIALS: credentials };
     const before = await run(env, ['oslogin']);
     expect(before.row('SSH key on oslogin')?.status).toBe('ok');
-    expect(before.row('SSH key on oslogin')?.text).toContain("to the bot's own OS Login profile");
+    expect(before.row('SSH key on oslogin')?.text).toContain(
+      "the bot's OS Login profile): setup adds it there",
+    );
     google.osLogin.addKey(BOT, PUBLIC, 'acme-prod');
     const after = await run(env, ['oslogin']);
     expect(after.row('SSH key on oslogin')?.text).toContain(
@@ -224,6 +233,9 @@ describe('gitspaces-bot check-config', () => {
     const publicOnly = await run({ ...goodEnv(), SSH_KEY_SECRET: 'public-half' }, ['runner-1']);
     expect(publicOnly.row('SSH key on runner-1')?.status).toBe('FAIL');
     expect(publicOnly.row('SSH key on runner-1')?.detail).toContain('it is a public key, not a private one');
+    const refused = await run({ ...goodEnv(), SSH_PORT: String(closedPort) }, ['runner-1']);
+    expect(refused.row('SSH to runner-1')?.status).toBe('FAIL');
+    expect(refused.row('SSH to runner-1')?.text).toContain('connection refused: is sshd running on the VM');
     const off = await run({ ...goodEnv(), SSH_AUTHORIZE_KEY: 'off' }, ['runner-1']);
     expect(off.row('SSH key on runner-1')).toBeUndefined();
     const writes = google.requests.filter((r) => r.method === 'POST');

@@ -122,6 +122,21 @@ describe('a VM reached through IAP by the bot itself (SSH_IAP, no Google Cloud C
     expect(relay.tunnels.at(-1)?.authorization).toBeUndefined();
   });
 
+  it('is looked at by check-config through the relay: sshd answers, or what IAP refused and why', async () => {
+    const { SSH_PROXY_COMMAND: _, SLACK_BOT_TOKEN: __, ...withoutCommand } = env;
+    const iap = { ...withoutCommand, SSH_IAP: 'true', IAP_TUNNEL_URL: relay.url };
+    const reached = io();
+    await main(['check-config', 'gitspaces-runner'], iap, reached.io);
+    expect(reached.out()).toMatch(
+      /^SSH to gitspaces-runner +ok +sshd answers at 127\.0\.0\.9:22 through IAP:/m,
+    );
+    expect(reached.out()).toContain('SSH-2.0-OpenSSH');
+    const refused = io();
+    await main(['check-config', 'no-iap-rule'], iap, refused.io);
+    expect(refused.out()).toMatch(/^SSH to no-iap-rule +FAIL +IAP did not open a tunnel to no-iap-rule/m);
+    expect(refused.out()).toMatch(/IAP found\s+no such VM/);
+  });
+
   it('is refused with SSH_PROXY_COMMAND set too: SSH goes one way', async () => {
     const t = io();
     expect(await main(['plan', 'gitspaces-runner'], { ...env, SSH_IAP: 'true' }, t.io)).toBe(2);
