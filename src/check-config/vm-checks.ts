@@ -25,7 +25,8 @@ function identification(sock: Duplex): Promise<string> {
       const line = text.split(/\r?\n/).find((l, i, all) => l.startsWith('SSH-') && i < all.length - 1);
       if (line !== undefined) done(() => resolve(line));
     });
-    sock.once('error', (error) => done(() => reject(error)));
+    // `on`, not `once`: a socket torn down after the answer may still emit an error, which must not go unheard.
+    sock.on('error', (error) => done(() => reject(error)));
     sock.once('close', () =>
       done(() => reject(new Error('the connection was closed before sshd said who it is'))),
     );
