@@ -138,7 +138,7 @@ async function osLoginOn(
       throw gcpError(
         'SSH_AUTH_FAILED',
         `VM ${vm.name} has OS Login with ${key}=TRUE (${mine ? 'on the VM' : 'on its project'}): it lets in ${lets}, so the bot cannot log in.`,
-        `Set ${key}=FALSE in the runner VM's own metadata, which wins over the project's: \`gcloud compute instances add-metadata ${vm.name} --zone ${vm.zone} --metadata ${key}=FALSE\`.`,
+        `Set ${key}=FALSE in the runner VM's own metadata, which wins over the project's: \`gcloud compute instances add-metadata ${vm.name} --zone ${vm.zone} --project ${vm.project} --metadata ${key}=FALSE\`.`,
       );
   }
   return true;

@@ -177,7 +177,7 @@ describe("adding the bot's key to a VM's ssh-keys metadata", () => {
     expect(sk.code).toBe('SSH_AUTH_FAILED');
     expect(sk.message).toContain('enable-oslogin-sk=TRUE (on the VM)');
     expect(sk.message).toContain(
-      `gcloud compute instances add-metadata security-keys --zone ${Z} --metadata enable-oslogin-sk=FALSE`,
+      `gcloud compute instances add-metadata security-keys --zone ${Z} --project ${P} --metadata enable-oslogin-sk=FALSE`,
     );
     const inProject = { project: 'cert-project', zone: 'us-east1-b', name: 'vm' };
     const certs = await codedError(keys().add(inProject, 'gitspaces', key, false));
