@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
 import { seconds } from '../duration.js';
+import { missingScopes, REINSTALL_FIX } from '../slack/health/bot-scopes.js';
 import { APP_TOKEN_ERRORS, networkReason, TOKEN_ERRORS } from '../slack/token-errors.js';
 import { type ConfigCheckRow, failRow, okRow, skipRow } from './rows.js';
 
@@ -25,12 +26,12 @@ function unreachable(apiUrl: string, reason: string, check = CHECK): ConfigCheck
   );
 }
 
-function judge(reply: AuthTestReply): ConfigCheckRow {
+function judge(reply: AuthTestReply, scopes: string | null): ConfigCheckRow {
   if (reply.ok === true) {
-    return okRow(
-      CHECK,
-      `the bot token works: bot user ${reply.user ?? '?'} in workspace ${reply.team ?? '?'} (${reply.team_id ?? '?'})`,
-    );
+    const works = `the bot token works: bot user ${reply.user ?? '?'} in workspace ${reply.team ?? '?'} (${reply.team_id ?? '?'})`;
+    const missing = missingScopes(scopes?.split(','));
+    if (missing.length === 0) return okRow(CHECK, works);
+    return failRow(CHECK, `${works}, but it lacks ${missing.join(', ')}.`, REINSTALL_FIX);
   }
   const error = reply.error ?? 'unknown_error';
   if (TOKEN_ERRORS.has(error)) {
@@ -54,7 +55,7 @@ async function callSlack(
   token: string,
   timeoutMs: number,
   check: string,
-): Promise<{ reply: AuthTestReply } | { row: ConfigCheckRow }> {
+): Promise<{ reply: AuthTestReply; scopes: string | null } | { row: ConfigCheckRow }> {
   let response: Response;
   let body: string;
   try {
@@ -91,7 +92,7 @@ async function callSlack(
       row: unreachable(apiUrl, `HTTP ${response.status}${reply.error ? ` ${reply.error}` : ''}`, check),
     };
   }
-  return { reply };
+  return { reply, scopes: response.headers.get('x-oauth-scopes') };
 }
 
 /**
@@ -102,7 +103,7 @@ export async function checkSlack(config: Pick<Config, 'slack'>, timeoutMs: numbe
   const token = config.slack.botToken;
   if (token === undefined) return skipRow(CHECK, 'not tried: SLACK_BOT_TOKEN is not set');
   const answer = await callSlack(config.slack.apiUrl, 'auth.test', token, timeoutMs, CHECK);
-  return 'row' in answer ? answer.row : judge(answer.reply);
+  return 'row' in answer ? answer.row : judge(answer.reply, answer.scopes);
 }
 
 /**

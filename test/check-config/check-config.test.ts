@@ -171,6 +171,24 @@ describe('gitspaces-bot check-config', () => {
     expect(r.out).toMatch(/3 of 10 checks failed: .* again \(6 passed, 1 skipped\)\./);
   });
 
+  it('names the scopes a token of an app installed from an older manifest lacks, and how to reinstall it', async () => {
+    const older = await startFakeSlack({
+      token: BOT_TOKEN,
+      scopes: ['commands', 'chat:write', 'chat:write.public'],
+    });
+    try {
+      const r = await run({ ...goodEnv(), SLACK_API_URL: older.url });
+      expect(r.code).toBe(1);
+      expect(r.row('Slack auth.test')?.status).toBe('FAIL');
+      expect(r.row('Slack auth.test')?.detail).toContain(
+        'but it lacks files:write (/gitspaces logs sharing a long log as a file), usergroups:read',
+      );
+      expect(r.row('Slack auth.test')?.fix).toContain('Reinstall');
+    } finally {
+      await older.close();
+    }
+  });
+
   it('says to fix the token when Slack refuses it, without printing it', async () => {
     const wrong = 'xoxb-a-wrong-token-9999';
     const r = await run({ ...goodEnv(), SLACK_BOT_TOKEN: wrong });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { BOT_SCOPES } from '../../src/slack/health/bot-scopes.js';
 
 const manifest = parse(readFileSync(new URL('../../manifest.yml', import.meta.url), 'utf8'));
 
@@ -36,6 +37,8 @@ describe('manifest.yml', () => {
       'usergroups:read',
     ]);
     expect(manifest.oauth_config.scopes.user).toBeUndefined();
+    // check-config and the start-up check hold a token to the same list.
+    expect(Object.keys(BOT_SCOPES).sort()).toEqual([...manifest.oauth_config.scopes.bot].sort());
   });
 
   it('fits Slack’s limits and keeps token rotation off', () => {

@@ -55,4 +55,26 @@ describe('the bot token check behind /readyz', () => {
     expect(await probeAt(65_000)).toMatchObject({ ok: true, detail: 'ok (UBOT in Fake)' });
     expect(asked()).toBe(4);
   });
+
+  it('says once, in the log and /readyz, which scopes a token of an app installed from an older manifest lacks', async () => {
+    slack.scopes = ['commands', 'chat:write', 'chat:write.public', 'usergroups:read'];
+    const warned: string[] = [];
+    const log = { ...silentLog, warn: (_: object, message?: string) => void warned.push(message ?? '') };
+    const identity = createSlackIdentity({
+      calls: createSlackCalls({ token: 'xoxb-test-token', apiUrl: slack.url }),
+      log,
+      trustMs: 0,
+    });
+    const first = await identity.check();
+    await identity.check();
+    // The token works: the bot is ready, and what needs the scope fails when it is used.
+    expect(first).toMatchObject({
+      ok: true,
+      detail: 'ok (UBOT in Fake; lacks files:write (/gitspaces logs sharing a long log as a file))',
+    });
+    expect(slack.callsTo('auth.test')).toHaveLength(2);
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toContain('The bot token lacks files:write');
+    expect(warned[0]).toContain('Reinstall');
+  });
 });

@@ -3,8 +3,11 @@
  * `{ok:false, error}` for bad arguments), keeps the messages so tests can read what a user would see, records
  * every call, and fails on demand (429 with Retry-After, 500, Slack down). Point SLACK_API_URL at `url`.
  */
+
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { parse } from 'yaml';
 import { parseArgs, readBody } from './fake-slack-body.js';
 import { blocksProblems, homeViewProblems, viewProblems } from './fake-slack-checks.js';
 import { FakeSlackFiles } from './fake-slack-files.js';
@@ -46,6 +49,14 @@ export interface FakeSlackOptions {
   usergroups?: Record<string, string[]>;
   /** Enforce Slack's rate limits: chat.postMessage ~1/s per channel, chat.update ~50/min. */
   rateLimits?: boolean;
+  /** The bot token's scopes, sent in `x-oauth-scopes` as Slack does; default: those manifest.yml asks for. */
+  scopes?: string[];
+}
+
+/** The bot scopes of the app as manifest.yml installs it. */
+function manifestScopes(): string[] {
+  const manifest = parse(readFileSync(new URL('../../manifest.yml', import.meta.url), 'utf8'));
+  return manifest.oauth_config.scopes.bot as string[];
 }
 
 export class FakeSlack {
@@ -61,6 +72,7 @@ export class FakeSlack {
   readonly homes: Array<{ user: string; view: Json }> = [];
   usergroups: Record<string, string[]>;
   rateLimits: boolean;
+  scopes: string[];
   /** While true every call fails with 503 (Slack down). */
   down = false;
   /** Methods answered by another stand-in, which checks its own token (fake-socket-mode: apps.connections.open). */
@@ -78,6 +90,7 @@ export class FakeSlack {
     this.token = options.token ?? 'xoxb-test-token';
     this.usergroups = options.usergroups ?? {};
     this.rateLimits = options.rateLimits ?? false;
+    this.scopes = options.scopes ?? manifestScopes();
   }
 
   async start(): Promise<this> {
@@ -223,7 +236,10 @@ export class FakeSlack {
     retryAfter?: number,
   ): void {
     this.calls.push({ method, args, status, ok: body.ok === true, error: body.error as string | undefined });
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'x-oauth-scopes': this.scopes.join(','),
+    };
     if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter);
     res.writeHead(status, headers).end(JSON.stringify(body));
   }

@@ -9,6 +9,7 @@ import type { Log } from '../../log.js';
 import { backoff } from '../../retry.js';
 import { TOKEN_ERRORS } from '../token-errors.js';
 import { type SlackCalls, SlackRefusedError, SlackUnavailableError } from '../web-api.js';
+import { missingScopes, REINSTALL_FIX } from './bot-scopes.js';
 
 export interface SlackIdentity {
   /** `ok` plus a short reason for /readyz. */
@@ -59,9 +60,15 @@ export function createSlackIdentity(options: SlackIdentityOptions): SlackIdentit
   async function verify(): Promise<{ ok: boolean; detail: string }> {
     try {
       const result = await options.calls.call('auth.test', {}, { deadlineMs: DEADLINE_MS });
-      const detail = `ok (${String(result.user_id ?? 'bot')} in ${String(result.team ?? 'workspace')})`;
+      const granted = (result.response_metadata as { scopes?: string[] } | undefined)?.scopes;
+      const missing = missingScopes(granted);
+      const lacks = missing.length === 0 ? '' : `; lacks ${missing.join(', ')}`;
+      const detail = `ok (${String(result.user_id ?? 'bot')} in ${String(result.team ?? 'workspace')}${lacks})`;
       if (last?.ok !== true)
         options.log.info({ user: result.user_id, team: result.team_id }, 'Slack accepted the bot token');
+      // Said once, not at every probe: the bot runs, and what needs the missing scope fails when used.
+      if (missing.length > 0 && last?.detail !== detail)
+        options.log.warn({ missing }, `The bot token lacks ${missing.join(', ')}. ${REINSTALL_FIX}`);
       last = { ok: true, detail, at: Date.now() };
       failures = 0;
     } catch (error) {
