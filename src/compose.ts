@@ -4,6 +4,7 @@
  */
 import { systemClock } from './clock.js';
 import { type Config, environmentWithoutSecrets } from './config.js';
+import { egressProxy } from './egress-proxy.js';
 import { accessToken } from './gcp/bot-credentials.js';
 import { createComputeLocator } from './gcp/compute.js';
 import { createOsLoginKeys } from './gcp/os-login.js';
@@ -135,6 +136,7 @@ function delegateVersionsFor(config: Config, secrets: SecretSource) {
       accountId: accountId.trim(),
       apiKeyRef: apiKeySecret,
       secrets,
+      fetch: egressProxy(config.env)?.fetch,
     });
     versionsCache.set(key, versions);
   }
@@ -144,7 +146,10 @@ const versionsCache = new Map<string, DelegateVersions>();
 
 /** How SSH reaches the VMs: over TCP, SSH_PROXY_COMMAND (in the bot's environment without its secrets), or IAP. */
 export function sshRoute(config: Config): Route | undefined {
-  if (config.ssh.iap) return iapRoute({ url: config.gcp.iapTunnelUrl, token: accessToken(config) });
+  if (config.ssh.iap) {
+    const agentFor = egressProxy(config.env)?.agentFor;
+    return iapRoute({ url: config.gcp.iapTunnelUrl, token: accessToken(config), agentFor });
+  }
   const command = config.ssh.proxyCommand;
   return command === undefined ? undefined : proxyRoute({ command, env: environmentWithoutSecrets(config) });
 }

@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import { egressProxy } from '../egress-proxy.js';
 import { asGitspacesError } from '../errors.js';
 import { createSecretManagerSource } from '../gcp/secrets.js';
 import { createDelegateVersions } from '../harness/delegate-versions.js';
@@ -28,6 +29,7 @@ export async function checkDelegateImage(
         apiKeyRef: apiKeySecret,
         secrets,
         timeoutMs,
+        fetch: egressProxy(config.env)?.fetch,
       });
       latest = await versions.latestSupported();
       rows.push(okRow('Harness delegate version', `latest supported: ${latest ?? 'not in the answer'}`));

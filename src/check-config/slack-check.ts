@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
 import { seconds } from '../duration.js';
+import { egressProxy } from '../egress-proxy.js';
 import { missingScopes, REINSTALL_FIX } from '../slack/health/bot-scopes.js';
 import { APP_TOKEN_ERRORS, networkReason, TOKEN_ERRORS } from '../slack/token-errors.js';
 import { type ConfigCheckRow, failRow, okRow, skipRow } from './rows.js';
@@ -50,16 +51,17 @@ function judge(reply: AuthTestReply, scopes: string | null): ConfigCheckRow {
 
 /** Calls a Web API method with `token`: Slack's reply, or the failing row when no Web API answer came. */
 async function callSlack(
-  apiUrl: string,
+  config: Pick<Config, 'slack' | 'env'>,
   method: string,
   token: string,
   timeoutMs: number,
   check: string,
 ): Promise<{ reply: AuthTestReply; scopes: string | null } | { row: ConfigCheckRow }> {
+  const apiUrl = config.slack.apiUrl;
   let response: Response;
   let body: string;
   try {
-    response = await fetch(new URL(method, apiUrl).toString(), {
+    response = await (egressProxy(config.env)?.fetch ?? fetch)(new URL(method, apiUrl).toString(), {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' },
       body: '',
@@ -99,10 +101,13 @@ async function callSlack(
  * Calls `auth.test` with SLACK_BOT_TOKEN at SLACK_API_URL, within `timeoutMs`. The token travels only in the
  * Authorization header and is never shown.
  */
-export async function checkSlack(config: Pick<Config, 'slack'>, timeoutMs: number): Promise<ConfigCheckRow> {
+export async function checkSlack(
+  config: Pick<Config, 'slack' | 'env'>,
+  timeoutMs: number,
+): Promise<ConfigCheckRow> {
   const token = config.slack.botToken;
   if (token === undefined) return skipRow(CHECK, 'not tried: SLACK_BOT_TOKEN is not set');
-  const answer = await callSlack(config.slack.apiUrl, 'auth.test', token, timeoutMs, CHECK);
+  const answer = await callSlack(config, 'auth.test', token, timeoutMs, CHECK);
   return 'row' in answer ? answer.row : judge(answer.reply, answer.scopes);
 }
 
@@ -112,7 +117,7 @@ export async function checkSlack(config: Pick<Config, 'slack'>, timeoutMs: numbe
  * Undefined in HTTP mode.
  */
 export async function checkSlackAppToken(
-  config: Pick<Config, 'slack'>,
+  config: Pick<Config, 'slack' | 'env'>,
   timeoutMs: number,
 ): Promise<ConfigCheckRow | undefined> {
   const token = config.slack.appToken;
@@ -125,7 +130,7 @@ export async function checkSlackAppToken(
       APP_TOKEN_FIX,
     );
   }
-  const answer = await callSlack(config.slack.apiUrl, 'apps.connections.open', token, timeoutMs, APP_CHECK);
+  const answer = await callSlack(config, 'apps.connections.open', token, timeoutMs, APP_CHECK);
   if ('row' in answer) return answer.row;
   const { reply } = answer;
   if (reply.ok === true)

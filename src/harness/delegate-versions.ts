@@ -17,6 +17,8 @@ export interface DelegateVersionsOptions {
   /** How long one answer serves (a fleet's runs ask once). @defaultValue 10 minutes */
   cacheMs?: number;
   now?: () => number;
+  /** The egress proxy's fetch (egress-proxy.ts), when one is set. */
+  fetch?: typeof fetch | undefined;
 }
 
 interface Answer {
@@ -30,7 +32,7 @@ async function ask(o: DelegateVersionsOptions): Promise<string | undefined> {
   url.searchParams.set('accountIdentifier', o.accountId);
   let response: Response;
   try {
-    response = await fetch(url, {
+    response = await (o.fetch ?? fetch)(url, {
       headers: { 'x-api-key': key, accept: 'application/json' },
       signal: AbortSignal.timeout(o.timeoutMs ?? 10_000),
     });

@@ -9,6 +9,7 @@ import { App, HTTPReceiver, type Logger, type Receiver } from '@slack/bolt';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import type { Config } from '../config.js';
+import { egressProxy } from '../egress-proxy.js';
 import { GitspacesError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { RunService } from '../queue/run-service.js';
@@ -93,6 +94,7 @@ function httpServer(health: RequestListener, receiver: Receiver, log: Log): Serv
 /** Bolt's App over `receiver`, with every surface's listeners. */
 function boltApp(receiver: Receiver, context: AppContext, botToken: string, logger: Logger): App {
   const { config, log } = context;
+  const proxy = egressProxy(config.env);
   const app = new App({
     receiver,
     // Our own authorize: Bolt's default calls auth.test once at start and keeps a failure for ever.
@@ -103,6 +105,8 @@ function boltApp(receiver: Receiver, context: AppContext, botToken: string, logg
     // Listener calls (views.open) must finish inside the trigger's 3 s: few, quick retries.
     clientOptions: {
       slackApiUrl: config.slack.apiUrl,
+      // Listener calls, and Bolt's `respond` to response_url, through the egress proxy when one is set.
+      ...(proxy === undefined ? {} : { fetch: proxy.fetch }),
       retryConfig: { retries: 1, minTimeout: 200, maxTimeout: 500 },
       timeout: 2500,
     },
@@ -120,11 +124,13 @@ function boltApp(receiver: Receiver, context: AppContext, botToken: string, logg
 export function createApp(config: Config, deps: SlackAppDeps): SlackApp {
   const log: Log = deps.log ?? pino({ name: 'gitspaces-bot' });
   const botToken = required(config.slack.botToken, 'SLACK_BOT_TOKEN');
+  const proxy = egressProxy(config.env);
   const calls = createSlackCalls({
     token: botToken,
     apiUrl: config.slack.apiUrl,
     log,
     observer: deps.slackObserver,
+    fetch: proxy?.fetch,
   });
   const access = createAccessPolicy(config, createUsergroupMembers({ calls, log }));
   const delivery =
@@ -160,7 +166,7 @@ export function createApp(config: Config, deps: SlackAppDeps): SlackApp {
   const logger = boltLogger(log);
   const { appToken, apiUrl } = config.slack;
   const socket =
-    appToken === undefined ? undefined : createSocketConnection({ appToken, apiUrl, logger, log });
+    appToken === undefined ? undefined : createSocketConnection({ appToken, apiUrl, logger, log, proxy });
   const receiver: Receiver =
     socket?.receiver ??
     new HTTPReceiver({

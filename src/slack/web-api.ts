@@ -106,9 +106,12 @@ export function createSlackCalls(options: {
   apiUrl: string;
   log?: Log | undefined;
   observer?: SlackCallObserver | undefined;
+  /** The egress proxy's fetch (egress-proxy.ts), when one is set. */
+  fetch?: typeof fetch | undefined;
 }): SlackCalls {
   const client = new WebClient(options.token, {
     slackApiUrl: options.apiUrl,
+    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
     ...(options.log === undefined ? {} : { logger: boltLogger(options.log) }),
     rejectRateLimitedCalls: true,
     retryConfig: { retries: 0 },

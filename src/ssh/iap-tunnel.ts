@@ -7,6 +7,7 @@
  * received, sent back after every 32 KiB as gcloud does. A tunnel that drops is not resumed: the SSH session
  * fails as a lost connection, which a run retries on a new one.
  */
+import type { Agent } from 'node:http';
 import { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import { GitspacesError } from '../errors.js';
@@ -33,6 +34,8 @@ export interface IapOptions {
   url?: string | undefined;
   /** A bearer token of the bot's credentials; undefined sends none (a local stand-in). */
   token(): Promise<string | undefined>;
+  /** The egress proxy's agent for the relay's URL (egress-proxy.ts); undefined connects directly. */
+  agentFor?: ((url: string) => Agent | undefined) | undefined;
 }
 
 function connectUrl(base: string, target: IapTarget): string {
@@ -87,11 +90,13 @@ class Tunnel {
   readonly opened: Promise<WebSocket>;
   private settle: { resolve(ws: WebSocket): void; reject(error: GitspacesError): void } | undefined;
   private readonly timer: NodeJS.Timeout;
+  private readonly agentFor: IapOptions['agentFor'];
 
   constructor(
     private readonly target: IapTarget,
     options: IapOptions,
   ) {
+    this.agentFor = options.agentFor;
     this.sock = new Duplex({
       read() {},
       write: (chunk: Buffer, _encoding, done) => void this.send(chunk).then(() => done(), done),
@@ -130,10 +135,13 @@ class Tunnel {
   }
 
   private connect(url: string, token: string | undefined): WebSocket {
-    const ws = new WebSocket(connectUrl(url, this.target), [IAP_SUBPROTOCOL], {
+    const target = connectUrl(url, this.target);
+    const agent = this.agentFor?.(target);
+    const ws = new WebSocket(target, [IAP_SUBPROTOCOL], {
       origin: IAP_ORIGIN,
       headers: { 'User-Agent': 'gitspaces-bot', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
       handshakeTimeout: OPEN_TIMEOUT_MS,
+      ...(agent === undefined ? {} : { agent }),
     });
     ws.on('unexpected-response', (_request, response) =>
       this.fail(

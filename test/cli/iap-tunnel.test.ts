@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
 import { capturedIo } from '../support/cli-run.js';
+import { startConnectProxy } from '../support/connect-proxy.js';
 import type { FakeGoogle } from '../support/fake-google.js';
 import { type IapRelayStandIn, startIapRelay } from '../support/iap-relay-stand-in.js';
 import { TEST_TOKEN } from '../support/secrets-dir.js';
@@ -135,6 +136,25 @@ describe('a VM reached through IAP by the bot itself (SSH_IAP, no Google Cloud C
     await main(['check-config', 'no-iap-rule'], iap, refused.io);
     expect(refused.out()).toMatch(/^SSH to no-iap-rule +FAIL +IAP did not open a tunnel to no-iap-rule/m);
     expect(refused.out()).toMatch(/IAP found\s+no such VM/);
+  });
+
+  it('goes through the egress proxy HTTP_PROXY names, where nothing may leave directly', async () => {
+    const { SSH_PROXY_COMMAND: _, ...withoutCommand } = env;
+    const proxy = await startConnectProxy();
+    try {
+      const t = io();
+      const through = {
+        ...withoutCommand,
+        SSH_IAP: 'true',
+        IAP_TUNNEL_URL: relay.url,
+        HTTP_PROXY: proxy.url,
+      };
+      expect(await main(['plan', 'gitspaces-runner'], through, t.io), t.err()).toBe(0);
+      expect(t.out()).toContain(`${sshd.user}@127.0.0.9:22 through IAP, host key matches`);
+      expect(proxy.targets).toContain(new URL(relay.url).host);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('is refused with SSH_PROXY_COMMAND set too: SSH goes one way', async () => {

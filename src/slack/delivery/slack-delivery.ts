@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { DelayedError, type Job, Queue, Worker } from 'bullmq';
 import type { Config } from '../../config.js';
+import { egressProxy } from '../../egress-proxy.js';
 import { type Log, silentLog } from '../../log.js';
 import { createWorkerConnection, type Redis } from '../../queue/redis.js';
 import type { RunRecord } from '../../queue/types.js';
@@ -81,7 +82,8 @@ export function createSlackDelivery(config: Config, parts: DeliveryParts): Slack
     await queue.add(kind, { runId }, { priority, deduplication, ...RETRIES, removeOnComplete: true });
   };
   const { botToken: token, apiUrl } = config.slack;
-  const calls = createSlackCalls({ token, apiUrl, log, observer: parts.observer });
+  const fetch = egressProxy(config.env)?.fetch;
+  const calls = createSlackCalls({ token, apiUrl, log, observer: parts.observer, fetch });
   const slots = createSlots(redis, prefix, parts.pace);
   const editSoon = (runId: string) => sync(runId, 'edit', Priority.news);
   const deps: DeliveryDeps = { calls, slots, outbox, runs, log, editSoon };

@@ -8,6 +8,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Logger, SocketModeReceiver } from '@slack/bolt';
+import type { EgressProxy } from '../../egress-proxy.js';
 import type { GitspacesError } from '../../errors.js';
 import type { Log } from '../../log.js';
 import { backoff } from '../../retry.js';
@@ -25,6 +26,8 @@ export interface SocketConnectionOptions {
   firstBackoffMs?: number;
   /** @defaultValue 60 s */
   maxBackoffMs?: number;
+  /** The egress proxy (egress-proxy.ts): `apps.connections.open` and the socket itself go through it. */
+  proxy?: EgressProxy | undefined;
 }
 
 export interface SocketConnection {
@@ -42,10 +45,12 @@ type Attempt = 'connected' | 'retry' | 'stopped';
 
 /** The SocketModeReceiver for Bolt, its client held to one `apps.connections.open` per attempt, cut by `stopping`. */
 function socketReceiver(options: SocketConnectionOptions, attemptMs: number, stopping: AbortSignal) {
+  const send = options.proxy?.fetch ?? fetch;
   return new SocketModeReceiver({
     appToken: options.appToken,
     logger: options.logger,
     autoReconnectEnabled: false,
+    ...(options.proxy === undefined ? {} : { dispatcher: options.proxy.dispatcher }),
     installerOptions: {
       clientOptions: {
         slackApiUrl: options.apiUrl,
@@ -53,7 +58,7 @@ function socketReceiver(options: SocketConnectionOptions, attemptMs: number, sto
         timeout: attemptMs,
         // Every call is cut short by stop(), and none is made after it.
         fetch: (url, init) =>
-          fetch(url, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, stopping]) : stopping }),
+          send(url, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, stopping]) : stopping }),
       },
     },
   });
