@@ -160,7 +160,7 @@ function vmHint(vm: string | undefined): ConfigCheckRow[] {
   return [
     skipRow(
       'VM',
-      'no VM given: `check-config <vm>` also checks that the Compute API finds it with its address and host keys',
+      "no VM given: `check-config <vm>` also finds it with its address and host keys, reads its sshd's greeting the way setup reaches it, and says where the bot's key stands",
     ),
   ];
 }
