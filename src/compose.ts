@@ -5,7 +5,9 @@
 import { systemClock } from './clock.js';
 import { type Config, environmentWithoutSecrets } from './config.js';
 import { egressProxy } from './egress-proxy.js';
+import type { InstancesApi, MetadataApi, OsLoginApi } from './gcp/apis.js';
 import { accessToken } from './gcp/bot-credentials.js';
+import type { CallPolicy } from './gcp/call-policy.js';
 import { createComputeLocator } from './gcp/compute.js';
 import { createOsLoginKeys } from './gcp/os-login.js';
 import { createSecretManagerSource } from './gcp/secrets.js';
@@ -78,19 +80,35 @@ export function runInputFor(
   return { runId, mode, target, settings, sshPort: config.ssh.port, address: config.ssh.address };
 }
 
+/**
+ * Where the bot's key is let in: the VM's ssh-keys metadata, or with OS Login the bot's own profile, through
+ * the clients given (check-config's bounded ones) or the process's.
+ */
+export function metadataKeyAccess(
+  config: Config,
+  clients: { compute?: InstancesApi & MetadataApi; osLogin?: OsLoginApi; callPolicy?: CallPolicy } = {},
+): KeyAccess {
+  const { compute, osLogin, callPolicy } = clients;
+  const profile = createOsLoginKeys(config, {
+    ...(osLogin && { client: osLogin }),
+    ...(callPolicy && { callPolicy }),
+  });
+  const metadata = createMetadataKeys(config, {
+    osLogin: profile,
+    ...(compute && { client: compute }),
+    ...(callPolicy && { callPolicy }),
+  });
+  return { letIn: (vm, user, privateKey, write) => metadata.add(vm, user, publicKeyOf(privateKey), write) };
+}
+
 /** Process-wide adapters: one Google client per service, created on first use. */
 let shared: { secrets: SecretSource; vms: VmLocator; keys: KeyAccess } | undefined;
 function sharedAdapters(config: Config) {
-  if (shared === undefined) {
-    const metadata = createMetadataKeys(config, { osLogin: createOsLoginKeys(config) });
-    shared = {
-      secrets: createSecretSource({ env: config.env, secretManager: createSecretManagerSource(config) }),
-      vms: createComputeLocator(config),
-      keys: {
-        letIn: (vm, user, privateKey, write) => metadata.add(vm, user, publicKeyOf(privateKey), write),
-      },
-    };
-  }
+  shared ??= {
+    secrets: createSecretSource({ env: config.env, secretManager: createSecretManagerSource(config) }),
+    vms: createComputeLocator(config),
+    keys: metadataKeyAccess(config),
+  };
   return shared;
 }
 

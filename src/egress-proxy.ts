@@ -58,12 +58,12 @@ export function egressProxy(env: Env): EgressProxy | undefined {
 function build(env: Env): EgressProxy | undefined {
   const httpProxy = variable(env, 'HTTP_PROXY');
   const httpsProxy = variable(env, 'HTTPS_PROXY') ?? httpProxy;
-  if (httpProxy === undefined && httpsProxy === undefined) return undefined;
+  if (httpsProxy === undefined) return undefined; // neither is set
   const noProxy = variable(env, 'NO_PROXY') ?? '';
   // Every value given ('' for none): undici must not fall back to this process's own environment.
   const dispatcher = new EnvHttpProxyAgent({
     httpProxy: httpProxy ?? '',
-    httpsProxy: httpsProxy ?? '',
+    httpsProxy,
     noProxy,
   });
   const direct = bypasses(noProxy);

@@ -1,16 +1,13 @@
 import { readFile } from 'node:fs/promises';
-import { sshRoute } from '../compose.js';
+import { metadataKeyAccess, sshRoute } from '../compose.js';
 import type { Config } from '../config.js';
 import { seconds } from '../duration.js';
 import { checkGoogle } from '../gcp/check.js';
 import { createComputeLocator } from '../gcp/compute.js';
 import { gcpError } from '../gcp/fail.js';
-import { createOsLoginKeys } from '../gcp/os-login.js';
 import { createSecretManagerSource } from '../gcp/secrets.js';
-import { createMetadataKeys } from '../gcp/ssh-keys.js';
 import { createSecretSource, usesSecretManager } from '../secrets/index.js';
 import type { KeyAccess, SecretSource, VmLocator } from '../setup/ports.js';
-import { publicKeyOf } from '../ssh/private-key.js';
 import { withTimeout } from '../timeout.js';
 import { createPromptClients, type PromptClients } from './google-clients.js';
 import { type ConfigCheckRow, failRow, okRow, skipRow } from './rows.js';
@@ -25,15 +22,23 @@ function timedOut(what: string, endpoint: string, timeoutMs: number) {
     );
 }
 
+/** Each reference read once (the SSH key's row reads it again), each read bounded by `timeoutMs`. */
 function boundedSecrets(source: SecretSource, config: Config, timeoutMs: number): SecretSource {
   const endpoint = config.gcp.secretManagerApiUrl ?? 'secretmanager.googleapis.com';
+  const reads = new Map<string, Promise<Buffer>>();
   return {
-    read: (reference) =>
-      withTimeout(
-        source.read(reference),
-        timeoutMs,
-        timedOut(`Reading the secret ${reference}`, endpoint, timeoutMs),
-      ),
+    read(reference) {
+      let read = reads.get(reference);
+      if (read === undefined) {
+        read = withTimeout(
+          source.read(reference),
+          timeoutMs,
+          timedOut(`Reading the secret ${reference}`, endpoint, timeoutMs),
+        );
+        reads.set(reference, read);
+      }
+      return read;
+    },
   };
 }
 
@@ -141,14 +146,13 @@ export async function prepareGoogleSide(
  */
 function keyAccess(config: Config, clients: PromptClients, timeoutMs: number): KeyAccess | undefined {
   if (config.ssh.authorizeKey === 'off') return undefined;
-  const policy = clients.policy;
-  const osLogin = createOsLoginKeys(config, { client: clients.osLogin, callPolicy: policy });
-  const metadata = createMetadataKeys(config, { client: clients.compute, callPolicy: policy, osLogin });
+  const { compute, osLogin, policy: callPolicy } = clients;
+  const keys = metadataKeyAccess(config, { compute, osLogin, callPolicy });
   const endpoints = `${config.gcp.computeApiUrl ?? 'compute.googleapis.com'} and ${config.gcp.osLoginApiUrl ?? 'oslogin.googleapis.com'}`;
   return {
     letIn: (vm, user, privateKey) =>
       withTimeout(
-        metadata.add(vm, user, publicKeyOf(privateKey), false),
+        keys.letIn(vm, user, privateKey, false),
         timeoutMs,
         timedOut(`Looking for the bot's key on VM ${vm.name}`, endpoints, timeoutMs),
       ),

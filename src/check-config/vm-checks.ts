@@ -6,7 +6,6 @@
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Config } from '../config.js';
-import { asGitspacesError } from '../errors.js';
 import { type CheckRow, failedRow } from '../gcp/check.js';
 import type { KeyAccess, LocatedVm, SecretSource } from '../setup/ports.js';
 import type { Route, RunningProxy } from '../ssh/proxy-command.js';
@@ -60,8 +59,7 @@ export async function checkReach(
     return { check, ok: true, detail: `sshd answers at ${target.host}:${target.port}${via}: ${line.trim()}` };
   } catch (thrown) {
     // A proxy or tunnel that ended says why itself (IAP's refusal, the command's stderr).
-    const failure =
-      (await proxy?.failure()) ?? asGitspacesError(connectError(thrown as Error, target, timeoutMs));
+    const failure = (await proxy?.failure()) ?? connectError(thrown as Error, target, timeoutMs);
     return failedRow(check, failure);
   } finally {
     clearTimeout(timer);

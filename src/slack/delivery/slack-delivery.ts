@@ -82,8 +82,8 @@ export function createSlackDelivery(config: Config, parts: DeliveryParts): Slack
     await queue.add(kind, { runId }, { priority, deduplication, ...RETRIES, removeOnComplete: true });
   };
   const { botToken: token, apiUrl } = config.slack;
-  const fetch = egressProxy(config.env)?.fetch;
-  const calls = createSlackCalls({ token, apiUrl, log, observer: parts.observer, fetch });
+  const { observer } = parts;
+  const calls = createSlackCalls({ token, apiUrl, log, observer, fetch: egressProxy(config.env)?.fetch });
   const slots = createSlots(redis, prefix, parts.pace);
   const editSoon = (runId: string) => sync(runId, 'edit', Priority.news);
   const deps: DeliveryDeps = { calls, slots, outbox, runs, log, editSoon };
